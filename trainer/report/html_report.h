@@ -1,0 +1,40 @@
+// Renders a training run as one self-contained HTML page (inline CSS and
+// SVG, no scripts, no external resources): the run's parameters, loss and
+// sampled holdout metrics per iteration as line plots, and the final
+// metrics of the model beside the popularity baseline.
+#ifndef AFFINITY_TRAINER_REPORT_HTML_REPORT_H_
+#define AFFINITY_TRAINER_REPORT_HTML_REPORT_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "affinity/v1/training_report.pb.h"
+
+namespace affinity {
+
+// One named series of y values, plotted against x = 1, 2, ...
+struct PlotSeries {
+  std::string name;
+  std::vector<double> values;
+};
+
+// An SVG line chart of the series on shared axes. Empty series are skipped;
+// with no values at all the chart says so instead of drawing axes.
+std::string RenderLineChartSvg(const std::string& title,
+                               const std::vector<PlotSeries>& series);
+
+// The whole page for a run.
+std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report);
+
+// Writes RenderTrainingReportHtml(report) to path (replaced atomically).
+absl::Status WriteTrainingReportHtml(const affinity::v1::TrainingReport& report,
+                                     const std::string& path);
+
+// Escapes &, <, >, " and ' for HTML text and attribute values.
+std::string HtmlEscape(const std::string& text);
+
+}  // namespace affinity
+
+#endif  // AFFINITY_TRAINER_REPORT_HTML_REPORT_H_
