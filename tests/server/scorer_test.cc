@@ -1,0 +1,210 @@
+// Exact and HNSW scorers against a brute-force reference: ranking, the
+// exclusion contract (k always met), batches, and HNSW recall.
+#include <algorithm>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "server/exact_scorer.h"
+#include "server/hnsw_scorer.h"
+#include "server/item_matrix.h"
+#include "server/micro_batcher.h"
+#include "server/scorer.h"
+
+namespace affinity::server {
+namespace {
+
+std::vector<float> RandomVector(std::mt19937* rng, size_t n) {
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(*rng);
+  return v;
+}
+
+std::shared_ptr<const ItemMatrix> RandomItems(std::mt19937* rng, size_t rows, size_t dims) {
+  return ItemMatrix::FromDense(RandomVector(rng, rows * dims), rows, dims);
+}
+
+// Reference: every score in double, sort, drop excluded, keep k.
+std::vector<ScoredIndex> BruteForce(const ItemMatrix& m, const std::vector<float>& q,
+                                    size_t k, const ExclusionSet& excluded) {
+  std::vector<std::pair<double, uint32_t>> all;
+  for (uint32_t i = 0; i < m.rows(); ++i) {
+    if (excluded.Contains(i)) continue;
+    double s = 0;
+    for (size_t d = 0; d < m.dims(); ++d) s += double{m.row(i)[d]} * q[d];
+    all.emplace_back(s, i);
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::vector<ScoredIndex> out;
+  for (size_t i = 0; i < std::min(k, all.size()); ++i) {
+    out.push_back(ScoredIndex{all[i].second, static_cast<float>(all[i].first)});
+  }
+  return out;
+}
+
+void ExpectSameRanking(const std::vector<ScoredIndex>& got,
+                       const std::vector<ScoredIndex>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_NEAR(got[i].score, want[i].score, 1e-3) << "rank " << i;
+    if (std::abs(want[i].score - (i + 1 < want.size() ? want[i + 1].score : -1e9)) > 1e-3 &&
+        (i == 0 || std::abs(want[i].score - want[i - 1].score) > 1e-3)) {
+      EXPECT_EQ(got[i].index, want[i].index) << "rank " << i;
+    }
+  }
+}
+
+TEST(ItemMatrixTest, PadsRowsToSimdStride) {
+  std::mt19937 rng(1);
+  auto m = RandomItems(&rng, 5, 10);
+  EXPECT_EQ(m->stride(), 16u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(m->data()) % 64, 0u);
+  for (size_t i = 0; i < 5; ++i) {
+    for (size_t d = 10; d < 16; ++d) EXPECT_EQ(m->row(i)[d], 0.0f);
+  }
+}
+
+TEST(ExactScorerTest, MatchesBruteForceForOddSizes) {
+  std::mt19937 rng(2);
+  for (size_t dims : {1, 7, 16, 33, 64}) {
+    for (size_t rows : {1, 3, 257, 1000}) {
+      auto m = RandomItems(&rng, rows, dims);
+      ExactScorer scorer(m);
+      const std::vector<float> q = RandomVector(&rng, dims);
+      ExclusionSet none;
+      ScoringResult r = scorer.TopK({q, 10, &none});
+      ExpectSameRanking(r.items, BruteForce(*m, q, 10, none));
+      EXPECT_EQ(r.items_scored, rows);
+    }
+  }
+}
+
+TEST(ExactScorerTest, SkipsExcludedAndStillReturnsK) {
+  std::mt19937 rng(3);
+  auto m = RandomItems(&rng, 500, 24);
+  ExactScorer scorer(m);
+  const std::vector<float> q = RandomVector(&rng, 24);
+  // Exclude the true top 50: a top-k-then-filter would return nothing.
+  ExclusionSet none;
+  std::vector<uint32_t> top;
+  for (const ScoredIndex& s : BruteForce(*m, q, 50, none)) top.push_back(s.index);
+  ExclusionSet excluded(top);
+  ScoringResult r = scorer.TopK({q, 20, &excluded});
+  ASSERT_EQ(r.items.size(), 20u);
+  for (const ScoredIndex& s : r.items) EXPECT_FALSE(excluded.Contains(s.index));
+  ExpectSameRanking(r.items, BruteForce(*m, q, 20, excluded));
+}
+
+TEST(ExactScorerTest, ReturnsWhatIsLeftWhenCatalogIsSmall) {
+  std::mt19937 rng(4);
+  auto m = RandomItems(&rng, 8, 4);
+  ExactScorer scorer(m);
+  ExclusionSet excluded({0, 1, 2});
+  ScoringResult r = scorer.TopK({RandomVector(&rng, 4), 100, &excluded});
+  EXPECT_EQ(r.items.size(), 5u);
+}
+
+TEST(ExactScorerTest, BatchEqualsSingleQueries) {
+  std::mt19937 rng(5);
+  auto m = RandomItems(&rng, 2000, 32);
+  ExactScorer scorer(m);
+  std::vector<std::vector<float>> vectors;
+  std::vector<ExclusionSet> exclusions;
+  for (int i = 0; i < 7; ++i) {
+    vectors.push_back(RandomVector(&rng, 32));
+    exclusions.emplace_back(std::vector<uint32_t>{static_cast<uint32_t>(i * 3)});
+  }
+  std::vector<ScoringQuery> queries;
+  for (int i = 0; i < 7; ++i) queries.push_back({vectors[i], size_t(5 + i), &exclusions[i]});
+  std::vector<ScoringResult> batch = scorer.TopKBatch(queries);
+  ASSERT_EQ(batch.size(), 7u);
+  for (int i = 0; i < 7; ++i) {
+    ScoringResult single = scorer.TopK(queries[i]);
+    ASSERT_EQ(batch[i].items.size(), single.items.size());
+    for (size_t j = 0; j < single.items.size(); ++j) {
+      EXPECT_EQ(batch[i].items[j].index, single.items[j].index);
+    }
+  }
+}
+
+TEST(HnswScorerTest, RecallAt10AgainstExactIsHigh) {
+  std::mt19937 rng(6);
+  const size_t rows = 5000, dims = 32;
+  auto m = RandomItems(&rng, rows, dims);
+  ScorerOptions options;
+  options.kind = ScorerKind::kHnsw;
+  options.hnsw_ef = 200;
+  auto hnsw = MakeScorer(m, options);
+  ASSERT_TRUE(hnsw.ok()) << hnsw.status();
+  ExactScorer exact(m);
+  ExclusionSet none;
+  size_t hits = 0, total = 0;
+  for (int i = 0; i < 50; ++i) {
+    const std::vector<float> q = RandomVector(&rng, dims);
+    std::set<uint32_t> truth;
+    for (const ScoredIndex& s : exact.TopK({q, 10, &none}).items) truth.insert(s.index);
+    ScoringResult r = (*hnsw)->TopK({q, 10, &none});
+    ASSERT_EQ(r.items.size(), 10u);
+    for (const ScoredIndex& s : r.items) hits += truth.count(s.index);
+    total += 10;
+  }
+  const double recall = double(hits) / total;
+  RecordProperty("recall_at_10", std::to_string(recall));
+  EXPECT_GE(recall, 0.9);
+}
+
+TEST(HnswScorerTest, HonoursExclusionsAndK) {
+  std::mt19937 rng(7);
+  auto m = RandomItems(&rng, 300, 16);
+  ScorerOptions options;
+  options.kind = ScorerKind::kHnsw;
+  auto hnsw = MakeScorer(m, options);
+  ASSERT_TRUE(hnsw.ok()) << hnsw.status();
+  const std::vector<float> q = RandomVector(&rng, 16);
+  std::vector<uint32_t> many;
+  for (uint32_t i = 0; i < 290; ++i) many.push_back(i);
+  for (const auto& list : {std::vector<uint32_t>{}, std::vector<uint32_t>{1, 2, 3}, many}) {
+    ExclusionSet excluded(list);
+    ScoringResult r = (*hnsw)->TopK({q, 10, &excluded});
+    EXPECT_EQ(r.items.size(), std::min<size_t>(10, 300 - list.size()));
+    for (const ScoredIndex& s : r.items) EXPECT_FALSE(excluded.Contains(s.index));
+  }
+}
+
+TEST(ParseScorerKindTest, KnownAndUnknownNames) {
+  EXPECT_EQ(*ParseScorerKind("exact"), ScorerKind::kExact);
+  EXPECT_EQ(*ParseScorerKind("hnsw"), ScorerKind::kHnsw);
+  EXPECT_FALSE(ParseScorerKind("faiss").ok());
+}
+
+TEST(MicroBatcherTest, ConcurrentQueriesShareBatchesAndGetTheirOwnResults) {
+  std::mt19937 rng(8);
+  auto m = RandomItems(&rng, 3000, 16);
+  ExactScorer scorer(m);
+  MicroBatcher batcher({std::chrono::microseconds(20000), 8});
+  constexpr int kThreads = 8;
+  std::vector<std::vector<float>> vectors;
+  for (int i = 0; i < kThreads; ++i) vectors.push_back(RandomVector(&rng, 16));
+  ExclusionSet none;
+  std::vector<ScoringResult> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] { results[i] = batcher.Score(scorer, {vectors[i], 5, &none}); });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kThreads; ++i) {
+    ScoringResult want = scorer.TopK({vectors[i], 5, &none});
+    ASSERT_EQ(results[i].items.size(), 5u);
+    for (size_t j = 0; j < 5; ++j) EXPECT_EQ(results[i].items[j].index, want.items[j].index);
+  }
+  EXPECT_EQ(batcher.batched_queries(), static_cast<size_t>(kThreads));
+  EXPECT_LT(batcher.batches(), static_cast<size_t>(kThreads));
+}
+
+}  // namespace
+}  // namespace affinity::server
