@@ -15,6 +15,7 @@
 #ifndef AFFINITY_STORAGE_MODEL_STORE_H_
 #define AFFINITY_STORAGE_MODEL_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -85,6 +86,20 @@ class ModelVersionReader {
                                        const UserRecord&)>& fn) const = 0;
 };
 
+// Tuning of the store's RocksDB instance.
+struct ModelStoreOptions {
+  // LRU cache of data, index and filter blocks, shared by all readers.
+  size_t block_cache_bytes = size_t{256} << 20;
+  // Bloom filter bits per key (point lookups of user records).
+  int bloom_bits_per_key = 10;
+  // Memtable size; a version is written in memtables and flushed on Publish.
+  size_t write_buffer_bytes = size_t{64} << 20;
+  // A VersionWriter commits its rows in write batches of about this size.
+  size_t write_batch_bytes = size_t{4} << 20;
+  // RocksDB flush and compaction threads.
+  int background_jobs = 4;
+};
+
 struct VersionInfo {
   uint64_t version = 0;
   affinity::v1::ModelMetadata metadata;
@@ -101,8 +116,14 @@ class ModelStore {
   };
 
   // Opens DIR/models (creating DIR and the store in kReadWrite mode).
+  // kReadWrite also deletes the data of versions a crashed writer left
+  // unpublished. kFollower opens a RocksDB secondary instance (a private
+  // directory under $TMPDIR, removed on close) and works whether or not a
+  // read-write process is running; a missing store is created empty.
   static absl::StatusOr<std::unique_ptr<ModelStore>> Open(const std::string& dir,
                                                           Mode mode);
+  static absl::StatusOr<std::unique_ptr<ModelStore>> Open(
+      const std::string& dir, Mode mode, const ModelStoreOptions& options);
   virtual ~ModelStore() = default;
 
   // kFollower: catch up with versions published since Open or the last

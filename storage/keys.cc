@@ -1,0 +1,115 @@
+#include "storage/keys.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace affinity::storage::keys {
+namespace {
+
+constexpr absl::string_view kNextVersion = "next_version";
+constexpr absl::string_view kLive = "live";
+constexpr absl::string_view kPublished = "v/";
+constexpr absl::string_view kData = "m/";
+constexpr absl::string_view kItems = "/i/";
+constexpr absl::string_view kUsers = "/u/";
+constexpr absl::string_view kPopular = "/p";
+
+std::string EncodeBe32(uint32_t value) {
+  std::string out(4, '\0');
+  for (int i = 0; i < 4; ++i) {
+    out[i] = static_cast<char>((value >> (24 - 8 * i)) & 0xff);
+  }
+  return out;
+}
+
+std::optional<uint32_t> DecodeBe32(absl::string_view bytes) {
+  if (bytes.size() != 4) return std::nullopt;
+  uint32_t value = 0;
+  for (char c : bytes) value = (value << 8) | static_cast<unsigned char>(c);
+  return value;
+}
+
+}  // namespace
+
+std::string EncodeBe64(uint64_t value) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((value >> (56 - 8 * i)) & 0xff);
+  }
+  return out;
+}
+
+std::optional<uint64_t> DecodeBe64(absl::string_view bytes) {
+  if (bytes.size() != 8) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : bytes) value = (value << 8) | static_cast<unsigned char>(c);
+  return value;
+}
+
+std::string NextVersion() { return std::string(kNextVersion); }
+std::string Live() { return std::string(kLive); }
+
+std::string Published(uint64_t version) {
+  return absl::StrCat(kPublished, EncodeBe64(version));
+}
+std::string PublishedPrefix() { return std::string(kPublished); }
+
+std::optional<uint64_t> ParsePublished(absl::string_view key) {
+  if (!absl::ConsumePrefix(&key, kPublished)) return std::nullopt;
+  return DecodeBe64(key);
+}
+
+std::string VersionDataBegin(uint64_t version) {
+  return absl::StrCat(kData, EncodeBe64(version));
+}
+std::string VersionDataEnd(uint64_t version) {
+  return absl::StrCat(kData, EncodeBe64(version + 1));
+}
+std::string VersionDataPrefix() { return std::string(kData); }
+
+std::optional<uint64_t> ParseVersionData(absl::string_view key) {
+  if (!absl::ConsumePrefix(&key, kData) || key.size() < 8) return std::nullopt;
+  return DecodeBe64(key.substr(0, 8));
+}
+
+std::string ItemPrefix(uint64_t version) {
+  return absl::StrCat(VersionDataBegin(version), kItems);
+}
+std::string Item(uint64_t version, uint32_t index) {
+  return absl::StrCat(ItemPrefix(version), EncodeBe32(index));
+}
+std::optional<uint32_t> ParseItem(uint64_t version, absl::string_view key) {
+  if (!absl::ConsumePrefix(&key, ItemPrefix(version))) return std::nullopt;
+  return DecodeBe32(key);
+}
+
+std::string UserPrefix(uint64_t version) {
+  return absl::StrCat(VersionDataBegin(version), kUsers);
+}
+std::string User(uint64_t version, absl::string_view user_id) {
+  return absl::StrCat(UserPrefix(version), user_id);
+}
+std::optional<absl::string_view> ParseUser(uint64_t version,
+                                           absl::string_view key) {
+  if (!absl::ConsumePrefix(&key, UserPrefix(version))) return std::nullopt;
+  return key;
+}
+
+std::string Popular(uint64_t version) {
+  return absl::StrCat(VersionDataBegin(version), kPopular);
+}
+
+std::string PrefixEnd(absl::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    unsigned char last = static_cast<unsigned char>(end.back());
+    if (last != 0xff) {
+      end.back() = static_cast<char>(last + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return end;
+}
+
+}  // namespace affinity::storage::keys

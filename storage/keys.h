@@ -1,0 +1,78 @@
+// The model store's key layout: every key of DIR/models is built and parsed
+// here and nowhere else.
+//
+// Integers inside keys are big-endian so that keys sort numerically.
+//
+//   "next_version"                         -> be64: the next version number
+//                                             CreateVersion hands out
+//                                             (absent: 1). Written synced
+//                                             before any data of the version.
+//   "live"                                 -> be64: the version pinned by
+//                                             SetLiveVersion (absent: the
+//                                             newest published is live).
+//   "v/" <version be64>                    -> binary ModelMetadata. The
+//                                             published marker: a version
+//                                             exists for readers iff this
+//                                             key exists. Written last,
+//                                             synced, after a flush.
+//   "m/" <version be64> "/i/" <index be32> -> item value: the item's id and
+//                                             vector (record_codec.h).
+//   "m/" <version be64> "/p"               -> popular items value: item
+//                                             indices, most popular first.
+//   "m/" <version be64> "/u/" <user id>    -> user value: index, vector and
+//                                             seen item indices
+//                                             (record_codec.h).
+//
+// Every "m/" key of a version lies in [VersionDataBegin(v), VersionDataEnd(v)),
+// so one DeleteRange removes a version's data.
+#ifndef AFFINITY_STORAGE_KEYS_H_
+#define AFFINITY_STORAGE_KEYS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace affinity::storage::keys {
+
+std::string NextVersion();
+std::string Live();
+
+// "v/" <version>.
+std::string Published(uint64_t version);
+std::string PublishedPrefix();
+// The version of a "v/" key; nullopt for any other key.
+std::optional<uint64_t> ParsePublished(absl::string_view key);
+
+// "m/" <version> and "m/" <version + 1>: the bounds of a version's data.
+std::string VersionDataBegin(uint64_t version);
+std::string VersionDataEnd(uint64_t version);
+std::string VersionDataPrefix();
+// The version of any "m/" key; nullopt for any other key.
+std::optional<uint64_t> ParseVersionData(absl::string_view key);
+
+std::string Item(uint64_t version, uint32_t index);
+std::string ItemPrefix(uint64_t version);
+// The index of an item key of `version`; nullopt for any other key.
+std::optional<uint32_t> ParseItem(uint64_t version, absl::string_view key);
+
+std::string User(uint64_t version, absl::string_view user_id);
+std::string UserPrefix(uint64_t version);
+// The user id of a user key of `version`; nullopt for any other key.
+std::optional<absl::string_view> ParseUser(uint64_t version,
+                                           absl::string_view key);
+
+std::string Popular(uint64_t version);
+
+// The smallest key greater than every key starting with `prefix`
+// (an iterator upper bound). `prefix` must not be all 0xff bytes.
+std::string PrefixEnd(absl::string_view prefix);
+
+// 8-byte big-endian encoding used for versions in keys and counter values.
+std::string EncodeBe64(uint64_t value);
+std::optional<uint64_t> DecodeBe64(absl::string_view bytes);
+
+}  // namespace affinity::storage::keys
+
+#endif  // AFFINITY_STORAGE_KEYS_H_

@@ -1,0 +1,128 @@
+#include "storage/rocks_db.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "storage/rocks_status.h"
+
+namespace affinity::storage {
+namespace {
+
+rocksdb::Options MakeOptions(const RocksTuning& tuning) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.IncreaseParallelism(tuning.background_jobs);
+  options.max_background_jobs = tuning.background_jobs;
+  options.write_buffer_size = tuning.write_buffer_bytes;
+  options.max_write_buffer_number = 4;
+  options.target_file_size_base = tuning.write_buffer_bytes;
+  options.max_bytes_for_level_base = tuning.write_buffer_bytes * 8;
+  // Factor vectors are float noise to a compressor; reads stay cheaper
+  // without decompression.
+  options.compression = rocksdb::kNoCompression;
+  options.level0_slowdown_writes_trigger = 40;
+  options.level0_stop_writes_trigger = 60;
+  options.max_open_files = -1;  // required by secondary instances
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(tuning.block_cache_bytes);
+  table.filter_policy.reset(
+      rocksdb::NewBloomFilterPolicy(tuning.bloom_bits_per_key, false));
+  table.block_size = 16 * 1024;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.format_version = 5;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+absl::StatusOr<std::string> MakePrivateDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = absl::StrCat((tmp && *tmp) ? tmp : "/tmp",
+                                     "/affinity-follower-XXXXXX");
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  if (mkdtemp(buffer.data()) == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create a follower directory like ", pattern));
+  }
+  return std::string(buffer.data());
+}
+
+// Creates the database at `path` if it does not exist yet. Losing a race
+// with another process creating it is fine.
+absl::Status EnsureExists(const std::string& path, const rocksdb::Options& options) {
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec)) {
+    return absl::OkStatus();
+  }
+  std::filesystem::create_directories(path, ec);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(options, path, &raw);
+  delete raw;
+  if (!status.ok() &&
+      !std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec)) {
+    return FromRocks(status, absl::StrCat("creating ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::Open(const std::string& path,
+                                                       Mode mode,
+                                                       const RocksTuning& tuning) {
+  rocksdb::Options options = MakeOptions(tuning);
+  std::shared_ptr<RocksDb> handle(new RocksDb(path, mode));
+  rocksdb::DB* raw = nullptr;
+  if (mode == Mode::kReadWrite) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot create directory ", path, ": ", ec.message()));
+    }
+    rocksdb::Status status = rocksdb::DB::Open(options, path, &raw);
+    if (!status.ok()) return FromRocks(status, absl::StrCat("opening ", path));
+  } else {
+    absl::Status exists = EnsureExists(path, options);
+    if (!exists.ok()) return exists;
+    absl::StatusOr<std::string> dir = MakePrivateDir();
+    if (!dir.ok()) return dir.status();
+    handle->secondary_dir_ = *dir;
+    options.create_if_missing = false;
+    rocksdb::Status status =
+        rocksdb::DB::OpenAsSecondary(options, path, handle->secondary_dir_, &raw);
+    if (!status.ok()) {
+      return FromRocks(status, absl::StrCat("opening ", path, " as a follower"));
+    }
+  }
+  handle->db_.reset(raw);
+  return handle;
+}
+
+RocksDb::~RocksDb() {
+  if (db_ != nullptr) {
+    db_->Close().PermitUncheckedError();
+    db_.reset();
+  }
+  if (!secondary_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(secondary_dir_, ec);
+  }
+}
+
+absl::Status RocksDb::Refresh() {
+  if (mode_ != Mode::kFollower) return absl::OkStatus();
+  return FromRocks(db_->TryCatchUpWithPrimary(),
+                   absl::StrCat("catching up with ", path_));
+}
+
+}  // namespace affinity::storage

@@ -1,0 +1,62 @@
+// Opening a RocksDB directory tuned for this project, in read-write or
+// follower (secondary instance) mode, behind a shared handle that outlives
+// the stores and readers using it.
+#ifndef AFFINITY_STORAGE_ROCKS_DB_H_
+#define AFFINITY_STORAGE_ROCKS_DB_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "rocksdb/db.h"
+
+namespace affinity::storage {
+
+struct RocksTuning {
+  size_t block_cache_bytes = size_t{256} << 20;
+  int bloom_bits_per_key = 10;
+  size_t write_buffer_bytes = size_t{64} << 20;
+  int background_jobs = 4;
+};
+
+// An open database. Closes it (and, for a follower, removes its private
+// secondary directory) when the last reference goes away.
+class RocksDb {
+ public:
+  enum class Mode { kReadWrite, kFollower };
+
+  // kReadWrite creates `path` (and parents) when missing. kFollower opens a
+  // secondary instance of `path` with a fresh private directory under
+  // $TMPDIR (or /tmp); a missing database is created first, so followers
+  // may start before any writer.
+  static absl::StatusOr<std::shared_ptr<RocksDb>> Open(const std::string& path,
+                                                       Mode mode,
+                                                       const RocksTuning& tuning);
+  ~RocksDb();
+  RocksDb(const RocksDb&) = delete;
+  RocksDb& operator=(const RocksDb&) = delete;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  Mode mode() const { return mode_; }
+  const std::string& path() const { return path_; }
+  // Serializes read-modify-write sequences of one process.
+  absl::Mutex& mutex() { return mutex_; }
+
+  // kFollower: catches up with the primary. kReadWrite: no-op.
+  absl::Status Refresh();
+
+ private:
+  RocksDb(std::string path, Mode mode) : path_(std::move(path)), mode_(mode) {}
+
+  std::string path_;
+  Mode mode_;
+  std::string secondary_dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  absl::Mutex mutex_;
+};
+
+}  // namespace affinity::storage
+
+#endif  // AFFINITY_STORAGE_ROCKS_DB_H_
