@@ -51,6 +51,8 @@ class CsrMatrix {
   const std::vector<int64_t>& indptr() const { return indptr_; }
   const std::vector<uint32_t>& indices() const { return indices_; }
   const std::vector<float>& values() const { return values_; }
+  // Values may be rescaled in place; the sparsity structure stays fixed.
+  absl::Span<float> mutable_values() { return absl::MakeSpan(values_); }
 
   // Bytes held by the three arrays.
   int64_t MemoryBytes() const;
