@@ -1,0 +1,191 @@
+// affinity: command-line client of the affinity.v1.Recommender service.
+//
+//   affinity recommend --user=U [--k=10] [--recent=item:weight,...]
+//                      [--exclude=a,b] [--rule_set=NAME] [--explain] [--json]
+//   affinity similar --item=I [--k=10] [--exclude=a,b] [--json]
+//
+// Exit codes: 0 success; 2 bad usage or an INVALID_ARGUMENT / NOT_FOUND
+// answer; 1 any other failure.
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "affinity/v1/recommender.grpc.pb.h"
+#include "affinity/v1/recommender.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "tools/cli/catalog_titles.h"
+#include "tools/cli/grpc_error.h"
+#include "tools/cli/request_args.h"
+#include "tools/cli/response_format.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051",
+          "Address of the affinity server (host:port).");
+ABSL_FLAG(int32_t, timeout_ms, 1000, "Deadline of the RPC in milliseconds.");
+ABSL_FLAG(std::string, db, "",
+          "Optional store directory; item titles are read from its catalog "
+          "and shown beside ids.");
+ABSL_FLAG(std::string, user, "", "recommend: the user id.");
+ABSL_FLAG(std::string, item, "", "similar: the item id.");
+ABSL_FLAG(int32_t, k, 10, "Number of items wanted.");
+ABSL_FLAG(std::string, recent, "",
+          "recommend: latest interactions as item:weight,item:weight,...");
+ABSL_FLAG(std::string, exclude, "", "Item ids never to return: a,b,...");
+ABSL_FLAG(std::string, rule_set, "", "Named business-rule set (empty: default).");
+ABSL_FLAG(bool, explain, false, "Ask for and print per-item explanations.");
+ABSL_FLAG(bool, json, false, "Print the response as JSON.");
+
+namespace affinity::cli {
+namespace {
+
+constexpr int kUsageExit = 2;
+
+constexpr char kUsage[] =
+    "client of the affinity scoring server.\n"
+    "\n"
+    "  affinity recommend --user=U [--k=10] [--recent=item:weight,...]\n"
+    "                     [--exclude=a,b] [--rule_set=NAME] [--explain] [--json]\n"
+    "  affinity similar --item=I [--k=10] [--exclude=a,b] [--rule_set=NAME]\n"
+    "                   [--explain] [--json]\n"
+    "\n"
+    "Common flags: --server=127.0.0.1:50051 --timeout_ms=1000 --db=DIR\n"
+    "Exit codes: 0 ok; 2 bad usage, INVALID_ARGUMENT or NOT_FOUND; 1 other "
+    "errors.";
+
+int UsageError(absl::string_view message) {
+  std::cerr << "error: " << message << "\n"
+            << "usage: affinity recommend|similar [flags]; see --help\n";
+  return kUsageExit;
+}
+
+std::unique_ptr<affinity::v1::Recommender::Stub> Connect() {
+  return affinity::v1::Recommender::NewStub(grpc::CreateChannel(
+      absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+}
+
+void SetDeadline(grpc::ClientContext& context) {
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
+}
+
+int PrintResponse(const affinity::v1::RecommendResponse& response) {
+  if (absl::GetFlag(FLAGS_json)) {
+    absl::StatusOr<std::string> json = FormatJson(response);
+    if (!json.ok()) {
+      std::cerr << "error: " << json.status().message() << "\n";
+      return 1;
+    }
+    std::cout << *json << "\n";
+    return 0;
+  }
+  TitleLookup titles;
+  const std::string db = absl::GetFlag(FLAGS_db);
+  if (!db.empty()) {
+    absl::StatusOr<TitleLookup> opened = OpenCatalogTitles(db);
+    if (opened.ok()) {
+      titles = *std::move(opened);
+    } else {
+      std::cerr << "note: titles not shown: " << opened.status().message()
+                << "\n";
+    }
+  }
+  std::cout << FormatTable(response, titles, absl::GetFlag(FLAGS_explain));
+  return 0;
+}
+
+int Finish(const grpc::Status& status,
+           const affinity::v1::RecommendResponse& response) {
+  if (!status.ok()) {
+    std::cerr << FormatRpcError(status) << "\n";
+    return ExitCodeForRpc(status);
+  }
+  return PrintResponse(response);
+}
+
+int RunRecommend() {
+  affinity::v1::RecommendRequest request;
+  request.set_user_id(absl::GetFlag(FLAGS_user));
+  request.set_k(absl::GetFlag(FLAGS_k));
+  request.set_rule_set(absl::GetFlag(FLAGS_rule_set));
+  request.set_explain(absl::GetFlag(FLAGS_explain));
+  absl::StatusOr<std::vector<affinity::v1::Interaction>> recent =
+      ParseRecent(absl::GetFlag(FLAGS_recent));
+  if (!recent.ok()) return UsageError(recent.status().message());
+  for (auto& interaction : *recent) *request.add_recent() = std::move(interaction);
+  absl::StatusOr<std::vector<std::string>> exclude =
+      ParseIdList(absl::GetFlag(FLAGS_exclude), "--exclude");
+  if (!exclude.ok()) return UsageError(exclude.status().message());
+  for (auto& id : *exclude) request.add_exclude_item_ids(std::move(id));
+  if (request.user_id().empty() && request.recent().empty()) {
+    return UsageError("recommend needs --user (or --recent for an anonymous session)");
+  }
+  if (!absl::GetFlag(FLAGS_item).empty()) {
+    return UsageError("--item belongs to 'similar', not 'recommend'");
+  }
+
+  grpc::ClientContext context;
+  SetDeadline(context);
+  affinity::v1::RecommendResponse response;
+  const grpc::Status status = Connect()->Recommend(&context, request, &response);
+  return Finish(status, response);
+}
+
+int RunSimilar() {
+  affinity::v1::SimilarItemsRequest request;
+  request.set_item_id(absl::GetFlag(FLAGS_item));
+  request.set_k(absl::GetFlag(FLAGS_k));
+  request.set_rule_set(absl::GetFlag(FLAGS_rule_set));
+  request.set_explain(absl::GetFlag(FLAGS_explain));
+  absl::StatusOr<std::vector<std::string>> exclude =
+      ParseIdList(absl::GetFlag(FLAGS_exclude), "--exclude");
+  if (!exclude.ok()) return UsageError(exclude.status().message());
+  for (auto& id : *exclude) request.add_exclude_item_ids(std::move(id));
+  if (request.item_id().empty()) return UsageError("similar needs --item");
+  if (!absl::GetFlag(FLAGS_user).empty() || !absl::GetFlag(FLAGS_recent).empty()) {
+    return UsageError("--user and --recent belong to 'recommend', not 'similar'");
+  }
+
+  grpc::ClientContext context;
+  SetDeadline(context);
+  affinity::v1::RecommendResponse response;
+  const grpc::Status status =
+      Connect()->SimilarItems(&context, request, &response);
+  return Finish(status, response);
+}
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "tools/cli/");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+
+  if (args.size() != 2) {
+    return UsageError(args.size() < 2 ? "missing command"
+                                      : "expected exactly one command");
+  }
+  if (absl::GetFlag(FLAGS_k) <= 0) return UsageError("--k must be >= 1");
+  if (absl::GetFlag(FLAGS_timeout_ms) <= 0) {
+    return UsageError("--timeout_ms must be >= 1");
+  }
+  const absl::string_view command = args[1];
+  if (command == "recommend") return RunRecommend();
+  if (command == "similar") return RunSimilar();
+  return UsageError(absl::StrCat("unknown command \"", command,
+                                 "\" (expected recommend or similar)"));
+}
+
+}  // namespace
+}  // namespace affinity::cli
+
+int main(int argc, char** argv) { return affinity::cli::Main(argc, argv); }

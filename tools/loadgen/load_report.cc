@@ -1,0 +1,50 @@
+#include "tools/loadgen/load_report.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace affinity::loadgen {
+namespace {
+
+std::string CodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+std::string LatencyLine(absl::string_view label, const LatencyHistogram& h) {
+  if (h.count() == 0) return absl::StrCat("latency_ms ", label, ": no samples\n");
+  auto ms = [](uint64_t ns) { return static_cast<double>(ns) / 1e6; };
+  return absl::StrFormat(
+      "latency_ms %s: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (n=%d)\n",
+      label, ms(h.Quantile(0.50)), ms(h.Quantile(0.90)), ms(h.Quantile(0.99)),
+      ms(h.Quantile(0.999)), ms(h.Max()), h.count());
+}
+
+}  // namespace
+
+std::string FormatLoadReport(const LoadOptions& options, const LoadResult& result) {
+  const double elapsed_s = absl::ToDoubleSeconds(result.elapsed);
+  const double send_s = absl::ToDoubleSeconds(result.send_window);
+  std::string out = absl::StrFormat(
+      "target_qps: %.1f\n"
+      "achieved_qps: %.1f\n"
+      "send_rate_qps: %.1f\n"
+      "elapsed_s: %.3f\n"
+      "due: %d\nsent: %d\nskipped_max_in_flight: %d\ncompleted: %d\n"
+      "max_in_flight: %d\n",
+      options.qps, elapsed_s > 0 ? result.completed / elapsed_s : 0.0,
+      send_s > 0 ? result.sent / send_s : 0.0, elapsed_s, result.due,
+      result.sent, result.skipped_in_flight, result.completed,
+      result.max_in_flight_seen);
+  for (const auto& [code, count] : result.by_code) {
+    absl::StrAppend(&out, "status ", CodeName(code), ": ", count, "\n");
+  }
+  absl::StrAppend(&out, LatencyLine("all", result.latency_all),
+                  LatencyLine("ok", result.latency_ok));
+  for (const auto& [code, message] : result.first_error) {
+    absl::StrAppend(&out, "error ", CodeName(code), ": ", message, "\n");
+  }
+  return out;
+}
+
+}  // namespace affinity::loadgen

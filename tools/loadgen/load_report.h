@@ -1,0 +1,21 @@
+// Renders a LoadResult as the load generator's text report.
+//
+// Contract: the report has one "key: value" line each for the target and
+// achieved rates (achieved_qps = completed / elapsed), the counts (due, sent,
+// skipped, completed), one "status CODE: count" line per status code seen,
+// latency quantiles p50/p90/p99/p99.9/max in milliseconds for all completed
+// and for OK requests, and the first error message of every failing code.
+#ifndef AFFINITY_TOOLS_LOADGEN_LOAD_REPORT_H_
+#define AFFINITY_TOOLS_LOADGEN_LOAD_REPORT_H_
+
+#include <string>
+
+#include "tools/loadgen/open_loop_runner.h"
+
+namespace affinity::loadgen {
+
+std::string FormatLoadReport(const LoadOptions& options, const LoadResult& result);
+
+}  // namespace affinity::loadgen
+
+#endif  // AFFINITY_TOOLS_LOADGEN_LOAD_REPORT_H_

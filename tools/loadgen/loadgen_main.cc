@@ -1,0 +1,153 @@
+// loadgen: open-loop gRPC load generator for affinity.v1.Recommender,
+// loopback targets only. See tools/loadgen/README.md.
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "affinity/v1/recommender.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "tools/loadgen/load_report.h"
+#include "tools/loadgen/loopback_target.h"
+#include "tools/loadgen/open_loop_runner.h"
+#include "tools/loadgen/request_generator.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051",
+          "Server address; only 127.0.0.0/8, localhost and [::1] are accepted.");
+ABSL_FLAG(std::string, method, "recommend", "RPC to load: recommend or similar.");
+ABSL_FLAG(double, qps, 1000, "Requests per second, sent on schedule (open loop).");
+ABSL_FLAG(double, duration_s, 10, "Length of the run in seconds (at most 300).");
+ABSL_FLAG(int64_t, max_requests, 1000000,
+          "Upper bound on requests sent (at most 10000000).");
+ABSL_FLAG(int64_t, max_in_flight, 10000,
+          "Requests due while this many are outstanding are skipped and counted.");
+ABSL_FLAG(std::string, users_file, "", "File of user ids, one per line.");
+ABSL_FLAG(std::string, user_prefix, "",
+          "Without --users_file, user ids are <prefix>1 .. <prefix><num_users>.");
+ABSL_FLAG(int64_t, num_users, 100, "Number of generated user ids.");
+ABSL_FLAG(std::string, items_file, "",
+          "File of item ids, one per line (for --recent_per_request and similar).");
+ABSL_FLAG(std::string, items, "", "Item ids a,b,c (alternative to --items_file).");
+ABSL_FLAG(int32_t, recent_per_request, 0,
+          "Recent interactions added to each recommend request.");
+ABSL_FLAG(double, recent_weight, 1.0, "Weight of each recent interaction.");
+ABSL_FLAG(std::string, rule_set, "", "Business-rule set named in every request.");
+ABSL_FLAG(int32_t, k, 10, "Items asked for per request.");
+ABSL_FLAG(int32_t, deadline_ms, 1000, "Deadline of each request.");
+ABSL_FLAG(int32_t, connect_timeout_ms, 5000,
+          "How long to wait for the channel to connect before the run.");
+ABSL_FLAG(uint64_t, seed, 1, "Seed of the request generator.");
+
+namespace affinity::loadgen {
+namespace {
+
+constexpr double kMaxDurationS = 300;
+constexpr int64_t kMaxRequests = 10000000;
+
+int Fail(absl::string_view message, int code = 2) {
+  std::cerr << "error: " << message << "\n";
+  return code;
+}
+
+absl::StatusOr<RequestMix> MixFromFlags() {
+  RequestMix mix;
+  const std::string method = absl::GetFlag(FLAGS_method);
+  if (method == "recommend") {
+    mix.method = Method::kRecommend;
+  } else if (method == "similar") {
+    mix.method = Method::kSimilar;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--method=", method, ": expected recommend or similar"));
+  }
+  if (!absl::GetFlag(FLAGS_users_file).empty()) {
+    absl::StatusOr<std::vector<std::string>> users =
+        ReadIdFile(absl::GetFlag(FLAGS_users_file));
+    if (!users.ok()) return users.status();
+    mix.users = *std::move(users);
+  } else {
+    mix.users = NumberedIds(absl::GetFlag(FLAGS_user_prefix),
+                            std::min<int64_t>(absl::GetFlag(FLAGS_num_users), kMaxRequests));
+  }
+  if (!absl::GetFlag(FLAGS_items_file).empty()) {
+    absl::StatusOr<std::vector<std::string>> items =
+        ReadIdFile(absl::GetFlag(FLAGS_items_file));
+    if (!items.ok()) return items.status();
+    mix.items = *std::move(items);
+  } else if (!absl::GetFlag(FLAGS_items).empty()) {
+    mix.items = absl::StrSplit(absl::GetFlag(FLAGS_items), ',', absl::SkipEmpty());
+  }
+  mix.recent_per_request = absl::GetFlag(FLAGS_recent_per_request);
+  mix.recent_weight = static_cast<float>(absl::GetFlag(FLAGS_recent_weight));
+  mix.k = absl::GetFlag(FLAGS_k);
+  mix.rule_set = absl::GetFlag(FLAGS_rule_set);
+  mix.seed = absl::GetFlag(FLAGS_seed);
+  return mix;
+}
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "open-loop load generator for the affinity server (loopback only).\n"
+      "  loadgen --server=127.0.0.1:50051 --qps=1000 --duration_s=10 "
+      "[--users_file=F | --user_prefix=P --num_users=N] "
+      "[--items_file=F --recent_per_request=N]");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "tools/loadgen/");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
+  const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() > 1) return Fail(absl::StrCat("unexpected argument ", args[1]));
+
+  const std::string server = absl::GetFlag(FLAGS_server);
+  if (absl::Status ok = CheckLoopbackTarget(server); !ok.ok()) {
+    return Fail(ok.message());
+  }
+  LoadOptions options;
+  options.qps = absl::GetFlag(FLAGS_qps);
+  const double duration_s = absl::GetFlag(FLAGS_duration_s);
+  options.max_requests = absl::GetFlag(FLAGS_max_requests);
+  options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  options.deadline = absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms));
+  if (!(options.qps > 0) || options.qps > 1e6) return Fail("--qps must be in (0, 1e6]");
+  if (!(duration_s > 0) || duration_s > kMaxDurationS) {
+    return Fail(absl::StrCat("--duration_s must be in (0, ", kMaxDurationS, "]"));
+  }
+  options.duration = absl::Seconds(duration_s);
+  if (options.max_requests < 1 || options.max_requests > kMaxRequests) {
+    return Fail(absl::StrCat("--max_requests must be in [1, ", kMaxRequests, "]"));
+  }
+  if (options.max_in_flight < 1) return Fail("--max_in_flight must be >= 1");
+  if (absl::GetFlag(FLAGS_deadline_ms) <= 0) return Fail("--deadline_ms must be >= 1");
+
+  absl::StatusOr<RequestMix> mix = MixFromFlags();
+  if (!mix.ok()) return Fail(mix.status().message());
+  absl::StatusOr<RequestGenerator> generator = RequestGenerator::Create(*std::move(mix));
+  if (!generator.ok()) return Fail(generator.status().message());
+
+  auto channel = grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(
+          std::chrono::system_clock::now() +
+          std::chrono::milliseconds(absl::GetFlag(FLAGS_connect_timeout_ms)))) {
+    return Fail(absl::StrCat("cannot connect to ", server), 1);
+  }
+  auto stub = affinity::v1::Recommender::NewStub(channel);
+  const LoadResult result = RunOpenLoop(*stub, *generator, options);
+  std::cout << FormatLoadReport(options, result);
+  const auto ok = result.by_code.find(grpc::StatusCode::OK);
+  return ok == result.by_code.end() || ok->second == 0 ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace affinity::loadgen
+
+int main(int argc, char** argv) { return affinity::loadgen::Main(argc, argv); }

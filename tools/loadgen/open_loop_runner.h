@@ -1,0 +1,59 @@
+// Sends requests on a fixed schedule, whatever the server's answers, and
+// measures each request's latency from its scheduled send time (so a slow
+// server is not hidden by a client that waited before sending:
+// no coordinated omission).
+//
+// Contract:
+//  - Request i is due at start + i/qps; requests are due while inside
+//    `duration` and i < max_requests. A request is sent when due, or at once
+//    when the sender is late; it is skipped (counted, never sent) when
+//    max_in_flight requests are already outstanding.
+//  - Every sent request carries a deadline of `deadline` from its send, and
+//    Run returns only once every sent request has completed.
+//  - Latency = completion time - due time, for every completed request
+//    (`latency_all`) and for OK ones (`latency_ok`).
+#ifndef AFFINITY_TOOLS_LOADGEN_OPEN_LOOP_RUNNER_H_
+#define AFFINITY_TOOLS_LOADGEN_OPEN_LOOP_RUNNER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/time/time.h"
+#include "affinity/v1/recommender.grpc.pb.h"
+#include "grpcpp/support/status.h"
+#include "tools/loadgen/latency_histogram.h"
+#include "tools/loadgen/request_generator.h"
+
+namespace affinity::loadgen {
+
+struct LoadOptions {
+  double qps = 1000;
+  absl::Duration duration = absl::Seconds(10);
+  int64_t max_requests = 1000000;
+  absl::Duration deadline = absl::Seconds(1);
+  int64_t max_in_flight = 10000;
+};
+
+struct LoadResult {
+  int64_t due = 0;
+  int64_t sent = 0;
+  int64_t skipped_in_flight = 0;
+  int64_t completed = 0;
+  std::map<grpc::StatusCode, int64_t> by_code;
+  // First error message seen per failing code.
+  std::map<grpc::StatusCode, std::string> first_error;
+  LatencyHistogram latency_all;
+  LatencyHistogram latency_ok;
+  // From the first due time to the last send / the last completion.
+  absl::Duration send_window;
+  absl::Duration elapsed;
+  int64_t max_in_flight_seen = 0;
+};
+
+LoadResult RunOpenLoop(affinity::v1::Recommender::Stub& stub,
+                       RequestGenerator& generator, const LoadOptions& options);
+
+}  // namespace affinity::loadgen
+
+#endif  // AFFINITY_TOOLS_LOADGEN_OPEN_LOOP_RUNNER_H_
