@@ -1,0 +1,142 @@
+#include "trainer/als/explicit_als.h"
+
+#include <cmath>
+#include <memory>
+
+#include "gtest/gtest.h"
+#include "tests/als/planted_data.h"
+#include "trainer/als/als_trainer.h"
+
+namespace affinity {
+namespace {
+
+using testing_data::MakePlantedRatings;
+
+AlsOptions ExplicitOptions() {
+  AlsOptions options;
+  options.solver = AlsSolver::kExplicit;
+  options.factors = 8;
+  options.regularization = 0.01f;
+  options.iterations = 20;
+  options.threads = 2;
+  return options;
+}
+
+double Rmse(const CsrMatrix& ratings, const ExplicitAls& model) {
+  double sse = 0;
+  for (int64_t u = 0; u < ratings.rows(); ++u) {
+    const CsrMatrix::Row row = ratings.row(u);
+    for (size_t k = 0; k < row.size(); ++k) {
+      const uint32_t i = row.indices[k];
+      const double pred =
+          model.global_mean() + model.user_bias()(u) + model.item_bias()(i) +
+          model.user_factors().row(u).dot(model.item_factors().row(i));
+      sse += (row.values[k] - pred) * (row.values[k] - pred);
+    }
+  }
+  return std::sqrt(sse / ratings.nnz());
+}
+
+TEST(ExplicitAlsTest, RecoversPlantedLowRankRatings) {
+  // Rank-3 ratings with biases, 40% observed; ratings spread ~1.9 around 3.
+  const auto data = MakePlantedRatings(300, 200, 3, 0.4, 0.1, 21);
+  ExplicitAls model(ExplicitOptions());
+  ASSERT_TRUE(model.Init(data.train).ok());
+  const auto stats = model.Train();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_NEAR(model.global_mean(), 3.0, 0.3);
+  EXPECT_LT(stats->back().loss, 0.05);
+  // The reported loss is the training RMSE.
+  EXPECT_NEAR(stats->back().loss, Rmse(data.train, model), 1e-4);
+  // Held-out entries of the planted matrix are predicted too.
+  EXPECT_LT(Rmse(data.test, model), 0.15);
+  // RMSE falls from the first to the last iteration and stays down.
+  EXPECT_LT(stats->back().loss, 0.2 * stats->front().loss);
+  for (size_t k = 1; k < stats->size(); ++k) {
+    EXPECT_LE((*stats)[k].loss, (*stats)[k - 1].loss * 1.01 + 1e-4) << k;
+  }
+}
+
+TEST(ExplicitAlsTest, FoldedVectorsReproduceTheScore) {
+  const auto data = MakePlantedRatings(60, 40, 2, 0.5, 0.0, 22);
+  ExplicitAls model(ExplicitOptions());
+  ASSERT_TRUE(model.Init(data.train).ok());
+  ASSERT_TRUE(model.RunIteration().ok());
+  ASSERT_TRUE(model.RunIteration().ok());
+  const FoldedFactors folded = model.Folded();
+  const int f = ExplicitOptions().factors;
+  ASSERT_EQ(folded.users.cols(), f + 2);
+  ASSERT_EQ(folded.items.cols(), f + 2);
+  double max_abs = 0;
+  for (int64_t u = 0; u < 60; ++u) {
+    for (int64_t i = 0; i < 40; ++i) {
+      const double direct =
+          static_cast<double>(model.global_mean()) + model.user_bias()(u) +
+          model.item_bias()(i) +
+          model.user_factors().row(u).cast<double>().dot(
+              model.item_factors().row(i).cast<double>());
+      const double via_fold = folded.users.row(u).cast<double>().dot(
+          folded.items.row(i).cast<double>());
+      max_abs = std::max(max_abs, std::abs(direct - via_fold));
+    }
+  }
+  // Only the float rounding of mu + b_u separates the two.
+  EXPECT_LT(max_abs, 1e-5);
+  EXPECT_NE(model.user_bias().norm(), 0.0f);
+}
+
+TEST(ExplicitAlsTest, DeterministicAcrossThreadCounts) {
+  const auto data = MakePlantedRatings(120, 90, 3, 0.3, 0.0, 23);
+  AlsOptions options = ExplicitOptions();
+  options.iterations = 3;
+  options.threads = 1;
+  ExplicitAls one(options);
+  options.threads = 3;
+  ExplicitAls three(options);
+  ASSERT_TRUE(one.Init(data.train).ok());
+  ASSERT_TRUE(three.Init(data.train).ok());
+  ASSERT_TRUE(one.Train().ok());
+  ASSERT_TRUE(three.Train().ok());
+  EXPECT_EQ(one.user_factors(), three.user_factors());
+  EXPECT_EQ(one.item_factors(), three.item_factors());
+  EXPECT_EQ(one.user_bias(), three.user_bias());
+  EXPECT_EQ(one.item_bias(), three.item_bias());
+}
+
+TEST(ExplicitAlsTest, ItemsWithoutRatingsGetZeroVectors) {
+  const std::vector<uint32_t> rows = {0, 1, 1}, cols = {0, 0, 2};
+  const std::vector<float> r = {4.0f, 2.0f, 5.0f};
+  const auto m = CsrMatrix::FromTriplets(2, 4, rows, cols, r);
+  ASSERT_TRUE(m.ok());
+  AlsOptions options = ExplicitOptions();
+  options.factors = 3;
+  ExplicitAls model(options);
+  ASSERT_TRUE(model.Init(*m).ok());
+  ASSERT_TRUE(model.Train().ok());
+  for (int i : {1, 3}) {
+    EXPECT_EQ(model.item_factors().row(i).norm(), 0.0f);
+    EXPECT_EQ(model.item_bias()(i), 0.0f);
+  }
+}
+
+TEST(ExplicitAlsTest, RejectsEmptyAndNonFiniteRatings) {
+  ExplicitAls model(ExplicitOptions());
+  EXPECT_EQ(model.RunIteration().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  const auto empty = CsrMatrix::FromTriplets(3, 3, {}, {}, {});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(model.Init(*empty).code(), absl::StatusCode::kInvalidArgument);
+  const std::vector<uint32_t> rows = {0}, cols = {1};
+  const std::vector<float> nan = {NAN};
+  const auto bad = CsrMatrix::FromTriplets(1, 2, rows, cols, nan);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(model.Init(*bad).code(), absl::StatusCode::kInvalidArgument);
+  // Negative ratings are fine for the explicit model.
+  const std::vector<float> negative = {-1.0f};
+  const auto ok = CsrMatrix::FromTriplets(1, 2, rows, cols, negative);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(model.Init(*ok).ok());
+}
+
+}  // namespace
+}  // namespace affinity

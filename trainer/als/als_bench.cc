@@ -1,0 +1,118 @@
+// Trains ALS on an interaction file and prints seconds per iteration for
+// each requested solver, side by side on the same data and machine state.
+//
+//   bazel run //trainer/als:als_bench -- --input=/tmp/S.csv
+//       --solvers=cg,cholesky --iterations=5 --threads=2
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "trainer/als/als_trainer.h"
+#include "trainer/als/options.h"
+#include "trainer/data/interactions_reader.h"
+
+ABSL_FLAG(std::string, input, "", "interaction file: user,item[,weight]");
+ABSL_FLAG(std::string, solvers, "cg,cholesky",
+          "comma-separated solvers to time: cg, cholesky, explicit");
+ABSL_FLAG(int, iterations, 5, "iterations per solver");
+ABSL_FLAG(int, factors, 64, "latent factors");
+ABSL_FLAG(double, regularization, 0.01, "L2 regularization");
+ABSL_FLAG(double, alpha, 1.0, "confidence scale: c = 1 + alpha * w");
+ABSL_FLAG(int, cg_steps, 3, "CG steps per row");
+ABSL_FLAG(int, threads, 2, "worker threads");
+ABSL_FLAG(uint64_t, seed, 1, "initialization seed");
+
+namespace affinity {
+namespace {
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int Run() {
+  const std::string input = absl::GetFlag(FLAGS_input);
+  if (input.empty()) {
+    std::fprintf(stderr, "--input is required\n");
+    return 2;
+  }
+  const absl::Time load_start = absl::Now();
+  absl::StatusOr<Interactions> data = ReadInteractions(input);
+  if (!data.ok()) {
+    std::fprintf(stderr, "%s\n", data.status().ToString().c_str());
+    return 1;
+  }
+  const CsrMatrix& m = data->matrix;
+  std::printf("loaded %s: %lld users x %lld items, %lld nnz in %.2f s\n",
+              input.c_str(), static_cast<long long>(m.rows()),
+              static_cast<long long>(m.cols()),
+              static_cast<long long>(m.nnz()),
+              absl::ToDoubleSeconds(absl::Now() - load_start));
+
+  std::printf("%-9s %6s %6s %5s %10s %10s %12s\n", "solver", "factors",
+              "threads", "iter", "seconds", "loss_sec", "loss");
+  std::vector<std::pair<std::string, double>> medians;
+  for (absl::string_view name :
+       absl::StrSplit(absl::GetFlag(FLAGS_solvers), ',', absl::SkipEmpty())) {
+    absl::StatusOr<AlsSolver> solver = ParseAlsSolver(name);
+    if (!solver.ok()) {
+      std::fprintf(stderr, "%s\n", solver.status().ToString().c_str());
+      return 2;
+    }
+    AlsOptions options;
+    options.solver = *solver;
+    options.iterations = absl::GetFlag(FLAGS_iterations);
+    options.factors = absl::GetFlag(FLAGS_factors);
+    options.regularization =
+        static_cast<float>(absl::GetFlag(FLAGS_regularization));
+    options.alpha = static_cast<float>(absl::GetFlag(FLAGS_alpha));
+    options.cg_steps = absl::GetFlag(FLAGS_cg_steps);
+    options.threads = absl::GetFlag(FLAGS_threads);
+    options.seed = absl::GetFlag(FLAGS_seed);
+    absl::StatusOr<std::unique_ptr<AlsTrainer>> trainer =
+        CreateAlsTrainer(options);
+    if (!trainer.ok()) {
+      std::fprintf(stderr, "%s\n", trainer.status().ToString().c_str());
+      return 2;
+    }
+    if (absl::Status s = (*trainer)->Init(m); !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.ToString().c_str());
+      return 1;
+    }
+    std::vector<double> seconds;
+    for (int it = 0; it < options.iterations; ++it) {
+      absl::StatusOr<IterationStats> stats = (*trainer)->RunIteration();
+      if (!stats.ok()) {
+        std::fprintf(stderr, "%s\n", stats.status().ToString().c_str());
+        return 1;
+      }
+      seconds.push_back(stats->seconds);
+      std::printf("%-9s %6d %6d %5d %10.3f %10.3f %12.6g\n",
+                  std::string(name).c_str(), options.factors, options.threads,
+                  stats->iteration, stats->seconds, stats->loss_seconds,
+                  stats->loss);
+      std::fflush(stdout);
+    }
+    medians.push_back({std::string(name), Median(seconds)});
+  }
+  for (const auto& [name, median] : medians) {
+    std::printf("median %-9s %.3f s/iter\n", name.c_str(), median);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace affinity
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return affinity::Run();
+}

@@ -1,0 +1,89 @@
+#include "trainer/als/explicit_als.h"
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "trainer/als/explicit_update.h"
+#include "trainer/als/factor_init.h"
+
+namespace affinity {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+}  // namespace
+
+ExplicitAls::ExplicitAls(const AlsOptions& options) : AlsTrainer(options) {}
+
+absl::Status ExplicitAls::Init(const CsrMatrix& user_items) {
+  if (absl::Status status =
+          CheckInteractions(user_items, /*require_nonnegative=*/false);
+      !status.ok()) {
+    return status;
+  }
+  if (user_items.nnz() == 0) {
+    return absl::InvalidArgumentError(
+        "user_items has no ratings; the explicit solver needs at least one");
+  }
+  user_items_ = &user_items;
+  item_users_ = user_items.Transpose();
+  double sum = 0;
+  for (float r : user_items.values()) sum += r;
+  global_mean_ = static_cast<float>(sum / user_items.nnz());
+  const int f = options_.factors;
+  const float stddev = options_.init_scale / std::sqrt(static_cast<float>(f));
+  std::mt19937_64 rng(options_.seed);
+  users_.resize(user_items.rows(), f);
+  items_.resize(user_items.cols(), f);
+  FillNormal(stddev, &rng, &users_);
+  FillNormal(stddev, &rng, &items_);
+  user_bias_.setZero(user_items.rows());
+  item_bias_.setZero(user_items.cols());
+  iterations_done_ = 0;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<IterationStats> ExplicitAls::RunIteration() {
+  if (user_items_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "ExplicitAls::RunIteration called before a successful Init");
+  }
+  const float reg = options_.regularization;
+  const int threads = options_.threads;
+  const auto start = std::chrono::steady_clock::now();
+  UpdateExplicit(*user_items_, items_, item_bias_, global_mean_, reg, threads,
+                 &users_, &user_bias_);
+  UpdateExplicit(item_users_, users_, user_bias_, global_mean_, reg, threads,
+                 &items_, &item_bias_);
+  IterationStats stats;
+  stats.iteration = ++iterations_done_;
+  stats.seconds = SecondsSince(start);
+  const auto loss_start = std::chrono::steady_clock::now();
+  stats.loss = std::sqrt(ExplicitSquaredError(*user_items_, users_,
+                                              user_bias_, items_, item_bias_,
+                                              global_mean_, threads) /
+                         static_cast<double>(user_items_->nnz()));
+  stats.loss_seconds = SecondsSince(loss_start);
+  return stats;
+}
+
+FoldedFactors ExplicitAls::Folded() const {
+  const int64_t f = options_.factors;
+  FoldedFactors folded;
+  folded.users.resize(users_.rows(), f + 2);
+  folded.users.leftCols(f) = users_;
+  folded.users.col(f).setOnes();
+  folded.users.col(f + 1) = user_bias_.array() + global_mean_;
+  folded.items.resize(items_.rows(), f + 2);
+  folded.items.leftCols(f) = items_;
+  folded.items.col(f) = item_bias_;
+  folded.items.col(f + 1).setOnes();
+  return folded;
+}
+
+}  // namespace affinity
