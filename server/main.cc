@@ -1,0 +1,185 @@
+// affinity-server: serves top-k recommendations over gRPC from the live
+// model version of a model store, with health, reflection and Prometheus
+// metrics. See server/README.md.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "server/grpc_server.h"
+#include "server/metrics.h"
+#include "server/metrics_http_server.h"
+#include "server/micro_batcher.h"
+#include "server/model_manager.h"
+#include "server/recommender_service.h"
+#include "server/request_validation.h"
+#include "server/scorer.h"
+#include "storage/model_store.h"
+
+ABSL_FLAG(std::string, db, "", "Model store directory (required); the live version is served.");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address HOST:PORT.");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "HTTP address HOST:PORT for /metrics (Prometheus) and /healthz; empty disables.");
+ABSL_FLAG(int, max_k, 1000, "Largest k a request may ask for.");
+ABSL_FLAG(std::string, scorer, "exact",
+          "Item ranking for users: exact (SIMD scan) or hnsw (approximate graph search).");
+ABSL_FLAG(int, hnsw_ef, 200, "HNSW search breadth (higher: better recall, slower).");
+ABSL_FLAG(int, batch_window_us, 0,
+          "Micro-batching window in microseconds (0 = off): concurrent requests arriving "
+          "within it are scored in one pass over the item matrix.");
+ABSL_FLAG(int, poll_seconds, 10, "How often to look for a new live model version.");
+ABSL_FLAG(int, threads, 0, "Maximum request-serving threads (0 = gRPC default).");
+
+namespace affinity::server {
+namespace {
+
+void Log(const std::string& message) {
+  std::fprintf(stderr, "%s affinity-server: %s\n",
+               absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()).c_str(),
+               message.c_str());
+  std::fflush(stderr);
+}
+
+absl::Status CheckFlags() {
+  if (absl::GetFlag(FLAGS_db).empty()) return absl::InvalidArgumentError("--db is required");
+  const int max_k = absl::GetFlag(FLAGS_max_k);
+  if (max_k < 1 || max_k > 100000) {
+    return absl::InvalidArgumentError(absl::StrCat("--max_k: expected 1..100000, got ", max_k));
+  }
+  if (absl::GetFlag(FLAGS_hnsw_ef) < 1) {
+    return absl::InvalidArgumentError("--hnsw_ef: expected >= 1");
+  }
+  const int window = absl::GetFlag(FLAGS_batch_window_us);
+  if (window < 0 || window > 100000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--batch_window_us: expected 0..100000, got ", window));
+  }
+  if (absl::GetFlag(FLAGS_poll_seconds) < 1) {
+    return absl::InvalidArgumentError("--poll_seconds: expected >= 1");
+  }
+  if (absl::GetFlag(FLAGS_threads) < 0) {
+    return absl::InvalidArgumentError("--threads: expected >= 0");
+  }
+  return absl::OkStatus();
+}
+
+int Run() {
+  if (absl::Status s = CheckFlags(); !s.ok()) {
+    Log(std::string(s.message()));
+    return 2;
+  }
+  absl::StatusOr<ScorerKind> kind = ParseScorerKind(absl::GetFlag(FLAGS_scorer));
+  if (!kind.ok()) {
+    Log(std::string(kind.status().message()));
+    return 2;
+  }
+  // Signals are taken synchronously by sigwait below; block them before any
+  // thread starts so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const std::string db = absl::GetFlag(FLAGS_db);
+  auto store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kFollower);
+  if (!store.ok()) {
+    Log(absl::StrCat("cannot open model store --db=", db, ": ", store.status().ToString()));
+    return 1;
+  }
+
+  ServerMetrics metrics;
+  ModelManagerOptions manager_options;
+  manager_options.scorer.kind = *kind;
+  manager_options.scorer.hnsw_ef = static_cast<size_t>(absl::GetFlag(FLAGS_hnsw_ef));
+  ModelManager models(std::move(*store), manager_options);
+  MicroBatcher batcher(
+      {std::chrono::microseconds(absl::GetFlag(FLAGS_batch_window_us)), 32});
+  RequestLimits limits;
+  limits.max_k = absl::GetFlag(FLAGS_max_k);
+  RuleSetRegistry rule_sets;
+  RecommenderService service(&models, &metrics, &batcher, limits, &rule_sets);
+
+  GrpcServerOptions grpc_options;
+  grpc_options.listen = absl::GetFlag(FLAGS_listen);
+  grpc_options.threads = absl::GetFlag(FLAGS_threads);
+  auto grpc_server = GrpcServer::Start(grpc_options, &service);
+  if (!grpc_server.ok()) {
+    Log(grpc_server.status().ToString());
+    return 1;
+  }
+  GrpcServer* grpc = grpc_server->get();
+
+  models.AddSwapListener([&](const std::string& arm, const LoadedModel& model,
+                             uint64_t previous) {
+    Log(absl::StrFormat(
+        "model loaded: version %d (arm %s, replaces %d), algorithm %s, users %d, items %d, "
+        "dims %d, scorer %s, load time %.3f s",
+        model.version, arm, previous, model.metadata.algorithm(), model.metadata.users(),
+        model.metadata.items(), model.metadata.dims(), model.scorer->name(),
+        model.load_seconds));
+    metrics.RecordModelLoad(model.version, model.load_seconds);
+    metrics.SetLoadedModels(models.ServingVersions());
+    grpc->SetServing(true);
+  });
+  models.AddFailureListener([&](uint64_t version, const absl::Status& status) {
+    Log(absl::StrCat("model version ", version, " failed to load: ", status.ToString()));
+    metrics.AddModelLoadFailure();
+  });
+
+  std::unique_ptr<MetricsHttpServer> http;
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!metrics_listen.empty()) {
+    auto started = MetricsHttpServer::Start(
+        metrics_listen, {[&] { return metrics.Render(); }, [&] { return models.HasModel(); }});
+    if (!started.ok()) {
+      Log(started.status().ToString());
+      return 1;
+    }
+    http = std::move(*started);
+  }
+
+  Log(absl::StrFormat(
+      "started: grpc %s (port %d), metrics %s, db %s, scorer %s, max_k %d, "
+      "batch_window_us %d, poll_seconds %d",
+      grpc_options.listen, grpc->port(), metrics_listen.empty() ? "off" : metrics_listen, db,
+      absl::GetFlag(FLAGS_scorer), limits.max_k, absl::GetFlag(FLAGS_batch_window_us),
+      absl::GetFlag(FLAGS_poll_seconds)));
+
+  if (absl::Status s = models.Poll(); !s.ok()) {
+    Log(absl::StrCat("no model serving yet (", s.ToString(), "); polling every ",
+                     absl::GetFlag(FLAGS_poll_seconds), " s"));
+  }
+  models.StartPolling(std::chrono::seconds(absl::GetFlag(FLAGS_poll_seconds)));
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  Log(absl::StrCat("shutting down on signal ", signal_number,
+                   ": draining in-flight requests (up to 5 s)"));
+  models.StopPolling();
+  grpc->Shutdown(std::chrono::seconds(5));
+  http.reset();
+  Log("shut down");
+  return 0;
+}
+
+}  // namespace
+}  // namespace affinity::server
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves affinity.v1.Recommender over gRPC from a model store.\n"
+      "Usage: affinity-server --db=DIR [--listen=127.0.0.1:50051] [--scorer=exact|hnsw] ...");
+  absl::ParseCommandLine(argc, argv);
+  return affinity::server::Run();
+}

@@ -1,0 +1,222 @@
+#include "server/recommender_service.h"
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "server/explanations.h"
+#include "server/fold_in.h"
+#include "server/top_k.h"
+
+namespace affinity::server {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+// DEADLINE_EXCEEDED when the client's deadline has passed or it cancelled.
+absl::Status CheckDeadline(grpc::ServerContext* context) {
+  if (context->IsCancelled()) return absl::CancelledError("request cancelled by the client");
+  if (context->deadline() <= std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError("deadline exceeded before scoring");
+  }
+  return absl::OkStatus();
+}
+
+void AppendItem(const LoadedModel& model, uint32_t index, float score, bool from_fallback,
+                affinity::v1::RecommendResponse* response) {
+  affinity::v1::ScoredItem* item = response->add_items();
+  item->set_item_id(model.item_id(index));
+  item->set_score(score);
+  item->set_from_fallback(from_fallback);
+}
+
+// The most-popular items not excluded, at most k. Scores decrease with rank.
+void AppendFallback(const LoadedModel& model, size_t k, const ExclusionSet& excluded,
+                    bool explain, affinity::v1::RecommendResponse* response) {
+  const std::vector<uint32_t>& popular = model.reader->popular_items();
+  for (size_t rank = 0; rank < popular.size() && static_cast<size_t>(response->items_size()) < k;
+       ++rank) {
+    const uint32_t index = popular[rank];
+    if (index >= model.items->rows() || excluded.Contains(index)) continue;
+    AppendItem(model, index, 1.0f / static_cast<float>(rank + 1), true, response);
+    if (explain) {
+      response->mutable_items(response->items_size() - 1)
+          ->set_explanation(ExplainFallbackItem(rank));
+    }
+  }
+  response->set_fallback(true);
+}
+
+}  // namespace
+
+RecommenderService::RecommenderService(ModelManager* models, ServerMetrics* metrics,
+                                       MicroBatcher* batcher, RequestLimits limits,
+                                       const RuleSetRegistry* rule_sets)
+    : models_(models),
+      metrics_(metrics),
+      batcher_(batcher),
+      limits_(limits),
+      rule_sets_(rule_sets) {}
+
+grpc::Status RecommenderService::Recommend(grpc::ServerContext* context,
+                                           const affinity::v1::RecommendRequest* request,
+                                           affinity::v1::RecommendResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status status = DoRecommend(context, *request, response);
+  if (!status.ok()) response->Clear();
+  metrics_->RecordRequest(
+      ServerMetrics::kRecommend, static_cast<int>(status.code()),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (status.ok() && response->fallback()) metrics_->AddFallback();
+  return ToGrpc(status);
+}
+
+grpc::Status RecommenderService::SimilarItems(
+    grpc::ServerContext* context, const affinity::v1::SimilarItemsRequest* request,
+    affinity::v1::RecommendResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status status = DoSimilarItems(context, *request, response);
+  if (!status.ok()) response->Clear();
+  metrics_->RecordRequest(
+      ServerMetrics::kSimilarItems, static_cast<int>(status.code()),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return ToGrpc(status);
+}
+
+absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
+                                             const affinity::v1::RecommendRequest& request,
+                                             affinity::v1::RecommendResponse* response) {
+  if (absl::Status s = ValidateRecommendRequest(request, limits_, *rule_sets_); !s.ok()) {
+    return s;
+  }
+  const ModelManager::Route route = models_->RouteRequest(request.user_id());
+  if (route.model == nullptr) return absl::UnavailableError("no model loaded yet");
+  const LoadedModel& model = *route.model;
+  response->set_model_version(model.version);
+  response->set_arm(route.arm);
+
+  std::optional<storage::UserRecord> user;
+  if (!request.user_id().empty()) {
+    absl::StatusOr<storage::UserRecord> record = model.reader->GetUser(request.user_id());
+    if (record.ok()) {
+      user = std::move(*record);
+    } else if (!absl::IsNotFound(record.status())) {
+      return absl::InternalError(
+          absl::StrCat("reading user record: ", record.status().message()));
+    }
+  }
+
+  // Everything the user interacted with: stored history, then this request.
+  std::vector<WeightedItem> interactions;
+  std::vector<uint32_t> excluded_indices;
+  if (user.has_value()) {
+    for (uint32_t index : user->seen) {
+      if (index >= model.items->rows()) continue;
+      interactions.push_back(WeightedItem{index, 1.0f});
+      excluded_indices.push_back(index);
+    }
+  }
+  size_t recent_known = 0;
+  uint64_t recent_unknown = 0;
+  for (const affinity::v1::Interaction& r : request.recent()) {
+    std::optional<uint32_t> index = model.FindItem(r.item_id());
+    if (!index.has_value()) {
+      ++recent_unknown;
+      continue;
+    }
+    ++recent_known;
+    interactions.push_back(WeightedItem{*index, r.weight()});
+    excluded_indices.push_back(*index);
+  }
+  if (recent_unknown > 0) metrics_->AddUnknownRecentItems(recent_unknown);
+  for (const std::string& id : request.exclude_item_ids()) {
+    if (std::optional<uint32_t> index = model.FindItem(id)) excluded_indices.push_back(*index);
+  }
+  const std::vector<uint32_t> history = [&] {
+    std::vector<uint32_t> h;
+    for (const WeightedItem& w : interactions) h.push_back(w.index);
+    return h;
+  }();
+  const ExclusionSet excluded(std::move(excluded_indices));
+  const size_t k = static_cast<size_t>(request.k());
+
+  // The user vector: folded in when the request brings interactions the
+  // model can use, else the stored one.
+  std::vector<float> folded;
+  absl::Span<const float> query;
+  bool folded_in = false;
+  if (recent_known > 0 && model.fold_in.has_value()) {
+    absl::StatusOr<std::vector<float>> x =
+        FoldInUser(*model.items, model.gram, *model.fold_in, interactions);
+    if (x.ok()) {
+      folded = std::move(*x);
+      query = folded;
+      folded_in = true;
+      metrics_->AddFoldIn();
+    }
+  }
+  if (!folded_in && user.has_value() &&
+      user->factors.size() == static_cast<size_t>(model.metadata.dims())) {
+    query = user->factors;
+  }
+
+  if (absl::Status s = CheckDeadline(context); !s.ok()) return s;
+  if (query.empty()) {
+    AppendFallback(model, k, excluded, request.explain(), response);
+    return absl::OkStatus();
+  }
+  ScoringResult result = batcher_->Score(*model.scorer, ScoringQuery{query, k, &excluded});
+  metrics_->AddItemsScored(result.items_scored);
+  for (const ScoredIndex& s : result.items) {
+    AppendItem(model, s.index, s.score, false, response);
+    if (request.explain()) {
+      response->mutable_items(response->items_size() - 1)
+          ->set_explanation(ExplainModelItem(model, s.index, s.score, history, folded_in));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecommenderService::DoSimilarItems(
+    grpc::ServerContext* context, const affinity::v1::SimilarItemsRequest& request,
+    affinity::v1::RecommendResponse* response) {
+  if (absl::Status s = ValidateSimilarItemsRequest(request, limits_, *rule_sets_); !s.ok()) {
+    return s;
+  }
+  const ModelManager::Route route = models_->RouteRequest("");
+  if (route.model == nullptr) return absl::UnavailableError("no model loaded yet");
+  const LoadedModel& model = *route.model;
+  std::optional<uint32_t> item = model.FindItem(request.item_id());
+  if (!item.has_value()) {
+    return absl::NotFoundError(absl::StrCat("item_id: \"", request.item_id(),
+                                            "\" is not in model version ", model.version));
+  }
+  std::vector<uint32_t> excluded_indices = {*item};
+  for (const std::string& id : request.exclude_item_ids()) {
+    if (std::optional<uint32_t> index = model.FindItem(id)) excluded_indices.push_back(*index);
+  }
+  const ExclusionSet excluded(std::move(excluded_indices));
+  const ItemMatrix& normalized = *model.normalized_items;
+  const absl::Span<const float> query(normalized.row(*item), normalized.dims());
+  if (absl::Status s = CheckDeadline(context); !s.ok()) return s;
+  ScoringResult result = batcher_->Score(
+      *model.similar_scorer, ScoringQuery{query, static_cast<size_t>(request.k()), &excluded});
+  metrics_->AddItemsScored(result.items_scored);
+  response->set_model_version(model.version);
+  response->set_arm(route.arm);
+  for (const ScoredIndex& s : result.items) {
+    AppendItem(model, s.index, s.score, false, response);
+    if (request.explain()) {
+      response->mutable_items(response->items_size() - 1)
+          ->set_explanation(ExplainSimilarItem(model, *item, s.score));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace affinity::server

@@ -1,0 +1,63 @@
+// RecommenderService: the affinity.v1.Recommender gRPC service.
+//
+// Recommend:
+//  - known user, no `recent`: score = <x_u, y_i> with the stored vector;
+//  - `recent` given (implicit models): the user vector is folded in on the
+//    spot from the request's interactions plus, for a known user, the stored
+//    history (each seen item with raw weight 1: the store keeps seen item
+//    indices, not weights);
+//  - explicit models ignore `recent` for scoring (their vectors carry bias
+//    terms the implicit normal equations do not model): a known user is
+//    scored with the stored vector, an unknown one gets the fallback;
+//  - unknown user and nothing to fold in: the most-popular fallback
+//    (response.fallback = true, every item from_fallback).
+//  Seen items, `recent` items and exclude_item_ids are never returned and
+//  the answer holds k items whenever the catalog has that many others.
+// SimilarItems: cosine of item vectors; the item itself is never returned.
+//
+// Status codes: INVALID_ARGUMENT (bad request, message names the field),
+// NOT_FOUND (unknown item in SimilarItems), UNAVAILABLE (no model loaded),
+// DEADLINE_EXCEEDED (deadline passed before scoring), INTERNAL (store read
+// failure).
+#ifndef AFFINITY_SERVER_RECOMMENDER_SERVICE_H_
+#define AFFINITY_SERVER_RECOMMENDER_SERVICE_H_
+
+#include "affinity/v1/recommender.grpc.pb.h"
+#include "server/metrics.h"
+#include "server/micro_batcher.h"
+#include "server/model_manager.h"
+#include "server/request_validation.h"
+
+namespace affinity::server {
+
+class RecommenderService final : public affinity::v1::Recommender::Service {
+ public:
+  // All pointers must outlive the service.
+  RecommenderService(ModelManager* models, ServerMetrics* metrics, MicroBatcher* batcher,
+                     RequestLimits limits, const RuleSetRegistry* rule_sets);
+
+  grpc::Status Recommend(grpc::ServerContext* context,
+                         const affinity::v1::RecommendRequest* request,
+                         affinity::v1::RecommendResponse* response) override;
+  grpc::Status SimilarItems(grpc::ServerContext* context,
+                            const affinity::v1::SimilarItemsRequest* request,
+                            affinity::v1::RecommendResponse* response) override;
+
+ private:
+  absl::Status DoRecommend(grpc::ServerContext* context,
+                           const affinity::v1::RecommendRequest& request,
+                           affinity::v1::RecommendResponse* response);
+  absl::Status DoSimilarItems(grpc::ServerContext* context,
+                              const affinity::v1::SimilarItemsRequest& request,
+                              affinity::v1::RecommendResponse* response);
+
+  ModelManager* models_;
+  ServerMetrics* metrics_;
+  MicroBatcher* batcher_;
+  RequestLimits limits_;
+  const RuleSetRegistry* rule_sets_;
+};
+
+}  // namespace affinity::server
+
+#endif  // AFFINITY_SERVER_RECOMMENDER_SERVICE_H_

@@ -1,0 +1,46 @@
+// Validation of incoming requests before any work is done. Every error is
+// InvalidArgument and its message names the offending field (with its
+// index for repeated fields) and what was expected.
+#ifndef AFFINITY_SERVER_REQUEST_VALIDATION_H_
+#define AFFINITY_SERVER_REQUEST_VALIDATION_H_
+
+#include <cstddef>
+#include <set>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "affinity/v1/recommender.pb.h"
+
+namespace affinity::server {
+
+struct RequestLimits {
+  int max_k = 1000;
+  size_t max_recent = 1000;
+  size_t max_excludes = 10000;
+  size_t max_id_bytes = 256;
+};
+
+// Named business-rule sets a request may select. Today only the default set
+// exists ("" and "default"); named sets register here.
+class RuleSetRegistry {
+ public:
+  RuleSetRegistry();
+  void Register(std::string name) { names_.insert(std::move(name)); }
+  bool Known(absl::string_view name) const;
+
+ private:
+  std::set<std::string, std::less<>> names_;
+};
+
+absl::Status ValidateRecommendRequest(const affinity::v1::RecommendRequest& request,
+                                      const RequestLimits& limits,
+                                      const RuleSetRegistry& rule_sets);
+
+absl::Status ValidateSimilarItemsRequest(const affinity::v1::SimilarItemsRequest& request,
+                                         const RequestLimits& limits,
+                                         const RuleSetRegistry& rule_sets);
+
+}  // namespace affinity::server
+
+#endif  // AFFINITY_SERVER_REQUEST_VALIDATION_H_
