@@ -101,8 +101,12 @@ LoadResult RunOpenLoop(affinity::v1::Recommender::Stub& stub,
   queue.Shutdown();
   receiver.join();
 
-  result.send_window = absl::FromChrono(last_send - start);
-  result.elapsed = absl::FromChrono(std::max(last_completion, last_send) - start);
+  // A run lasts at least its schedule: `due` requests at `qps`.
+  const absl::Duration schedule =
+      absl::Seconds(static_cast<double>(result.due) / options.qps);
+  result.send_window = std::max(absl::FromChrono(last_send - start), schedule);
+  result.elapsed = std::max(
+      absl::FromChrono(std::max(last_completion, last_send) - start), schedule);
   return result;
 }
 

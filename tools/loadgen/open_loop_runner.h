@@ -45,7 +45,8 @@ struct LoadResult {
   std::map<grpc::StatusCode, std::string> first_error;
   LatencyHistogram latency_all;
   LatencyHistogram latency_ok;
-  // From the first due time to the last send / the last completion.
+  // From the first due time to the last send / the last completion, and at
+  // least the schedule's length (due / qps).
   absl::Duration send_window;
   absl::Duration elapsed;
   int64_t max_in_flight_seen = 0;

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs the affinity CLI against a live affinity-server over a hand-made
+# model: table and JSON output, similar items, argument and RPC errors.
+set -euo pipefail
+source tests/clients/live_server.sh
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+cli() { timeout 30 tools/affinity --server="$SERVER_ADDR" "$@"; }
+
+# Runs the CLI expecting failure; sets code and err.
+cli_fails() {
+  set +e
+  err=$(cli "$@" 2>&1 >/dev/null)
+  code=$?
+  set -e
+  echo "$err"
+}
+
+# Usage errors need no server.
+SERVER_ADDR=127.0.0.1:1
+cli_fails recommend --user=alice --recent=m1:1,m2
+[ "$code" -eq 2 ] || fail "bad --recent: exit $code, expected 2"
+echo "$err" | grep -q 'entry 2 "m2"' || fail "bad --recent: entry not named"
+cli_fails similar
+[ "$code" -eq 2 ] || fail "similar without --item: exit $code"
+cli_fails frobnicate
+[ "$code" -eq 2 ] || fail "unknown command: exit $code"
+cli_fails recommend --user=alice --timeout_ms=500
+[ "$code" -eq 1 ] || fail "no server: exit $code, expected 1"
+echo "$err" | grep -q "^error: UNAVAILABLE: " || fail "no server: UNAVAILABLE not printed"
+
+start_live_server
+
+out=$(cli recommend --user=alice --k=2)
+echo "$out"
+echo "$out" | head -1 | grep -q "model_version: 1 " || fail "model version not shown"
+echo "$out" | grep -Eq '^ +1  m2 ' || fail "rank 1 is not m2"
+echo "$out" | grep -Eq '^ +2  m3 ' || fail "rank 2 is not m3"
+[ "$(echo "$out" | grep -Ec '^ +[0-9]+  m')" -eq 2 ] || fail "expected exactly 2 rows"
+
+out=$(cli recommend --user=alice --k=3 --exclude=m2 --json)
+echo "$out"
+"$PYTHON" - "$out" <<'PY' || fail "JSON output"
+import json, sys
+r = json.loads(sys.argv[1])
+ids = [i["itemId"] for i in r["items"]]
+assert r["modelVersion"] == "1", r
+assert len(ids) == 3 and ids[0] == "m3", ids
+assert "m2" not in ids and "m1" not in ids, ids
+PY
+
+out=$(cli recommend --recent=m4:3 --k=1)
+echo "$out"
+echo "$out" | grep -Eq '^ +1  m' || fail "anonymous session with --recent got no item"
+
+out=$(cli similar --item=m4 --k=1)
+echo "$out"
+echo "$out" | grep -Eq '^ +1  m5 ' || fail "most similar to m4 is not m5"
+
+cli_fails similar --item=no-such-item
+[ "$code" -eq 2 ] || fail "unknown item: exit $code, expected 2"
+echo "$err" | grep -q "^error: NOT_FOUND: " || fail "unknown item: NOT_FOUND not printed"
+
+cli_fails recommend --user=alice --k=100000
+[ "$code" -eq 2 ] || fail "k too large: exit $code, expected 2"
+echo "$err" | grep -q "^error: INVALID_ARGUMENT: " || fail "k too large: INVALID_ARGUMENT not printed"
+
+echo "cli smoke: 10 passed, 0 failed"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Generates the Python message and gRPC stubs of affinity.v1 into OUT_DIR
+# (as OUT_DIR/affinity/v1/recommender_pb2{,_grpc}.py) with Debian's protoc
+# and grpc_python_plugin, which match python3-protobuf and python3-grpcio.
+#
+#   generate_stubs.sh OUT_DIR [PROTO_ROOT]
+#
+# PROTO_ROOT defaults to the repository's proto/ directory.
+set -euo pipefail
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+  echo "usage: $0 OUT_DIR [PROTO_ROOT]" >&2
+  exit 2
+fi
+out_dir=$1
+proto_root=${2:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../proto" && pwd)"}
+proto=affinity/v1/recommender.proto
+if [ ! -f "$proto_root/$proto" ]; then
+  echo "error: $proto_root/$proto not found (give PROTO_ROOT)" >&2
+  exit 1
+fi
+for tool in /usr/bin/protoc /usr/bin/grpc_python_plugin; do
+  if [ ! -x "$tool" ]; then
+    echo "error: $tool missing (apt-get install protobuf-compiler protobuf-compiler-grpc)" >&2
+    exit 1
+  fi
+done
+mkdir -p "$out_dir"
+/usr/bin/protoc --proto_path="$proto_root" \
+  --python_out="$out_dir" \
+  --plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin \
+  --grpc_python_out="$out_dir" \
+  "$proto_root/$proto"
+echo "stubs written to $out_dir/affinity/v1" >&2
