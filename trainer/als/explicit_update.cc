@@ -5,6 +5,7 @@
 #include <Eigen/Cholesky>
 
 #include "trainer/als/factor_dispatch.h"
+#include "trainer/als/outer_products.h"
 #include "trainer/als/parallel_for.h"
 
 namespace affinity {
@@ -21,6 +22,9 @@ void ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
   using Mat1 = Eigen::Matrix<float, kF1, kF1>;
   const int f = static_cast<int>(other.cols());
   const float* y_data = other.data();
+  using Mat = Eigen::Matrix<float, kF, kF>;
+  Mat yy(f, f);
+  Vec y_sum(f), ty_sum(f);
   Mat1 a(f + 1, f + 1);
   Vec1 b(f + 1), z(f + 1);
   Eigen::LLT<Mat1> llt(f + 1);
@@ -32,25 +36,29 @@ void ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
       (*bias)(u) = 0.0f;
       continue;
     }
-    a.setZero();
-    b.setZero();
-    // Top-left F x F block: sum y y^T (lower triangle); last row: sum y^T;
-    // corner: count. b = sum t [y, 1].
-    auto yy = a.template topLeftCorner<kF, kF>(f, f);
-    auto last_row = a.template bottomLeftCorner<1, kF>(1, f);
-    auto b_head = b.template head<kF>(f);
-    float target_sum = 0.0f;
+    // Normal equations of [x, b] with design rows [y_i, 1] and targets
+    // t_i = r_ui - mu - b_i: [[sum y y^T, sum y], [sum y^T, n]] and
+    // [sum t y, sum t], plus reg on the diagonal.
+    yy.setZero();
+    y_sum.setZero();
+    ty_sum.setZero();
+    float t_sum = 0.0f;
     for (size_t k = 0; k < row.size(); ++k) {
       const uint32_t i = row.indices[k];
       const Eigen::Map<const Vec> y(y_data + static_cast<int64_t>(i) * f, f);
       const float t = row.values[k] - global_mean - other_bias(i);
-      yy.template selfadjointView<Eigen::Lower>().rankUpdate(y, 1.0f);
-      last_row += y.transpose();
-      b_head += t * y;
-      target_sum += t;
+      y_sum += y;
+      ty_sum += t * y;
+      t_sum += t;
     }
+    AddWeightedOuterProducts<kF>(y_data, f, row.indices.data(), nullptr, 1.0f,
+                                 static_cast<int64_t>(row.size()), &yy);
+    a.template topLeftCorner<kF, kF>(f, f) = yy;
+    a.template bottomLeftCorner<1, kF>(1, f) = y_sum.transpose();
+    a.template topRightCorner<kF, 1>(f, 1) = y_sum;
     a(f, f) = static_cast<float>(row.size());
-    b(f) = target_sum;
+    b.template head<kF>(f) = ty_sum;
+    b(f) = t_sum;
     a.diagonal().array() += regularization;
     llt.compute(a);  // reads the lower triangle only
     if (llt.info() != Eigen::Success) continue;

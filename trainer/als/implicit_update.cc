@@ -6,6 +6,7 @@
 #include <Eigen/Cholesky>
 
 #include "trainer/als/factor_dispatch.h"
+#include "trainer/als/outer_products.h"
 #include "trainer/als/parallel_for.h"
 
 namespace affinity {
@@ -88,10 +89,11 @@ int64_t CholeskyRows(const CsrMatrix& interactions, const FactorMatrix& other,
     for (size_t k = 0; k < row.size(); ++k) {
       const ConstRowMap<kF> y(
           y_data + static_cast<int64_t>(row.indices[k]) * f, f);
-      const float cm1 = alpha * row.values[k];
-      a.template selfadjointView<Eigen::Lower>().rankUpdate(y, cm1);
-      b += (1.0f + cm1) * y;
+      b += (1.0f + alpha * row.values[k]) * y;
     }
+    AddWeightedOuterProducts<kF>(y_data, f, row.indices.data(),
+                                 row.values.data(), alpha,
+                                 static_cast<int64_t>(row.size()), &a);
     llt.compute(a);
     if (llt.info() != Eigen::Success) {
       ++failures;
