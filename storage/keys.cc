@@ -13,6 +13,8 @@ constexpr absl::string_view kData = "m/";
 constexpr absl::string_view kItems = "/i/";
 constexpr absl::string_view kUsers = "/u/";
 constexpr absl::string_view kPopular = "/p";
+constexpr absl::string_view kCatalogItem = "c/";
+constexpr absl::string_view kCatalogCount = "count";
 
 std::string EncodeBe32(uint32_t value) {
   std::string out(4, '\0');
@@ -98,6 +100,16 @@ std::optional<absl::string_view> ParseUser(uint64_t version,
 std::string Popular(uint64_t version) {
   return absl::StrCat(VersionDataBegin(version), kPopular);
 }
+
+std::string CatalogItem(absl::string_view item_id) {
+  return absl::StrCat(kCatalogItem, item_id);
+}
+std::string CatalogItemPrefix() { return std::string(kCatalogItem); }
+std::optional<absl::string_view> ParseCatalogItem(absl::string_view key) {
+  if (!absl::ConsumePrefix(&key, kCatalogItem)) return std::nullopt;
+  return key;
+}
+std::string CatalogCount() { return std::string(kCatalogCount); }
 
 std::string PrefixEnd(absl::string_view prefix) {
   std::string end(prefix);

@@ -25,6 +25,12 @@
 //
 // Every "m/" key of a version lies in [VersionDataBegin(v), VersionDataEnd(v)),
 // so one DeleteRange removes a version's data.
+//
+// The catalog store (DIR/catalog, a separate database) uses:
+//
+//   "c/" <item id>                         -> binary affinity.v1.CatalogItem
+//   "count"                                -> be64: number of "c/" keys,
+//                                             updated in the same write batch
 #ifndef AFFINITY_STORAGE_KEYS_H_
 #define AFFINITY_STORAGE_KEYS_H_
 
@@ -64,6 +70,13 @@ std::optional<absl::string_view> ParseUser(uint64_t version,
                                            absl::string_view key);
 
 std::string Popular(uint64_t version);
+
+// Catalog store keys.
+std::string CatalogItem(absl::string_view item_id);
+std::string CatalogItemPrefix();
+// The item id of a catalog item key; nullopt for any other key.
+std::optional<absl::string_view> ParseCatalogItem(absl::string_view key);
+std::string CatalogCount();
 
 // The smallest key greater than every key starting with `prefix`
 // (an iterator upper bound). `prefix` must not be all 0xff bytes.

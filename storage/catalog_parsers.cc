@@ -1,0 +1,292 @@
+#include "storage/catalog_parsers.h"
+
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "storage/csv_reader.h"
+
+namespace affinity::storage {
+namespace {
+
+using affinity::v1::CatalogItem;
+
+absl::Status LineError(absl::string_view name, int line, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(name, ":", line, ": ", what));
+}
+
+// Rejects empty and repeated ids, remembering where each id was first seen.
+class IdChecker {
+ public:
+  explicit IdChecker(absl::string_view name) : name_(name) {}
+  absl::Status Check(absl::string_view id, int line) {
+    if (id.empty()) {
+      return LineError(name_, line, "empty item_id, expected an id");
+    }
+    auto [it, inserted] = first_line_.emplace(std::string(id), line);
+    if (!inserted) {
+      return LineError(name_, line,
+                       absl::StrCat("duplicate item_id '", id,
+                                    "', expected unique ids (first on line ",
+                                    it->second, ")"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::string_view name_;
+  absl::flat_hash_map<std::string, int> first_line_;
+};
+
+void AddValues(absl::string_view field,
+               google::protobuf::RepeatedPtrField<std::string>* out) {
+  for (absl::string_view value : absl::StrSplit(field, '|')) {
+    value = absl::StripAsciiWhitespace(value);
+    if (!value.empty()) out->Add(std::string(value));
+  }
+}
+
+enum class Column {
+  kItemId, kTitle, kCategories, kBrand, kPrice, kInStock, kCreatedAt, kRegion, kTags,
+};
+
+const absl::flat_hash_map<std::string, Column>& ColumnNames() {
+  static const auto* names = new absl::flat_hash_map<std::string, Column>{
+      {"item_id", Column::kItemId},       {"title", Column::kTitle},
+      {"category", Column::kCategories},  {"categories", Column::kCategories},
+      {"brand", Column::kBrand},          {"price", Column::kPrice},
+      {"in_stock", Column::kInStock},     {"created_at", Column::kCreatedAt},
+      {"region", Column::kRegion},        {"tags", Column::kTags},
+  };
+  return *names;
+}
+
+constexpr absl::string_view kColumnList =
+    "item_id, title, category, categories, brand, price, in_stock, created_at, "
+    "region, tags";
+
+std::optional<bool> ParseBool(absl::string_view text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (lower == "true" || lower == "1" || lower == "yes" || lower == "y") return true;
+  if (lower == "false" || lower == "0" || lower == "no" || lower == "n") return false;
+  return std::nullopt;
+}
+
+std::optional<int64_t> ParseCreatedAt(absl::string_view text) {
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(text, &seconds)) return seconds;
+  absl::Time time;
+  std::string error;
+  if (text.size() == 10 &&
+      absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &time, &error)) {
+    return absl::ToUnixSeconds(time);
+  }
+  return std::nullopt;
+}
+
+absl::Status SetField(Column column, absl::string_view value, CatalogItem* item,
+                      absl::string_view name, int line) {
+  switch (column) {
+    case Column::kItemId:
+      item->set_item_id(std::string(value));
+      break;
+    case Column::kTitle:
+      item->set_title(std::string(value));
+      break;
+    case Column::kCategories:
+      AddValues(value, item->mutable_categories());
+      break;
+    case Column::kBrand:
+      item->set_brand(std::string(value));
+      break;
+    case Column::kRegion:
+      item->set_region(std::string(value));
+      break;
+    case Column::kTags:
+      AddValues(value, item->mutable_tags());
+      break;
+    case Column::kPrice: {
+      double price = 0;
+      if (!value.empty() && !absl::SimpleAtod(value, &price)) {
+        return LineError(name, line,
+                         absl::StrCat("price '", value, "', expected a number"));
+      }
+      item->set_price(price);
+      break;
+    }
+    case Column::kInStock: {
+      std::optional<bool> in_stock = value.empty() ? true : ParseBool(value);
+      if (!in_stock.has_value()) {
+        return LineError(name, line,
+                         absl::StrCat("in_stock '", value,
+                                      "', expected true, false, 1, 0, yes or no"));
+      }
+      item->set_in_stock(*in_stock);
+      break;
+    }
+    case Column::kCreatedAt: {
+      std::optional<int64_t> created = value.empty() ? 0 : ParseCreatedAt(value);
+      if (!created.has_value()) {
+        return LineError(name, line,
+                         absl::StrCat("created_at '", value,
+                                      "', expected Unix seconds or YYYY-MM-DD"));
+      }
+      item->set_created_at_unix(*created);
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The year of a title ending in "(YYYY)".
+std::optional<int> TitleYear(absl::string_view title) {
+  title = absl::StripTrailingAsciiWhitespace(title);
+  if (title.size() < 6 || title.back() != ')' || title[title.size() - 6] != '(') {
+    return std::nullopt;
+  }
+  int year = 0;
+  absl::string_view digits = title.substr(title.size() - 5, 4);
+  for (char c : digits) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  }
+  if (!absl::SimpleAtoi(digits, &year)) return std::nullopt;
+  return year;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<CatalogItem>> ParseCatalogCsv(absl::string_view text,
+                                                         absl::string_view name) {
+  absl::StatusOr<std::vector<CsvRecord>> records = ParseCsv(text, name);
+  if (!records.ok()) return records.status();
+  if (records->empty()) {
+    return LineError(name, 1, absl::StrCat("empty file, expected a header naming "
+                                            "item_id and other columns among ",
+                                            kColumnList));
+  }
+  const CsvRecord& header = records->front();
+  std::vector<Column> columns;
+  bool has_item_id = false;
+  for (const std::string& raw : header.fields) {
+    const std::string column_name =
+        absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
+    auto it = ColumnNames().find(column_name);
+    if (it == ColumnNames().end()) {
+      return LineError(name, header.line,
+                       absl::StrCat("unknown column '", raw, "', expected one of ",
+                                    kColumnList));
+    }
+    for (Column seen : columns) {
+      if (seen == it->second) {
+        return LineError(name, header.line,
+                         absl::StrCat("column '", raw,
+                                      "' repeats another, expected each column once"));
+      }
+    }
+    has_item_id |= it->second == Column::kItemId;
+    columns.push_back(it->second);
+  }
+  if (!has_item_id) {
+    return LineError(name, header.line,
+                     "no item_id column, expected a header naming item_id");
+  }
+  bool has_in_stock = false;
+  for (Column c : columns) has_in_stock |= c == Column::kInStock;
+
+  std::vector<CatalogItem> items;
+  items.reserve(records->size() - 1);
+  IdChecker ids(name);
+  for (size_t r = 1; r < records->size(); ++r) {
+    const CsvRecord& record = (*records)[r];
+    if (record.fields.size() != columns.size()) {
+      return LineError(name, record.line,
+                       absl::StrCat(record.fields.size(), " fields, expected ",
+                                    columns.size(), " as in the header"));
+    }
+    CatalogItem item;
+    if (!has_in_stock) item.set_in_stock(true);
+    for (size_t c = 0; c < columns.size(); ++c) {
+      const absl::string_view value = absl::StripAsciiWhitespace(record.fields[c]);
+      if (absl::Status s = SetField(columns[c], value, &item, name, record.line);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (absl::Status s = ids.Check(item.item_id(), record.line); !s.ok()) return s;
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+absl::StatusOr<std::vector<CatalogItem>> ParseMovieLensMovies(absl::string_view text,
+                                                              absl::string_view name) {
+  absl::StatusOr<std::vector<CsvRecord>> records = ParseCsv(text, name);
+  if (!records.ok()) return records.status();
+  if (records->empty() ||
+      absl::StrJoin(records->front().fields, ",") != "movieId,title,genres") {
+    return LineError(name, 1, "expected the header movieId,title,genres");
+  }
+  std::vector<CatalogItem> items;
+  items.reserve(records->size() - 1);
+  IdChecker ids(name);
+  for (size_t r = 1; r < records->size(); ++r) {
+    const CsvRecord& record = (*records)[r];
+    if (record.fields.size() != 3) {
+      return LineError(name, record.line,
+                       absl::StrCat(record.fields.size(),
+                                    " fields, expected 3 (movieId,title,genres)"));
+    }
+    CatalogItem item;
+    item.set_item_id(std::string(absl::StripAsciiWhitespace(record.fields[0])));
+    if (absl::Status s = ids.Check(item.item_id(), record.line); !s.ok()) return s;
+    item.set_title(std::string(absl::StripAsciiWhitespace(record.fields[1])));
+    if (record.fields[2] != "(no genres listed)") {
+      AddValues(record.fields[2], item.mutable_categories());
+    }
+    if (std::optional<int> year = TitleYear(item.title()); year.has_value()) {
+      item.set_created_at_unix(absl::ToUnixSeconds(
+          absl::FromCivil(absl::CivilDay(*year, 1, 1), absl::UTCTimeZone())));
+    }
+    item.set_in_stock(true);
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+absl::StatusOr<std::vector<CatalogItem>> ParseCatalogJsonLines(
+    absl::string_view text, absl::string_view name) {
+  std::vector<CatalogItem> items;
+  IdChecker ids(name);
+  int line = 0;
+  for (absl::string_view row : absl::StrSplit(text, '\n')) {
+    ++line;
+    row = absl::StripAsciiWhitespace(row);
+    if (line == 1) absl::ConsumePrefix(&row, "\xEF\xBB\xBF");
+    if (row.empty()) continue;
+    CatalogItem item;
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    const auto status = google::protobuf::util::JsonStringToMessage(
+        std::string(row), &item, options);
+    if (!status.ok()) {
+      return LineError(name, line,
+                       absl::StrCat(std::string(status.message().data(),
+                                                status.message().size()),
+                                    ", expected one CatalogItem JSON object per line"));
+    }
+    if (absl::Status s = ids.Check(item.item_id(), line); !s.ok()) return s;
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+}  // namespace affinity::storage

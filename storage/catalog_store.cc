@@ -1,0 +1,222 @@
+#include "storage/catalog_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "storage/keys.h"
+#include "storage/rocks_db.h"
+#include "storage/rocks_status.h"
+
+namespace affinity::storage {
+namespace {
+
+using affinity::v1::CatalogItem;
+
+rocksdb::WriteOptions Synced() {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return options;
+}
+
+absl::StatusOr<CatalogItem> ParseItem(absl::string_view item_id,
+                                      const rocksdb::Slice& value) {
+  CatalogItem item;
+  if (!item.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("catalog record of item '", item_id, "' does not parse"));
+  }
+  return item;
+}
+
+}  // namespace
+
+CatalogStore::CatalogStore(std::shared_ptr<RocksDb> db, Mode mode)
+    : db_(std::move(db)), mode_(mode) {}
+
+CatalogStore::~CatalogStore() = default;
+
+absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(
+    const std::string& dir, Mode mode, const CatalogStoreOptions& options) {
+  RocksTuning tuning;
+  tuning.block_cache_bytes = options.block_cache_bytes;
+  tuning.write_buffer_bytes = size_t{16} << 20;
+  tuning.background_jobs = 2;
+  absl::StatusOr<std::shared_ptr<RocksDb>> db = RocksDb::Open(
+      dir + "/catalog",
+      mode == Mode::kReadWrite ? RocksDb::Mode::kReadWrite : RocksDb::Mode::kFollower,
+      tuning);
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<CatalogStore>(new CatalogStore(*std::move(db), mode));
+}
+
+absl::Status CatalogStore::Refresh() { return db_->Refresh(); }
+
+absl::Status CatalogStore::RequireReadWrite(absl::string_view operation) const {
+  if (mode_ == Mode::kReadWrite) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(operation, " on ", db_->path(),
+                   ": the catalog is open as a follower, expected kReadWrite"));
+}
+
+absl::StatusOr<int64_t> CatalogStore::ReadCount() const {
+  std::string value;
+  rocksdb::Status status =
+      db_->db()->Get(rocksdb::ReadOptions(), keys::CatalogCount(), &value);
+  if (status.IsNotFound()) return 0;
+  if (!status.ok()) return FromRocks(status, "reading the catalog count");
+  std::optional<uint64_t> count = keys::DecodeBe64(value);
+  if (!count.has_value()) {
+    return absl::DataLossError(absl::StrCat("catalog count has ", value.size(),
+                                            " bytes, expected 8"));
+  }
+  return static_cast<int64_t>(*count);
+}
+
+absl::StatusOr<std::vector<bool>> CatalogStore::Exist(
+    const std::vector<std::string>& ids) const {
+  std::vector<std::string> key_strings;
+  key_strings.reserve(ids.size());
+  for (const std::string& id : ids) key_strings.push_back(keys::CatalogItem(id));
+  std::vector<rocksdb::Slice> key_slices(key_strings.begin(), key_strings.end());
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> statuses =
+      db_->db()->MultiGet(rocksdb::ReadOptions(), key_slices, &values);
+  std::vector<bool> exist(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (statuses[i].ok()) {
+      exist[i] = true;
+    } else if (!statuses[i].IsNotFound()) {
+      return FromRocks(statuses[i], absl::StrCat("reading item '", ids[i], "'"));
+    }
+  }
+  return exist;
+}
+
+absl::Status CatalogStore::Upsert(absl::Span<const CatalogItem> items) {
+  if (absl::Status s = RequireReadWrite("Upsert"); !s.ok()) return s;
+  // Last occurrence of each id wins.
+  absl::flat_hash_map<absl::string_view, const CatalogItem*> latest;
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const CatalogItem& item = items[i];
+    if (item.item_id().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "catalog item #", i, " has an empty item_id, expected an id"));
+    }
+    auto [it, inserted] = latest.emplace(item.item_id(), &item);
+    if (inserted) {
+      ids.push_back(item.item_id());
+    } else {
+      it->second = &item;
+    }
+  }
+  if (ids.empty()) return absl::OkStatus();
+
+  absl::MutexLock lock(&db_->mutex());
+  absl::StatusOr<int64_t> count = ReadCount();
+  if (!count.ok()) return count.status();
+  absl::StatusOr<std::vector<bool>> exist = Exist(ids);
+  if (!exist.ok()) return exist.status();
+  rocksdb::WriteBatch batch;
+  std::string value;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!(*exist)[i]) ++*count;
+    latest[ids[i]]->SerializeToString(&value);
+    batch.Put(keys::CatalogItem(ids[i]), value).PermitUncheckedError();
+  }
+  batch.Put(keys::CatalogCount(), keys::EncodeBe64(*count)).PermitUncheckedError();
+  return FromRocks(db_->db()->Write(Synced(), &batch),
+                   absl::StrCat("writing ", ids.size(), " catalog items"));
+}
+
+absl::StatusOr<int64_t> CatalogStore::Delete(absl::Span<const std::string> item_ids) {
+  if (absl::Status s = RequireReadWrite("Delete"); !s.ok()) return s;
+  std::vector<std::string> ids(item_ids.begin(), item_ids.end());
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+
+  absl::MutexLock lock(&db_->mutex());
+  absl::StatusOr<int64_t> count = ReadCount();
+  if (!count.ok()) return count.status();
+  absl::StatusOr<std::vector<bool>> exist = Exist(ids);
+  if (!exist.ok()) return exist.status();
+  rocksdb::WriteBatch batch;
+  int64_t removed = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!(*exist)[i]) continue;
+    batch.Delete(keys::CatalogItem(ids[i])).PermitUncheckedError();
+    ++removed;
+  }
+  if (removed == 0) return 0;
+  batch.Put(keys::CatalogCount(), keys::EncodeBe64(*count - removed))
+      .PermitUncheckedError();
+  if (absl::Status s = FromRocks(db_->db()->Write(Synced(), &batch),
+                                 absl::StrCat("deleting ", removed, " catalog items"));
+      !s.ok()) {
+    return s;
+  }
+  return removed;
+}
+
+absl::StatusOr<CatalogItem> CatalogStore::Get(absl::string_view item_id) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status status =
+      db_->db()->Get(rocksdb::ReadOptions(), db_->db()->DefaultColumnFamily(),
+                     keys::CatalogItem(item_id), &value);
+  if (status.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("item '", item_id, "' is not in the catalog"));
+  }
+  if (!status.ok()) {
+    return FromRocks(status, absl::StrCat("reading item '", item_id, "'"));
+  }
+  return ParseItem(item_id, value);
+}
+
+absl::StatusOr<std::vector<std::optional<CatalogItem>>> CatalogStore::GetMany(
+    absl::Span<const std::string> item_ids) const {
+  std::vector<std::string> key_strings;
+  key_strings.reserve(item_ids.size());
+  for (const std::string& id : item_ids) key_strings.push_back(keys::CatalogItem(id));
+  std::vector<rocksdb::Slice> key_slices(key_strings.begin(), key_strings.end());
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> statuses =
+      db_->db()->MultiGet(rocksdb::ReadOptions(), key_slices, &values);
+  std::vector<std::optional<CatalogItem>> items(item_ids.size());
+  for (size_t i = 0; i < item_ids.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) {
+      return FromRocks(statuses[i], absl::StrCat("reading item '", item_ids[i], "'"));
+    }
+    absl::StatusOr<CatalogItem> item = ParseItem(item_ids[i], values[i]);
+    if (!item.ok()) return item.status();
+    items[i] = *std::move(item);
+  }
+  return items;
+}
+
+absl::Status CatalogStore::ForEach(
+    const std::function<absl::Status(const CatalogItem&)>& fn) const {
+  const std::string prefix = keys::CatalogItemPrefix();
+  const std::string end = keys::PrefixEnd(prefix);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper;
+  options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(options));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    std::optional<absl::string_view> id = keys::ParseCatalogItem(
+        absl::string_view(it->key().data(), it->key().size()));
+    absl::StatusOr<CatalogItem> item = ParseItem(id.value_or(""), it->value());
+    if (!item.ok()) return item.status();
+    if (absl::Status s = fn(*item); !s.ok()) return s;
+  }
+  return FromRocks(it->status(), absl::StrCat("scanning ", db_->path()));
+}
+
+absl::StatusOr<int64_t> CatalogStore::Count() const { return ReadCount(); }
+
+}  // namespace affinity::storage

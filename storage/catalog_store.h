@@ -1,0 +1,82 @@
+// The item catalog: one affinity.v1.CatalogItem per item id, kept in its
+// own RocksDB under DIR/catalog so that it can be updated (by the server)
+// while models are written to DIR/models (by the trainer).
+//
+// Contract:
+//  - Upsert and Delete are atomic and durable (one synced write batch):
+//    after a crash either all or none of a call's changes are present.
+//  - Count() is exact; it is kept in the same batches as the items.
+//  - One read-write process at a time; any number of followers, which see
+//    changes made after they opened once they call Refresh().
+#ifndef AFFINITY_STORAGE_CATALOG_STORE_H_
+#define AFFINITY_STORAGE_CATALOG_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "affinity/v1/model.pb.h"
+
+namespace affinity::storage {
+
+class RocksDb;
+
+struct CatalogStoreOptions {
+  size_t block_cache_bytes = size_t{64} << 20;
+};
+
+class CatalogStore {
+ public:
+  enum class Mode { kReadWrite, kFollower };
+
+  // Opens DIR/catalog (creating DIR and the store in kReadWrite mode; a
+  // follower of a missing store creates it empty).
+  static absl::StatusOr<std::unique_ptr<CatalogStore>> Open(
+      const std::string& dir, Mode mode = Mode::kReadWrite,
+      const CatalogStoreOptions& options = CatalogStoreOptions());
+  ~CatalogStore();
+
+  // kFollower: catch up with the read-write process. kReadWrite: no-op.
+  absl::Status Refresh();
+
+  // kReadWrite only. Inserts or replaces items by item_id; when ids repeat
+  // in `items` the last one wins. InvalidArgument (nothing written) when an
+  // item_id is empty.
+  absl::Status Upsert(absl::Span<const affinity::v1::CatalogItem> items);
+  // kReadWrite only. Removes the items; unknown ids are ignored. Returns
+  // how many items were removed.
+  absl::StatusOr<int64_t> Delete(absl::Span<const std::string> item_ids);
+
+  // NotFound when the item is not in the catalog.
+  absl::StatusOr<affinity::v1::CatalogItem> Get(absl::string_view item_id) const;
+  // One entry per id, nullopt for ids not in the catalog.
+  absl::StatusOr<std::vector<std::optional<affinity::v1::CatalogItem>>> GetMany(
+      absl::Span<const std::string> item_ids) const;
+  // Calls fn for every item in ascending item_id order; stops at the first
+  // error and returns it.
+  absl::Status ForEach(
+      const std::function<absl::Status(const affinity::v1::CatalogItem&)>& fn) const;
+  absl::StatusOr<int64_t> Count() const;
+
+ private:
+  CatalogStore(std::shared_ptr<RocksDb> db, Mode mode);
+  absl::Status RequireReadWrite(absl::string_view operation) const;
+  absl::StatusOr<int64_t> ReadCount() const;
+  // Which of `ids` (distinct) are present.
+  absl::StatusOr<std::vector<bool>> Exist(const std::vector<std::string>& ids) const;
+
+  std::shared_ptr<RocksDb> db_;
+  Mode mode_;
+};
+
+}  // namespace affinity::storage
+
+#endif  // AFFINITY_STORAGE_CATALOG_STORE_H_
