@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "trainer/data/csr_rows.h"
+#include "trainer/data/huge_pages.h"
 
 namespace affinity {
 
@@ -14,12 +15,12 @@ CooBuilder::CooBuilder(bool with_timestamps)
 
 void CooBuilder::NewBlock() {
   auto block = std::make_unique<Block>();
-  // new T[n] leaves the arrays uninitialised: pages are touched only as
-  // entries are written.
-  block->rows.reset(new uint32_t[kBlockEntries]);
-  block->cols.reset(new uint32_t[kBlockEntries]);
-  block->values.reset(new float[kBlockEntries]);
-  if (with_timestamps_) block->timestamps.reset(new int64_t[kBlockEntries]);
+  block->rows = AllocateHugeArray<uint32_t>(kBlockEntries);
+  block->cols = AllocateHugeArray<uint32_t>(kBlockEntries);
+  block->values = AllocateHugeArray<float>(kBlockEntries);
+  if (with_timestamps_) {
+    block->timestamps = AllocateHugeArray<int64_t>(kBlockEntries);
+  }
   blocks_.push_back(std::move(block));
   fill_ = 0;
 }
@@ -52,9 +53,12 @@ absl::StatusOr<CooBuilder::Result> CooBuilder::Build(int64_t rows,
 
   // Stable counting sort by row; see CsrMatrix::FromTriplets for the indptr
   // bookkeeping.
-  std::vector<uint32_t> indices(size_);
-  std::vector<float> values(size_);
-  std::vector<int64_t> timestamps(with_timestamps_ ? size_ : 0);
+  std::vector<uint32_t> indices;
+  std::vector<float> values;
+  std::vector<int64_t> timestamps;
+  ResizeWithHugePages(indices, size_);
+  ResizeWithHugePages(values, size_);
+  if (with_timestamps_) ResizeWithHugePages(timestamps, size_);
   for (size_t b = 0; b < blocks_.size(); ++b) {
     const Block& block = *blocks_[b];
     const int64_t n = block_size(b);

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "trainer/data/csr.h"
+#include "trainer/data/huge_pages.h"
 
 namespace affinity {
 
@@ -57,10 +58,10 @@ class CooBuilder {
  private:
   static constexpr int64_t kBlockEntries = int64_t{1} << 20;
   struct Block {
-    std::unique_ptr<uint32_t[]> rows;
-    std::unique_ptr<uint32_t[]> cols;
-    std::unique_ptr<float[]> values;
-    std::unique_ptr<int64_t[]> timestamps;
+    HugeArray<uint32_t> rows;
+    HugeArray<uint32_t> cols;
+    HugeArray<float> values;
+    HugeArray<int64_t> timestamps;
   };
   void NewBlock();
 

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "trainer/data/csr_rows.h"
+#include "trainer/data/huge_pages.h"
 
 namespace affinity {
 
@@ -58,8 +59,10 @@ absl::StatusOr<CsrMatrix> CsrMatrix::FromTriplets(
     ++indptr[row[i] + 1];
   }
   for (int64_t r = 0; r < rows; ++r) indptr[r + 1] += indptr[r];
-  std::vector<uint32_t> indices(n);
-  std::vector<float> values(n);
+  std::vector<uint32_t> indices;
+  ResizeWithHugePages(indices, n);
+  std::vector<float> values;
+  ResizeWithHugePages(values, n);
   for (size_t i = 0; i < n; ++i) {
     const int64_t pos = indptr[row[i]]++;
     indices[pos] = col[i];
@@ -76,8 +79,10 @@ CsrMatrix CsrMatrix::Transpose() const {
   std::vector<int64_t> indptr(cols_ + 1, 0);
   for (const uint32_t c : indices_) ++indptr[c + 1];
   for (int64_t c = 0; c < cols_; ++c) indptr[c + 1] += indptr[c];
-  std::vector<uint32_t> indices(indices_.size());
-  std::vector<float> values(values_.size());
+  std::vector<uint32_t> indices;
+  ResizeWithHugePages(indices, indices_.size());
+  std::vector<float> values;
+  ResizeWithHugePages(values, values_.size());
   // Rows are visited in ascending order, so each output row comes out
   // sorted by column without a separate sort.
   for (int64_t r = 0; r < rows_; ++r) {

@@ -5,12 +5,26 @@
 namespace affinity::csr_internal {
 namespace {
 
-struct Entry {
-  uint32_t col;
-  uint32_t pos;  // position in the row before sorting, keeps the sort stable
-  float value;
-  int64_t timestamp;
-};
+// Sorts row entries [begin, end) by column, keeping the original order among
+// equal columns, by sorting (column << 32 | position) keys and gathering.
+void SortRow(int64_t begin, int64_t end, uint32_t* idx, float* val,
+             int64_t* ts, std::vector<uint64_t>& keys,
+             std::vector<float>& value_copy, std::vector<int64_t>& ts_copy) {
+  const int64_t n = end - begin;
+  keys.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    keys[i] = uint64_t{idx[begin + i]} << 32 | static_cast<uint64_t>(i);
+  }
+  std::sort(keys.begin(), keys.end());
+  value_copy.assign(val + begin, val + end);
+  if (ts != nullptr) ts_copy.assign(ts + begin, ts + end);
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t from = static_cast<uint32_t>(keys[i]);
+    idx[begin + i] = static_cast<uint32_t>(keys[i] >> 32);
+    val[begin + i] = value_copy[from];
+    if (ts != nullptr) ts[begin + i] = ts_copy[from];
+  }
+}
 
 }  // namespace
 
@@ -22,28 +36,16 @@ int64_t SortRowsAndMergeDuplicates(std::vector<int64_t>& indptr,
   int64_t* ts = timestamps != nullptr ? timestamps->data() : nullptr;
   uint32_t* idx = indices.data();
   float* val = values.data();
-  std::vector<Entry> scratch;
+  std::vector<uint64_t> keys;
+  std::vector<float> value_copy;
+  std::vector<int64_t> ts_copy;
   int64_t write = 0;
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t begin = indptr[r];
     const int64_t end = indptr[r + 1];
     indptr[r] = write;
     if (!std::is_sorted(idx + begin, idx + end)) {
-      scratch.clear();
-      for (int64_t i = begin; i < end; ++i) {
-        scratch.push_back(Entry{idx[i], static_cast<uint32_t>(i - begin),
-                                val[i], ts != nullptr ? ts[i] : 0});
-      }
-      std::sort(scratch.begin(), scratch.end(),
-                [](const Entry& a, const Entry& b) {
-                  return a.col != b.col ? a.col < b.col : a.pos < b.pos;
-                });
-      for (int64_t i = begin; i < end; ++i) {
-        const Entry& e = scratch[i - begin];
-        idx[i] = e.col;
-        val[i] = e.value;
-        if (ts != nullptr) ts[i] = e.timestamp;
-      }
+      SortRow(begin, end, idx, val, ts, keys, value_copy, ts_copy);
     }
     const int64_t row_start = write;
     for (int64_t i = begin; i < end; ++i) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,23 +27,33 @@ class IdInterner {
   static constexpr uint32_t kFull = std::numeric_limits<uint32_t>::max();
   static constexpr size_t kMaxIds = kFull;
 
+  IdInterner() = default;
+  IdInterner(const IdInterner&) = delete;
+  IdInterner& operator=(const IdInterner&) = delete;
+
   uint32_t Intern(absl::string_view id) {
     auto it = index_.find(id);
     if (it != index_.end()) return it->second;
-    if (index_.size() >= kMaxIds) return kFull;
-    const uint32_t next = static_cast<uint32_t>(index_.size());
-    index_.emplace(std::string(id), next);
-    return next;
+    return Insert(id);
   }
 
   std::optional<uint32_t> Find(absl::string_view id) const;
-  size_t size() const { return index_.size(); }
+  size_t size() const { return ids_.size(); }
+  absl::string_view id(uint32_t index) const { return ids_[index]; }
 
   // The ids in index order. Leaves the interner empty.
   std::vector<std::string> TakeIds();
 
  private:
-  absl::flat_hash_map<std::string, uint32_t> index_;
+  uint32_t Insert(absl::string_view id);
+  absl::string_view Store(absl::string_view id);
+
+  // Keys view id bytes kept in arena_ blocks, which never move.
+  absl::flat_hash_map<absl::string_view, uint32_t> index_;
+  std::vector<absl::string_view> ids_;
+  std::vector<std::unique_ptr<char[]>> arena_;
+  size_t arena_left_ = 0;
+  char* arena_next_ = nullptr;
 };
 
 }  // namespace affinity

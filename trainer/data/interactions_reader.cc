@@ -281,9 +281,13 @@ absl::Status Parser::Row(absl::string_view line) {
   }
   const absl::string_view user = splitter_->field(0);
   const absl::string_view item = splitter_->field(1);
-  std::string problem = CheckId("user", user);
-  if (problem.empty()) problem = CheckId("item", item);
-  if (!problem.empty()) return Reject(std::move(problem));
+  const size_t max_id = options_.max_id_length;
+  if (user.empty() || item.empty() || user.size() > max_id ||
+      item.size() > max_id) {
+    std::string problem = CheckId("user", user);
+    if (problem.empty()) problem = CheckId("item", item);
+    return Reject(std::move(problem));
+  }
 
   float weight = 1.0f;
   if (columns_ >= 3) {

@@ -27,7 +27,7 @@ LineReader::LineReader(std::string path, int fd, size_t buffer_bytes)
     : path_(std::move(path)),
       fd_(fd),
       capacity_(buffer_bytes),
-      buffer_(new char[buffer_bytes]),
+      buffer_(AllocateHugeArray<char>(buffer_bytes)),
       crc32_(static_cast<uint32_t>(::crc32(0L, Z_NULL, 0))) {}
 
 LineReader::~LineReader() { ::close(fd_); }

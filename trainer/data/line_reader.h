@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "trainer/data/huge_pages.h"
 
 namespace affinity {
 
@@ -71,7 +72,7 @@ class LineReader {
   std::string path_;
   int fd_;
   size_t capacity_;
-  std::unique_ptr<char[]> buffer_;
+  HugeArray<char> buffer_;
   size_t pos_ = 0;  // next unread byte
   size_t end_ = 0;  // end of valid bytes
   bool eof_ = false;

@@ -11,13 +11,13 @@ TopKSelector::TopKSelector(int k) : k_(k) { heap_.reserve(k); }
 void TopKSelector::Push(Entry e) {
   if (static_cast<int>(heap_.size()) < k_) {
     heap_.push_back(e);
-    std::push_heap(heap_.begin(), heap_.end(), Better);
+    std::push_heap(heap_.begin(), heap_.end(), RanksAbove());
     return;
   }
   if (!Better(e, heap_.front())) return;
-  std::pop_heap(heap_.begin(), heap_.end(), Better);
+  std::pop_heap(heap_.begin(), heap_.end(), RanksAbove());
   heap_.back() = e;
-  std::push_heap(heap_.begin(), heap_.end(), Better);
+  std::push_heap(heap_.begin(), heap_.end(), RanksAbove());
 }
 
 void TopKSelector::Offer(uint32_t item, float score) {
@@ -35,8 +35,23 @@ void TopKSelector::OfferSpan(const float* scores, uint32_t first_item,
   }
   if (i == count) return;
   // Steady phase: only scores reaching the current worst can enter. NaN
-  // fails the comparison and is skipped.
+  // fails the comparison and is skipped. Most chunks hold no such score and
+  // are dismissed by one vectorizable test.
+  constexpr uint32_t kChunk = 16;
   float threshold = heap_.front().score;
+  for (; i + kChunk <= count; i += kChunk) {
+    const float* chunk = scores + i;
+    // An int accumulator (not bool) lets the compiler vectorize the test.
+    int any = 0;
+    for (uint32_t j = 0; j < kChunk; ++j) any |= chunk[j] >= threshold;
+    if (!any) continue;
+    for (uint32_t j = 0; j < kChunk; ++j) {
+      if (chunk[j] >= threshold) {
+        Push(Entry{chunk[j], first_item + i + j});
+        threshold = heap_.front().score;
+      }
+    }
+  }
   for (; i < count; ++i) {
     if (scores[i] >= threshold) {
       Push(Entry{scores[i], first_item + i});
@@ -65,7 +80,7 @@ void TopKSelector::OfferRange(absl::Span<const float> scores,
 
 void TopKSelector::SortedItems(std::vector<uint32_t>* items) const {
   std::vector<Entry> sorted = heap_;
-  std::sort(sorted.begin(), sorted.end(), Better);
+  std::sort(sorted.begin(), sorted.end(), RanksAbove());
   items->resize(sorted.size());
   for (size_t i = 0; i < sorted.size(); ++i) (*items)[i] = sorted[i].item;
 }

@@ -46,6 +46,14 @@ class TopKSelector {
   static bool Better(const Entry& a, const Entry& b) {
     return a.score > b.score || (a.score == b.score && a.item < b.item);
   }
+  // Better() as a comparator object for the std heap and sort functions:
+  // with it the heap's front is the worst entry and a sort puts the best
+  // first.
+  struct RanksAbove {
+    bool operator()(const Entry& a, const Entry& b) const {
+      return Better(a, b);
+    }
+  };
   void Push(Entry e);
   void OfferSpan(const float* scores, uint32_t first_item, uint32_t count);
 

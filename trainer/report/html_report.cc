@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "trainer/report/atomic_file.h"
 
 namespace affinity {
 namespace {
@@ -218,18 +217,7 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
 
 absl::Status WriteTrainingReportHtml(const affinity::v1::TrainingReport& report,
                                      const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::UnavailableError(absl::StrCat(path, ": cannot open for writing"));
-    out << RenderTrainingReportHtml(report);
-    out.close();
-    if (!out) return absl::DataLossError(absl::StrCat(path, ": write failed"));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat(path, ": cannot rename ", tmp));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, RenderTrainingReportHtml(report));
 }
 
 }  // namespace affinity

@@ -1,0 +1,85 @@
+// affinity-train: the nightly batch job (train and publish a model version)
+// and the model store's admin commands. Run with --help for the flags.
+//
+// Exit codes: 0 success, 2 bad input or usage, 1 any other failure.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "trainer/admin_commands.h"
+#include "trainer/train_flags.h"
+#include "trainer/training_job.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(trains recommendation models and manages the model store.
+
+  affinity-train --input=FILE --db=DIR [training flags]
+      Reads interactions, trains ALS, evaluates on a holdout beside the
+      most-popular baseline and publishes a new model version.
+  affinity-train catalog --input=FILE --db=DIR [--catalog_format=auto|csv|movielens|jsonl]
+      Loads item attributes (title, category, brand, price, ...) into the catalog.
+  affinity-train versions --db=DIR
+      Lists the published model versions and which one is live.
+  affinity-train rollback --db=DIR --version=N
+      Pins version N as the live one (servers switch to it).
+  affinity-train unpin --db=DIR
+      Follows the newest published version again.
+  affinity-train delete --db=DIR --version=N
+      Deletes a version (not the pinned live one).
+  affinity-train recommend --db=DIR --users=U1,U2 [--k=10]
+      Prints the live model's top-k for users, with catalog titles.
+
+Exit codes: 0 success, 2 bad input or usage, 1 other failures.)";
+
+bool IsProjectFlagFile(absl::string_view file) {
+  return absl::StrContains(file, "trainer/");
+}
+
+int ExitCode(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk: return 0;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      return 2;
+    default: return 1;
+  }
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << "affinity-train: " << status.message() << "\n";
+  return ExitCode(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = IsProjectFlagFile;
+  usage_config.contains_helpshort_flags = IsProjectFlagFile;
+  absl::SetFlagsUsageConfig(usage_config);
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() > 2) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", args[2], "' (see --help)")));
+  }
+  if (args.size() == 2) {
+    absl::Status status = affinity::RunAdminCommand(args[1], std::cout);
+    return status.ok() ? 0 : Fail(status);
+  }
+  auto config = affinity::TrainingJobConfigFromFlags();
+  if (!config.ok()) return Fail(config.status());
+  auto report = affinity::RunTrainingJob(*config, std::cout);
+  if (!report.ok()) return Fail(report.status());
+  return 0;
+}

@@ -1,0 +1,38 @@
+// Writes a trained model into the model store as a new version and
+// publishes it: vectors, id maps, each user's seen items, the popularity
+// order and the metadata. The version becomes visible only if every write
+// succeeded.
+#ifndef AFFINITY_TRAINER_MODEL_PUBLISHER_H_
+#define AFFINITY_TRAINER_MODEL_PUBLISHER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "affinity/v1/model.pb.h"
+#include "trainer/als/factors.h"
+#include "trainer/data/csr.h"
+
+namespace affinity {
+
+struct TrainedModel {
+  const std::vector<std::string>* user_ids = nullptr;  // row -> id
+  const std::vector<std::string>* item_ids = nullptr;  // column -> id
+  const FactorMatrix* users = nullptr;  // score = users.row(u) . items.row(i)
+  const FactorMatrix* items = nullptr;
+  // What each user has interacted with; the union of these matrices' rows
+  // is stored as the user's seen items (train and holdout alike).
+  std::vector<const CsrMatrix*> seen;
+  std::vector<uint32_t> popular_items;  // most popular first
+};
+
+// Returns the published version number. metadata's dims, users and items
+// are filled in from the model.
+absl::StatusOr<uint64_t> PublishModel(const std::string& db,
+                                      const TrainedModel& model,
+                                      affinity::v1::ModelMetadata metadata);
+
+}  // namespace affinity
+
+#endif  // AFFINITY_TRAINER_MODEL_PUBLISHER_H_
