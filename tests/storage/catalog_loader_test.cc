@@ -1,0 +1,218 @@
+// Catalog loading from CSV, MovieLens movies.csv and JSON Lines files, and
+// bad files rejected with PATH:LINE errors and nothing written.
+#include "storage/catalog_loader.h"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/catalog_store.h"
+#include "tests/storage/test_dir.h"
+
+namespace affinity::storage {
+namespace {
+
+using affinity::v1::CatalogItem;
+using ::affinity::storage::testing::MakeTestDir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+int64_t Day(int year, int month, int day) {
+  return absl::ToUnixSeconds(
+      absl::FromCivil(absl::CivilDay(year, month, day), absl::UTCTimeZone()));
+}
+
+class CatalogLoaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTestDir();
+    absl::StatusOr<std::unique_ptr<CatalogStore>> store = CatalogStore::Open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& content) {
+    const std::string path = absl::StrCat(dir_, "/", name);
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  CatalogItem Get(const std::string& id) {
+    absl::StatusOr<CatalogItem> item = store_->Get(id);
+    EXPECT_TRUE(item.ok()) << item.status();
+    return item.ok() ? *item : CatalogItem();
+  }
+
+  int64_t Count() {
+    absl::StatusOr<int64_t> count = store_->Count();
+    EXPECT_TRUE(count.ok());
+    return count.ok() ? *count : -1;
+  }
+
+  // Loading `content` fails with InvalidArgument naming PATH:LINE, and the
+  // store is left as it was.
+  void ExpectRejected(const std::string& name, const std::string& content, int line,
+                      const std::string& what) {
+    const int64_t before = Count();
+    const std::string path = WriteFile(name, content);
+    absl::StatusOr<int64_t> loaded = LoadCatalogFile(path, *store_);
+    ASSERT_TRUE(absl::IsInvalidArgument(loaded.status())) << loaded.status();
+    EXPECT_THAT(loaded.status().message(), HasSubstr(absl::StrCat(path, ":", line, ": ")));
+    EXPECT_THAT(loaded.status().message(), HasSubstr(what));
+    EXPECT_EQ(Count(), before);
+  }
+
+  std::string dir_;
+  std::unique_ptr<CatalogStore> store_;
+};
+
+TEST_F(CatalogLoaderTest, LoadsCsvWithAllColumns) {
+  const std::string path = WriteFile(
+      "items.csv",
+      "tags,item_id,title,categories,brand,price,in_stock,created_at,region\n"
+      "new|sale,sku-1,\"Chair, oak\",furniture|home,Acme,49.90,yes,2021-03-04,eu\n"
+      "\"\",sku-2,\"The \"\"Best\"\" Lamp\",lighting,,12,false,1600000000,\n"
+      ",sku-3,Plain,,,,,,us\n");
+  absl::StatusOr<int64_t> loaded = LoadCatalogFile(path, *store_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(*loaded, 3);
+  EXPECT_EQ(Count(), 3);
+
+  CatalogItem chair = Get("sku-1");
+  EXPECT_EQ(chair.title(), "Chair, oak");
+  EXPECT_THAT(chair.categories(), ElementsAre("furniture", "home"));
+  EXPECT_THAT(chair.tags(), ElementsAre("new", "sale"));
+  EXPECT_EQ(chair.brand(), "Acme");
+  EXPECT_DOUBLE_EQ(chair.price(), 49.90);
+  EXPECT_TRUE(chair.in_stock());
+  EXPECT_EQ(chair.created_at_unix(), Day(2021, 3, 4));
+  EXPECT_EQ(chair.region(), "eu");
+
+  CatalogItem lamp = Get("sku-2");
+  EXPECT_EQ(lamp.title(), "The \"Best\" Lamp");
+  EXPECT_THAT(lamp.tags(), IsEmpty());
+  EXPECT_DOUBLE_EQ(lamp.price(), 12.0);
+  EXPECT_FALSE(lamp.in_stock());
+  EXPECT_EQ(lamp.created_at_unix(), 1600000000);
+
+  CatalogItem plain = Get("sku-3");
+  EXPECT_TRUE(plain.in_stock());  // empty in_stock means in stock
+  EXPECT_EQ(plain.created_at_unix(), 0);
+  EXPECT_EQ(plain.price(), 0.0);
+  EXPECT_EQ(plain.region(), "us");
+}
+
+TEST_F(CatalogLoaderTest, CsvWithoutInStockColumnIsInStock) {
+  const std::string path = WriteFile("min.csv", "item_id,category\nx,toys\n");
+  ASSERT_TRUE(LoadCatalogFile(path, *store_).ok());
+  CatalogItem x = Get("x");
+  EXPECT_TRUE(x.in_stock());
+  EXPECT_THAT(x.categories(), ElementsAre("toys"));
+}
+
+TEST_F(CatalogLoaderTest, LoadsMovieLensMovies) {
+  const std::string path = WriteFile(
+      "movies.csv",
+      "movieId,title,genres\n"
+      "1,Toy Story (1995),Adventure|Animation|Children|Comedy|Fantasy\n"
+      "11,\"American President, The (1995)\",Comedy|Drama|Romance\n"
+      "140956,Ready Player One,(no genres listed)\n"
+      "171749,Death Note: Desu nôto (2006–2007),Animation\n");
+  absl::StatusOr<int64_t> loaded = LoadCatalogFile(path, *store_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(*loaded, 4);
+
+  CatalogItem toy = Get("1");
+  EXPECT_EQ(toy.title(), "Toy Story (1995)");
+  EXPECT_THAT(toy.categories(),
+              ElementsAre("Adventure", "Animation", "Children", "Comedy", "Fantasy"));
+  EXPECT_EQ(toy.created_at_unix(), Day(1995, 1, 1));
+  EXPECT_TRUE(toy.in_stock());
+
+  CatalogItem president = Get("11");
+  EXPECT_EQ(president.title(), "American President, The (1995)");
+  EXPECT_EQ(president.created_at_unix(), Day(1995, 1, 1));
+
+  CatalogItem ready = Get("140956");
+  EXPECT_THAT(ready.categories(), IsEmpty());
+  EXPECT_EQ(ready.created_at_unix(), 0);
+  EXPECT_EQ(Get("171749").created_at_unix(), 0);
+}
+
+TEST_F(CatalogLoaderTest, LoadsJsonLines) {
+  const std::string path = WriteFile(
+      "items.jsonl",
+      "{\"itemId\": \"a\", \"title\": \"Alpha\", \"categories\": [\"x\", \"y\"], "
+      "\"price\": 3.5, \"inStock\": true, \"createdAtUnix\": \"1700000000\"}\n"
+      "\n"
+      "{\"item_id\": \"b\", \"tags\": [\"t\"], \"region\": \"fr\"}\n");
+  absl::StatusOr<int64_t> loaded = LoadCatalogFile(path, *store_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(*loaded, 2);
+  CatalogItem a = Get("a");
+  EXPECT_EQ(a.title(), "Alpha");
+  EXPECT_THAT(a.categories(), ElementsAre("x", "y"));
+  EXPECT_DOUBLE_EQ(a.price(), 3.5);
+  EXPECT_TRUE(a.in_stock());
+  EXPECT_EQ(a.created_at_unix(), 1700000000);
+  CatalogItem b = Get("b");
+  EXPECT_THAT(b.tags(), ElementsAre("t"));
+  EXPECT_EQ(b.region(), "fr");
+}
+
+TEST_F(CatalogLoaderTest, ExplicitFormatOverridesDetection) {
+  const std::string path = WriteFile("catalog.txt", "{\"itemId\": \"j\"}\n");
+  absl::StatusOr<std::vector<CatalogItem>> items =
+      ReadCatalogFile(path, CatalogFormat::kJsonLines);
+  ASSERT_TRUE(items.ok()) << items.status();
+  ASSERT_EQ(items->size(), 1u);
+  EXPECT_EQ((*items)[0].item_id(), "j");
+}
+
+TEST_F(CatalogLoaderTest, MissingFileIsNotFound) {
+  EXPECT_TRUE(absl::IsNotFound(
+      LoadCatalogFile(dir_ + "/does-not-exist.csv", *store_).status()));
+}
+
+TEST_F(CatalogLoaderTest, BadFilesWriteNothing) {
+  // Something already loaded must stay untouched.
+  ASSERT_TRUE(LoadCatalogFile(WriteFile("ok.csv", "item_id,title\nkeep,Kept\n"),
+                              *store_)
+                  .ok());
+  ASSERT_EQ(Count(), 1);
+
+  ExpectRejected("price.csv", "item_id,price\na,1\nb,2\nc,abc\n", 4,
+                 "price 'abc', expected a number");
+  ExpectRejected("stock.csv", "item_id,in_stock\na,maybe\n", 2, "in_stock 'maybe'");
+  ExpectRejected("date.csv", "item_id,created_at\na,2021-13-45\n", 2,
+                 "created_at '2021-13-45', expected Unix seconds or YYYY-MM-DD");
+  ExpectRejected("column.csv", "item_id,colour\na,red\n", 1, "unknown column 'colour'");
+  ExpectRejected("noid.csv", "title\nx\n", 1, "no item_id column");
+  ExpectRejected("fields.csv", "item_id,title\na,\"x, y\"\nb,x,y\n", 3,
+                 "3 fields, expected 2");
+  ExpectRejected("dup.csv", "item_id\na\nb\na\n", 4,
+                 "duplicate item_id 'a', expected unique ids (first on line 2)");
+  ExpectRejected("empty_id.csv", "item_id,title\n,x\n", 2, "empty item_id");
+  ExpectRejected("quote.csv", "item_id,title\na,\"open\n", 2, "unterminated");
+  ExpectRejected("movies.csv", "movieId,title,genres\n1,Heat (1995),Action\n2,Oops\n",
+                 3, "2 fields, expected 3");
+  ExpectRejected("items.jsonl", "{\"itemId\": \"a\"}\n{\"itemId\": \"b\"}\n{\"itemId\": \n",
+                 3, "expected one CatalogItem JSON object per line");
+  ExpectRejected("unknown.jsonl", "{\"itemId\": \"a\", \"colour\": \"red\"}\n", 1,
+                 "expected one CatalogItem JSON object per line");
+  ExpectRejected("noid.jsonl", "{\"title\": \"x\"}\n", 1, "empty item_id");
+
+  absl::StatusOr<CatalogItem> kept = store_->Get("keep");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->title(), "Kept");
+  EXPECT_TRUE(absl::IsNotFound(store_->Get("a").status()));
+}
+
+}  // namespace
+}  // namespace affinity::storage

@@ -1,0 +1,160 @@
+// The catalog store: upsert/replace, delete, point and batch reads,
+// ordered iteration, exact counts, persistence and follower refresh.
+#include "storage/catalog_store.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "tests/storage/test_dir.h"
+
+namespace affinity::storage {
+namespace {
+
+using affinity::v1::CatalogItem;
+using ::affinity::storage::testing::MakeTestDir;
+using ::testing::ElementsAre;
+
+CatalogItem Item(const std::string& id, const std::string& title, double price) {
+  CatalogItem item;
+  item.set_item_id(id);
+  item.set_title(title);
+  item.set_price(price);
+  item.add_categories("books");
+  item.add_tags("a");
+  item.add_tags("b");
+  item.set_in_stock(true);
+  item.set_created_at_unix(1600000000);
+  return item;
+}
+
+bool Same(const CatalogItem& a, const CatalogItem& b) {
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
+
+std::unique_ptr<CatalogStore> Open(const std::string& dir,
+                                   CatalogStore::Mode mode = CatalogStore::Mode::kReadWrite) {
+  absl::StatusOr<std::unique_ptr<CatalogStore>> store = CatalogStore::Open(dir, mode);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? *std::move(store) : nullptr;
+}
+
+int64_t Count(const CatalogStore& store) {
+  absl::StatusOr<int64_t> count = store.Count();
+  EXPECT_TRUE(count.ok()) << count.status();
+  return count.ok() ? *count : -1;
+}
+
+std::vector<std::string> Ids(const CatalogStore& store) {
+  std::vector<std::string> ids;
+  absl::Status s = store.ForEach([&](const CatalogItem& item) {
+    ids.push_back(item.item_id());
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  return ids;
+}
+
+TEST(CatalogStoreTest, UpsertGetDeleteAndCount) {
+  std::unique_ptr<CatalogStore> store = Open(MakeTestDir());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Count(*store), 0);
+  EXPECT_TRUE(absl::IsNotFound(store->Get("b").status()));
+
+  const CatalogItem a = Item("a", "First, with comma", 9.5);
+  const CatalogItem b = Item("b", "Second", 1.25);
+  ASSERT_TRUE(store->Upsert({b, a}).ok());
+  EXPECT_EQ(Count(*store), 2);
+  absl::StatusOr<CatalogItem> got = store->Get("a");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(Same(*got, a)) << got->DebugString();
+
+  // Replacing keeps the count; the last duplicate in one call wins.
+  const CatalogItem b2 = Item("b", "Second edition", 2.5);
+  const CatalogItem c = Item("c", "Third", 3.0);
+  ASSERT_TRUE(store->Upsert({Item("b", "stale", 0.0), c, b2}).ok());
+  EXPECT_EQ(Count(*store), 3);
+  got = store->Get("b");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(Same(*got, b2)) << got->DebugString();
+  EXPECT_THAT(Ids(*store), ElementsAre("a", "b", "c"));
+
+  absl::StatusOr<std::vector<std::optional<CatalogItem>>> many =
+      store->GetMany({"c", "zzz", "a"});
+  ASSERT_TRUE(many.ok()) << many.status();
+  ASSERT_EQ(many->size(), 3u);
+  ASSERT_TRUE((*many)[0].has_value());
+  EXPECT_TRUE(Same(*(*many)[0], c));
+  EXPECT_FALSE((*many)[1].has_value());
+  ASSERT_TRUE((*many)[2].has_value());
+  EXPECT_TRUE(Same(*(*many)[2], a));
+
+  absl::StatusOr<int64_t> removed = store->Delete({"a", "missing", "a"});
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 1);
+  EXPECT_EQ(Count(*store), 2);
+  EXPECT_TRUE(absl::IsNotFound(store->Get("a").status()));
+  EXPECT_THAT(Ids(*store), ElementsAre("b", "c"));
+}
+
+TEST(CatalogStoreTest, EmptyIdRejectsTheWholeCall) {
+  std::unique_ptr<CatalogStore> store = Open(MakeTestDir());
+  ASSERT_NE(store, nullptr);
+  absl::Status s = store->Upsert({Item("a", "ok", 1.0), Item("", "no id", 2.0)});
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_EQ(Count(*store), 0);
+  EXPECT_TRUE(absl::IsNotFound(store->Get("a").status()));
+}
+
+TEST(CatalogStoreTest, ForEachStopsAtFirstError) {
+  std::unique_ptr<CatalogStore> store = Open(MakeTestDir());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Upsert({Item("a", "", 0), Item("b", "", 0), Item("c", "", 0)}).ok());
+  int calls = 0;
+  absl::Status s = store->ForEach([&](const CatalogItem& item) {
+    ++calls;
+    return item.item_id() == "b" ? absl::CancelledError("stop") : absl::OkStatus();
+  });
+  EXPECT_TRUE(absl::IsCancelled(s)) << s;
+  EXPECT_EQ(calls, 2);
+}
+
+TEST(CatalogStoreTest, PersistsAcrossReopen) {
+  const std::string dir = MakeTestDir();
+  const CatalogItem a = Item("a", "kept", 4.0);
+  {
+    std::unique_ptr<CatalogStore> store = Open(dir);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Upsert({a, Item("b", "gone", 1.0)}).ok());
+    ASSERT_TRUE(store->Delete({"b"}).ok());
+  }
+  std::unique_ptr<CatalogStore> store = Open(dir);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Count(*store), 1);
+  absl::StatusOr<CatalogItem> got = store->Get("a");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(Same(*got, a));
+}
+
+TEST(CatalogStoreTest, FollowerSeesChangesAfterRefresh) {
+  const std::string dir = MakeTestDir();
+  std::unique_ptr<CatalogStore> writer = Open(dir);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Upsert({Item("a", "one", 1.0)}).ok());
+  std::unique_ptr<CatalogStore> follower = Open(dir, CatalogStore::Mode::kFollower);
+  ASSERT_NE(follower, nullptr);
+  EXPECT_EQ(Count(*follower), 1);
+
+  ASSERT_TRUE(writer->Upsert({Item("b", "two", 2.0)}).ok());
+  EXPECT_TRUE(absl::IsNotFound(follower->Get("b").status()));
+  ASSERT_TRUE(follower->Refresh().ok());
+  EXPECT_EQ(Count(*follower), 2);
+  EXPECT_TRUE(follower->Get("b").ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(follower->Upsert({Item("c", "", 0)})));
+  EXPECT_TRUE(absl::IsFailedPrecondition(follower->Delete({"a"}).status()));
+}
+
+}  // namespace
+}  // namespace affinity::storage
