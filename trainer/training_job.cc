@@ -203,6 +203,9 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
   // 4. Evaluation beside the most-popular baseline.
   ScoringFactors factors(*trainer);
   affinity::v1::ModelMetadata metadata;
+  // Present (zero) in the JSON even when nothing is evaluated.
+  report.mutable_model();
+  report.mutable_popularity();
   if (evaluate) {
     eval::EvalOptions full = progress_eval;
     full.max_users = 0;

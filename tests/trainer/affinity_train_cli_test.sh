@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# affinity-train's command-line contract: exit codes (0 ok, 2 bad input or
+# usage), file:line errors, skip mode, publishing, version admin, and the
+# top-k preview with catalog titles, on the bundled MovieLens data.
+set -uo pipefail
+
+TRAIN="$TEST_SRCDIR/affinity/trainer/affinity-train"
+DATA="$TEST_SRCDIR/affinity/data/movielens-latest-small"
+TMP="$TEST_TMPDIR"
+DB="$TMP/db"
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# expect_exit CODE PATTERN -- command...: runs it, checks exit code and output.
+expect_exit() {
+  local want=$1 pattern=$2; shift 3
+  local out code
+  out=$("$@" 2>&1); code=$?
+  [ "$code" -eq "$want" ] || fail "exit $code, want $want: $* :: $out"
+  echo "$out" | grep -q -- "$pattern" || fail "no '$pattern' in output of $*: $out"
+}
+
+expect_exit 2 "--input" -- "$TRAIN"
+expect_exit 2 "unknown command 'frobnicate'" -- "$TRAIN" frobnicate --db="$DB"
+expect_exit 2 "nope.csv" -- "$TRAIN" --input="$TMP/nope.csv" --db="$DB"
+expect_exit 2 "--solver" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --solver=sgd
+expect_exit 2 "--factors" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --factors=0
+
+printf 'user,item,weight\na,x,1\nb,y,nan\nc,z,2\n' > "$TMP/nan.csv"
+expect_exit 2 "nan.csv:3:" -- "$TRAIN" --input="$TMP/nan.csv" --db="$DB"
+[ -d "$DB/models" ] && "$TRAIN" versions --db="$DB" | grep -q "^live" && fail "bad input published a version"
+
+# Skip mode reports the bad row and trains on the rest.
+expect_exit 0 "skipped 1 malformed rows" -- "$TRAIN" --input="$TMP/nan.csv" --no_publish \
+  --holdout=0 --factors=2 --iterations=1 --on_error=skip
+
+# A real run publishes version 1, a second one version 2.
+COMMON=(--input="$DATA/ratings.csv" --format=movielens --db="$DB" --factors=8
+        --iterations=3 --threads=2 --k=10)
+expect_exit 0 "published model version 1" -- "$TRAIN" "${COMMON[@]}" --metrics_json="$TMP/m.json" --report="$TMP/r.html"
+grep -q '"precision_at_k"' "$TMP/m.json" || fail "metrics json lacks precision_at_k"
+grep -q '<svg' "$TMP/r.html" || fail "report has no plot"
+expect_exit 0 "published model version 2" -- "$TRAIN" "${COMMON[@]}" --holdout=0
+
+expect_exit 0 "loaded 9742 items" -- "$TRAIN" catalog --db="$DB" --input="$DATA/movies.csv" --catalog_format=movielens
+expect_exit 0 "(19[0-9][0-9])" -- "$TRAIN" recommend --db="$DB" --users=1,2 --k=5
+
+# Roll back to 1, then follow the newest again.
+expect_exit 0 "pinned to 1" -- "$TRAIN" rollback --db="$DB" --version=1
+"$TRAIN" versions --db="$DB" | grep -q "^live 1 " || fail "version 1 not live after rollback"
+expect_exit 2 "" -- "$TRAIN" rollback --db="$DB" --version=99
+expect_exit 0 "now 2" -- "$TRAIN" unpin --db="$DB"
+expect_exit 0 "deleted version 1" -- "$TRAIN" delete --db="$DB" --version=1
+"$TRAIN" versions --db="$DB" | grep -q "^live 2 " || fail "version 2 not live after delete of 1"
+
+if [ "$failures" -ne 0 ]; then echo "$failures failed"; exit 1; fi
+echo "all affinity-train CLI checks passed"
