@@ -49,6 +49,28 @@ assert len(ids) == 3 and ids[0] == "m3", ids
 assert "m2" not in ids and "m1" not in ids, ids
 PY
 
+out=$(cli recommend --user=alice --k=2 --db="$DB")
+echo "$out"
+echo "$out" | grep -Eq '^ +1  m2 +[0-9.]+ +Movie 2$' || fail "--db: title of m2 not shown"
+
+out=$(cli recommend --user=alice --k=2 --db="$TEST_TMPDIR/no-store" 2>&1)
+echo "$out"
+echo "$out" | grep -Eq '^ +1  m2 +[0-9.]+$' || fail "missing catalog: ids not printed alone"
+[ ! -e "$TEST_TMPDIR/no-store" ] || fail "missing catalog: the CLI created a store"
+
+out=$(cli recommend --user=alice --k=2 --explain --json)
+"$PYTHON" - "$out" <<'PY' || fail "--explain: explanations missing"
+import json, sys
+items = json.loads(sys.argv[1])["items"]
+assert len(items) == 2 and all(i["explanation"] for i in items), items
+PY
+
+out=$(cli recommend --user=unknown-user --k=2)
+echo "$out"
+echo "$out" | head -1 | grep -q "fallback: yes" || fail "unknown user: fallback not reported"
+[ "$(echo "$out" | grep -Ec '^ +[0-9]+  m[0-9] +[0-9.]+  \*$')" -eq 2 ] \
+  || fail "unknown user: fallback rows not marked"
+
 out=$(cli recommend --recent=m4:3 --k=1)
 echo "$out"
 echo "$out" | grep -Eq '^ +1  m' || fail "anonymous session with --recent got no item"
@@ -65,4 +87,4 @@ cli_fails recommend --user=alice --k=100000
 [ "$code" -eq 2 ] || fail "k too large: exit $code, expected 2"
 echo "$err" | grep -q "^error: INVALID_ARGUMENT: " || fail "k too large: INVALID_ARGUMENT not printed"
 
-echo "cli smoke: 10 passed, 0 failed"
+echo "cli smoke: 14 passed, 0 failed"

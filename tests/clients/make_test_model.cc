@@ -5,6 +5,7 @@
 // m6 on axis 2. User "alice" points along axis 0 and has seen m1, so her top
 // items are m2 then m3; user "bob" points along axis 1 and has seen m4, so his
 // top item is m5. The most similar item to m4 is m5. Popular: m6, m4, m1.
+// The catalog titles item mK "Movie K".
 #include <iostream>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "storage/catalog_store.h"
 #include "storage/model_store.h"
 
 ABSL_FLAG(std::string, db, "", "Store directory to write the model into.");
@@ -56,7 +59,17 @@ absl::Status WriteModel(const std::string& dir) {
   metadata.set_regularization(0.1f);
   metadata.set_alpha(1.0f);
   metadata.set_weight_transform("raw");
-  return (*writer)->Publish(metadata);
+  if (auto s = (*writer)->Publish(metadata); !s.ok()) return s;
+
+  auto catalog = affinity::storage::CatalogStore::Open(dir);
+  if (!catalog.ok()) return catalog.status();
+  std::vector<affinity::v1::CatalogItem> entries;
+  for (size_t i = 0; i < items.size(); ++i) {
+    affinity::v1::CatalogItem& entry = entries.emplace_back();
+    entry.set_item_id(items[i].id);
+    entry.set_title(absl::StrCat("Movie ", i + 1));
+  }
+  return (*catalog)->Upsert(entries);
 }
 
 }  // namespace
