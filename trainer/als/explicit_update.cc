@@ -7,6 +7,7 @@
 #include "trainer/als/factor_dispatch.h"
 #include "trainer/als/outer_products.h"
 #include "trainer/als/parallel_for.h"
+#include "trainer/als/prefetch.h"
 
 namespace affinity {
 namespace {
@@ -43,7 +44,9 @@ void ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
     y_sum.setZero();
     ty_sum.setZero();
     float t_sum = 0.0f;
-    for (size_t k = 0; k < row.size(); ++k) {
+    const int64_t n = static_cast<int64_t>(row.size());
+    for (int64_t k = 0; k < n; ++k) {
+      PrefetchAhead(y_data, f, row.indices.data(), k, n);
       const uint32_t i = row.indices[k];
       const Eigen::Map<const Vec> y(y_data + static_cast<int64_t>(i) * f, f);
       const float t = row.values[k] - global_mean - other_bias(i);

@@ -8,6 +8,7 @@
 #include "trainer/als/factor_dispatch.h"
 #include "trainer/als/outer_products.h"
 #include "trainer/als/parallel_for.h"
+#include "trainer/als/prefetch.h"
 
 namespace affinity {
 namespace {
@@ -46,6 +47,7 @@ void CgRows(const CsrMatrix& interactions, const FactorMatrix& other,
     // r = b - A x, with b = sum (1 + alpha w) y and A x expanded.
     r.noalias() = -(gram * x);
     for (int64_t k = 0; k < n; ++k) {
+      PrefetchAhead(y_data, f, idx, k, n);
       const ConstRowMap<kF> y(y_data + static_cast<int64_t>(idx[k]) * f, f);
       const float cm1 = alpha * w[k];
       r += (1.0f + cm1 - cm1 * y.dot(x)) * y;
@@ -56,6 +58,7 @@ void CgRows(const CsrMatrix& interactions, const FactorMatrix& other,
     for (int step = 0; step < cg_steps; ++step) {
       ap.noalias() = gram * p;
       for (int64_t k = 0; k < n; ++k) {
+        PrefetchAhead(y_data, f, idx, k, n);
         const ConstRowMap<kF> y(y_data + static_cast<int64_t>(idx[k]) * f,
                                 f);
         ap += (alpha * w[k] * y.dot(p)) * y;
@@ -86,7 +89,9 @@ int64_t CholeskyRows(const CsrMatrix& interactions, const FactorMatrix& other,
     const CsrMatrix::Row row = interactions.row(u);
     a = gram;
     b.setZero();
-    for (size_t k = 0; k < row.size(); ++k) {
+    const int64_t n = static_cast<int64_t>(row.size());
+    for (int64_t k = 0; k < n; ++k) {
+      PrefetchAhead(y_data, f, row.indices.data(), k, n);
       const ConstRowMap<kF> y(
           y_data + static_cast<int64_t>(row.indices[k]) * f, f);
       b += (1.0f + alpha * row.values[k]) * y;
@@ -119,7 +124,9 @@ double ObjectiveRows(const CsrMatrix& interactions, const FactorMatrix& users,
     gx.noalias() = gram * x;
     double row_total = x.dot(gx);
     const CsrMatrix::Row row = interactions.row(u);
-    for (size_t k = 0; k < row.size(); ++k) {
+    const int64_t n = static_cast<int64_t>(row.size());
+    for (int64_t k = 0; k < n; ++k) {
+      PrefetchAhead(items.data(), f, row.indices.data(), k, n);
       const ConstRowMap<kF> y(
           items.data() + static_cast<int64_t>(row.indices[k]) * f, f);
       const double s = y.dot(x);
