@@ -1,11 +1,15 @@
 #include "trainer/als/explicit_als.h"
 
 #include <cmath>
+#include <algorithm>
 #include <memory>
+#include <random>
 
 #include "gtest/gtest.h"
 #include "tests/als/planted_data.h"
 #include "trainer/als/als_trainer.h"
+#include "trainer/als/explicit_update.h"
+#include "trainer/als/factor_init.h"
 
 namespace affinity {
 namespace {
@@ -35,6 +39,42 @@ double Rmse(const CsrMatrix& ratings, const ExplicitAls& model) {
     }
   }
   return std::sqrt(sse / ratings.nnz());
+}
+
+TEST(ExplicitUpdateTest, ZeroesTheGradientOfEveryRow) {
+  const auto data = MakePlantedRatings(40, 30, 2, 0.4, 0.0, 24);
+  const CsrMatrix& m = data.train;
+  std::mt19937_64 rng(5);
+  FactorMatrix x(40, 5), y(30, 5);
+  FillNormal(0.5f, &rng, &x);
+  FillNormal(0.5f, &rng, &y);
+  FactorVector bu = FactorVector::Zero(40), bi(30);
+  for (int i = 0; i < 30; ++i) bi(i) = 0.1f * (i % 7) - 0.3f;
+  const float mu = 3.0f, reg = 0.5f;
+  // d/d[x_u, b_u] of sum_i (r - mu - b_u - b_i - x_u . y_i)^2
+  //   + reg (|x_u|^2 + b_u^2), largest norm over users.
+  auto max_gradient = [&]() {
+    double worst = 0;
+    for (int64_t u = 0; u < m.rows(); ++u) {
+      Eigen::VectorXd gx = 2.0 * reg * x.row(u).transpose().cast<double>();
+      double gb = 2.0 * reg * bu(u);
+      const CsrMatrix::Row row = m.row(u);
+      for (size_t k = 0; k < row.size(); ++k) {
+        const uint32_t i = row.indices[k];
+        const double e = row.values[k] - mu - bu(u) - bi(i) -
+                         x.row(u).cast<double>().dot(y.row(i).cast<double>());
+        gx -= 2.0 * e * y.row(i).transpose().cast<double>();
+        gb -= 2.0 * e;
+      }
+      worst = std::max(worst, std::sqrt(gx.squaredNorm() + gb * gb));
+    }
+    return worst;
+  };
+  const double before = max_gradient();
+  UpdateExplicit(m, y, bi, mu, reg, 2, &x, &bu);
+  const double after = max_gradient();
+  EXPECT_GT(before, 1.0);
+  EXPECT_LT(after, 1e-4 * before);
 }
 
 TEST(ExplicitAlsTest, RecoversPlantedLowRankRatings) {

@@ -61,6 +61,44 @@ TEST(ImplicitObjectiveTest, MatchesBruteForce) {
   EXPECT_NEAR(fast, slow, 1e-5 * slow);
 }
 
+// Gradient of the full objective with respect to every user vector,
+// evaluated densely: 2 sum_i c_ui (x_u . y_i - p_ui) y_i + 2 reg x_u.
+Eigen::MatrixXd BruteForceUserGradient(const CsrMatrix& m,
+                                       const FactorMatrix& x,
+                                       const FactorMatrix& y, double alpha,
+                                       double reg) {
+  Eigen::MatrixXd c = Eigen::MatrixXd::Ones(m.rows(), m.cols());
+  Eigen::MatrixXd p = Eigen::MatrixXd::Zero(m.rows(), m.cols());
+  for (int64_t u = 0; u < m.rows(); ++u) {
+    const CsrMatrix::Row row = m.row(u);
+    for (size_t k = 0; k < row.size(); ++k) {
+      c(u, row.indices[k]) = 1 + alpha * row.values[k];
+      p(u, row.indices[k]) = 1;
+    }
+  }
+  const Eigen::MatrixXd yd = y.cast<double>();
+  const Eigen::MatrixXd residual =
+      (c.array() * ((x.cast<double>() * yd.transpose()) - p).array())
+          .matrix();
+  return 2 * residual * yd + 2 * reg * x.cast<double>();
+}
+
+TEST(ImplicitCholeskyTest, ZeroesTheGradientOfEveryRow) {
+  const CsrMatrix m = RandomImplicit(50, 30, 0.2, 3);
+  std::mt19937_64 rng(4);
+  FactorMatrix x(50, 6), y(30, 6);
+  FillNormal(0.4f, &rng, &x);
+  FillNormal(0.4f, &rng, &y);
+  const float alpha = 2.0f, reg = 0.2f;
+  const double before =
+      BruteForceUserGradient(m, x, y, alpha, reg).rowwise().norm().maxCoeff();
+  EXPECT_EQ(UpdateImplicitCholesky(m, y, Gramian(y, reg, 1), alpha, 2, &x), 0);
+  const double after =
+      BruteForceUserGradient(m, x, y, alpha, reg).rowwise().norm().maxCoeff();
+  EXPECT_GT(before, 0.1);
+  EXPECT_LT(after, 1e-4 * before);
+}
+
 class SolverAgreementTest : public ::testing::TestWithParam<int> {};
 
 // With as many CG steps as unknowns, CG solves each row's system exactly, so

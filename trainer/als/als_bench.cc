@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -16,6 +17,7 @@
 #include "absl/time/time.h"
 #include "trainer/als/als_trainer.h"
 #include "trainer/als/options.h"
+#include "trainer/data/holdout.h"
 #include "trainer/data/interactions_reader.h"
 
 ABSL_FLAG(std::string, input, "", "interaction file: user,item[,weight]");
@@ -28,6 +30,9 @@ ABSL_FLAG(double, alpha, 1.0, "confidence scale: c = 1 + alpha * w");
 ABSL_FLAG(int, cg_steps, 3, "CG steps per row");
 ABSL_FLAG(int, threads, 2, "worker threads");
 ABSL_FLAG(uint64_t, seed, 1, "initialization seed");
+ABSL_FLAG(double, test_fraction, 0.0,
+          "share of each user's entries held out (random split, seed 1) "
+          "before training; 0 trains on everything");
 
 namespace affinity {
 namespace {
@@ -50,12 +55,28 @@ int Run() {
     std::fprintf(stderr, "%s\n", data.status().ToString().c_str());
     return 1;
   }
-  const CsrMatrix& m = data->matrix;
   std::printf("loaded %s: %lld users x %lld items, %lld nnz in %.2f s\n",
-              input.c_str(), static_cast<long long>(m.rows()),
-              static_cast<long long>(m.cols()),
-              static_cast<long long>(m.nnz()),
+              input.c_str(), static_cast<long long>(data->matrix.rows()),
+              static_cast<long long>(data->matrix.cols()),
+              static_cast<long long>(data->matrix.nnz()),
               absl::ToDoubleSeconds(absl::Now() - load_start));
+  CsrMatrix train;
+  const double test_fraction = absl::GetFlag(FLAGS_test_fraction);
+  if (test_fraction > 0) {
+    HoldoutOptions holdout;
+    holdout.test_fraction = test_fraction;
+    absl::StatusOr<HoldoutSplit> split =
+        SplitHoldout(data->matrix, {}, holdout);
+    if (!split.ok()) {
+      std::fprintf(stderr, "%s\n", split.status().ToString().c_str());
+      return 2;
+    }
+    train = std::move(split->train);
+  } else {
+    train = std::move(data->matrix);
+  }
+  const CsrMatrix& m = train;
+  std::printf("training on %lld nnz\n", static_cast<long long>(m.nnz()));
 
   std::printf("%-9s %6s %6s %5s %10s %10s %12s\n", "solver", "factors",
               "threads", "iter", "seconds", "loss_sec", "loss");
