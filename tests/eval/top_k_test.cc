@@ -16,13 +16,15 @@ namespace {
 
 using ::testing::ElementsAre;
 
-// Best-first order by full sort: higher score, then lower index.
+// Best-first order by full sort: higher score, then lower index; NaN and
+// excluded items left out.
 std::vector<uint32_t> SortReference(const std::vector<float>& scores,
                                     const std::vector<uint32_t>& excluded,
                                     int k) {
   std::vector<uint32_t> items;
   for (uint32_t i = 0; i < scores.size(); ++i) {
-    if (!std::binary_search(excluded.begin(), excluded.end(), i)) {
+    if (!std::isnan(scores[i]) &&
+        !std::binary_search(excluded.begin(), excluded.end(), i)) {
       items.push_back(i);
     }
   }
@@ -99,20 +101,25 @@ TEST(TopKSelectorTest, MatchesFullSortOnRandomScoresWithTies) {
   std::mt19937_64 rng(11);
   std::uniform_int_distribution<int> level(0, 20);
   std::bernoulli_distribution drop(0.2);
+  std::bernoulli_distribution not_a_number(0.05);
   for (int trial = 0; trial < 200; ++trial) {
     const int n = 1 + trial * 3;
     std::vector<float> scores(n);
-    // Few distinct values, so ties are common.
-    for (float& s : scores) s = static_cast<float>(level(rng));
+    // Few distinct values, so ties are common; some NaN.
+    for (float& s : scores) {
+      s = not_a_number(rng) ? std::numeric_limits<float>::quiet_NaN()
+                            : static_cast<float>(level(rng));
+    }
     std::vector<uint32_t> excluded;
     for (uint32_t i = 0; i < static_cast<uint32_t>(n); ++i) {
       if (drop(rng)) excluded.push_back(i);
     }
     const int k = 1 + trial % 17;
-    // Offer in ranges of varying width.
+    // Offer in ranges of varying width, narrower and wider than the
+    // selector's 16-score chunks.
     TopKSelector top(k);
     absl::Span<const uint32_t> remaining(excluded);
-    const int width = 1 + trial % 13;
+    const int width = 1 + (trial * 7) % 120;
     for (int first = 0; first < n; first += width) {
       const int count = std::min(width, n - first);
       top.OfferRange(absl::MakeConstSpan(scores).subspan(first, count),

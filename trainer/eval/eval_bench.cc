@@ -26,8 +26,8 @@ ABSL_FLAG(int, train_per_user, 50, "training items drawn per user");
 ABSL_FLAG(int, test_per_user, 5, "held-out items drawn per user");
 ABSL_FLAG(int, k, 10, "list length");
 ABSL_FLAG(int, threads, 2, "worker threads");
-ABSL_FLAG(int, user_block, 128, "users per matrix product");
-ABSL_FLAG(int, item_tile, 8192, "items per matrix product");
+ABSL_FLAG(int, user_block, 256, "users per matrix product");
+ABSL_FLAG(int, item_tile, 4096, "items per matrix product");
 ABSL_FLAG(int64_t, sample_users, 10000,
           "users of the additional sampled evaluation (0 skips it)");
 ABSL_FLAG(uint64_t, seed, 7, "random seed");

@@ -20,10 +20,10 @@ struct EvalOptions {
   int64_t max_users = 0;
   uint64_t seed = 1;
   // Users scored together by one matrix-matrix product; >= 1.
-  int user_block = 128;
+  int user_block = 256;
   // Items per product (factor models): bounds the score buffer of a worker
   // to user_block x item_tile floats; >= 1.
-  int item_tile = 8192;
+  int item_tile = 4096;
 };
 
 // InvalidArgument naming the first out-of-range field, else OK.
