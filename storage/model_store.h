@@ -105,6 +105,8 @@ struct VersionInfo {
   affinity::v1::ModelMetadata metadata;
 };
 
+// Thread-safe. Readers and writers it hands out keep the underlying
+// database open after the store itself is destroyed.
 class ModelStore {
  public:
   enum class Mode {

@@ -30,6 +30,8 @@ rocksdb::Options MakeOptions(const RocksTuning& tuning) {
   options.level0_slowdown_writes_trigger = 40;
   options.level0_stop_writes_trigger = 60;
   options.max_open_files = -1;  // required by secondary instances
+  options.keep_log_file_num = 5;
+  options.max_log_file_size = size_t{16} << 20;
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(tuning.block_cache_bytes);
