@@ -60,6 +60,30 @@ TEST(FormatTableTest, ExplanationsOnlyWhenAsked) {
   EXPECT_THAT(table, HasSubstr("because m9"));
 }
 
+// Characters shown, counting each UTF-8 sequence once.
+size_t Shown(absl::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+TEST(FormatTableTest, ColumnsAlignWithMultibyteTitles) {
+  TitleLookup titles = [](absl::string_view id) -> std::string {
+    return id == "m1" ? "L\xc3\xa9on" : "Leon";  // both 4 characters wide
+  };
+  const std::string table = FormatTable(SampleResponse(), titles, true);
+  const std::vector<std::string> lines = Lines(table);
+  ASSERT_GE(lines.size(), 4u) << table;
+  // The explanation starts under its header, whatever bytes the title took.
+  const size_t header = lines[1].find("explanation");
+  const size_t explained = lines[2].find("because m9");
+  ASSERT_NE(header, std::string::npos) << table;
+  ASSERT_NE(explained, std::string::npos) << table;
+  EXPECT_NE(explained, header) << "the title should take more bytes than characters";
+  EXPECT_EQ(Shown(lines[2].substr(0, explained)), Shown(lines[1].substr(0, header)))
+      << table;
+}
+
 TEST(FormatTableTest, EmptyResponseSaysSo) {
   affinity::v1::RecommendResponse response;
   response.set_model_version(3);

@@ -10,6 +10,24 @@
 #include "google/protobuf/util/json_util.h"
 
 namespace affinity::cli {
+namespace {
+
+// Characters shown, counting each UTF-8 sequence once.
+size_t DisplayWidth(absl::string_view text) {
+  size_t width = 0;
+  for (unsigned char c : text) width += (c & 0xC0) != 0x80;
+  return width;
+}
+
+// text left-aligned in a field of `width` displayed characters.
+std::string PadRight(absl::string_view text, size_t width) {
+  std::string out(text);
+  const size_t shown = DisplayWidth(text);
+  if (shown < width) out.append(width - shown, ' ');
+  return out;
+}
+
+}  // namespace
 
 std::string FormatTable(const affinity::v1::RecommendResponse& response,
                         const TitleLookup& titles, bool explain) {
@@ -38,14 +56,14 @@ std::string FormatTable(const affinity::v1::RecommendResponse& response,
   size_t rank_w = 0, id_w = 0, score_w = 0, title_w = 0;
   for (const Row& row : rows) {
     rank_w = std::max(rank_w, row.rank.size());
-    id_w = std::max(id_w, row.id.size());
+    id_w = std::max(id_w, DisplayWidth(row.id));
     score_w = std::max(score_w, row.score.size());
-    title_w = std::max(title_w, row.title.size());
+    title_w = std::max(title_w, DisplayWidth(row.title));
   }
   for (const Row& row : rows) {
-    std::string line = absl::StrFormat("%*s  %-*s  %*s  %-2s  %-*s", rank_w,
-                                       row.rank, id_w, row.id, score_w,
-                                       row.score, row.marker, title_w, row.title);
+    std::string line = absl::StrFormat("%*s  %s  %*s  %-2s  %s", rank_w, row.rank,
+                                       PadRight(row.id, id_w), score_w, row.score,
+                                       row.marker, PadRight(row.title, title_w));
     if (explain) absl::StrAppend(&line, "  ", row.explanation);
     line.erase(line.find_last_not_of(' ') + 1);
     absl::StrAppend(&out, line, "\n");

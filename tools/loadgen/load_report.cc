@@ -25,14 +25,18 @@ std::string LatencyLine(absl::string_view label, const LatencyHistogram& h) {
 std::string FormatLoadReport(const LoadOptions& options, const LoadResult& result) {
   const double elapsed_s = absl::ToDoubleSeconds(result.elapsed);
   const double send_s = absl::ToDoubleSeconds(result.send_window);
+  const auto ok_count = result.by_code.find(grpc::StatusCode::OK);
+  const double ok = ok_count == result.by_code.end() ? 0.0 : ok_count->second;
   std::string out = absl::StrFormat(
       "target_qps: %.1f\n"
       "achieved_qps: %.1f\n"
+      "ok_qps: %.1f\n"
       "send_rate_qps: %.1f\n"
       "elapsed_s: %.3f\n"
       "due: %d\nsent: %d\nskipped_max_in_flight: %d\ncompleted: %d\n"
       "max_in_flight: %d\n",
       options.qps, elapsed_s > 0 ? result.completed / elapsed_s : 0.0,
+      elapsed_s > 0 ? ok / elapsed_s : 0.0,
       send_s > 0 ? result.sent / send_s : 0.0, elapsed_s, result.due,
       result.sent, result.skipped_in_flight, result.completed,
       result.max_in_flight_seen);

@@ -1,7 +1,8 @@
 // Renders a LoadResult as the load generator's text report.
 //
 // Contract: the report has one "key: value" line each for the target and
-// achieved rates (achieved_qps = completed / elapsed), the counts (due, sent,
+// achieved rates (achieved_qps = completed / elapsed, ok_qps = OK answers /
+// elapsed, send_rate_qps = sent / send window), the counts (due, sent,
 // skipped, completed), one "status CODE: count" line per status code seen,
 // latency quantiles p50/p90/p99/p99.9/max in milliseconds for all completed
 // and for OK requests, and the first error message of every failing code.
