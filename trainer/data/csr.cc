@@ -32,8 +32,9 @@ absl::StatusOr<CsrMatrix> CsrMatrix::FromTriplets(
                      " is negative, expected rows >= 0 and cols >= 0"));
   }
   if (cols > int64_t{1} << 32) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "CSR cols ", cols, " exceeds the uint32 index range, expected <= 2^32"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("CSR cols ", cols,
+                     " exceeds the uint32 index range, expected <= 2^32"));
   }
   if (row.size() != col.size() || row.size() != value.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -47,14 +48,12 @@ absl::StatusOr<CsrMatrix> CsrMatrix::FromTriplets(
   std::vector<int64_t> indptr(rows + 1, 0);
   for (size_t i = 0; i < n; ++i) {
     if (row[i] >= rows) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("triplet ", i, ": row ", row[i],
-                       " out of range, expected < ", rows));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "triplet ", i, ": row ", row[i], " out of range, expected < ", rows));
     }
     if (col[i] >= cols) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("triplet ", i, ": col ", col[i],
-                       " out of range, expected < ", cols));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "triplet ", i, ": col ", col[i], " out of range, expected < ", cols));
     }
     ++indptr[row[i] + 1];
   }

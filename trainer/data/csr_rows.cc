@@ -7,9 +7,9 @@ namespace {
 
 // Sorts row entries [begin, end) by column, keeping the original order among
 // equal columns, by sorting (column << 32 | position) keys and gathering.
-void SortRow(int64_t begin, int64_t end, uint32_t* idx, float* val,
-             int64_t* ts, std::vector<uint64_t>& keys,
-             std::vector<float>& value_copy, std::vector<int64_t>& ts_copy) {
+void SortRow(int64_t begin, int64_t end, uint32_t* idx, float* val, int64_t* ts,
+             std::vector<uint64_t>& keys, std::vector<float>& value_copy,
+             std::vector<int64_t>& ts_copy) {
   const int64_t n = end - begin;
   keys.resize(n);
   for (int64_t i = 0; i < n; ++i) {

@@ -50,10 +50,11 @@ absl::StatusOr<HoldoutSplit> SplitHoldout(const CsrMatrix& matrix,
         absl::StrCat("holdout test_fraction ", f, " is outside [0, 1]"));
   }
   const bool has_timestamps = !timestamps.empty();
-  if (has_timestamps && static_cast<int64_t>(timestamps.size()) != matrix.nnz()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "holdout got ", timestamps.size(), " timestamps for ", matrix.nnz(),
-        " entries, expected one per entry or none"));
+  if (has_timestamps &&
+      static_cast<int64_t>(timestamps.size()) != matrix.nnz()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("holdout got ", timestamps.size(), " timestamps for ",
+                     matrix.nnz(), " entries, expected one per entry or none"));
   }
   if (options.strategy == HoldoutStrategy::kTime && !has_timestamps) {
     return absl::InvalidArgumentError(

@@ -28,7 +28,8 @@ void* AllocateHugeBytes(size_t bytes) {
   void* p = nullptr;
   if (bytes >= kHugePage) {
     // aligned_alloc wants a size that is a multiple of the alignment.
-    p = std::aligned_alloc(kHugePage, (bytes + kHugePage - 1) & ~(kHugePage - 1));
+    p = std::aligned_alloc(kHugePage,
+                           (bytes + kHugePage - 1) & ~(kHugePage - 1));
   } else {
     p = std::malloc(bytes == 0 ? 1 : bytes);
   }

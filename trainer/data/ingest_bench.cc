@@ -12,8 +12,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
-    std::fprintf(stderr,
-                 "usage: %s FILE [auto|csv|tsv|whitespace|movielens]\n",
+    std::fprintf(stderr, "usage: %s FILE [auto|csv|tsv|whitespace|movielens]\n",
                  argv[0]);
     return 2;
   }
@@ -28,9 +27,9 @@ int main(int argc, char** argv) {
   }
   const auto start = std::chrono::steady_clock::now();
   auto data = affinity::ReadInteractions(argv[1], options);
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (!data.ok()) {
     std::fprintf(stderr, "%s\n", data.status().ToString().c_str());
     return 1;

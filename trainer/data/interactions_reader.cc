@@ -38,35 +38,49 @@ bool IsBlankLine(absl::string_view line) {
 // escaped.
 std::string Quoted(absl::string_view text) {
   constexpr size_t kMax = 40;
-  if (text.size() <= kMax) return absl::StrCat("'", absl::CHexEscape(text), "'");
+  if (text.size() <= kMax)
+    return absl::StrCat("'", absl::CHexEscape(text), "'");
   return absl::StrCat("'", absl::CHexEscape(text.substr(0, kMax)), "...' (",
                       text.size(), " bytes)");
 }
 
-bool IsKnownColumnName(absl::string_view field) {
-  static const auto* const kNames = new absl::flat_hash_set<std::string>{
-      "user",     "userid",   "users",    "uid",       "username",
-      "customer", "customerid", "visitorid", "item",   "itemid",
-      "items",    "iid",      "movie",    "movieid",   "product",
-      "productid", "track",   "trackid",  "artist",    "artistid",
-      "book",     "bookid",   "isbn",     "rating",    "ratings",
-      "weight",   "score",    "count",    "plays",     "playcount",
-      "value",    "timestamp", "time",    "ts",        "datetime",
-      "date"};
-  if (field.size() > 32) return false;
+// Lower-cased with '_', '-', ' ' and quotes removed.
+std::string NormalizedColumnName(absl::string_view field) {
   std::string name;
+  if (field.size() > 32) return name;
   for (const char c : field) {
     if (c == '_' || c == '-' || c == ' ' || c == '"') continue;
     name.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
   }
-  return kNames->contains(name);
+  return name;
 }
 
+bool IsUserColumnName(absl::string_view field) {
+  static const auto* const kNames = new absl::flat_hash_set<std::string>{
+      "user",     "userid",     "users",   "uid",       "username",
+      "customer", "customerid", "visitor", "visitorid", "member",
+      "memberid", "reader",     "readerid"};
+  return kNames->contains(NormalizedColumnName(field));
+}
+
+bool IsItemColumnName(absl::string_view field) {
+  static const auto* const kNames = new absl::flat_hash_set<std::string>{
+      "item",    "itemid",    "items",     "iid",      "movie",      "movieid",
+      "product", "productid", "track",     "trackid",  "artist",     "artistid",
+      "book",    "bookid",    "isbn",      "song",     "songid",     "video",
+      "videoid", "article",   "articleid", "location", "locationid", "venue",
+      "venueid", "poi",       "poiid"};
+  return kNames->contains(NormalizedColumnName(field));
+}
+
+// A header names both id columns (e.g. "userId,movieId"), or has a weight
+// or timestamp field that is not a number.
 bool LooksLikeHeader(const FieldSplitter& fields, int count) {
-  const int stored = std::min(count, FieldSplitter::kMaxStoredFields);
-  for (int i = 0; i < stored; ++i) {
-    if (IsKnownColumnName(fields.field(i))) return true;
+  if (count < 2) return false;
+  if (IsUserColumnName(fields.field(0)) && IsItemColumnName(fields.field(1))) {
+    return true;
   }
+  const int stored = std::min(count, FieldSplitter::kMaxStoredFields);
   for (int i = 2; i < stored; ++i) {
     if (!LooksNumeric(fields.field(i))) return true;
   }
@@ -190,8 +204,8 @@ absl::Status Parser::Run() {
   absl::string_view line;
   bool first = true;
   while (lines_.Next(&line)) {
-    if (line.empty() || ((line[0] == ' ' || line[0] == '\t') &&
-                         IsBlankLine(line))) {
+    if (line.empty() ||
+        ((line[0] == ' ' || line[0] == '\t') && IsBlankLine(line))) {
       continue;
     }
     if (first) {
@@ -273,11 +287,11 @@ absl::Status Parser::Row(absl::string_view line) {
   }
   if (columns_ == 0 && count >= 2 && count <= 4) SetColumns(count);
   if (count != columns_) {
-    return Reject(absl::StrCat(
-        count < (columns_ == 0 ? 2 : columns_) ? "missing field"
-                                                : "too many fields",
-        ": row has ", count, count == 1 ? " field" : " fields", ", expected ",
-        ColumnsDescription(columns_, movielens_)));
+    return Reject(
+        absl::StrCat(count < (columns_ == 0 ? 2 : columns_) ? "missing field"
+                                                            : "too many fields",
+                     ": row has ", count, count == 1 ? " field" : " fields",
+                     ", expected ", ColumnsDescription(columns_, movielens_)));
   }
   const absl::string_view user = splitter_->field(0);
   const absl::string_view item = splitter_->field(1);
@@ -336,9 +350,9 @@ absl::Status Parser::Row(absl::string_view line) {
   if (u == IdInterner::kFull || user != last_user_) {
     u = users_.Intern(user);
     if (u == IdInterner::kFull) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          Where(), "too many distinct user ids, expected at most ",
-          IdInterner::kMaxIds));
+      return absl::ResourceExhaustedError(
+          absl::StrCat(Where(), "too many distinct user ids, expected at most ",
+                       IdInterner::kMaxIds));
     }
     last_user_.assign(user.data(), user.size());
     last_user_index_ = u;
@@ -372,9 +386,9 @@ absl::StatusOr<WeightTransform> ParseWeightTransform(absl::string_view name) {
   if (name == "raw") return WeightTransform::kRaw;
   if (name == "log1p") return WeightTransform::kLog1p;
   if (name == "binary") return WeightTransform::kBinary;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "weight transform ", Quoted(name),
-      " is unknown, expected raw, log1p or binary"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("weight transform ", Quoted(name),
+                   " is unknown, expected raw, log1p or binary"));
 }
 
 absl::StatusOr<OnError> ParseOnError(absl::string_view name) {
@@ -391,9 +405,8 @@ absl::StatusOr<Interactions> ReadInteractions(
         "max_id_length is 0, expected at least 1 byte");
   }
   if (options.max_errors_shown < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max_errors_shown is ", options.max_errors_shown,
-                     ", expected >= 0"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_errors_shown is ", options.max_errors_shown, ", expected >= 0"));
   }
   const Clock::time_point start = Clock::now();
   absl::StatusOr<std::unique_ptr<LineReader>> lines =
@@ -418,8 +431,9 @@ absl::StatusOr<Interactions> ReadInteractions(
     } else {
       why = " (only blank lines)";
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": no usable rows", why, ", expected at least one user,item row"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": no usable rows", why,
+                     ", expected at least one user,item row"));
   }
   stats.parse_seconds = SecondsSince(start);
 

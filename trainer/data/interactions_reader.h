@@ -8,15 +8,16 @@
 //  - Ids are arbitrary non-empty strings of at most max_id_length bytes.
 //    Spaces (and tabs, unless tab is the delimiter) around a field are not
 //    part of it. CSV fields may be double-quoted (RFC 4180, one line).
-//  - weight: finite, >= 0 (decimal, fraction or exponent form). Without a
-//    weight column every row weighs 1.
+//  - weight: finite, >= 0, decimal (integer, fraction or exponent form).
+//    Without a weight column every row weighs 1.
 //  - timestamp: integer >= 0 (e.g. Unix seconds).
 //  - Blank lines are ignored. Line ends may be "\n" or "\r\n".
 //
 // Header: with HeaderMode::kAuto the first non-blank line is a header when
-// one of its fields is a known column name (user, userId, user_id, item,
-// itemId, movieId, rating, weight, timestamp, ...; case and '_' ignored) or
-// when its weight or timestamp field is not numeric.
+// its first two fields are known user and item column names (user, userId,
+// user_id, customer_id, ... and item, itemId, movieId, product_id, ...; case,
+// '_', '-' and spaces ignored), or when its weight or timestamp field is not
+// a number. Otherwise it is data.
 //
 // Formats: kCsv (comma), kTsv (tab), kWhitespace (runs of spaces/tabs), and
 // kMovieLens: user,item,rating,timestamp rows with the delimiter found from
@@ -79,24 +80,24 @@ struct InteractionReaderOptions {
   HeaderMode header = HeaderMode::kAuto;
   WeightTransform weight_transform = WeightTransform::kRaw;
   OnError on_error = OnError::kFail;
-  size_t max_id_length = 256;   // bytes
-  int max_errors_shown = 5;     // messages kept in stats.error_samples
+  size_t max_id_length = 256;     // bytes
+  int max_errors_shown = 5;       // messages kept in stats.error_samples
   size_t buffer_bytes = 8 << 20;  // read chunk; also the longest line
 };
 
 struct InteractionStats {
   int64_t bytes_read = 0;
-  uint32_t crc32 = 0;          // zlib CRC-32 of the file bytes
-  int64_t lines_read = 0;      // every line, header and blank ones included
-  int64_t rows_read = 0;       // data rows: used + skipped
-  int64_t rows_skipped = 0;    // malformed rows dropped under OnError::kSkip
+  uint32_t crc32 = 0;             // zlib CRC-32 of the file bytes
+  int64_t lines_read = 0;         // every line, header and blank ones included
+  int64_t rows_read = 0;          // data rows: used + skipped
+  int64_t rows_skipped = 0;       // malformed rows dropped under OnError::kSkip
   int64_t duplicates_merged = 0;  // used rows folded into an earlier entry
   bool has_header = false;
-  int columns = 0;             // fields per row: 2, 3 or 4
-  std::string delimiter;       // "comma", "tab", "whitespace" or "'::'"
+  int columns = 0;        // fields per row: 2, 3 or 4
+  std::string delimiter;  // "comma", "tab", "whitespace" or "'::'"
   std::vector<std::string> error_samples;  // first skipped-row messages
-  double parse_seconds = 0;    // reading, parsing and interning
-  double build_seconds = 0;    // CSR construction
+  double parse_seconds = 0;                // reading, parsing and interning
+  double build_seconds = 0;                // CSR construction
 };
 
 struct Interactions {

@@ -51,17 +51,17 @@ bool LineReader::Refill() {
       if (errno == EINTR) continue;
       const int err = errno;
       status_ = absl::ErrnoToStatus(
-          err, absl::StrCat(path_, ": read failed after ", bytes_read_,
-                            " bytes"));
+          err,
+          absl::StrCat(path_, ": read failed after ", bytes_read_, " bytes"));
       return false;
     }
     if (n == 0) {
       eof_ = true;
       return true;
     }
-    crc32_ = static_cast<uint32_t>(::crc32(
-        crc32_, reinterpret_cast<const Bytef*>(buffer_.get() + end_),
-        static_cast<uInt>(n)));
+    crc32_ = static_cast<uint32_t>(
+        ::crc32(crc32_, reinterpret_cast<const Bytef*>(buffer_.get() + end_),
+                static_cast<uInt>(n)));
     bytes_read_ += n;
     end_ += static_cast<size_t>(n);
     return true;

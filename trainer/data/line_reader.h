@@ -38,8 +38,8 @@ class LineReader {
   bool Next(absl::string_view* line) {
     while (true) {
       const char* start = buffer_.get() + pos_;
-      const char* newline = static_cast<const char*>(
-          std::memchr(start, '\n', end_ - pos_));
+      const char* newline =
+          static_cast<const char*>(std::memchr(start, '\n', end_ - pos_));
       if (newline != nullptr) {
         pos_ = newline + 1 - buffer_.get();
         return Emit(start, newline, line);

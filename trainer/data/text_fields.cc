@@ -130,12 +130,12 @@ bool FieldSplitter::SplitCsv(absl::string_view line, int* count) {
       p = q + 1;
       continue;
     }
-    const char* comma =
-        static_cast<const char*>(std::memchr(p, ',', end - p));
-    const char* stop = comma != nullptr ? comma : end;
-    Store(n++, Trim(absl::string_view(p, stop - p), true));
-    if (comma == nullptr) break;
-    p = comma + 1;
+    // Fields are short: a plain scan beats a memchr call per field.
+    const char* stop = q;
+    while (stop < end && *stop != ',') ++stop;
+    Store(n++, Trim(absl::string_view(q, stop - q), true));
+    if (stop == end) break;
+    p = stop + 1;
   }
   *count = n;
   return true;
@@ -167,6 +167,10 @@ NumberStatus ParseWeight(absl::string_view text, float* value) {
       *value = static_cast<float>(mantissa) / kPow10f[frac];
       return NumberStatus::kOk;
     }
+  }
+  // Decimal only: from_chars would also read hexadecimal ("0x10").
+  for (const char* q = p; q < end; ++q) {
+    if (*q == 'x' || *q == 'X') return NumberStatus::kNotANumber;
   }
   double parsed = 0;
   const absl::from_chars_result r = absl::from_chars(p, end, parsed);

@@ -57,7 +57,7 @@ class FieldSplitter {
 enum class NumberStatus { kOk, kNotANumber, kNegative, kNotFinite };
 
 // A finite, non-negative decimal number (integer, fraction or exponent form,
-// optional leading '+'). "-0" reads as 0.
+// optional leading '+'; no hexadecimal). "-0" reads as 0.
 NumberStatus ParseWeight(absl::string_view text, float* value);
 
 // A non-negative integer that fits in int64. kNotFinite means too large.
