@@ -5,7 +5,8 @@ set -euo pipefail
 source tests/clients/live_server.sh
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
-cli() { timeout 30 tools/affinity --server="$SERVER_ADDR" "$@"; }
+# Generous RPC deadline: the machine may be busy with other tests.
+cli() { timeout 60 tools/affinity --server="$SERVER_ADDR" --timeout_ms=20000 "$@"; }
 
 # Runs the CLI expecting failure; sets code and err.
 cli_fails() {

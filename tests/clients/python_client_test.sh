@@ -11,8 +11,8 @@ timeout 60 tools/clients/python/generate_stubs.sh "$stubs" proto
 start_live_server
 
 client() {
-  timeout 30 "$PYTHON" tools/clients/python/recommend.py \
-    --server="$SERVER_ADDR" --stubs_dir="$stubs" "$@"
+  timeout 60 "$PYTHON" tools/clients/python/recommend.py \
+    --server="$SERVER_ADDR" --stubs_dir="$stubs" --timeout_s=20 "$@"
 }
 
 out=$(client --user=alice --k=2)
