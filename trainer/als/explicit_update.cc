@@ -39,7 +39,8 @@ void ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
     }
     // Normal equations of [x, b] with design rows [y_i, 1] and targets
     // t_i = r_ui - mu - b_i: [[sum y y^T, sum y], [sum y^T, n]] and
-    // [sum t y, sum t], plus reg on the diagonal.
+    // [sum t y, sum t], plus reg on the diagonal. Only the lower triangle is
+    // filled; LLT reads nothing else.
     yy.setZero();
     y_sum.setZero();
     ty_sum.setZero();
@@ -58,7 +59,6 @@ void ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
                                  static_cast<int64_t>(row.size()), &yy);
     a.template topLeftCorner<kF, kF>(f, f) = yy;
     a.template bottomLeftCorner<1, kF>(1, f) = y_sum.transpose();
-    a.template topRightCorner<kF, 1>(f, 1) = y_sum;
     a(f, f) = static_cast<float>(row.size());
     b.template head<kF>(f) = ty_sum;
     b(f) = t_sum;
