@@ -13,7 +13,9 @@
 //                   / min(k, |H|)
 //
 // NDCG@k and AP@k are those of the Python `implicit` library's
-// ranking_metrics_at_k (its "ndcg" and "map"). Held-out items that are also
+// ranking_metrics_at_k (its "ndcg" and "map"); its "precision" differs
+// from precision@k here (it is total hits / sum over users of min(k, |H|)).
+// Held-out items that are also
 // training items of the user can never be hit but still count in |H|, as
 // in `implicit`.
 //
