@@ -1,0 +1,138 @@
+#include "tools/loadgen/open_loop_runner.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "affinity/v1/recommender.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+
+namespace affinity::loadgen {
+namespace {
+
+// Answers OK for user "good" and NOT_FOUND for anyone else; with `stall`,
+// holds every call until the client's deadline has passed.
+class FakeRecommender final : public affinity::v1::Recommender::Service {
+ public:
+  explicit FakeRecommender(bool stall) : stall_(stall) {}
+
+  grpc::Status Recommend(grpc::ServerContext* context,
+                         const affinity::v1::RecommendRequest* request,
+                         affinity::v1::RecommendResponse* response) override {
+    if (stall_) {
+      while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+      return grpc::Status(grpc::StatusCode::CANCELLED, "gave up");
+    }
+    if (request->user_id() != "good") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown user " + request->user_id());
+    }
+    response->add_items()->set_item_id("i1");
+    return grpc::Status::OK;
+  }
+
+ private:
+  const bool stall_;
+};
+
+class LiveFake {
+ public:
+  explicit LiveFake(bool stall) : service_(stall) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    stub_ = affinity::v1::Recommender::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(port_), grpc::InsecureChannelCredentials()));
+  }
+  ~LiveFake() { server_->Shutdown(std::chrono::system_clock::now()); }
+  bool ok() const { return server_ != nullptr && port_ > 0; }
+  affinity::v1::Recommender::Stub& stub() { return *stub_; }
+
+ private:
+  FakeRecommender service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<affinity::v1::Recommender::Stub> stub_;
+};
+
+RequestMix TwoUsers() {
+  RequestMix mix;
+  mix.users = {"good", "bad"};
+  mix.seed = 7;
+  return mix;
+}
+
+TEST(OpenLoopRunnerTest, EveryDueRequestIsAnsweredAndClassified) {
+  LiveFake fake(/*stall=*/false);
+  ASSERT_TRUE(fake.ok());
+  auto generator = RequestGenerator::Create(TwoUsers());
+  ASSERT_TRUE(generator.ok());
+  LoadOptions options;
+  options.qps = 2000;
+  options.duration = absl::Seconds(10);
+  options.max_requests = 60;
+  options.deadline = absl::Seconds(30);
+  const LoadResult result = RunOpenLoop(fake.stub(), *generator, options);
+
+  // The same seed replays the same users: count the ones the fake accepts.
+  auto replay = RequestGenerator::Create(TwoUsers());
+  ASSERT_TRUE(replay.ok());
+  int64_t good = 0;
+  for (int i = 0; i < 60; ++i) good += replay->NextRecommend().user_id() == "good";
+  ASSERT_GT(good, 0);
+  ASSERT_LT(good, 60);
+
+  EXPECT_EQ(result.due, 60);
+  EXPECT_EQ(result.sent, 60);
+  EXPECT_EQ(result.completed, 60);
+  EXPECT_EQ(result.skipped_in_flight, 0);
+  EXPECT_EQ(result.by_code.at(grpc::StatusCode::OK), good);
+  EXPECT_EQ(result.by_code.at(grpc::StatusCode::NOT_FOUND), 60 - good);
+  EXPECT_EQ(result.latency_ok.count(), static_cast<uint64_t>(good));
+  EXPECT_EQ(result.latency_all.count(), 60u);
+  EXPECT_EQ(result.first_error.at(grpc::StatusCode::NOT_FOUND), "unknown user bad");
+  EXPECT_EQ(result.first_error.count(grpc::StatusCode::OK), 0u);
+}
+
+TEST(OpenLoopRunnerTest, DurationBoundsTheSchedule) {
+  LiveFake fake(/*stall=*/false);
+  ASSERT_TRUE(fake.ok());
+  auto generator = RequestGenerator::Create(TwoUsers());
+  ASSERT_TRUE(generator.ok());
+  LoadOptions options;
+  options.qps = 100;
+  options.duration = absl::Milliseconds(250);
+  options.deadline = absl::Seconds(30);
+  const LoadResult result = RunOpenLoop(fake.stub(), *generator, options);
+  // Due at 0, 10, ..., 240 ms.
+  EXPECT_EQ(result.due, 25);
+  EXPECT_EQ(result.completed, result.sent);
+}
+
+// A server that answers nothing: the schedule goes on regardless, requests
+// beyond max_in_flight are skipped, and the outstanding ones end at their
+// deadline.
+TEST(OpenLoopRunnerTest, StalledServerDoesNotSlowTheSchedule) {
+  LiveFake fake(/*stall=*/true);
+  ASSERT_TRUE(fake.ok());
+  auto generator = RequestGenerator::Create(TwoUsers());
+  ASSERT_TRUE(generator.ok());
+  LoadOptions options;
+  options.qps = 1000;
+  options.max_requests = 10;
+  options.max_in_flight = 3;
+  options.deadline = absl::Seconds(3);
+  const LoadResult result = RunOpenLoop(fake.stub(), *generator, options);
+  EXPECT_EQ(result.due, 10);
+  EXPECT_EQ(result.sent, 3);
+  EXPECT_EQ(result.skipped_in_flight, 7);
+  EXPECT_EQ(result.completed, 3);
+  EXPECT_EQ(result.max_in_flight_seen, 3);
+  EXPECT_EQ(result.by_code.at(grpc::StatusCode::DEADLINE_EXCEEDED), 3);
+  // Latency counts from the due time, so it includes the whole deadline.
+  EXPECT_GE(result.latency_all.Min(), 3'000'000'000u * 63 / 64);
+}
+
+}  // namespace
+}  // namespace affinity::loadgen
