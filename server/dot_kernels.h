@@ -13,11 +13,22 @@ namespace affinity::server {
 void DotRows(const float* rows, size_t n, size_t stride, const float* query,
              float* out);
 
-// out[q * n + i] = <rows[i], queries[q]> for q in [0, nq), i in [0, n).
-// The rows are read once per call; callers pass a block small enough to
-// stay in cache while every query is scored against it.
-void DotRowsMulti(const float* rows, size_t n, size_t stride,
-                  const float* const* queries, size_t nq, float* out);
+// Several queries at once, laid out for DotRowsMulti: `dims` x width
+// floats, query q's element d at [d * width + q], zero beyond nq. Build it
+// once per batch; width = MultiQueryWidth(nq).
+size_t MultiQueryWidth(size_t nq);
+void TransposeQueries(const float* const* queries, size_t nq, size_t dims, float* out);
+
+// out[i * width + q] = <rows[i], query q> for i in [0, n), q in [0, width),
+// with `transposed` from TransposeQueries. Each item row is read once and
+// every query is scored against it with lane-parallel FMAs (no horizontal
+// sums), so a batch costs about one pass over memory.
+void DotRowsMulti(const float* rows, size_t n, size_t stride, size_t dims,
+                  const float* transposed, size_t width, float* out);
+
+// True when a[j] >= b[j] for some j in [0, n); n is a multiple of
+// MultiQueryWidth's lane count.
+bool AnyAtLeast(const float* a, const float* b, size_t n);
 
 // Name of the instruction set the kernels were compiled for.
 const char* DotKernelIsa();

@@ -1,6 +1,7 @@
 #include "server/exact_scorer.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "server/dot_kernels.h"
 
@@ -9,6 +10,8 @@ namespace {
 
 // Rows per block: 256 rows x 64 dims x 4 bytes = 64 KiB, within L2.
 constexpr size_t kBlockRows = 256;
+// Rows per block of a batch; their scores (rows x width floats) stay in L1/L2.
+constexpr size_t kBatchBlockRows = 256;
 
 }  // namespace
 
@@ -42,12 +45,26 @@ std::vector<ScoringResult> ExactScorer::TopKBatch(
     qptr.push_back(padded.back().data());
     heaps.emplace_back(query.k, query.excluded);
   }
-  std::vector<float> scores(kBlockRows * nq);
-  for (size_t first = 0; first < m.rows(); first += kBlockRows) {
-    const size_t n = std::min(kBlockRows, m.rows() - first);
-    DotRowsMulti(m.row(first), n, m.stride(), qptr.data(), nq, scores.data());
-    for (size_t q = 0; q < nq; ++q) {
-      heaps[q].PushBlock(static_cast<uint32_t>(first), scores.data() + q * n, n);
+  const size_t width = MultiQueryWidth(nq);
+  std::vector<float> transposed(m.dims() * width);
+  TransposeQueries(qptr.data(), nq, m.dims(), transposed.data());
+  std::vector<float> scores(kBatchBlockRows * width);
+  // Each query's entry threshold, side by side, so one vector compare per
+  // row tells whether any query wants the item (+inf for padding lanes).
+  std::vector<float> thresholds(width, std::numeric_limits<float>::infinity());
+  for (size_t q = 0; q < nq; ++q) thresholds[q] = heaps[q].threshold();
+  for (size_t first = 0; first < m.rows(); first += kBatchBlockRows) {
+    const size_t n = std::min(kBatchBlockRows, m.rows() - first);
+    DotRowsMulti(m.row(first), n, m.stride(), m.dims(), transposed.data(), width,
+                 scores.data());
+    for (size_t i = 0; i < n; ++i) {
+      const float* row_scores = scores.data() + i * width;
+      const uint32_t index = static_cast<uint32_t>(first + i);
+      if (!AnyAtLeast(row_scores, thresholds.data(), width)) continue;
+      for (size_t q = 0; q < nq; ++q) {
+        heaps[q].Push(index, row_scores[q]);
+        thresholds[q] = heaps[q].threshold();
+      }
     }
   }
   std::vector<ScoringResult> out;

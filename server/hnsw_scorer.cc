@@ -67,6 +67,11 @@ absl::StatusOr<std::unique_ptr<HnswScorer>> HnswScorer::Build(
   return scorer;
 }
 
+void HnswScorer::SetEf(size_t ef) {
+  options_.hnsw_ef = ef;
+  index_->setEf(ef);
+}
+
 ScoringResult HnswScorer::TopK(const ScoringQuery& query) const {
   const size_t rows = items_->rows();
   const size_t excluded = query.excluded == nullptr ? 0 : query.excluded->size();

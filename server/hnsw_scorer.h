@@ -31,6 +31,8 @@ class HnswScorer : public Scorer {
   const char* name() const override { return "hnsw"; }
   size_t items() const override { return items_->rows(); }
   ScoringResult TopK(const ScoringQuery& query) const override;
+  // Search breadth for later queries. Not safe while queries are running.
+  void SetEf(size_t ef);
 
  private:
   HnswScorer(std::shared_ptr<const ItemMatrix> items, const ScorerOptions& options);
