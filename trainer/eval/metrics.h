@@ -15,9 +15,8 @@
 // NDCG@k and AP@k are those of the Python `implicit` library's
 // ranking_metrics_at_k (its "ndcg" and "map"); its "precision" differs
 // from precision@k here (it is total hits / sum over users of min(k, |H|)).
-// Held-out items that are also
-// training items of the user can never be hit but still count in |H|, as
-// in `implicit`.
+// Held-out items that are also training items of the user can never be
+// hit but still count in |H|, as in `implicit`.
 //
 // Over a set of evaluated users (the users with at least one held-out
 // item, possibly sampled): precision, recall, ndcg and map are the plain
