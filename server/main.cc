@@ -150,9 +150,10 @@ int Run() {
   }
 
   Log(absl::StrFormat(
-      "started: grpc %s (port %d), metrics %s, db %s, scorer %s, max_k %d, "
+      "started: grpc %s (port %d), metrics %s (port %d), db %s, scorer %s, max_k %d, "
       "batch_window_us %d, poll_seconds %d",
-      grpc_options.listen, grpc->port(), metrics_listen.empty() ? "off" : metrics_listen, db,
+      grpc_options.listen, grpc->port(), metrics_listen.empty() ? "off" : metrics_listen,
+      http == nullptr ? 0 : http->port(), db,
       absl::GetFlag(FLAGS_scorer), limits.max_k, absl::GetFlag(FLAGS_batch_window_us),
       absl::GetFlag(FLAGS_poll_seconds)));
 
