@@ -3,6 +3,8 @@
 //
 //   bazel run //trainer/als:als_bench -- --input=/tmp/S.csv
 //       --solvers=cg,cholesky --iterations=5 --threads=2
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -36,6 +38,15 @@ ABSL_FLAG(double, test_fraction, 0.0,
 
 namespace affinity {
 namespace {
+
+// User + system CPU seconds of this process so far. Unlike wall time it
+// does not grow while other processes hold the cores.
+double CpuSeconds() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + 1e-6 * t.tv_usec; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -78,9 +89,14 @@ int Run() {
   const CsrMatrix& m = train;
   std::printf("training on %lld nnz\n", static_cast<long long>(m.nnz()));
 
-  std::printf("%-9s %6s %6s %5s %10s %10s %12s\n", "solver", "factors",
-              "threads", "iter", "seconds", "loss_sec", "loss");
-  std::vector<std::pair<std::string, double>> medians;
+  std::printf("%-9s %6s %6s %5s %10s %10s %10s %12s\n", "solver", "factors",
+              "threads", "iter", "seconds", "cpu_sec", "loss_sec", "loss");
+  struct Summary {
+    std::string solver;
+    double seconds;
+    double cpu_seconds;
+  };
+  std::vector<Summary> medians;
   for (absl::string_view name :
        absl::StrSplit(absl::GetFlag(FLAGS_solvers), ',', absl::SkipEmpty())) {
     absl::StatusOr<AlsSolver> solver = ParseAlsSolver(name);
@@ -108,24 +124,30 @@ int Run() {
       std::fprintf(stderr, "%s\n", s.ToString().c_str());
       return 1;
     }
-    std::vector<double> seconds;
+    std::vector<double> seconds, cpu_seconds;
     for (int it = 0; it < options.iterations; ++it) {
+      const double cpu_start = CpuSeconds();
       absl::StatusOr<IterationStats> stats = (*trainer)->RunIteration();
+      // Includes the loss evaluation, which is timed apart in loss_sec.
+      const double cpu = CpuSeconds() - cpu_start;
       if (!stats.ok()) {
         std::fprintf(stderr, "%s\n", stats.status().ToString().c_str());
         return 1;
       }
       seconds.push_back(stats->seconds);
-      std::printf("%-9s %6d %6d %5d %10.3f %10.3f %12.6g\n",
+      cpu_seconds.push_back(cpu);
+      std::printf("%-9s %6d %6d %5d %10.3f %10.3f %10.3f %12.6g\n",
                   std::string(name).c_str(), options.factors, options.threads,
-                  stats->iteration, stats->seconds, stats->loss_seconds,
+                  stats->iteration, stats->seconds, cpu, stats->loss_seconds,
                   stats->loss);
       std::fflush(stdout);
     }
-    medians.push_back({std::string(name), Median(seconds)});
+    medians.push_back(
+        {std::string(name), Median(seconds), Median(cpu_seconds)});
   }
-  for (const auto& [name, median] : medians) {
-    std::printf("median %-9s %.3f s/iter\n", name.c_str(), median);
+  for (const Summary& s : medians) {
+    std::printf("median %-9s %.3f s/iter (wall)  %.3f cpu-s/iter\n",
+                s.solver.c_str(), s.seconds, s.cpu_seconds);
   }
   return 0;
 }

@@ -29,6 +29,8 @@ void ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
   Mat1 a(f + 1, f + 1);
   Vec1 b(f + 1), z(f + 1);
   Eigen::LLT<Mat1> llt(f + 1);
+  const uint32_t* all_indices = ratings.indices().data();
+  const int64_t chunk_end = ratings.indptr()[end];
   for (int64_t u = begin; u < end; ++u) {
     const CsrMatrix::Row row = ratings.row(u);
     Eigen::Map<Vec> x(factors->data() + u * f, f);
@@ -37,6 +39,9 @@ void ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
       (*bias)(u) = 0.0f;
       continue;
     }
+    // Prefetching runs across row ends into the rows that follow.
+    const uint32_t* ahead = row.indices.data();
+    const int64_t ahead_limit = chunk_end - (ahead - all_indices);
     // Normal equations of [x, b] with design rows [y_i, 1] and targets
     // t_i = r_ui - mu - b_i: [[sum y y^T, sum y], [sum y^T, n]] and
     // [sum t y, sum t], plus reg on the diagonal. Only the lower triangle is
@@ -47,7 +52,7 @@ void ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
     float t_sum = 0.0f;
     const int64_t n = static_cast<int64_t>(row.size());
     for (int64_t k = 0; k < n; ++k) {
-      PrefetchAhead(y_data, f, row.indices.data(), k, n);
+      PrefetchAhead(y_data, f, ahead, k, ahead_limit);
       const uint32_t i = row.indices[k];
       const Eigen::Map<const Vec> y(y_data + static_cast<int64_t>(i) * f, f);
       const float t = row.values[k] - global_mean - other_bias(i);

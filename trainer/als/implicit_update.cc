@@ -37,17 +37,22 @@ void CgRows(const CsrMatrix& interactions, const FactorMatrix& other,
   const Eigen::Map<const Mat<kF>> gram(gram_dynamic.data(), f, f);
   const float* y_data = other.data();
   Vec<kF> r(f), p(f), ap(f);
+  const uint32_t* all_indices = interactions.indices().data();
+  const int64_t chunk_end = interactions.indptr()[end];
   for (int64_t u = begin; u < end; ++u) {
     RowMap<kF> x(factors->data() + u * f, f);
     const CsrMatrix::Row row = interactions.row(u);
     const uint32_t* idx = row.indices.data();
+    // The first pass prefetches across row ends into the rows that follow.
+    const uint32_t* ahead = idx;
+    const int64_t ahead_limit = chunk_end - (idx - all_indices);
     const float* w = row.values.data();
     const int64_t n = static_cast<int64_t>(row.size());
 
     // r = b - A x, with b = sum (1 + alpha w) y and A x expanded.
     r.noalias() = -(gram * x);
     for (int64_t k = 0; k < n; ++k) {
-      PrefetchAhead(y_data, f, idx, k, n);
+      PrefetchAhead(y_data, f, ahead, k, ahead_limit);
       const ConstRowMap<kF> y(y_data + static_cast<int64_t>(idx[k]) * f, f);
       const float cm1 = alpha * w[k];
       r += (1.0f + cm1 - cm1 * y.dot(x)) * y;
@@ -85,13 +90,17 @@ int64_t CholeskyRows(const CsrMatrix& interactions, const FactorMatrix& other,
   Vec<kF> b(f);
   Eigen::LLT<Mat<kF>> llt(f);
   int64_t failures = 0;
+  const uint32_t* all_indices = interactions.indices().data();
+  const int64_t chunk_end = interactions.indptr()[end];
   for (int64_t u = begin; u < end; ++u) {
     const CsrMatrix::Row row = interactions.row(u);
+    const uint32_t* ahead = row.indices.data();
+    const int64_t ahead_limit = chunk_end - (ahead - all_indices);
     a = gram;
     b.setZero();
     const int64_t n = static_cast<int64_t>(row.size());
     for (int64_t k = 0; k < n; ++k) {
-      PrefetchAhead(y_data, f, row.indices.data(), k, n);
+      PrefetchAhead(y_data, f, ahead, k, ahead_limit);
       const ConstRowMap<kF> y(
           y_data + static_cast<int64_t>(row.indices[k]) * f, f);
       b += (1.0f + alpha * row.values[k]) * y;
@@ -119,14 +128,18 @@ double ObjectiveRows(const CsrMatrix& interactions, const FactorMatrix& users,
   const Eigen::Map<const Mat<kF>> gram(gram_dynamic.data(), f, f);
   Vec<kF> gx(f);
   double total = 0.0;
+  const uint32_t* all_indices = interactions.indices().data();
+  const int64_t chunk_end = interactions.indptr()[end];
   for (int64_t u = begin; u < end; ++u) {
     const ConstRowMap<kF> x(users.data() + u * f, f);
     gx.noalias() = gram * x;
     double row_total = x.dot(gx);
     const CsrMatrix::Row row = interactions.row(u);
+    const uint32_t* ahead = row.indices.data();
+    const int64_t ahead_limit = chunk_end - (ahead - all_indices);
     const int64_t n = static_cast<int64_t>(row.size());
     for (int64_t k = 0; k < n; ++k) {
-      PrefetchAhead(items.data(), f, row.indices.data(), k, n);
+      PrefetchAhead(items.data(), f, ahead, k, ahead_limit);
       const ConstRowMap<kF> y(
           items.data() + static_cast<int64_t>(row.indices[k]) * f, f);
       const double s = y.dot(x);
