@@ -289,6 +289,36 @@ TEST(ReadInteractionsTest, RowsCrossingTheReadBufferAreIntact) {
   EXPECT_EQ(r->stats.rows_read, 3000);
 }
 
+TEST(ReadInteractionsTest, LargeUserGroupedFileMatchesReference) {
+  // Grouped by user (the fast path, sized from the file after the first
+  // rows), with user ids growing longer, duplicates and a late return of an
+  // earlier user (which ends the grouped order).
+  std::string contents = "user,item,weight,timestamp\n";
+  std::map<std::pair<std::string, std::string>, float> expected;
+  std::map<std::pair<std::string, std::string>, int64_t> latest;
+  auto add = [&](const std::string& u, const std::string& it, int w,
+                 int64_t t) {
+    absl::StrAppend(&contents, u, ",", it, ",", w, ",", t, "\n");
+    expected[{u, it}] += static_cast<float>(w);
+    latest[{u, it}] = std::max(latest[{u, it}], t);
+  };
+  for (int i = 0; i < 40000; ++i) {
+    add(absl::StrCat(i / 7), absl::StrCat("item", (i * 7919) % 3001), i % 4,
+        1000 + i % 13);
+  }
+  add("3", "item5", 2, 99999);
+  add("zz-late", "item5", 1, 5);
+  absl::StatusOr<Interactions> r =
+      ReadInteractions(WriteTempFile("grouped.csv", contents));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(ById(*r), expected);
+  for (const auto& [key, t] : latest) {
+    ASSERT_EQ(TimestampOf(*r, key.first, key.second), t);
+  }
+  EXPECT_EQ(r->matrix.MemoryBytes(),
+            (r->matrix.rows() + 1) * 8 + r->matrix.nnz() * 8);
+}
+
 // --- malformed rows: one test per class, the error names FILE:LINE ---------
 
 struct BadRowCase {
@@ -356,7 +386,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadRowCase{"empty_item", "a,x\nb, \n", 2, "empty item id"},
         BadRowCase{"long_id", "a,x\n" + std::string(300, 'u') + ",y\n", 2,
                    "user id '" + std::string(40, 'u') +
-                       "...' (300 bytes) is 300 bytes long, expected at most "
+                       "...' is 300 bytes long, expected at most "
                        "256 bytes"},
         BadRowCase{"bad_quote", "a,x\n\"b,y\n", 2,
                    "unterminated quoted field, expected a closing '\"'"},

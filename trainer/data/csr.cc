@@ -98,9 +98,9 @@ CsrMatrix CsrMatrix::Transpose() const {
 }
 
 int64_t CsrMatrix::MemoryBytes() const {
-  return static_cast<int64_t>(indptr_.capacity() * sizeof(int64_t) +
-                              indices_.capacity() * sizeof(uint32_t) +
-                              values_.capacity() * sizeof(float));
+  return static_cast<int64_t>(indptr_.size() * sizeof(int64_t) +
+                              indices_.size() * sizeof(uint32_t) +
+                              values_.size() * sizeof(float));
 }
 
 }  // namespace affinity

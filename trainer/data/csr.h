@@ -54,7 +54,9 @@ class CsrMatrix {
   // Values may be rescaled in place; the sparsity structure stays fixed.
   absl::Span<float> mutable_values() { return absl::MakeSpan(values_); }
 
-  // Bytes held by the three arrays.
+  // Bytes of the elements of the three arrays. (Spare vector capacity is not
+  // counted: builders leave at most an eighth of written-to spare, and
+  // capacity that was never written costs no memory.)
   int64_t MemoryBytes() const;
 
  private:

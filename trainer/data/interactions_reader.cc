@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/base/optimization.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -38,10 +39,10 @@ bool IsBlankLine(absl::string_view line) {
 // escaped.
 std::string Quoted(absl::string_view text) {
   constexpr size_t kMax = 40;
-  if (text.size() <= kMax)
+  if (text.size() <= kMax) {
     return absl::StrCat("'", absl::CHexEscape(text), "'");
-  return absl::StrCat("'", absl::CHexEscape(text.substr(0, kMax)), "...' (",
-                      text.size(), " bytes)");
+  }
+  return absl::StrCat("'", absl::CHexEscape(text.substr(0, kMax)), "...'");
 }
 
 // Lower-cased with '_', '-', ' ' and quotes removed.
@@ -186,6 +187,16 @@ class Parser {
     return absl::StrCat(lines_.path(), ":", lines_.line_number(), ": ");
   }
   std::string CheckId(absl::string_view what, absl::string_view id) const;
+  // Sizes the builder for the whole file from the bytes per row so far.
+  void ReserveForFile() {
+    const int64_t done = lines_.position();
+    const int64_t size = lines_.file_size();
+    if (done <= 0 || size <= done) return;
+    const double rows_per_byte =
+        static_cast<double>(stats_.rows_read) / static_cast<double>(done);
+    builder_->Reserve(static_cast<int64_t>(1.05 * rows_per_byte * size) + 1024);
+  }
+  static constexpr int64_t kRowsBeforeEstimate = 10000;
 
   const InteractionReaderOptions& options_;
   LineReader& lines_;
@@ -364,6 +375,9 @@ absl::Status Parser::Row(absl::string_view line) {
                      IdInterner::kMaxIds));
   }
   builder_->Add(u, i, weight, timestamp);
+  if (ABSL_PREDICT_FALSE(stats_.rows_read == kRowsBeforeEstimate)) {
+    ReserveForFile();
+  }
   return absl::OkStatus();
 }
 

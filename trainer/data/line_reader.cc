@@ -1,6 +1,7 @@
 #include "trainer/data/line_reader.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -19,13 +20,18 @@ absl::StatusOr<std::unique_ptr<LineReader>> LineReader::Open(
     return absl::ErrnoToStatus(err, absl::StrCat(path, ": cannot open"));
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  struct stat info;
+  const int64_t size =
+      ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) ? info.st_size : 0;
   return std::unique_ptr<LineReader>(
-      new LineReader(path, fd, buffer_bytes < 16 ? 16 : buffer_bytes));
+      new LineReader(path, fd, size, buffer_bytes < 16 ? 16 : buffer_bytes));
 }
 
-LineReader::LineReader(std::string path, int fd, size_t buffer_bytes)
+LineReader::LineReader(std::string path, int fd, int64_t file_size,
+                       size_t buffer_bytes)
     : path_(std::move(path)),
       fd_(fd),
+      file_size_(file_size),
       capacity_(buffer_bytes),
       buffer_(AllocateHugeArray<char>(buffer_bytes)),
       crc32_(static_cast<uint32_t>(::crc32(0L, Z_NULL, 0))) {}

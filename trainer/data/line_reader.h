@@ -56,11 +56,17 @@ class LineReader {
   const absl::Status& status() const { return status_; }
   int64_t line_number() const { return line_number_; }  // of the last line
   int64_t bytes_read() const { return bytes_read_; }
+  // Offset just past the last returned line.
+  int64_t position() const {
+    return bytes_read_ - static_cast<int64_t>(end_ - pos_);
+  }
+  // Size of a regular file when opened, else 0.
+  int64_t file_size() const { return file_size_; }
   uint32_t crc32() const { return crc32_; }
   const std::string& path() const { return path_; }
 
  private:
-  LineReader(std::string path, int fd, size_t buffer_bytes);
+  LineReader(std::string path, int fd, int64_t file_size, size_t buffer_bytes);
   bool Emit(const char* start, const char* stop, absl::string_view* line) {
     if (stop > start && stop[-1] == '\r') --stop;
     *line = absl::string_view(start, stop - start);
@@ -71,6 +77,7 @@ class LineReader {
 
   std::string path_;
   int fd_;
+  int64_t file_size_;
   size_t capacity_;
   HugeArray<char> buffer_;
   size_t pos_ = 0;  // next unread byte
