@@ -296,5 +296,20 @@ TEST(ImplicitAlsTest, EmptyRowsAndMoreThreadsThanRows) {
             0.05f);
 }
 
+TEST(ImplicitAlsTest, CgStaysFiniteWithoutRegularization) {
+  // More factors than items: Y^T Y is singular and reg 0 adds nothing.
+  const CsrMatrix m = RandomImplicit(30, 3, 0.6, 12);
+  AlsOptions options;
+  options.factors = 8;
+  options.regularization = 0;
+  options.iterations = 5;
+  auto trainer = MakeTrainer(options, m);
+  const auto stats = trainer->Train();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_TRUE(trainer->user_factors().allFinite());
+  EXPECT_TRUE(trainer->item_factors().allFinite());
+  EXPECT_TRUE(std::isfinite(stats->back().loss));
+}
+
 }  // namespace
 }  // namespace affinity

@@ -41,6 +41,11 @@ TEST(AlsOptionsTest, EachBadFieldIsNamed) {
          o->solver = AlsSolver::kExplicit;
          o->regularization = 0;
        }},
+      {"regularization",
+       [](AlsOptions* o) {
+         o->solver = AlsSolver::kCholesky;
+         o->regularization = 0;
+       }},
       {"alpha", [](AlsOptions* o) { o->alpha = -1; }},
       {"alpha", [](AlsOptions* o) { o->alpha = INFINITY; }},
       {"solver", [](AlsOptions* o) { o->solver = static_cast<AlsSolver>(7); }},
@@ -62,12 +67,13 @@ TEST(AlsOptionsTest, EachBadFieldIsNamed) {
   }
 }
 
-TEST(AlsOptionsTest, ImplicitSolversAcceptZeroRegularization) {
+TEST(AlsOptionsTest, OnlyCgAcceptsZeroRegularization) {
   AlsOptions options;
   options.regularization = 0;
   EXPECT_TRUE(ValidateOptions(options).ok());
   options.solver = AlsSolver::kCholesky;
-  EXPECT_TRUE(ValidateOptions(options).ok());
+  EXPECT_EQ(ValidateOptions(options).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(AlsOptionsTest, SolverNamesRoundTrip) {

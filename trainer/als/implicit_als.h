@@ -25,9 +25,9 @@ class ImplicitAls : public AlsTrainer {
   const FactorMatrix& item_factors() const override { return items_; }
   FoldedFactors Folded() const override;
 
-  // Rows the Cholesky solver left unchanged because their system was not
-  // positive definite (only possible with regularization 0), summed over
-  // all iterations so far.
+  // Rows the Cholesky solver left unchanged because their factorization
+  // failed, summed over all iterations so far (0 in practice: options
+  // require regularization > 0 for that solver).
   int64_t cholesky_failures() const { return cholesky_failures_; }
 
  private:

@@ -44,7 +44,6 @@ void CgRows(const CsrMatrix& interactions, const FactorMatrix& other,
     const CsrMatrix::Row row = interactions.row(u);
     const uint32_t* idx = row.indices.data();
     // The first pass prefetches across row ends into the rows that follow.
-    const uint32_t* ahead = idx;
     const int64_t ahead_limit = chunk_end - (idx - all_indices);
     const float* w = row.values.data();
     const int64_t n = static_cast<int64_t>(row.size());
@@ -52,7 +51,7 @@ void CgRows(const CsrMatrix& interactions, const FactorMatrix& other,
     // r = b - A x, with b = sum (1 + alpha w) y and A x expanded.
     r.noalias() = -(gram * x);
     for (int64_t k = 0; k < n; ++k) {
-      PrefetchAhead(y_data, f, ahead, k, ahead_limit);
+      PrefetchAhead(y_data, f, idx, k, ahead_limit);
       const ConstRowMap<kF> y(y_data + static_cast<int64_t>(idx[k]) * f, f);
       const float cm1 = alpha * w[k];
       r += (1.0f + cm1 - cm1 * y.dot(x)) * y;
@@ -68,7 +67,10 @@ void CgRows(const CsrMatrix& interactions, const FactorMatrix& other,
                                 f);
         ap += (alpha * w[k] * y.dot(p)) * y;
       }
-      const float step_size = rs_old / p.dot(ap);
+      const float curvature = p.dot(ap);
+      // Only a singular system (regularization 0) can stop here.
+      if (!(curvature > 0.0f)) break;
+      const float step_size = rs_old / curvature;
       x += step_size * p;
       r -= step_size * ap;
       const float rs_new = r.squaredNorm();

@@ -29,9 +29,10 @@ void UpdateImplicitCg(const CsrMatrix& interactions, const FactorMatrix& other,
                       const Eigen::MatrixXf& gram, float alpha, int cg_steps,
                       int threads, FactorMatrix* factors);
 
-// Exact solve: forms the F x F system per row and factors it with LLT. A row
-// whose system is not positive definite (possible only with reg == 0) keeps
-// its previous value; the number of such rows is returned.
+// Exact solve: forms the F x F system per row and factors it with LLT.
+// With reg > 0 every system is positive definite; a row whose factorization
+// still fails (reg == 0 and rank-deficient factors) keeps its previous
+// value, and the number of such rows is returned.
 int64_t UpdateImplicitCholesky(const CsrMatrix& interactions,
                                const FactorMatrix& other,
                                const Eigen::MatrixXf& gram, float alpha,

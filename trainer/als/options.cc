@@ -50,9 +50,10 @@ absl::Status ValidateOptions(const AlsOptions& options) {
     return Invalid("regularization", "finite and >= 0",
                    options.regularization);
   }
-  if (options.solver == AlsSolver::kExplicit &&
+  if (options.solver != AlsSolver::kConjugateGradient &&
       !(options.regularization > 0)) {
-    return Invalid("regularization", "> 0 for the explicit solver",
+    return Invalid("regularization",
+                   "> 0 for the cholesky and explicit solvers",
                    options.regularization);
   }
   if (!std::isfinite(options.alpha) || options.alpha < 0) {

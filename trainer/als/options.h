@@ -26,7 +26,7 @@ absl::string_view AlsSolverName(AlsSolver solver);
 struct AlsOptions {
   int factors = 64;                // latent dimension F, >= 1
   int iterations = 15;             // full (user + item) sweeps, >= 1
-  float regularization = 0.01f;    // L2 weight, >= 0 (> 0 for explicit)
+  float regularization = 0.01f;    // L2 weight, >= 0; > 0 unless cg
   float alpha = 1.0f;              // implicit confidence c = 1 + alpha * w, >= 0
   AlsSolver solver = AlsSolver::kConjugateGradient;
   int cg_steps = 3;                // CG steps per row and half-iteration, >= 1
