@@ -19,7 +19,11 @@ inline constexpr char kRecommenderServiceName[] = "affinity.v1.Recommender";
 struct GrpcServerOptions {
   // "HOST:PORT"; port 0 picks a free port (see port()).
   std::string listen = "127.0.0.1:50051";
-  // Upper bound on threads serving requests; 0 leaves gRPC's default.
+  // Upper bound on threads serving requests; 0 leaves gRPC's default (grow
+  // as needed). With a bound, calls arriving while every thread is busy are
+  // rejected with RESOURCE_EXHAUSTED ("Server Threadpool Exhausted"), which
+  // clients may retry; micro-batching needs at least as many threads as the
+  // requests it should gather.
   int threads = 0;
 };
 

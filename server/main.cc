@@ -38,7 +38,9 @@ ABSL_FLAG(int, batch_window_us, 0,
           "Micro-batching window in microseconds (0 = off): concurrent requests arriving "
           "within it are scored in one pass over the item matrix.");
 ABSL_FLAG(int, poll_seconds, 10, "How often to look for a new live model version.");
-ABSL_FLAG(int, threads, 0, "Maximum request-serving threads (0 = gRPC default).");
+ABSL_FLAG(int, threads, 0,
+          "Maximum request-serving threads (0 = gRPC default, grows as needed). When "
+          "bounded, calls beyond it are rejected with RESOURCE_EXHAUSTED.");
 
 namespace affinity::server {
 namespace {

@@ -67,6 +67,43 @@ int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::strin
   return out[1];
 }
 
+// Lists services through grpc.reflection.v1alpha.ServerReflection: a
+// ServerReflectionRequest with list_services (field 7) set; the raw
+// response bytes hold every service name.
+std::string ReflectionListServices(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](intptr_t want) {
+    return cq.Next(&tag, &ok) && ok && reinterpret_cast<intptr_t>(tag) == want;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  if (!step(1)) return "";
+  const std::string bytes("\x3a\x00", 2);
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  if (!step(2)) return "";
+  call->WritesDone(reinterpret_cast<void*>(3));
+  if (!step(3)) return "";
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(4));
+  if (!step(4)) return "";
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  step(5);
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return "";
+  std::string out;
+  for (const grpc::Slice& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
 constexpr int kServing = 1;
 constexpr int kNotServing = 2;
 
@@ -95,7 +132,7 @@ class ServerTest : public ::testing::Test {
     batcher_ = std::make_unique<MicroBatcher>(MicroBatcherOptions{window, 32});
     service_ = std::make_unique<RecommenderService>(manager_.get(), &metrics_, batcher_.get(),
                                                     RequestLimits{}, &rule_sets_);
-    auto server = GrpcServer::Start({"127.0.0.1:0", 4}, service_.get());
+    auto server = GrpcServer::Start({"127.0.0.1:0", 0}, service_.get());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     GrpcServer* grpc = server_.get();
@@ -436,6 +473,13 @@ TEST_F(ServerTest, NoModelIsUnavailableAndHealthTurnsServingWhenOneLoads) {
   EXPECT_EQ(response.model_version(), last_version_);
 }
 
+TEST_F(ServerTest, ReflectionListsTheRecommenderAndHealthServices) {
+  StartServer();
+  const std::string services = ReflectionListServices(channel_);
+  EXPECT_NE(services.find("affinity.v1.Recommender"), std::string::npos) << services;
+  EXPECT_NE(services.find("grpc.health.v1.Health"), std::string::npos) << services;
+}
+
 TEST_F(ServerTest, HotSwapServesTheNewVersionWithoutFailedRequests) {
   StartServerWithModel();
   const uint64_t first = last_version_;
@@ -502,18 +546,19 @@ TEST_F(ServerTest, MicroBatchedConcurrentRequestsMatchBruteForce) {
   ASSERT_TRUE(manager_->Poll().ok());
   std::vector<std::thread> clients;
   std::vector<RecommendResponse> responses(8);
-  std::vector<int> ok(8, 0);
+  std::vector<std::string> errors(8);
   for (int u = 0; u < 8; ++u) {
     clients.emplace_back([&, u] {
       RecommendRequest request;
       request.set_user_id(TestModel::UserId(u));
       request.set_k(10);
-      ok[u] = Recommend(request, &responses[u]).ok();
+      grpc::Status status = Recommend(request, &responses[u]);
+      errors[u] = status.ok() ? "" : std::to_string(status.error_code()) + " " + status.error_message();
     });
   }
   for (auto& c : clients) c.join();
   for (int u = 0; u < 8; ++u) {
-    ASSERT_TRUE(ok[u]);
+    ASSERT_EQ(errors[u], "");
     std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
     ExpectBruteForce(responses[u], x, 10, model_.seen[u], 1e-4);
   }
