@@ -325,6 +325,36 @@ TEST_F(ServerTest, UnknownRecentItemsAreIgnoredAndCounted) {
   EXPECT_EQ(metrics_.unknown_recent_items(), 2u);
 }
 
+TEST_F(ServerTest, ExplicitModelsScoreStoredVectorsAndFallBackForAnonymousRecent) {
+  model_.algorithm = "explicit_als";
+  StartServerWithModel();
+  // Known user with recent: the stored vector scores, recent items are
+  // still never returned.
+  const uint32_t u = 2;
+  RecommendRequest request;
+  request.set_user_id(TestModel::UserId(u));
+  request.set_k(10);
+  std::vector<uint32_t> excluded = model_.seen[u];
+  for (uint32_t i : {200u, 201u}) {
+    request.add_recent()->set_item_id(TestModel::ItemId(i));
+    excluded.push_back(i);
+  }
+  RecommendResponse response;
+  ASSERT_TRUE(Recommend(request, &response).ok());
+  EXPECT_FALSE(response.fallback());
+  std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
+  ExpectBruteForce(response, x, 10, excluded, 1e-4);
+  // Anonymous recent-only: nothing to fold in for an explicit model.
+  request.clear_user_id();
+  ASSERT_TRUE(Recommend(request, &response).ok());
+  EXPECT_TRUE(response.fallback());
+  EXPECT_EQ(response.items_size(), 10);
+  for (const auto& item : response.items()) {
+    EXPECT_NE(item.item_id(), TestModel::ItemId(200));
+    EXPECT_NE(item.item_id(), TestModel::ItemId(201));
+  }
+}
+
 TEST_F(ServerTest, SimilarItemsRanksByCosineAndNeverReturnsTheItem) {
   StartServerWithModel();
   const uint32_t item = 17;

@@ -78,7 +78,7 @@ absl::StatusOr<uint64_t> Publish(storage::ModelStore* store, const TestModel& mo
   }
   if (absl::Status s = w.SetPopularItems(model.popular); !s.ok()) return s;
   affinity::v1::ModelMetadata metadata;
-  metadata.set_algorithm("implicit_als_cholesky");
+  metadata.set_algorithm(model.algorithm);
   metadata.set_dims(model.dims);
   metadata.set_factors(model.dims);
   metadata.set_users(model.users);

@@ -20,6 +20,7 @@ struct TestModel {
   int dims = 0;
   float alpha = 2.0f;
   float regularization = 0.1f;
+  std::string algorithm = "implicit_als_cholesky";
   std::vector<float> item_factors;               // items x dims
   std::vector<float> user_factors;               // users x dims
   std::vector<std::vector<uint32_t>> seen;       // per user, ascending
