@@ -390,6 +390,9 @@ INSTANTIATE_TEST_SUITE_P(
                        "256 bytes"},
         BadRowCase{"bad_quote", "a,x\n\"b,y\n", 2,
                    "unterminated quoted field, expected a closing '\"'"},
+        BadRowCase{"text_after_quote", "a,x\n\"b\"c,y\n", 2,
+                   "text after a closing quote, expected a comma or the end "
+                   "of the line"},
         BadRowCase{"one_field", "a,x\nlonely\n", 2,
                    "missing field: row has 1 field, expected 2 fields "
                    "(user,item)"}),

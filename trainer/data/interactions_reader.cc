@@ -180,8 +180,11 @@ class Parser {
     builder_ = std::make_unique<CooBuilder>(columns == 4);
   }
   absl::Status FirstLine(absl::string_view line, bool* is_header);
-  // Validates and records one data row; a non-empty message rejects it.
+  // Validates one data row and records it, or rejects it (see Reject).
   absl::Status Row(absl::string_view line);
+  // Under OnError::kFail the error for `message` at the current line;
+  // under kSkip counts the row, keeps the message if few are kept so far,
+  // and returns OK.
   absl::Status Reject(std::string message);
   std::string Where() const {
     return absl::StrCat(lines_.path(), ":", lines_.line_number(), ": ");
@@ -249,8 +252,7 @@ absl::Status Parser::FirstLine(absl::string_view line, bool* is_header) {
   stats_.has_header = true;
   if (!split) {
     return absl::InvalidArgumentError(
-        absl::StrCat(Where(), "header: ", splitter_->quote_error(),
-                     ", expected a closing '\"' on the same line"));
+        absl::StrCat(Where(), "header: ", splitter_->quote_error()));
   }
   if (columns_ == 0 && count >= 2 && count <= 4) {
     SetColumns(count);
@@ -292,9 +294,7 @@ absl::Status Parser::Row(absl::string_view line) {
   ++stats_.rows_read;
   int count = 0;
   if (!splitter_->Split(line, &count)) {
-    return Reject(absl::StrCat(splitter_->quote_error(),
-                               ", expected a closing '\"' before the next "
-                               "comma or the end of the line"));
+    return Reject(std::string(splitter_->quote_error()));
   }
   if (columns_ == 0 && count >= 2 && count <= 4) SetColumns(count);
   if (count != columns_) {

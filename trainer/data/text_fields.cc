@@ -99,7 +99,9 @@ bool FieldSplitter::SplitCsv(absl::string_view line, int* count) {
       while (true) {
         q = static_cast<const char*>(std::memchr(q, '"', end - q));
         if (q == nullptr) {
-          quote_error_ = "unterminated quoted field";
+          quote_error_ =
+              "unterminated quoted field, expected a closing '\"' on the "
+              "same line";
           return false;
         }
         if (q + 1 < end && q[1] == '"') {
@@ -124,7 +126,9 @@ bool FieldSplitter::SplitCsv(absl::string_view line, int* count) {
       while (q < end && IsBlank(*q)) ++q;
       if (q == end) break;
       if (*q != ',') {
-        quote_error_ = "text after a closing quote";
+        quote_error_ =
+            "text after a closing quote, expected a comma or the end of the "
+            "line";
         return false;
       }
       p = q + 1;

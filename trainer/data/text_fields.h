@@ -36,7 +36,8 @@ class FieldSplitter {
   // Splits `line` (without its line terminator). On success sets *count to
   // the number of fields in the line (all of them, even past
   // kMaxStoredFields; only the first kMaxStoredFields are kept). Returns
-  // false if CSV quoting is malformed; quote_error() then says how.
+  // false if CSV quoting is malformed; quote_error() then says what was
+  // wrong and what was expected.
   bool Split(absl::string_view line, int* count);
 
   absl::string_view field(int i) const { return fields_[i]; }
