@@ -3,6 +3,7 @@
 #include <atomic>
 #include <future>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -470,6 +471,49 @@ TEST_F(ServerTest, InvalidRequestsAreRejectedNamingTheField) {
   similar.set_k(0);
   EXPECT_EQ(Similar(similar, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_GE(metrics_.requests(ServerMetrics::kRecommend, 3), cases.size());
+}
+
+TEST_F(ServerTest, RandomRequestsGetAnAnswerOrInvalidArgument) {
+  StartServerWithModel();
+  std::mt19937 rng(5);
+  auto random_id = [&](std::mt19937& r) {
+    switch (r() % 4) {
+      case 0: return TestModel::ItemId(r() % 320);  // some unknown
+      case 1: return std::string(r() % 300, 'a' + r() % 26);
+      case 2: return std::string();
+      default: return std::string("\0\xff", 2);
+    }
+  };
+  const float weights[] = {0.0f, 1.0f, 1e30f, -0.0f, -1.0f, std::nanf(""), 3.5f};
+  for (int n = 0; n < 300; ++n) {
+    RecommendRequest request;
+    request.set_k(static_cast<int32_t>(rng() % 1100) - 50);
+    if (rng() % 2) request.set_user_id(rng() % 2 ? TestModel::UserId(rng() % 50) : random_id(rng));
+    for (int i = rng() % 6; i > 0; --i) {
+      auto* r = request.add_recent();
+      r->set_item_id(random_id(rng));
+      r->set_weight(weights[rng() % 7]);
+    }
+    for (int i = rng() % 4; i > 0; --i) request.add_exclude_item_ids(random_id(rng));
+    if (rng() % 5 == 0) request.set_rule_set("default");
+    request.set_explain(rng() % 2);
+    RecommendResponse response;
+    grpc::Status status = Recommend(request, &response);
+    ASSERT_TRUE(status.ok() || status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+                status.error_code() == grpc::StatusCode::INTERNAL)
+        << status.error_code() << " " << status.error_message();
+    if (status.ok()) {
+      // At most 25 seen + 5 recent + 3 excluded items are taken out of 300.
+      EXPECT_LE(response.items_size(), request.k());
+      if (request.k() <= 250) EXPECT_EQ(response.items_size(), request.k());
+    }
+  }
+  // Still serving afterwards.
+  RecommendRequest request;
+  request.set_user_id(TestModel::UserId(0));
+  request.set_k(3);
+  RecommendResponse response;
+  EXPECT_TRUE(Recommend(request, &response).ok());
 }
 
 TEST_F(ServerTest, ExpiredDeadlineIsDeadlineExceeded) {
