@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <limits>
+#include <new>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -16,7 +17,9 @@ std::optional<uint32_t> LoadedModel::FindItem(absl::string_view item_id) const {
   return it->second;
 }
 
-absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModel(
+namespace {
+
+absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
     std::unique_ptr<storage::ModelVersionReader> reader, const ScorerOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto model = std::make_shared<LoadedModel>();
@@ -66,6 +69,19 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModel(
   model->load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::shared_ptr<const LoadedModel>(std::move(model));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModel(
+    std::unique_ptr<storage::ModelVersionReader> reader, const ScorerOptions& options) {
+  const uint64_t version = reader->metadata().version();
+  try {
+    return LoadModelOrThrow(std::move(reader), options);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("model version ", version, ": out of memory while loading"));
+  }
 }
 
 }  // namespace affinity::server

@@ -597,6 +597,25 @@ TEST_F(ServerTest, HotSwapServesTheNewVersionWithoutFailedRequests) {
   ExpectBruteForce(response, x, 10, model_.seen[0], 1e-4);
 }
 
+TEST_F(ServerTest, PinnedLiveVersionRollsBack) {
+  StartServerWithModel();
+  const uint64_t first = last_version_;
+  PublishModel(testing::MakeImplicitModel(99, 40, 300, 16, 25));
+  ASSERT_TRUE(manager_->Poll().ok());
+  EXPECT_EQ(manager_->ServingVersions()["control"], last_version_);
+  ASSERT_TRUE(rw_->SetLiveVersion(first).ok());
+  ASSERT_TRUE(manager_->Poll().ok());
+  EXPECT_EQ(manager_->ServingVersions()["control"], first);
+  RecommendRequest request;
+  request.set_user_id(TestModel::UserId(0));
+  request.set_k(10);
+  RecommendResponse response;
+  ASSERT_TRUE(Recommend(request, &response).ok());
+  EXPECT_EQ(response.model_version(), first);
+  std::vector<float> x(model_.user(0), model_.user(0) + model_.dims);
+  ExpectBruteForce(response, x, 10, model_.seen[0], 1e-4);
+}
+
 TEST_F(ServerTest, HnswScorerServesTheSameContract) {
   ScorerOptions hnsw;
   hnsw.kind = ScorerKind::kHnsw;
