@@ -49,6 +49,12 @@ absl::StatusOr<std::unique_ptr<HnswScorer>> HnswScorer::Build(
   std::mutex error_mu;
   auto worker = [&] {
     for (size_t i = next++; i < rows && !failed; i = next++) {
+      if (options.cancel != nullptr && (i & 1023) == 0 && options.cancel->load()) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        failed = true;
+        error = "cancelled";
+        break;
+      }
       try {
         index->addPoint(items->row(i), i);
       } catch (const std::exception& e) {
@@ -63,7 +69,10 @@ absl::StatusOr<std::unique_ptr<HnswScorer>> HnswScorer::Build(
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (std::thread& t : pool) t.join();
-  if (failed) return absl::InternalError(absl::StrCat("hnsw: build failed: ", error));
+  if (failed) {
+    if (error == "cancelled") return absl::CancelledError("hnsw: build cancelled");
+    return absl::InternalError(absl::StrCat("hnsw: build failed: ", error));
+  }
   return scorer;
 }
 

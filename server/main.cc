@@ -159,10 +159,18 @@ int Run() {
       absl::GetFlag(FLAGS_scorer), limits.max_k, absl::GetFlag(FLAGS_batch_window_us),
       absl::GetFlag(FLAGS_poll_seconds)));
 
-  if (absl::Status s = models.Poll(); !s.ok()) {
-    Log(absl::StrCat("no model serving yet (", s.ToString(), "); polling every ",
-                     absl::GetFlag(FLAGS_poll_seconds), " s"));
-  }
+  // Logs when the polling outcome changes (not every period).
+  absl::StatusCode last_poll = absl::StatusCode::kOk;
+  models.SetPollListener([&](const absl::Status& status) {
+    if (status.code() == last_poll) return;
+    last_poll = status.code();
+    if (absl::IsNotFound(status)) {
+      Log(absl::StrCat("no model published yet (", status.message(), "); polling every ",
+                       absl::GetFlag(FLAGS_poll_seconds), " s"));
+    } else if (!status.ok() && !absl::IsCancelled(status)) {
+      Log(absl::StrCat("model poll failed: ", status.ToString()));
+    }
+  });
   models.StartPolling(std::chrono::seconds(absl::GetFlag(FLAGS_poll_seconds)));
 
   int signal_number = 0;

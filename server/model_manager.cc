@@ -7,7 +7,9 @@ namespace affinity::server {
 
 ModelManager::ModelManager(std::unique_ptr<storage::ModelStore> store,
                            ModelManagerOptions options)
-    : store_(std::move(store)), options_(std::move(options)) {}
+    : store_(std::move(store)), options_(std::move(options)) {
+  options_.scorer.cancel = &cancel_loads_;
+}
 
 ModelManager::~ModelManager() { StopPolling(); }
 
@@ -19,6 +21,10 @@ void ModelManager::AddSwapListener(SwapListener listener) {
 void ModelManager::AddFailureListener(FailureListener listener) {
   std::lock_guard<std::mutex> lock(poll_mu_);
   failure_listeners_.push_back(std::move(listener));
+}
+
+void ModelManager::SetPollListener(PollListener listener) {
+  poll_listener_ = std::move(listener);
 }
 
 absl::Status ModelManager::Poll() {
@@ -46,6 +52,7 @@ absl::Status ModelManager::Poll() {
     return LoadModel(std::move(*reader), options_.scorer);
   }();
   if (!loaded.ok()) {
+    if (absl::IsCancelled(loaded.status())) return loaded.status();
     last_failed_version_ = *live;
     for (const auto& listener : failure_listeners_) listener(*live, loaded.status());
     return loaded.status();
@@ -70,21 +77,24 @@ void ModelManager::StartPolling(std::chrono::milliseconds period) {
 }
 
 void ModelManager::StopPolling() {
+  cancel_loads_ = true;
   {
     std::lock_guard<std::mutex> lock(stop_mu_);
     stopping_ = true;
   }
   stop_cv_.notify_all();
   if (poller_.joinable()) poller_.join();
+  cancel_loads_ = false;
 }
 
 void ModelManager::PollLoop(std::chrono::milliseconds period) {
   std::unique_lock<std::mutex> lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+  do {
     lock.unlock();
-    Poll().IgnoreError();  // failures reach the failure listeners
+    const absl::Status status = Poll();
+    if (poll_listener_) poll_listener_(status);
     lock.lock();
-  }
+  } while (!stop_cv_.wait_for(lock, period, [this] { return stopping_; }));
 }
 
 ModelManager::Route ModelManager::RouteRequest(absl::string_view user_id) const {

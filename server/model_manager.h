@@ -15,6 +15,7 @@
 #ifndef AFFINITY_SERVER_MODEL_MANAGER_H_
 #define AFFINITY_SERVER_MODEL_MANAGER_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -53,16 +54,20 @@ class ModelManager {
   ModelManager(const ModelManager&) = delete;
   ModelManager& operator=(const ModelManager&) = delete;
 
+  // Called with the result of every Poll made by the polling thread.
+  using PollListener = std::function<void(const absl::Status& status)>;
+
   void AddSwapListener(SwapListener listener);
   void AddFailureListener(FailureListener listener);
+  void SetPollListener(PollListener listener);
 
   // Refresh + load the live version if it is not serving. OK when nothing
   // changed; NotFound while no version is published; the load error
   // otherwise (the serving version stays).
   absl::Status Poll();
 
-  // Runs Poll every `period` on a background thread until StopPolling or
-  // destruction.
+  // Runs Poll at once and then every `period` on a background thread until
+  // StopPolling or destruction. StopPolling cancels a load in progress.
   void StartPolling(std::chrono::milliseconds period);
   void StopPolling();
 
@@ -88,7 +93,11 @@ class ModelManager {
   uint64_t last_failed_version_ = 0;                                 // guarded by poll_mu_
   std::vector<SwapListener> swap_listeners_;
   std::vector<FailureListener> failure_listeners_;
+  PollListener poll_listener_;  // set before StartPolling
 
+  // Set by StopPolling so a load in progress (an HNSW build can take
+  // minutes) gives up instead of delaying shutdown.
+  std::atomic<bool> cancel_loads_{false};
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

@@ -7,6 +7,7 @@
 #ifndef AFFINITY_SERVER_SCORER_H_
 #define AFFINITY_SERVER_SCORER_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -55,6 +56,9 @@ struct ScorerOptions {
   size_t hnsw_ef = 200;
   // Threads used to build an HNSW index.
   int build_threads = 2;
+  // When set and it turns true, a build in progress stops with Cancelled
+  // (used to shut down without waiting for a long index build).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Parses "exact" or "hnsw".

@@ -1,6 +1,7 @@
 // Exact and HNSW scorers against a brute-force reference: ranking, the
 // exclusion contract (k always met), batches, and HNSW recall.
 #include <algorithm>
+#include <atomic>
 #include <random>
 #include <set>
 #include <thread>
@@ -174,6 +175,17 @@ TEST(HnswScorerTest, HonoursExclusionsAndK) {
     EXPECT_EQ(r.items.size(), std::min<size_t>(10, 300 - list.size()));
     for (const ScoredIndex& s : r.items) EXPECT_FALSE(excluded.Contains(s.index));
   }
+}
+
+TEST(HnswScorerTest, BuildStopsWhenCancelled) {
+  std::mt19937 rng(9);
+  auto m = RandomItems(&rng, 5000, 8);
+  std::atomic<bool> cancel{true};
+  ScorerOptions options;
+  options.kind = ScorerKind::kHnsw;
+  options.cancel = &cancel;
+  auto hnsw = MakeScorer(m, options);
+  EXPECT_EQ(hnsw.status().code(), absl::StatusCode::kCancelled);
 }
 
 TEST(ParseScorerKindTest, KnownAndUnknownNames) {
