@@ -20,6 +20,7 @@ class ExactScorer : public Scorer {
   ScoringResult TopK(const ScoringQuery& query) const override;
   std::vector<ScoringResult> TopKBatch(
       absl::Span<const ScoringQuery> queries) const override;
+  bool BenefitsFromBatching() const override { return true; }
 
  private:
   std::shared_ptr<const ItemMatrix> items_;

@@ -67,7 +67,7 @@ void Histogram::Render(absl::string_view name, absl::string_view labels,
   uint64_t cumulative = 0;
   for (size_t i = 0; i <= bounds_.size(); ++i) {
     cumulative += buckets_[i].load(std::memory_order_relaxed);
-    const std::string le = i < bounds_.size() ? FormatDouble(bounds_[i]) : "+Inf";
+    const std::string le = i < bounds_.size() ? absl::StrCat(bounds_[i]) : "+Inf";
     absl::StrAppend(out, name, "_bucket{", labels, sep, "le=\"", le, "\"} ", cumulative,
                     "\n");
   }

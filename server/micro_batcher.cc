@@ -16,7 +16,8 @@ MicroBatcher::MicroBatcher(MicroBatcherOptions options) : options_(options) {
 }
 
 ScoringResult MicroBatcher::Score(const Scorer& scorer, const ScoringQuery& query) {
-  if (options_.window.count() <= 0 || options_.max_batch <= 1) {
+  if (options_.window.count() <= 0 || options_.max_batch <= 1 ||
+      !scorer.BenefitsFromBatching()) {
     return scorer.TopK(query);
   }
   std::unique_lock<std::mutex> lock(mu_);

@@ -3,7 +3,8 @@
 // (or until max_batch queries joined); every query that arrives meanwhile
 // for the same Scorer joins it; the opener then scores all of them with one
 // Scorer::TopKBatch call and hands each caller its own result. With a zero
-// window every query is scored on its caller's thread at once.
+// window, or a scorer that gains nothing from batches (HNSW), every query is
+// scored on its caller's thread at once.
 #ifndef AFFINITY_SERVER_MICRO_BATCHER_H_
 #define AFFINITY_SERVER_MICRO_BATCHER_H_
 

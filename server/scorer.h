@@ -44,6 +44,9 @@ class Scorer {
   // what TopK would return for each. The default calls TopK per query.
   virtual std::vector<ScoringResult> TopKBatch(
       absl::Span<const ScoringQuery> queries) const;
+  // True when TopKBatch is cheaper than separate TopK calls (so waiting to
+  // gather a batch pays off).
+  virtual bool BenefitsFromBatching() const { return false; }
 };
 
 enum class ScorerKind { kExact, kHnsw };

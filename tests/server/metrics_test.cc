@@ -25,7 +25,7 @@ TEST(HistogramTest, BucketsAreCumulative) {
   h.Observe(7);
   std::string out;
   h.Render("x", "m=\"a\"", &out);
-  EXPECT_TRUE(Contains(out, "x_bucket{m=\"a\",le=\"0.10000000000000001\"} 1\n")) << out;
+  EXPECT_TRUE(Contains(out, "x_bucket{m=\"a\",le=\"0.1\"} 1\n")) << out;
   EXPECT_TRUE(Contains(out, "x_bucket{m=\"a\",le=\"1\"} 3\n")) << out;
   EXPECT_TRUE(Contains(out, "x_bucket{m=\"a\",le=\"+Inf\"} 4\n")) << out;
   EXPECT_TRUE(Contains(out, "x_count{m=\"a\"} 4\n")) << out;
