@@ -83,6 +83,23 @@ TEST(ServerBinaryTest, MissingDbIsAUsageError) {
   EXPECT_NE(ReadFile(log).find("--db is required"), std::string::npos);
 }
 
+TEST(ServerBinaryTest, HelpListsTheServerFlags) {
+  const std::string log = TmpDir() + "/help.log";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::freopen(log.c_str(), "w", stdout);
+    (void)f;
+    execl(kBinary, kBinary, "--help", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  WaitExit(pid);  // absl exits with 1 after printing usage
+  const std::string text = ReadFile(log);
+  for (const char* flag : {"--db", "--listen", "--metrics_listen", "--max_k", "--scorer",
+                           "--hnsw_ef", "--batch_window_us", "--poll_seconds", "--threads"}) {
+    EXPECT_NE(text.find(flag), std::string::npos) << flag << " missing from:\n" << text;
+  }
+}
+
 TEST(ServerBinaryTest, ServesTheLiveModelAndExitsCleanlyOnSigterm) {
   const std::string db = TmpDir() + "/db";
   testing::TestModel model = testing::MakeImplicitModel(3, 20, 100, 8, 10);
