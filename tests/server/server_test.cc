@@ -597,6 +597,24 @@ TEST_F(ServerTest, HotSwapServesTheNewVersionWithoutFailedRequests) {
   ExpectBruteForce(response, x, 10, model_.seen[0], 1e-4);
 }
 
+TEST_F(ServerTest, ReplacedVersionLivesUntilItsLastRequestDropsIt) {
+  StartServerWithModel();
+  ModelManager::Route held = manager_->RouteRequest(TestModel::UserId(0));
+  ASSERT_NE(held.model, nullptr);
+  const uint64_t first = held.model->version;
+  std::weak_ptr<const LoadedModel> watch = held.model;
+  PublishModel(testing::MakeImplicitModel(99, 40, 300, 16, 25));
+  ASSERT_TRUE(manager_->Poll().ok());
+  EXPECT_EQ(manager_->RouteRequest("").model->version, last_version_);
+  // The in-flight request still reads its own version.
+  auto user = held.model->reader->GetUser(TestModel::UserId(0));
+  ASSERT_TRUE(user.ok()) << user.status();
+  EXPECT_EQ(user->factors, std::vector<float>(model_.user(0), model_.user(0) + model_.dims));
+  EXPECT_EQ(held.model->version, first);
+  held.model.reset();
+  EXPECT_TRUE(watch.expired());
+}
+
 TEST_F(ServerTest, PinnedLiveVersionRollsBack) {
   StartServerWithModel();
   const uint64_t first = last_version_;
