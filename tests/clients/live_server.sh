@@ -36,7 +36,7 @@ start_live_server() {
     --metrics_listen="127.0.0.1:$metrics_port" >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   trap stop_live_server EXIT
-  if ! timeout 40 "$PYTHON" tests/clients/wait_for_serving.py \
+  if ! timeout 40 "$PYTHON" tools/wait_for_serving.py \
       --server="$SERVER_ADDR" --timeout_s=30 --pid="$SERVER_PID"; then
     echo "FAIL: server did not become SERVING; its log:" >&2
     cat "$SERVER_LOG" >&2
