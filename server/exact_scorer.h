@@ -1,6 +1,8 @@
 // ExactScorer: brute-force inner products over the whole item matrix with
 // SIMD kernels and a bounded heap. Batches are scored block by block so each
-// block of item rows is read from memory once for all queries.
+// block of item rows is read from memory once for all queries. A query
+// whose allowed set holds under 5% of the items scores only those rows
+// (gather scan) instead of the whole matrix.
 #ifndef AFFINITY_SERVER_EXACT_SCORER_H_
 #define AFFINITY_SERVER_EXACT_SCORER_H_
 
@@ -23,6 +25,7 @@ class ExactScorer : public Scorer {
   bool BenefitsFromBatching() const override { return true; }
 
  private:
+  bool UsesGather(const ScoringQuery& query) const;
   std::shared_ptr<const ItemMatrix> items_;
 };
 

@@ -84,8 +84,15 @@ void HnswScorer::SetEf(size_t ef) {
 ScoringResult HnswScorer::TopK(const ScoringQuery& query) const {
   const size_t rows = items_->rows();
   const size_t excluded = query.excluded == nullptr ? 0 : query.excluded->size();
-  const size_t want = std::min(rows, query.k + excluded);
+  size_t want = std::min(rows, query.k + excluded);
   if (query.k == 0 || want == 0) return ScoringResult{};
+  if (query.allowed != nullptr) {
+    // Graph search, then keep allowed items: ask for enough neighbours that
+    // k allowed ones are expected among them; selective filters scan.
+    const size_t allowed = query.allowed->count();
+    if (allowed == 0) return ScoringResult{};
+    want = std::min(rows, want * ((rows + allowed - 1) / allowed));
+  }
   if (want > kMaxGraphCandidates || query.vector.size() < items_->dims()) {
     return exact_.TopK(query);
   }
@@ -103,13 +110,16 @@ ScoringResult HnswScorer::TopK(const ScoringQuery& query) const {
     found.pop();
     const uint32_t index = static_cast<uint32_t>(label);
     if (query.excluded != nullptr && query.excluded->Contains(index)) continue;
+    if (query.allowed != nullptr && !query.allowed->Contains(index)) continue;
     (void)distance;
     const float* row = items_->row(index);
     float score = 0;
     for (size_t d = 0; d < items_->dims(); ++d) score += row[d] * query.vector[d];
     items.push_back(ScoredIndex{index, score});
   }
-  if (items.size() < std::min(query.k, rows - std::min(rows, excluded))) {
+  const size_t available =
+      query.allowed != nullptr ? query.allowed->count() : rows - std::min(rows, excluded);
+  if (items.size() < std::min(query.k, available)) {
     return exact_.TopK(query);
   }
   std::sort(items.begin(), items.end(),

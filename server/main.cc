@@ -2,11 +2,15 @@
 // model version of a model store, with health, reflection and Prometheus
 // metrics. See server/README.md.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -16,8 +20,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/catalog_admin_service.h"
 #include "server/grpc_server.h"
 #include "server/metrics.h"
 #include "server/metrics_http_server.h"
@@ -25,6 +31,10 @@
 #include "server/model_manager.h"
 #include "server/recommender_service.h"
 #include "server/request_validation.h"
+#include "server/rules/catalog_view.h"
+#include "server/rules/rule_config_loader.h"
+#include "server/rules/rule_engine.h"
+#include "server/rules/rule_metrics.h"
 #include "server/scorer.h"
 #include "storage/model_store.h"
 
@@ -43,6 +53,14 @@ ABSL_FLAG(int, poll_seconds, 10, "How often to look for a new live model version
 ABSL_FLAG(int, threads, 0,
           "Maximum request-serving threads (0 = gRPC default, grows as needed). When "
           "bounded, calls beyond it are rejected with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(std::string, rules, "",
+          "Business rules file (protobuf text format, or JSON when it ends in .json); "
+          "reloaded when it changes and on SIGHUP. Empty: no rules.");
+ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052",
+          "gRPC address of the catalog admin service (affinity.v1.CatalogAdmin); "
+          "empty disables.");
+ABSL_FLAG(int, catalog_poll_ms, 500,
+          "How often catalog writes by other processes are picked up (milliseconds).");
 
 namespace affinity::server {
 namespace {
@@ -71,6 +89,9 @@ absl::Status CheckFlags() {
   if (absl::GetFlag(FLAGS_poll_seconds) < 1) {
     return absl::InvalidArgumentError("--poll_seconds: expected >= 1");
   }
+  if (absl::GetFlag(FLAGS_catalog_poll_ms) < 10) {
+    return absl::InvalidArgumentError("--catalog_poll_ms: expected >= 10");
+  }
   if (absl::GetFlag(FLAGS_threads) < 0) {
     return absl::InvalidArgumentError("--threads: expected >= 0");
   }
@@ -93,6 +114,7 @@ int Run() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const std::string db = absl::GetFlag(FLAGS_db);
@@ -101,6 +123,32 @@ int Run() {
     Log(absl::StrCat("cannot open model store --db=", db, ": ", store.status().ToString()));
     return 1;
   }
+
+  // Rules and catalog: a bad rules file at start is fatal (exit 2); later
+  // a bad file is logged and the previous rules keep serving.
+  const std::string rules_path = absl::GetFlag(FLAGS_rules);
+  std::shared_ptr<const rules::CompiledRules> initial_rules;
+  if (rules_path.empty()) {
+    initial_rules = *rules::ParseRules("(no rules)", "");
+  } else {
+    auto loaded = rules::LoadRulesFile(rules_path, absl::GetFlag(FLAGS_max_k));
+    if (!loaded.ok()) {
+      Log(absl::StrCat("rules rejected: ", loaded.status().message()));
+      return 2;
+    }
+    initial_rules = std::move(*loaded);
+  }
+  auto catalog = rules::CatalogView::Open(db);
+  if (!catalog.ok()) {
+    Log(absl::StrCat("cannot open the catalog under --db=", db, ": ",
+                     catalog.status().ToString()));
+    return 1;
+  }
+  rules::RuleEngine rule_engine(initial_rules, catalog->get());
+  rules::RuleMetrics rule_metrics;
+  Log(absl::StrCat("rules: ", rules_path.empty() ? "none" : rules_path, " (rule sets: ",
+                   absl::StrJoin(initial_rules->Names(), ", "), "); catalog: ",
+                   (*catalog)->snapshot()->items.size(), " items"));
 
   ServerMetrics metrics;
   ModelManagerOptions manager_options;
@@ -112,7 +160,9 @@ int Run() {
   RequestLimits limits;
   limits.max_k = absl::GetFlag(FLAGS_max_k);
   RuleSetRegistry rule_sets;
+  rule_sets.SetLookup([&](absl::string_view name) { return rule_engine.Known(name); });
   RecommenderService service(&models, &metrics, &batcher, limits, &rule_sets);
+  service.SetRules(&rule_engine, &rule_metrics);
 
   GrpcServerOptions grpc_options;
   grpc_options.listen = absl::GetFlag(FLAGS_listen);
@@ -145,7 +195,8 @@ int Run() {
   const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   if (!metrics_listen.empty()) {
     auto started = MetricsHttpServer::Start(
-        metrics_listen, {[&] { return metrics.Render(); }, [&] { return models.HasModel(); }});
+        metrics_listen, {[&] { return metrics.Render() + rule_metrics.Render(); },
+                         [&] { return models.HasModel(); }});
     if (!started.ok()) {
       Log(started.status().ToString());
       return 1;
@@ -175,8 +226,89 @@ int Run() {
   });
   models.StartPolling(std::chrono::seconds(absl::GetFlag(FLAGS_poll_seconds)));
 
+  // Prepares the rules for the serving model ahead of requests.
+  auto warm = [&] {
+    const ModelManager::Route route = models.RouteRequest("");
+    if (route.model != nullptr) rule_engine.Prepare(*route.model);
+  };
+  CatalogAdminService admin(catalog->get(), warm);
+  std::unique_ptr<grpc::Server> admin_server;
+  const std::string admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  int admin_port = 0;
+  if (!admin_listen.empty()) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(admin_listen, grpc::InsecureServerCredentials(), &admin_port);
+    builder.RegisterService(&admin);
+    admin_server = builder.BuildAndStart();
+    if (admin_server == nullptr || admin_port == 0) {
+      Log(absl::StrCat("--admin_listen: cannot listen on \"", admin_listen, "\""));
+      return 1;
+    }
+    Log(absl::StrCat("catalog admin on ", admin_listen, " (port ", admin_port, ")"));
+  }
+
+  // Rules file reloads (on mtime change, checked every second, and on
+  // SIGHUP) and catalog refreshes, on one background thread.
+  std::mutex reload_mu;
+  int64_t rules_mtime_ns = -1;
+  auto file_mtime_ns = [](const std::string& path) -> int64_t {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) return -1;
+    return int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  };
+  auto reload_rules = [&](bool force) {
+    std::lock_guard<std::mutex> lock(reload_mu);
+    if (rules_path.empty()) return;
+    const int64_t mtime = file_mtime_ns(rules_path);
+    if (!force && mtime == rules_mtime_ns) return;
+    rules_mtime_ns = mtime;
+    auto loaded = rules::LoadRulesFile(rules_path, limits.max_k);
+    if (!loaded.ok()) {
+      Log(absl::StrCat("rules rejected, keeping the previous rules: ",
+                       loaded.status().message()));
+      return;
+    }
+    rule_engine.SetRules(*loaded);
+    Log(absl::StrCat("rules reloaded from ", rules_path, " (rule sets: ",
+                     absl::StrJoin((*loaded)->Names(), ", "), ")"));
+    warm();
+  };
+  rules_mtime_ns = file_mtime_ns(rules_path);
+  std::atomic<bool> stop_background{false};
+  std::thread background([&] {
+    const auto catalog_period = std::chrono::milliseconds(absl::GetFlag(FLAGS_catalog_poll_ms));
+    auto next_rules_check = std::chrono::steady_clock::now();
+    while (!stop_background.load()) {
+      absl::StatusOr<bool> changed = (*catalog)->Refresh();
+      if (!changed.ok()) {
+        Log(absl::StrCat("catalog refresh failed: ", changed.status().ToString()));
+      } else if (*changed) {
+        warm();
+      }
+      if (std::chrono::steady_clock::now() >= next_rules_check) {
+        reload_rules(false);
+        next_rules_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      }
+      for (auto waited = std::chrono::milliseconds(0);
+           waited < catalog_period && !stop_background.load();
+           waited += std::chrono::milliseconds(10)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+  });
+
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (true) {
+    sigwait(&signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    Log("SIGHUP: reloading the rules file");
+    reload_rules(true);
+  }
+  stop_background = true;
+  background.join();
+  if (admin_server != nullptr) {
+    admin_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
   Log(absl::StrCat("shutting down on signal ", signal_number,
                    ": draining in-flight requests (up to 5 s)"));
   models.StopPolling();

@@ -6,6 +6,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "server/explanations.h"
 #include "server/fold_in.h"
 #include "server/top_k.h"
@@ -114,11 +116,12 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
   // Everything the user interacted with: stored history, then this request.
   std::vector<WeightedItem> interactions;
   std::vector<uint32_t> excluded_indices;
+  std::vector<uint32_t> seen_indices;
   if (user.has_value()) {
     for (uint32_t index : user->seen) {
       if (index >= model.items->rows()) continue;
       interactions.push_back(WeightedItem{index, 1.0f});
-      excluded_indices.push_back(index);
+      seen_indices.push_back(index);
     }
   }
   size_t recent_known = 0;
@@ -131,7 +134,7 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
     }
     ++recent_known;
     interactions.push_back(WeightedItem{*index, r.weight()});
-    excluded_indices.push_back(*index);
+    seen_indices.push_back(*index);
   }
   if (recent_unknown > 0) metrics_->AddUnknownRecentItems(recent_unknown);
   for (const std::string& id : request.exclude_item_ids()) {
@@ -142,7 +145,6 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
     for (const WeightedItem& w : interactions) h.push_back(w.index);
     return h;
   }();
-  const ExclusionSet excluded(std::move(excluded_indices));
   const size_t k = static_cast<size_t>(request.k());
 
   // The user vector: folded in when the request brings interactions the
@@ -166,6 +168,20 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
   }
 
   if (absl::Status s = CheckDeadline(context); !s.ok()) return s;
+  if (rules_ != nullptr) {
+    std::vector<std::string> excluded_ids(request.exclude_item_ids().begin(),
+                                          request.exclude_item_ids().end());
+    for (const affinity::v1::Interaction& r : request.recent()) excluded_ids.push_back(r.item_id());
+    return RespondWithRules(
+        model, request.rule_set(), k, request.explain(), seen_indices,
+        std::move(excluded_indices), excluded_ids, model.scorer.get(), query,
+        [&](const rules::RankedItem& item) {
+          return ExplainModelItem(model, *item.index, item.score, history, folded_in);
+        },
+        response);
+  }
+  excluded_indices.insert(excluded_indices.end(), seen_indices.begin(), seen_indices.end());
+  const ExclusionSet excluded(std::move(excluded_indices));
   if (query.empty()) {
     AppendFallback(model, k, excluded, request.explain(), response);
     return absl::OkStatus();
@@ -200,10 +216,25 @@ absl::Status RecommenderService::DoSimilarItems(
   for (const std::string& id : request.exclude_item_ids()) {
     if (std::optional<uint32_t> index = model.FindItem(id)) excluded_indices.push_back(*index);
   }
-  const ExclusionSet excluded(std::move(excluded_indices));
   const ItemMatrix& normalized = *model.normalized_items;
   const absl::Span<const float> query(normalized.row(*item), normalized.dims());
   if (absl::Status s = CheckDeadline(context); !s.ok()) return s;
+  if (rules_ != nullptr) {
+    response->set_model_version(model.version);
+    response->set_arm(route.arm);
+    std::vector<std::string> excluded_ids(request.exclude_item_ids().begin(),
+                                          request.exclude_item_ids().end());
+    excluded_ids.push_back(request.item_id());
+    const uint32_t query_item = *item;
+    return RespondWithRules(
+        model, request.rule_set(), static_cast<size_t>(request.k()), request.explain(), {},
+        std::move(excluded_indices), excluded_ids, model.similar_scorer.get(), query,
+        [&](const rules::RankedItem& ranked) {
+          return ExplainSimilarItem(model, query_item, ranked.score);
+        },
+        response);
+  }
+  const ExclusionSet excluded(std::move(excluded_indices));
   ScoringResult result = batcher_->Score(
       *model.similar_scorer, ScoringQuery{query, static_cast<size_t>(request.k()), &excluded});
   metrics_->AddItemsScored(result.items_scored);
@@ -214,6 +245,64 @@ absl::Status RecommenderService::DoSimilarItems(
     if (request.explain()) {
       response->mutable_items(response->items_size() - 1)
           ->set_explanation(ExplainSimilarItem(model, *item, s.score));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecommenderService::RespondWithRules(
+    const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
+    const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
+    const std::vector<std::string>& excluded_ids, const Scorer* scorer,
+    absl::Span<const float> query,
+    const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
+    affinity::v1::RecommendResponse* response) {
+  std::shared_ptr<const rules::PreparedRules> prepared = rules_->Prepare(model);
+  const rules::PreparedRuleSet* set = prepared->Find(rule_set);
+  if (set == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rule_set: unknown rule set \"", rule_set.substr(0, 64), "\""));
+  }
+  if (set->rules->exclude_seen) {
+    always_excluded.insert(always_excluded.end(), seen.begin(), seen.end());
+  }
+  const ExclusionSet excluded(std::move(always_excluded));
+  const absl::flat_hash_set<std::string> excluded_id_set(excluded_ids.begin(),
+                                                         excluded_ids.end());
+  rules::RuleRequest request;
+  request.prepared = prepared.get();
+  request.set = set;
+  request.k = k;
+  request.explain = explain;
+  request.now_unix = absl::ToUnixSeconds(absl::Now());
+  request.excluded = &excluded;
+  request.excluded_ids = &excluded_id_set;
+  request.popular = &model.reader->popular_items();
+  if (!query.empty()) {
+    request.score = [&](size_t fetch, const ItemBitmap* allowed) {
+      ScoringQuery q{query, fetch, &excluded};
+      q.allowed = allowed;
+      return batcher_->Score(*scorer, q);
+    };
+  }
+  rules::RuleOutcome outcome = rules::RunRules(request);
+  metrics_->AddItemsScored(outcome.items_scored);
+  rule_metrics_->Record(set->rules->name, outcome.counts, outcome.items.empty());
+  for (const rules::RankedItem& item : outcome.items) {
+    affinity::v1::ScoredItem* out = response->add_items();
+    out->set_item_id(item.item_id);
+    out->set_score(item.score);
+    out->set_from_fallback(item.from_fallback);
+    if (item.from_fallback) response->set_fallback(true);
+    if (explain) {
+      std::vector<std::string> parts;
+      if (item.index.has_value() && !item.from_fallback && !item.pinned) {
+        parts.push_back(explain_model_item(item));
+      }
+      if (!item.index.has_value()) parts.push_back("catalog item not in the model (not scored)");
+      parts.insert(parts.end(), item.notes.begin(), item.notes.end());
+      if (!set->rules->name.empty()) parts.push_back(absl::StrCat("rule set ", set->rules->name));
+      out->set_explanation(absl::StrJoin(parts, "; "));
     }
   }
   return absl::OkStatus();

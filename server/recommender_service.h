@@ -14,6 +14,8 @@
 //  Seen items, `recent` items and exclude_item_ids are never returned and
 //  the answer holds k items whenever the catalog has that many others.
 // SimilarItems: cosine of item vectors; the item itself is never returned.
+// With a RuleEngine (SetRules), both run the business-rule pipeline of the
+// request's rule set (server/rules/rule_pipeline.h) over the catalog.
 //
 // Status codes: INVALID_ARGUMENT (bad request, message names the field),
 // NOT_FOUND (unknown item in SimilarItems), UNAVAILABLE (no model loaded),
@@ -27,6 +29,9 @@
 #include "server/micro_batcher.h"
 #include "server/model_manager.h"
 #include "server/request_validation.h"
+#include "server/rules/rule_engine.h"
+#include "server/rules/rule_metrics.h"
+#include "server/rules/rule_pipeline.h"
 
 namespace affinity::server {
 
@@ -35,6 +40,13 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
   // All pointers must outlive the service.
   RecommenderService(ModelManager* models, ServerMetrics* metrics, MicroBatcher* batcher,
                      RequestLimits limits, const RuleSetRegistry* rule_sets);
+
+  // Applies business rules from `engine` and counts them in `metrics`
+  // (both must outlive the service). Call before serving.
+  void SetRules(rules::RuleEngine* engine, rules::RuleMetrics* metrics) {
+    rules_ = engine;
+    rule_metrics_ = metrics;
+  }
 
   grpc::Status Recommend(grpc::ServerContext* context,
                          const affinity::v1::RecommendRequest* request,
@@ -51,7 +63,18 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
                               const affinity::v1::SimilarItemsRequest& request,
                               affinity::v1::RecommendResponse* response);
 
+  // The rule pipeline over `model`; `score` null: fallback only.
+  absl::Status RespondWithRules(
+      const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
+      const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
+      const std::vector<std::string>& excluded_ids, const Scorer* scorer,
+      absl::Span<const float> query,
+      const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
+      affinity::v1::RecommendResponse* response);
+
   ModelManager* models_;
+  rules::RuleEngine* rules_ = nullptr;
+  rules::RuleMetrics* rule_metrics_ = nullptr;
   ServerMetrics* metrics_;
   MicroBatcher* batcher_;
   RequestLimits limits_;

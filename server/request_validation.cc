@@ -47,7 +47,7 @@ absl::Status CheckRuleSet(absl::string_view rule_set, const RuleSetRegistry& rul
   if (!rule_sets.Known(rule_set)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "rule_set: unknown rule set \"", rule_set.substr(0, 64),
-        "\" (known: \"\" and \"default\")"));
+        "\" (see the server's --rules file; \"\" and \"default\" select the default)"));
   }
   return absl::OkStatus();
 }
@@ -57,7 +57,7 @@ absl::Status CheckRuleSet(absl::string_view rule_set, const RuleSetRegistry& rul
 RuleSetRegistry::RuleSetRegistry() : names_{"", "default"} {}
 
 bool RuleSetRegistry::Known(absl::string_view name) const {
-  return names_.find(name) != names_.end();
+  return names_.find(name) != names_.end() || (lookup_ && lookup_(name));
 }
 
 absl::Status ValidateRecommendRequest(const affinity::v1::RecommendRequest& request,

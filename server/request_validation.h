@@ -5,6 +5,7 @@
 #define AFFINITY_SERVER_REQUEST_VALIDATION_H_
 
 #include <cstddef>
+#include <functional>
 #include <set>
 #include <string>
 
@@ -27,10 +28,14 @@ class RuleSetRegistry {
  public:
   RuleSetRegistry();
   void Register(std::string name) { names_.insert(std::move(name)); }
+  // Names a lookup also accepts (e.g. the rule sets of the loaded rules
+  // file); set before serving.
+  void SetLookup(std::function<bool(absl::string_view)> lookup) { lookup_ = std::move(lookup); }
   bool Known(absl::string_view name) const;
 
  private:
   std::set<std::string, std::less<>> names_;
+  std::function<bool(absl::string_view)> lookup_;
 };
 
 absl::Status ValidateRecommendRequest(const affinity::v1::RecommendRequest& request,

@@ -3,7 +3,8 @@
 // is immutable after construction and safe to call from many threads.
 //
 // Contract for every implementation: results are best first, never contain
-// an excluded index, and hold min(k, items - |excluded ∩ items|) entries.
+// an excluded or not-allowed index, and hold min(k, number of allowed items
+// not excluded) entries.
 #ifndef AFFINITY_SERVER_SCORER_H_
 #define AFFINITY_SERVER_SCORER_H_
 
@@ -26,12 +27,18 @@ struct ScoringQuery {
   absl::Span<const float> vector;
   size_t k = 0;
   const ExclusionSet* excluded = nullptr;  // may be null
+  // When set, only these items may be returned (may be null).
+  const ItemBitmap* allowed = nullptr;
 };
 
 struct ScoringResult {
   std::vector<ScoredIndex> items;
   // Item vectors whose score was computed for this query.
   uint64_t items_scored = 0;
+  // Candidates good enough to rank that were skipped because `allowed`
+  // did not hold them / `excluded` did.
+  uint64_t not_allowed = 0;
+  uint64_t excluded_hits = 0;
 };
 
 class Scorer {

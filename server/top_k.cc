@@ -31,9 +31,23 @@ bool ExclusionSet::Contains(uint32_t index) const {
   return std::binary_search(sorted_.begin(), sorted_.end(), index);
 }
 
-TopKHeap::TopKHeap(size_t k, const ExclusionSet* excluded)
+std::vector<uint32_t> ItemBitmap::Indices() const {
+  std::vector<uint32_t> out;
+  out.reserve(count_);
+  for (size_t w = 0; w < words_.size(); ++w) {
+    uint64_t bits = words_[w];
+    while (bits != 0) {
+      out.push_back(static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits)));
+      bits &= bits - 1;
+    }
+  }
+  return out;
+}
+
+TopKHeap::TopKHeap(size_t k, const ExclusionSet* excluded, const ItemBitmap* allowed)
     : k_(k),
       excluded_(excluded),
+      allowed_(allowed),
       threshold_(k == 0 ? std::numeric_limits<float>::infinity()
                         : -std::numeric_limits<float>::infinity()) {
   heap_.reserve(k);
@@ -43,7 +57,14 @@ void TopKHeap::PushSlow(uint32_t index, float score) {
   if (k_ == 0 || score != score) return;  // NaN never ranks
   const ScoredIndex candidate{index, score};
   if (heap_.size() == k_ && !Better(candidate, heap_.front())) return;
-  if (excluded_ != nullptr && excluded_->Contains(index)) return;
+  if (allowed_ != nullptr && !allowed_->Contains(index)) {
+    ++not_allowed_;
+    return;
+  }
+  if (excluded_ != nullptr && excluded_->Contains(index)) {
+    ++excluded_hits_;
+    return;
+  }
   if (heap_.size() < k_) {
     heap_.push_back(candidate);
     std::push_heap(heap_.begin(), heap_.end(), WorstFirst());

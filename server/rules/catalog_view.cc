@@ -1,0 +1,130 @@
+#include "server/rules/catalog_view.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace affinity::server::rules {
+namespace {
+
+using affinity::v1::CatalogItem;
+
+absl::StatusOr<std::shared_ptr<CatalogSnapshot>> ReadAll(const storage::CatalogStore& store) {
+  auto snapshot = std::make_shared<CatalogSnapshot>();
+  absl::Status s = store.ForEach([&](const CatalogItem& item) {
+    snapshot->items[item.item_id()] = std::make_shared<const CatalogItem>(item);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return snapshot;
+}
+
+bool SameItems(const CatalogSnapshot& a, const CatalogSnapshot& b) {
+  if (a.items.size() != b.items.size()) return false;
+  for (const auto& [id, item] : a.items) {
+    const CatalogItem* other = b.Find(id);
+    if (other == nullptr ||
+        !google::protobuf::util::MessageDifferencer::Equals(*item, *other)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+CatalogView::CatalogView(std::string dir, std::unique_ptr<storage::CatalogStore> follower)
+    : dir_(std::move(dir)),
+      follower_(std::move(follower)),
+      current_(std::make_shared<CatalogSnapshot>()) {}
+
+absl::StatusOr<std::unique_ptr<CatalogView>> CatalogView::Open(const std::string& dir) {
+  auto store = storage::CatalogStore::Open(dir, storage::CatalogStore::Mode::kFollower);
+  if (!store.ok()) return store.status();
+  std::unique_ptr<CatalogView> view(new CatalogView(dir, std::move(*store)));
+  auto all = ReadAll(*view->follower_);
+  if (!all.ok()) return all.status();
+  view->Publish(std::move(*all));
+  return view;
+}
+
+std::unique_ptr<CatalogView> CatalogView::InMemory(std::vector<CatalogItem> items) {
+  std::unique_ptr<CatalogView> view(new CatalogView("", nullptr));
+  auto snapshot = std::make_shared<CatalogSnapshot>();
+  for (CatalogItem& item : items) {
+    std::string id = item.item_id();
+    snapshot->items[id] = std::make_shared<const CatalogItem>(std::move(item));
+  }
+  view->Publish(std::move(snapshot));
+  return view;
+}
+
+std::shared_ptr<const CatalogSnapshot> CatalogView::snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return current_;
+}
+
+void CatalogView::Publish(std::shared_ptr<CatalogSnapshot> next) {
+  std::lock_guard<std::mutex> lock(mu_);
+  next->generation = current_->generation + 1;
+  current_ = std::move(next);
+}
+
+absl::StatusOr<bool> CatalogView::Refresh() {
+  if (follower_ == nullptr) return false;
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (absl::Status s = follower_->Refresh(); !s.ok()) return s;
+  auto all = ReadAll(*follower_);
+  if (!all.ok()) return all.status();
+  if (SameItems(**all, *snapshot())) return false;
+  Publish(std::move(*all));
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<storage::CatalogStore>> CatalogView::OpenWriter() const {
+  auto store = storage::CatalogStore::Open(dir_, storage::CatalogStore::Mode::kReadWrite);
+  if (absl::IsUnavailable(store.status())) {
+    return absl::UnavailableError(absl::StrCat(
+        "catalog is busy, retry (another process is writing ", dir_, "/catalog: ",
+        store.status().message(), ")"));
+  }
+  return store;
+}
+
+absl::StatusOr<int64_t> CatalogView::Upsert(absl::Span<const CatalogItem> items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].item_id().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("items[", i, "].item_id: must not be empty"));
+    }
+  }
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (!dir_.empty()) {
+    auto writer = OpenWriter();
+    if (!writer.ok()) return writer.status();
+    if (absl::Status s = (*writer)->Upsert(items); !s.ok()) return s;
+  }
+  auto next = std::make_shared<CatalogSnapshot>(*snapshot());
+  for (const CatalogItem& item : items) {
+    next->items[item.item_id()] = std::make_shared<const CatalogItem>(item);
+  }
+  Publish(std::move(next));
+  return static_cast<int64_t>(items.size());
+}
+
+absl::StatusOr<int64_t> CatalogView::Delete(absl::Span<const std::string> item_ids) {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  auto next = std::make_shared<CatalogSnapshot>(*snapshot());
+  int64_t removed = 0;
+  for (const std::string& id : item_ids) removed += next->items.erase(id);
+  if (!dir_.empty()) {
+    auto writer = OpenWriter();
+    if (!writer.ok()) return writer.status();
+    auto deleted = (*writer)->Delete(item_ids);
+    if (!deleted.ok()) return deleted.status();
+    removed = *deleted;
+  }
+  Publish(std::move(next));
+  return removed;
+}
+
+}  // namespace affinity::server::rules

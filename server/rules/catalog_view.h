@@ -1,0 +1,72 @@
+// CatalogView: the server's in-memory copy of the item catalog
+// (storage/catalog_store.h under DIR/catalog), as immutable snapshots.
+//
+// Contract:
+//  - snapshot() is cheap and lock-free for readers' purposes (a shared_ptr
+//    copy under a short mutex); a snapshot never changes.
+//  - Refresh() catches up with writes made by other processes (e.g.
+//    `affinity-train catalog`) through the follower store and publishes a
+//    new snapshot, with a new generation, only when something changed.
+//  - Upsert/Delete write through a read-write open of the store held only
+//    for the write, so another process may write between them; when that
+//    process holds the store at the same instant the call fails with
+//    UNAVAILABLE "catalog is busy, retry". On success the change is in the
+//    next snapshot() at once.
+#ifndef AFFINITY_SERVER_RULES_CATALOG_VIEW_H_
+#define AFFINITY_SERVER_RULES_CATALOG_VIEW_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "affinity/v1/model.pb.h"
+#include "storage/catalog_store.h"
+
+namespace affinity::server::rules {
+
+struct CatalogSnapshot {
+  uint64_t generation = 0;
+  absl::flat_hash_map<std::string, std::shared_ptr<const affinity::v1::CatalogItem>> items;
+
+  const affinity::v1::CatalogItem* Find(absl::string_view item_id) const {
+    auto it = items.find(item_id);
+    return it == items.end() ? nullptr : it->second.get();
+  }
+};
+
+class CatalogView {
+ public:
+  // Opens DIR/catalog as a follower (created empty when missing) and reads
+  // every item.
+  static absl::StatusOr<std::unique_ptr<CatalogView>> Open(const std::string& dir);
+  // A view over fixed items, without a store (tests, benchmarks); Upsert and
+  // Delete change the snapshot only.
+  static std::unique_ptr<CatalogView> InMemory(std::vector<affinity::v1::CatalogItem> items);
+
+  std::shared_ptr<const CatalogSnapshot> snapshot() const;
+  // True when a new snapshot was published.
+  absl::StatusOr<bool> Refresh();
+  // Returns the number of items written / removed.
+  absl::StatusOr<int64_t> Upsert(absl::Span<const affinity::v1::CatalogItem> items);
+  absl::StatusOr<int64_t> Delete(absl::Span<const std::string> item_ids);
+
+ private:
+  CatalogView(std::string dir, std::unique_ptr<storage::CatalogStore> follower);
+  absl::StatusOr<std::unique_ptr<storage::CatalogStore>> OpenWriter() const;
+  void Publish(std::shared_ptr<CatalogSnapshot> next);
+
+  std::string dir_;  // empty: in memory only
+  std::unique_ptr<storage::CatalogStore> follower_;
+  std::mutex write_mu_;  // one write or refresh at a time
+  mutable std::mutex mu_;
+  std::shared_ptr<const CatalogSnapshot> current_;  // guarded by mu_
+};
+
+}  // namespace affinity::server::rules
+
+#endif  // AFFINITY_SERVER_RULES_CATALOG_VIEW_H_

@@ -1,0 +1,63 @@
+#include "server/rules/prepared_rules.h"
+
+#include <algorithm>
+
+namespace affinity::server::rules {
+namespace {
+
+PreparedRuleSet PrepareSet(const CompiledRuleSet& set, const PreparedRules& prepared,
+                           const LoadedModel& model) {
+  PreparedRuleSet out;
+  out.rules = &set;
+  const absl::flat_hash_set<std::string>& blocklist = prepared.rules->blocklist();
+  const size_t n = prepared.items.size();
+  if (!set.filters.empty() || !blocklist.empty()) {
+    out.allowed = std::make_unique<ItemBitmap>(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (set.PassesFilters(prepared.items[i]) && !blocklist.contains(model.item_id(i))) {
+        out.allowed->Set(static_cast<uint32_t>(i));
+      }
+    }
+  }
+  for (const auto& [id, item] : prepared.catalog->items) {
+    if (model.FindItem(id).has_value() || blocklist.contains(id)) continue;
+    if (set.PassesFilters(item.get())) out.catalog_only.push_back(item.get());
+  }
+  std::sort(out.catalog_only.begin(), out.catalog_only.end(),
+            [](const affinity::v1::CatalogItem* a, const affinity::v1::CatalogItem* b) {
+              return a->item_id() < b->item_id();
+            });
+  return out;
+}
+
+}  // namespace
+
+const PreparedRuleSet* PreparedRules::Find(absl::string_view name) const {
+  const CompiledRuleSet* set = rules->Find(name);
+  if (set == nullptr) return nullptr;
+  auto it = sets.find(set->name);
+  return it == sets.end() ? nullptr : &it->second;
+}
+
+std::shared_ptr<const PreparedRules> PrepareRules(std::shared_ptr<const CompiledRules> rules,
+                                                  std::shared_ptr<const CatalogSnapshot> catalog,
+                                                  const LoadedModel& model) {
+  auto prepared = std::make_shared<PreparedRules>();
+  prepared->rules = std::move(rules);
+  prepared->catalog = std::move(catalog);
+  prepared->model_version = model.version;
+  prepared->model = &model;
+  const size_t n = model.items->rows();
+  prepared->items.resize(n, nullptr);
+  for (size_t i = 0; i < n; ++i) prepared->items[i] = prepared->catalog->Find(model.item_id(i));
+  const CompiledRuleSet* fallback_default = prepared->rules->Find("");
+  prepared->sets.emplace(fallback_default->name,
+                         PrepareSet(*fallback_default, *prepared, model));
+  for (const std::string& name : prepared->rules->Names()) {
+    if (prepared->sets.count(name) > 0) continue;
+    prepared->sets.emplace(name, PrepareSet(*prepared->rules->Find(name), *prepared, model));
+  }
+  return prepared;
+}
+
+}  // namespace affinity::server::rules

@@ -1,0 +1,109 @@
+#include "server/rules/rule_config_loader.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "affinity/v1/rules.pb.h"
+
+namespace affinity::server::rules {
+namespace {
+
+class FirstError : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (!has_error_) {
+      has_error_ = true;
+      line_ = line;
+      column_ = column;
+      message_ = message;
+    }
+  }
+  bool has_error_ = false;
+  int line_ = 0;
+  int column_ = 0;
+  std::string message_;
+};
+
+// 1-based line:col of the field at `path`, when the parse recorded it.
+std::string Locate(const google::protobuf::TextFormat::ParseInfoTree& root,
+                   const google::protobuf::Descriptor* descriptor, const FieldPath& path) {
+  const google::protobuf::TextFormat::ParseInfoTree* tree = &root;
+  google::protobuf::TextFormat::ParseLocation location;
+  bool found = false;
+  for (size_t i = 0; i < path.size() && tree != nullptr && descriptor != nullptr; ++i) {
+    const google::protobuf::FieldDescriptor* field = descriptor->FindFieldByName(path[i].first);
+    if (field == nullptr) break;
+    const int index = field->is_repeated() ? std::max(path[i].second, 0) : -1;
+    const google::protobuf::TextFormat::ParseLocation here = tree->GetLocation(field, index);
+    if (here.line >= 0) {
+      location = here;
+      found = true;
+    }
+    if (field->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE) break;
+    tree = tree->GetTreeForNested(field, index);
+    descriptor = field->message_type();
+  }
+  if (!found) return "";
+  return absl::StrCat(location.line + 1, ":", location.column + 1, ": ");
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const CompiledRules>> ParseRules(const std::string& path,
+                                                                absl::string_view contents,
+                                                                int max_slot) {
+  affinity::v1::RuleConfig config;
+  google::protobuf::TextFormat::ParseInfoTree tree;
+  const bool json = absl::EndsWith(path, ".json");
+  if (json) {
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    absl::Status parsed = [&]() -> absl::Status {
+      auto status = google::protobuf::util::JsonStringToMessage(std::string(contents), &config,
+                                                                options);
+      if (status.ok()) return absl::OkStatus();
+      return absl::InvalidArgumentError(std::string(status.message()));
+    }();
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.message()));
+    }
+  } else {
+    FirstError errors;
+    google::protobuf::TextFormat::Parser parser;
+    parser.RecordErrorsTo(&errors);
+    parser.WriteLocationsTo(&tree);
+    if (!parser.ParseFromString(std::string(contents), &config)) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", errors.line_ + 1, ":",
+                                                     errors.column_ + 1, ": ",
+                                                     errors.message_));
+    }
+  }
+  FieldPath error_path;
+  absl::StatusOr<std::shared_ptr<const CompiledRules>> rules =
+      CompileRules(config, max_slot, &error_path);
+  if (!rules.ok()) {
+    const std::string where =
+        json ? "" : Locate(tree, affinity::v1::RuleConfig::descriptor(), error_path);
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ":", where.empty() ? " " : where, rules.status().message()));
+  }
+  return rules;
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledRules>> LoadRulesFile(const std::string& path,
+                                                                   int max_slot) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read the rules file"));
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return ParseRules(path, contents.str(), max_slot);
+}
+
+}  // namespace affinity::server::rules

@@ -1,0 +1,29 @@
+// Reads a rules file: protobuf text format (any name not ending in .json)
+// or JSON (.json), parsed by protobuf itself, then compiled (see
+// compiled_rules.h). Every error is InvalidArgument and starts with
+// "FILE:LINE:COL: " when the position is known (syntax errors; semantic
+// errors in text files point at the offending field), "FILE: " otherwise.
+#ifndef AFFINITY_SERVER_RULES_RULE_CONFIG_LOADER_H_
+#define AFFINITY_SERVER_RULES_RULE_CONFIG_LOADER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/rules/compiled_rules.h"
+
+namespace affinity::server::rules {
+
+// `path` names the source in messages and picks the syntax.
+absl::StatusOr<std::shared_ptr<const CompiledRules>> ParseRules(const std::string& path,
+                                                                absl::string_view contents,
+                                                                int max_slot = 1000);
+
+// NotFound when the file cannot be read; otherwise ParseRules.
+absl::StatusOr<std::shared_ptr<const CompiledRules>> LoadRulesFile(const std::string& path,
+                                                                   int max_slot = 1000);
+
+}  // namespace affinity::server::rules
+
+#endif  // AFFINITY_SERVER_RULES_RULE_CONFIG_LOADER_H_

@@ -1,0 +1,116 @@
+#include "server/rules/rule_pipeline.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+
+namespace affinity::server::rules {
+namespace {
+
+RankedItem ModelItem(const PreparedRules& prepared, uint32_t index, float score) {
+  RankedItem item;
+  item.item_id = prepared.model->item_id(index);
+  item.index = index;
+  item.catalog = prepared.items[index];
+  item.score = score;
+  return item;
+}
+
+size_t FetchSize(const CompiledRuleSet& rules, size_t k, size_t allowed) {
+  size_t fetch = k + rules.pins.size();
+  if (!rules.boosts.empty() || !rules.diversity.empty()) {
+    fetch = std::max(fetch, std::max(4 * k, k + 200));
+  }
+  return std::min(fetch, std::max(allowed, k));
+}
+
+}  // namespace
+
+RuleOutcome RunRules(const RuleRequest& request) {
+  RuleOutcome out;
+  const PreparedRules& prepared = *request.prepared;
+  const PreparedRuleSet& set = *request.set;
+  const CompiledRuleSet& rules = *set.rules;
+  const size_t k = request.k;
+  auto excluded_index = [&](uint32_t index) {
+    return request.excluded != nullptr && request.excluded->Contains(index);
+  };
+  auto excluded_id = [&](const std::string& id) {
+    return request.excluded_ids != nullptr && request.excluded_ids->contains(id);
+  };
+
+  // 1-2. filter + exclude, inside the scan.
+  std::vector<RankedItem> items;
+  if (request.score) {
+    const size_t allowed =
+        set.allowed == nullptr ? prepared.items.size() : set.allowed->count();
+    ScoringResult scored = request.score(FetchSize(rules, k, allowed), set.allowed.get());
+    out.items_scored = scored.items_scored;
+    out.counts.filter_dropped = scored.not_allowed;
+    out.counts.exclude_dropped = scored.excluded_hits;
+    items.reserve(scored.items.size());
+    for (const ScoredIndex& s : scored.items) items.push_back(ModelItem(prepared, s.index, s.score));
+  }
+  // 3. boost.
+  out.counts.boosted = ApplyBoosts(rules.boosts, request.now_unix, request.explain, &items);
+  // 4. diversity (also cuts to k).
+  size_t diversity_dropped = 0;
+  items = ApplyDiversity(rules.diversity, k, std::move(items), &diversity_dropped);
+  out.counts.diversity_dropped = diversity_dropped;
+  // 5. pin.
+  size_t pin_rejected = 0;
+  out.counts.pinned = ApplyPins(
+      rules.pins,
+      [&](const std::string& id) -> std::optional<RankedItem> {
+        if (excluded_id(id)) return std::nullopt;
+        if (std::optional<uint32_t> index = prepared.model->FindItem(id)) {
+          if (!set.Allows(*index) || excluded_index(*index)) return std::nullopt;
+          return ModelItem(prepared, *index, 0);
+        }
+        const affinity::v1::CatalogItem* item = prepared.catalog->Find(id);
+        if (item == nullptr || !rules.PassesFilters(item) ||
+            prepared.rules->blocklist().contains(id)) {
+          return std::nullopt;
+        }
+        RankedItem r;
+        r.item_id = id;
+        r.catalog = item;
+        return r;
+      },
+      request.explain, &items, &pin_rejected);
+  out.counts.pin_dropped = pin_rejected;
+  if (items.size() > k) items.resize(k);
+  // 6. fallback: popular model items, then catalog-only items.
+  if (rules.fallback && items.size() < k) {
+    size_t rank = 0;
+    size_t catalog_next = 0;
+    const std::vector<uint32_t> none;
+    const std::vector<uint32_t>& popular = request.popular != nullptr ? *request.popular : none;
+    out.counts.fallback = PadWithFallback(
+        rules.diversity, k,
+        [&](RankedItem* next) {
+          while (rank < popular.size()) {
+            const uint32_t index = popular[rank++];
+            if (index >= prepared.items.size() || !set.Allows(index) || excluded_index(index)) {
+              continue;
+            }
+            *next = ModelItem(prepared, index, 1.0f / static_cast<float>(rank));
+            return true;
+          }
+          while (catalog_next < set.catalog_only.size()) {
+            const affinity::v1::CatalogItem* item = set.catalog_only[catalog_next++];
+            if (excluded_id(item->item_id())) continue;
+            *next = RankedItem();
+            next->item_id = item->item_id();
+            next->catalog = item;
+            return true;
+          }
+          return false;
+        },
+        request.explain, &items);
+  }
+  out.items = std::move(items);
+  return out;
+}
+
+}  // namespace affinity::server::rules

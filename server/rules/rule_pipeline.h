@@ -1,0 +1,74 @@
+// The whole business-rule pipeline for one request, in this order:
+//   1. filter    static filters of the rule set + global blocklist, as an
+//                allowed-items bitmap tested inside the top-k scan (so the
+//                scan returns only valid items; a small allowed set is
+//                scored alone, see exact_scorer.h)
+//   2. exclude   seen items (unless the rule set includes them), the
+//                request's exclusions: skipped inside the scan too
+//   3. boost     score changes on the over-fetched candidates, re-sorted
+//   4. diversity caps per attribute value
+//   5. pin       items at fixed slots when they pass the filters
+//   6. fallback  pad to k from popular model items, then catalog-only
+//                items, that pass the same filters (from_fallback)
+// Over-fetch: the scan asks for k + pins when only filters apply, and for
+// min(max(4k, k + 200), allowed) candidates when boosts or diversity may
+// reorder them.
+#ifndef AFFINITY_SERVER_RULES_RULE_PIPELINE_H_
+#define AFFINITY_SERVER_RULES_RULE_PIPELINE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "server/rules/prepared_rules.h"
+#include "server/rules/rule_stages.h"
+#include "server/scorer.h"
+#include "server/top_k.h"
+
+namespace affinity::server::rules {
+
+// Per stage, what the rules did to one answer (for metrics).
+struct RuleCounts {
+  uint64_t filter_dropped = 0;
+  uint64_t exclude_dropped = 0;
+  uint64_t boosted = 0;
+  uint64_t diversity_dropped = 0;
+  uint64_t pinned = 0;
+  uint64_t pin_dropped = 0;
+  uint64_t fallback = 0;
+};
+
+struct RuleRequest {
+  const PreparedRules* prepared = nullptr;
+  const PreparedRuleSet* set = nullptr;
+  size_t k = 0;
+  bool explain = false;
+  int64_t now_unix = 0;
+  // Model indices never returned (built by the caller, seen items included
+  // only when set->rules->exclude_seen).
+  const ExclusionSet* excluded = nullptr;
+  // Item ids never returned, for items the model does not know (pins and
+  // catalog-only fallback): the request's exclusions and recent items.
+  const absl::flat_hash_set<std::string>* excluded_ids = nullptr;
+  // Most popular model items first.
+  const std::vector<uint32_t>* popular = nullptr;
+  // Scores `fetch` candidates restricted to `allowed` (may be null) and
+  // skipping `excluded`; unset when there is nothing to score with (unknown
+  // user): the answer is then all fallback.
+  std::function<ScoringResult(size_t fetch, const ItemBitmap* allowed)> score;
+};
+
+struct RuleOutcome {
+  std::vector<RankedItem> items;
+  RuleCounts counts;
+  uint64_t items_scored = 0;
+};
+
+RuleOutcome RunRules(const RuleRequest& request);
+
+}  // namespace affinity::server::rules
+
+#endif  // AFFINITY_SERVER_RULES_RULE_PIPELINE_H_
