@@ -1,0 +1,367 @@
+// The whole rule pipeline through the gRPC service, on a small model with
+// an on-disk catalog: filtered, excluded and out-of-stock items are never
+// returned, diversity caps hold, pins land on their slots, k is met when
+// enough items qualify, and catalog updates through the admin service are
+// in the next answer.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "affinity/v1/admin.grpc.pb.h"
+#include "affinity/v1/recommender.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "server/catalog_admin_service.h"
+#include "server/grpc_server.h"
+#include "server/metrics.h"
+#include "server/micro_batcher.h"
+#include "server/model_manager.h"
+#include "server/recommender_service.h"
+#include "server/request_validation.h"
+#include "server/rules/catalog_view.h"
+#include "server/rules/rule_config_loader.h"
+#include "server/rules/rule_engine.h"
+#include "server/rules/rule_metrics.h"
+#include "storage/catalog_store.h"
+#include "storage/model_store.h"
+#include "tests/server/test_model.h"
+
+namespace affinity::server {
+namespace {
+
+using affinity::v1::CatalogItem;
+using affinity::v1::RecommendRequest;
+using affinity::v1::RecommendResponse;
+using storage::ModelStore;
+using testing::TestModel;
+
+constexpr int kCatalogItems = 280;  // model items 280..299 are not in the catalog
+
+std::string FreshDir() {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return std::string(tmp != nullptr ? tmp : "/tmp") + "/" + info->test_suite_name() + "." +
+         info->name();
+}
+
+CatalogItem MakeItem(int i) {
+  CatalogItem item;
+  item.set_item_id(TestModel::ItemId(i));
+  item.add_categories("g" + std::to_string(i % 5));
+  item.set_brand("b" + std::to_string(i % 4));
+  item.set_price(i);
+  item.set_in_stock(i % 7 != 0);
+  return item;
+}
+
+constexpr char kRules[] = R"pb(
+  blocklist: "item-3"
+  rule_sets {
+    name: "shop"
+    filters { attribute: "in_stock" equals: true }
+    filters { attribute: "category" none_of: "g0" }
+    diversity { attribute: "brand" max_per_value: 3 top: 10 }
+    pins { item_id: "extra-1" slot: 1 }
+    pins { item_id: "item-11" slot: 3 }
+    pins { item_id: "item-10" slot: 4 }
+  }
+  rule_sets {
+    name: "g1"
+    filters { attribute: "category" any_of: "g1" }
+    filters { attribute: "in_stock" equals: true }
+  }
+  rule_sets {
+    name: "tiny"
+    filters { attribute: "price" min: 100 max: 104 }
+  }
+)pb";
+
+class RulesServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = FreshDir();
+    auto rw = ModelStore::Open(dir_, ModelStore::Mode::kReadWrite);
+    ASSERT_TRUE(rw.ok()) << rw.status();
+    model_ = testing::MakeImplicitModel(11, 40, 300, 16, 25);
+    ASSERT_TRUE(testing::Publish(rw->get(), model_).ok());
+    {
+      auto catalog = storage::CatalogStore::Open(dir_, storage::CatalogStore::Mode::kReadWrite);
+      ASSERT_TRUE(catalog.ok()) << catalog.status();
+      std::vector<CatalogItem> items;
+      for (int i = 0; i < kCatalogItems; ++i) items.push_back(MakeItem(i));
+      for (int e = 0; e < 3; ++e) {
+        CatalogItem extra;
+        extra.set_item_id("extra-" + std::to_string(e));
+        extra.add_categories("g2");
+        extra.set_brand("new");
+        extra.set_price(1000);
+        extra.set_in_stock(true);
+        items.push_back(extra);
+      }
+      ASSERT_TRUE((*catalog)->Upsert(items).ok());
+    }
+    auto view = rules::CatalogView::Open(dir_);
+    ASSERT_TRUE(view.ok()) << view.status();
+    catalog_ = std::move(*view);
+    auto compiled = rules::ParseRules("rules.textproto", kRules);
+    ASSERT_TRUE(compiled.ok()) << compiled.status();
+    engine_ = std::make_unique<rules::RuleEngine>(*compiled, catalog_.get());
+
+    auto follower = ModelStore::Open(dir_, ModelStore::Mode::kFollower);
+    ASSERT_TRUE(follower.ok());
+    manager_ = std::make_unique<ModelManager>(std::move(*follower), ModelManagerOptions{});
+    ASSERT_TRUE(manager_->Poll().ok());
+    batcher_ = std::make_unique<MicroBatcher>(MicroBatcherOptions{});
+    rule_sets_.SetLookup([this](absl::string_view name) { return engine_->Known(name); });
+    service_ = std::make_unique<RecommenderService>(manager_.get(), &metrics_, batcher_.get(),
+                                                    RequestLimits{}, &rule_sets_);
+    service_->SetRules(engine_.get(), &rule_metrics_);
+    admin_ = std::make_unique<CatalogAdminService>(catalog_.get(), nullptr);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    builder.RegisterService(admin_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                       grpc::InsecureChannelCredentials());
+    stub_ = affinity::v1::Recommender::NewStub(channel);
+    admin_stub_ = affinity::v1::CatalogAdmin::NewStub(channel);
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  RecommendResponse Recommend(const std::string& user, int k, const std::string& rule_set,
+                              bool explain = false) {
+    RecommendRequest request;
+    request.set_user_id(user);
+    request.set_k(k);
+    request.set_rule_set(rule_set);
+    request.set_explain(explain);
+    grpc::ClientContext context;
+    RecommendResponse response;
+    grpc::Status status = stub_->Recommend(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  // Index of a model item id ("item-N"), -1 otherwise.
+  static int IndexOf(const std::string& id) {
+    if (id.rfind("item-", 0) != 0) return -1;
+    return std::stoi(id.substr(5));
+  }
+
+  bool Seen(uint32_t user, int index) const {
+    return std::binary_search(model_.seen[user].begin(), model_.seen[user].end(),
+                              static_cast<uint32_t>(index));
+  }
+
+  std::string dir_;
+  TestModel model_;
+  std::unique_ptr<rules::CatalogView> catalog_;
+  std::unique_ptr<rules::RuleEngine> engine_;
+  rules::RuleMetrics rule_metrics_;
+  ServerMetrics metrics_;
+  RuleSetRegistry rule_sets_;
+  std::unique_ptr<ModelManager> manager_;
+  std::unique_ptr<MicroBatcher> batcher_;
+  std::unique_ptr<RecommenderService> service_;
+  std::unique_ptr<CatalogAdminService> admin_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<affinity::v1::Recommender::Stub> stub_;
+  std::unique_ptr<affinity::v1::CatalogAdmin::Stub> admin_stub_;
+};
+
+TEST_F(RulesServerTest, ShopRulesFilterExcludeDiversifyAndPin) {
+  for (uint32_t u = 0; u < 40; ++u) {
+    const RecommendResponse response = Recommend(TestModel::UserId(u), 20, "shop");
+    ASSERT_EQ(response.items_size(), 20) << "user " << u;
+    std::map<std::string, int> per_brand;
+    std::set<std::string> ids;
+    for (int slot = 0; slot < response.items_size(); ++slot) {
+      const std::string& id = response.items(slot).item_id();
+      EXPECT_TRUE(ids.insert(id).second) << "duplicate " << id;
+      const int index = IndexOf(id);
+      if (index < 0) {
+        EXPECT_EQ(id, "extra-1") << "catalog-only items appear only when pinned";
+        continue;
+      }
+      EXPECT_LT(index, kCatalogItems) << "not in the catalog: fails in_stock";
+      EXPECT_NE(index % 7, 0) << id << " is out of stock";
+      EXPECT_NE(index % 5, 0) << id << " is in the filtered category g0";
+      EXPECT_NE(id, "item-3") << "blocklisted";
+      EXPECT_FALSE(Seen(u, index)) << id << " was seen by user " << u;
+      if (slot < 10 && id != "item-11") ++per_brand["b" + std::to_string(index % 4)];
+    }
+    for (const auto& [brand, count] : per_brand) EXPECT_LE(count, 3) << brand;
+    EXPECT_EQ(response.items(0).item_id(), "extra-1");
+    if (!Seen(u, 11)) {
+      EXPECT_EQ(response.items(2).item_id(), "item-11");
+    }
+    EXPECT_EQ(ids.count("item-10"), 0u) << "item-10 (g0) fails the filters: never pinned";
+  }
+  EXPECT_GT(rule_metrics_.items("shop", "pin", "pinned"), 0u);
+  EXPECT_GT(rule_metrics_.items("shop", "pin", "dropped"), 0u);
+  EXPECT_GT(rule_metrics_.items("shop", "filter", "dropped"), 0u);
+}
+
+TEST_F(RulesServerTest, SelectiveFilterReturnsTheExactTopKOfTheAllowedItems) {
+  for (uint32_t u = 0; u < 10; ++u) {
+    std::vector<uint32_t> not_allowed = model_.seen[u];
+    for (int i = 0; i < model_.items; ++i) {
+      if (!(i < kCatalogItems && i % 5 == 1 && i % 7 != 0) || i == 3) not_allowed.push_back(i);
+    }
+    std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
+    const auto want = testing::BruteForceTopK(model_, x, 15, not_allowed);
+    const RecommendResponse response = Recommend(TestModel::UserId(u), 15, "g1");
+    ASSERT_EQ(response.items_size(), 15);
+    for (int r = 0; r < 15; ++r) {
+      EXPECT_EQ(response.items(r).item_id(), TestModel::ItemId(want[r].first)) << "rank " << r;
+      EXPECT_FALSE(response.items(r).from_fallback());
+    }
+  }
+}
+
+TEST_F(RulesServerTest, TooFewQualifyingItemsGiveShortAnswersNeverInvalidOnes) {
+  // "tiny" allows items 100..104 only; seen ones stay excluded.
+  for (uint32_t u = 0; u < 40; ++u) {
+    const RecommendResponse response = Recommend(TestModel::UserId(u), 10, "tiny");
+    int qualifying = 0;
+    for (int i = 100; i <= 104; ++i) qualifying += !Seen(u, i);
+    EXPECT_EQ(response.items_size(), qualifying) << "user " << u;
+    for (const auto& item : response.items()) {
+      const int index = IndexOf(item.item_id());
+      EXPECT_GE(index, 100);
+      EXPECT_LE(index, 104);
+    }
+  }
+}
+
+TEST_F(RulesServerTest, UnknownUserGetsFallbackThatPassesTheFilters) {
+  const RecommendResponse response = Recommend("nobody", 12, "shop", /*explain=*/true);
+  ASSERT_EQ(response.items_size(), 12);
+  EXPECT_TRUE(response.fallback());
+  EXPECT_EQ(response.items(0).item_id(), "extra-1");
+  EXPECT_NE(response.items(0).explanation().find("pinned at slot 1"), std::string::npos)
+      << response.items(0).explanation();
+  for (int slot = 1; slot < response.items_size(); ++slot) {
+    const auto& item = response.items(slot);
+    const int index = IndexOf(item.item_id());
+    if (item.item_id() == "item-11") continue;
+    ASSERT_GE(index, 0) << item.item_id();
+    EXPECT_TRUE(index < kCatalogItems && index % 7 != 0 && index % 5 != 0) << item.item_id();
+    EXPECT_TRUE(item.from_fallback());
+    EXPECT_NE(item.explanation().find("fallback"), std::string::npos) << item.explanation();
+  }
+}
+
+TEST_F(RulesServerTest, CatalogUpdateThroughTheAdminServiceIsInTheNextAnswer) {
+  const std::string user = TestModel::UserId(4);
+  const RecommendResponse before = Recommend(user, 10, "g1");
+  ASSERT_EQ(before.items_size(), 10);
+  const std::string top = before.items(0).item_id();
+  CatalogItem update = MakeItem(IndexOf(top));
+  update.set_in_stock(false);
+  affinity::v1::UpsertItemsRequest upsert;
+  *upsert.add_items() = update;
+  affinity::v1::UpsertItemsResponse upserted;
+  grpc::ClientContext context;
+  ASSERT_TRUE(admin_stub_->UpsertItems(&context, upsert, &upserted).ok());
+  EXPECT_EQ(upserted.upserted(), 1);
+  const RecommendResponse after = Recommend(user, 10, "g1");
+  ASSERT_EQ(after.items_size(), 10);
+  for (const auto& item : after.items()) EXPECT_NE(item.item_id(), top);
+  EXPECT_EQ(after.items(0).item_id(), before.items(1).item_id());
+  // The write reached the store: a new reader sees it.
+  auto reader = storage::CatalogStore::Open(dir_, storage::CatalogStore::Mode::kFollower);
+  ASSERT_TRUE(reader.ok());
+  auto stored = (*reader)->Get(top);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(stored->in_stock());
+
+  // Deleting the item takes it out of the catalog: "g1" needs a category.
+  affinity::v1::DeleteItemsRequest del;
+  del.add_item_ids(before.items(1).item_id());
+  affinity::v1::DeleteItemsResponse deleted;
+  grpc::ClientContext context2;
+  ASSERT_TRUE(admin_stub_->DeleteItems(&context2, del, &deleted).ok());
+  EXPECT_EQ(deleted.deleted(), 1);
+  const RecommendResponse after_delete = Recommend(user, 10, "g1");
+  for (const auto& item : after_delete.items()) {
+    EXPECT_NE(item.item_id(), before.items(1).item_id());
+  }
+}
+
+TEST_F(RulesServerTest, WritesByAnotherProcessArePickedUpByRefresh) {
+  const std::string user = TestModel::UserId(6);
+  const std::string top = Recommend(user, 5, "g1").items(0).item_id();
+  {
+    auto writer = storage::CatalogStore::Open(dir_, storage::CatalogStore::Mode::kReadWrite);
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    CatalogItem update = MakeItem(IndexOf(top));
+    update.set_in_stock(false);
+    ASSERT_TRUE((*writer)->Upsert({update}).ok());
+    // While this writer holds the store, admin writes report a busy catalog.
+    affinity::v1::UpsertItemsRequest upsert;
+    *upsert.add_items() = MakeItem(1);
+    affinity::v1::UpsertItemsResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = admin_stub_->UpsertItems(&context, upsert, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_NE(status.error_message().find("catalog is busy, retry"), std::string::npos)
+        << status.error_message();
+  }
+  absl::StatusOr<bool> changed = catalog_->Refresh();
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_TRUE(*changed);
+  const RecommendResponse after = Recommend(user, 5, "g1");
+  for (const auto& item : after.items()) EXPECT_NE(item.item_id(), top);
+  // Nothing new: no new snapshot.
+  changed = catalog_->Refresh();
+  ASSERT_TRUE(changed.ok());
+  EXPECT_FALSE(*changed);
+}
+
+TEST_F(RulesServerTest, UnknownRuleSetIsRejectedAndABadFileLeavesTheRulesAlone) {
+  RecommendRequest request;
+  request.set_user_id(TestModel::UserId(0));
+  request.set_k(5);
+  request.set_rule_set("black-friday");
+  grpc::ClientContext context;
+  RecommendResponse response;
+  grpc::Status status = stub_->Recommend(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("rule_set:", 0), 0u) << status.error_message();
+
+  auto bad = rules::ParseRules("rules.textproto", "rule_sets { name: \"shop\" \n pins { slot: 2 } }");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().rfind("rules.textproto:2:", 0), 0u) << bad.status();
+  EXPECT_EQ(Recommend(TestModel::UserId(0), 20, "shop").items(0).item_id(), "extra-1");
+}
+
+TEST_F(RulesServerTest, SimilarItemsApplyTheRuleSet) {
+  affinity::v1::SimilarItemsRequest request;
+  request.set_item_id(TestModel::ItemId(21));
+  request.set_k(10);
+  request.set_rule_set("g1");
+  grpc::ClientContext context;
+  RecommendResponse response;
+  ASSERT_TRUE(stub_->SimilarItems(&context, request, &response).ok());
+  ASSERT_EQ(response.items_size(), 10);
+  for (const auto& item : response.items()) {
+    const int index = IndexOf(item.item_id());
+    EXPECT_NE(index, 21);
+    EXPECT_EQ(index % 5, 1) << item.item_id();
+    EXPECT_NE(index % 7, 0) << item.item_id();
+  }
+}
+
+}  // namespace
+}  // namespace affinity::server
