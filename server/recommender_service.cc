@@ -171,7 +171,6 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
   if (rules_ != nullptr) {
     std::vector<std::string> excluded_ids(request.exclude_item_ids().begin(),
                                           request.exclude_item_ids().end());
-    for (const affinity::v1::Interaction& r : request.recent()) excluded_ids.push_back(r.item_id());
     return RespondWithRules(
         model, request.rule_set(), k, request.explain(), seen_indices,
         std::move(excluded_indices), excluded_ids, model.scorer.get(), query,

@@ -5,7 +5,9 @@
 //
 // Data are synthetic and clustered like ALS factors: 256 topic directions,
 // every item a scaled topic direction plus noise, every query a mix of two
-// topics plus noise. The HNSW index is built once per process (nothing is
+// topics plus noise. Rule benchmarks (BM_Rules*) add a synthetic catalog
+// (8 brands, 10 categories, 30% of items in the filtered set) and run the
+// scan with the allowed bitmap plus diversity and pin stages. The HNSW index is built once per process (nothing is
 // written to disk); AFFINITY_BENCH_HNSW_ITEMS overrides its item count.
 #include <algorithm>
 #include <chrono>
@@ -21,6 +23,9 @@
 #include "server/exact_scorer.h"
 #include "server/hnsw_scorer.h"
 #include "server/item_matrix.h"
+#include "server/rules/compiled_rules.h"
+#include "server/rules/rule_config_loader.h"
+#include "server/rules/rule_stages.h"
 
 namespace affinity::server {
 namespace {
@@ -108,6 +113,123 @@ void BM_ExactTop10Batch32(benchmark::State& state) {
   ReportLatencies(state, std::move(us), 32);
 }
 BENCHMARK(BM_ExactTop10Batch32)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Catalog attributes for every item of a dataset, and a bitmap of the
+// items a filter keeping `keep_percent` % of them allows.
+struct RuleData {
+  std::vector<affinity::v1::CatalogItem> catalog;
+  std::shared_ptr<const rules::CompiledRules> rules;
+};
+
+const RuleData& GetRuleData(size_t rows) {
+  static std::map<size_t, std::unique_ptr<RuleData>>* cache =
+      new std::map<size_t, std::unique_ptr<RuleData>>();
+  auto& slot = (*cache)[rows];
+  if (slot != nullptr) return *slot;
+  slot = std::make_unique<RuleData>();
+  slot->catalog.resize(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    affinity::v1::CatalogItem& item = slot->catalog[i];
+    item.set_item_id(std::to_string(i));
+    item.set_brand("brand" + std::to_string(i % 8));
+    item.add_categories("cat" + std::to_string((i / 8) % 10));
+    item.set_in_stock(true);
+  }
+  slot->rules = *rules::ParseRules("bench.textproto", R"pb(
+    rule_sets {
+      name: "homepage"
+      filters { attribute: "category" any_of: [ "cat0", "cat1", "cat2" ] }
+      diversity { attribute: "brand" max_per_value: 2 }
+      pins { item_id: "5" slot: 3 }
+    })pb");
+  return *slot;
+}
+
+ItemBitmap PercentBitmap(size_t rows, size_t keep_per_mille) {
+  ItemBitmap bitmap(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    if ((i * 7919) % 1000 < keep_per_mille) bitmap.Set(static_cast<uint32_t>(i));
+  }
+  return bitmap;
+}
+
+// Exact top-10 with the homepage rules: a 30% filter as the allowed bitmap
+// inside the scan (over-fetching 210 candidates for diversity), then the
+// diversity cap (2 per brand) and one pin. Arg: items.
+void BM_RulesHomepageTop10(benchmark::State& state) {
+  const size_t rows = static_cast<size_t>(state.range(0));
+  const Dataset& data = GetDataset(rows);
+  const RuleData& rd = GetRuleData(rows);
+  const rules::CompiledRuleSet& set = *rd.rules->Find("homepage");
+  ItemBitmap allowed(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    if (set.PassesFilters(&rd.catalog[i])) allowed.Set(static_cast<uint32_t>(i));
+  }
+  ExactScorer scorer(data.items);
+  ExclusionSet none;
+  std::vector<double> us;
+  size_t q = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    ScoringQuery query{data.queries[q++ % kQueries], 210, &none};
+    query.allowed = &allowed;
+    ScoringResult r = scorer.TopK(query);
+    std::vector<rules::RankedItem> items;
+    items.reserve(r.items.size());
+    for (const ScoredIndex& s : r.items) {
+      rules::RankedItem item;
+      item.item_id = rd.catalog[s.index].item_id();
+      item.index = s.index;
+      item.catalog = &rd.catalog[s.index];
+      item.score = s.score;
+      items.push_back(std::move(item));
+    }
+    size_t dropped = 0;
+    items = rules::ApplyDiversity(set.diversity, 10, std::move(items), &dropped);
+    size_t rejected = 0;
+    rules::ApplyPins(
+        set.pins,
+        [&](const std::string& id) -> std::optional<rules::RankedItem> {
+          const uint32_t index = static_cast<uint32_t>(std::stoul(id));
+          if (!allowed.Contains(index)) return std::nullopt;
+          rules::RankedItem item;
+          item.item_id = id;
+          item.index = index;
+          item.catalog = &rd.catalog[index];
+          return item;
+        },
+        false, &items, &rejected);
+    benchmark::DoNotOptimize(items);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  state.counters["allowed_fraction"] = static_cast<double>(allowed.count()) / rows;
+  ReportLatencies(state, std::move(us), 1);
+}
+BENCHMARK(BM_RulesHomepageTop10)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Exact top-10 restricted to an allowed bitmap keeping Arg per mille of
+// 1M items (1000 = no filter, the plain scan): 10 = 1% uses the gather scan.
+void BM_RulesFilteredTop10(benchmark::State& state) {
+  const size_t rows = 1000000;
+  const Dataset& data = GetDataset(rows);
+  const size_t per_mille = static_cast<size_t>(state.range(0));
+  const ItemBitmap allowed = PercentBitmap(rows, per_mille);
+  ExactScorer scorer(data.items);
+  ExclusionSet none;
+  std::vector<double> us;
+  size_t q = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    ScoringQuery query{data.queries[q++ % kQueries], 10, &none};
+    if (per_mille < 1000) query.allowed = &allowed;
+    ScoringResult r = scorer.TopK(query);
+    benchmark::DoNotOptimize(r);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  state.counters["allowed"] = static_cast<double>(per_mille < 1000 ? allowed.count() : rows);
+  ReportLatencies(state, std::move(us), 1);
+}
+BENCHMARK(BM_RulesFilteredTop10)->Arg(1000)->Arg(300)->Arg(10)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 size_t HnswItems() {
   const char* env = std::getenv("AFFINITY_BENCH_HNSW_ITEMS");

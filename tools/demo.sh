@@ -3,10 +3,24 @@
 # loads the bundled MovieLens catalog, trains an implicit ALS model on the
 # bundled ratings, publishes it to the RocksDB model store under ./var/db,
 # prints the holdout evaluation and the top-10 of three users, then starts
-# affinity-server on the model, queries it through the affinity CLI and
-# stops it.
+# affinity-server on the model with the business rules of
+# config/rules.textproto, queries it through the affinity CLI (plain and
+# with the rule sets no_horror, diverse and pin_toy_story) and stops it.
+#
+#   tools/demo.sh           the demo, then the server stops
+#   tools/demo.sh --serve   the demo, then the server keeps serving on
+#                           127.0.0.1:50051 (metrics 127.0.0.1:9464, catalog
+#                           admin 127.0.0.1:50052) until Ctrl-C
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+SERVE=0
+for arg in "$@"; do
+  case "$arg" in
+    --serve) SERVE=1 ;;
+    *) echo "usage: tools/demo.sh [--serve]" >&2; exit 2 ;;
+  esac
+done
 
 tools/install_deps.sh
 bazel build --jobs=2 //trainer:affinity-train //server:affinity-server //tools:affinity
@@ -18,6 +32,8 @@ DB=var/db
 DATA=data/movielens-latest-small
 LISTEN=127.0.0.1:50051
 METRICS=127.0.0.1:9464
+ADMIN=127.0.0.1:50052
+RULES=config/rules.textproto
 mkdir -p var
 
 echo "== loading the catalog from $DATA/movies.csv"
@@ -35,8 +51,9 @@ echo "== published versions"
 echo "== top-10 of the live model, read back from the store"
 "$TRAIN" recommend --db="$DB" --users=1,42,414 --k=10
 
-echo "== starting affinity-server on $LISTEN (metrics on http://$METRICS/metrics)"
-"$SERVER" --db="$DB" --listen="$LISTEN" --metrics_listen="$METRICS" >var/server.log 2>&1 &
+echo "== starting affinity-server on $LISTEN (metrics on http://$METRICS/metrics, rules $RULES)"
+"$SERVER" --db="$DB" --listen="$LISTEN" --metrics_listen="$METRICS" --admin_listen="$ADMIN" \
+  --rules="$RULES" >var/server.log 2>&1 &
 SERVER_PID=$!
 stop_server() {
   kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -58,4 +75,21 @@ echo "== affinity recommend --k=5 --recent=1:5,2:4 (anonymous session)"
 echo "== affinity similar --item=1 --k=5 (Toy Story)"
 "$CLI" similar --server="$LISTEN" --db="$DB" --item=1 --k=5
 
+echo "== business rules ($RULES)"
+echo "== affinity recommend --user=1 --k=10 --rule_set=no_horror (no item whose genres include Horror)"
+"$CLI" recommend --server="$LISTEN" --db="$DB" --user=1 --k=10 --rule_set=no_horror
+echo "== affinity recommend --user=1 --k=10 --rule_set=diverse (at most 2 per first-listed genre)"
+"$CLI" recommend --server="$LISTEN" --db="$DB" --user=1 --k=10 --rule_set=diverse
+echo "== affinity recommend --user=1 --k=10 --rule_set=pin_toy_story --explain (movieId 1 on slot 1)"
+"$CLI" recommend --server="$LISTEN" --db="$DB" --user=1 --k=10 --rule_set=pin_toy_story --explain
+echo "== affinity recommend --user=414 --k=10 --rule_set=homepage (2005 or later, age boost, 3 per genre, Up on slot 3)"
+"$CLI" recommend --server="$LISTEN" --db="$DB" --user=414 --k=10 --rule_set=homepage
+echo "== rule metrics"
+/usr/bin/python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' \
+  "http://$METRICS/metrics" | grep '^affinity_rule_items_total' | grep -v ' 0$' || true
+
 echo "== report: var/report.html   metrics: var/metrics.json   server log: var/server.log"
+if [ "$SERVE" = 1 ]; then
+  echo "== serving on $LISTEN (metrics http://$METRICS/metrics, catalog admin $ADMIN); Ctrl-C stops"
+  wait "$SERVER_PID" || true
+fi

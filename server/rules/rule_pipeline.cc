@@ -64,7 +64,7 @@ RuleOutcome RunRules(const RuleRequest& request) {
       [&](const std::string& id) -> std::optional<RankedItem> {
         if (excluded_id(id)) return std::nullopt;
         if (std::optional<uint32_t> index = prepared.model->FindItem(id)) {
-          if (!set.Allows(*index) || excluded_index(*index)) return std::nullopt;
+          if (!set.Allows(*index)) return std::nullopt;
           return ModelItem(prepared, *index, 0);
         }
         const affinity::v1::CatalogItem* item = prepared.catalog->Find(id);

@@ -7,7 +7,9 @@
 //                request's exclusions: skipped inside the scan too
 //   3. boost     score changes on the over-fetched candidates, re-sorted
 //   4. diversity caps per attribute value
-//   5. pin       items at fixed slots when they pass the filters
+//   5. pin       items at fixed slots when they pass the filters and the
+//                blocklist and the request does not exclude them by id
+//                (a pin is placed even when the user has seen the item)
 //   6. fallback  pad to k from popular model items, then catalog-only
 //                items, that pass the same filters (from_fallback)
 // Over-fetch: the scan asks for k + pins when only filters apply, and for
@@ -50,8 +52,8 @@ struct RuleRequest {
   // Model indices never returned (built by the caller, seen items included
   // only when set->rules->exclude_seen).
   const ExclusionSet* excluded = nullptr;
-  // Item ids never returned, for items the model does not know (pins and
-  // catalog-only fallback): the request's exclusions and recent items.
+  // Item ids the request excludes explicitly: never pinned, never used as
+  // catalog-only fallback.
   const absl::flat_hash_set<std::string>* excluded_ids = nullptr;
   // Most popular model items first.
   const std::vector<uint32_t>* popular = nullptr;

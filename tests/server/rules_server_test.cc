@@ -197,19 +197,36 @@ TEST_F(RulesServerTest, ShopRulesFilterExcludeDiversifyAndPin) {
       EXPECT_NE(index % 7, 0) << id << " is out of stock";
       EXPECT_NE(index % 5, 0) << id << " is in the filtered category g0";
       EXPECT_NE(id, "item-3") << "blocklisted";
-      EXPECT_FALSE(Seen(u, index)) << id << " was seen by user " << u;
+      if (id != "item-11") {
+        EXPECT_FALSE(Seen(u, index)) << id << " was seen by user " << u;
+      }
       if (slot < 10 && id != "item-11") ++per_brand["b" + std::to_string(index % 4)];
     }
     for (const auto& [brand, count] : per_brand) EXPECT_LE(count, 3) << brand;
     EXPECT_EQ(response.items(0).item_id(), "extra-1");
-    if (!Seen(u, 11)) {
-      EXPECT_EQ(response.items(2).item_id(), "item-11");
-    }
+    EXPECT_EQ(response.items(2).item_id(), "item-11") << "pinned even when seen";
     EXPECT_EQ(ids.count("item-10"), 0u) << "item-10 (g0) fails the filters: never pinned";
   }
   EXPECT_GT(rule_metrics_.items("shop", "pin", "pinned"), 0u);
   EXPECT_GT(rule_metrics_.items("shop", "pin", "dropped"), 0u);
   EXPECT_GT(rule_metrics_.items("shop", "filter", "dropped"), 0u);
+}
+
+TEST_F(RulesServerTest, ExcludedItemsAreNeverPinned) {
+  RecommendRequest request;
+  request.set_user_id(TestModel::UserId(2));
+  request.set_k(10);
+  request.set_rule_set("shop");
+  request.add_exclude_item_ids("extra-1");
+  request.add_exclude_item_ids("item-11");
+  grpc::ClientContext context;
+  RecommendResponse response;
+  ASSERT_TRUE(stub_->Recommend(&context, request, &response).ok());
+  ASSERT_EQ(response.items_size(), 10);
+  for (const auto& item : response.items()) {
+    EXPECT_NE(item.item_id(), "extra-1");
+    EXPECT_NE(item.item_id(), "item-11");
+  }
 }
 
 TEST_F(RulesServerTest, SelectiveFilterReturnsTheExactTopKOfTheAllowedItems) {
