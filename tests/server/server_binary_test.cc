@@ -95,7 +95,8 @@ TEST(ServerBinaryTest, HelpListsTheServerFlags) {
   WaitExit(pid);  // absl exits with 1 after printing usage
   const std::string text = ReadFile(log);
   for (const char* flag : {"--db", "--listen", "--metrics_listen", "--max_k", "--scorer",
-                           "--hnsw_ef", "--batch_window_us", "--poll_seconds", "--threads"}) {
+                           "--hnsw_ef", "--batch_window_us", "--poll_seconds", "--threads",
+                           "--rules", "--admin_listen", "--catalog_poll_ms"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag << " missing from:\n" << text;
   }
 }
@@ -110,7 +111,8 @@ TEST(ServerBinaryTest, ServesTheLiveModelAndExitsCleanlyOnSigterm) {
   }
   const std::string log = TmpDir() + "/server.log";
   const pid_t pid = Spawn({kBinary, "--db=" + db, "--listen=127.0.0.1:0",
-                           "--metrics_listen=127.0.0.1:0", "--poll_seconds=1"},
+                           "--metrics_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                           "--poll_seconds=1"},
                           log);
   std::string text;
   for (int i = 0; i < 300 && text.find("model loaded") == std::string::npos; ++i) {

@@ -1,0 +1,250 @@
+// affinity-server with --rules and a catalog, as an operator runs it: a bad
+// rules file at start is a usage error naming file and line; edits to the
+// file are picked up while serving, a malformed edit is logged with its
+// line and the previous rules keep serving; catalog writes through the
+// admin port and by another process reach the answers without a restart.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "affinity/v1/admin.grpc.pb.h"
+#include "affinity/v1/recommender.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "storage/catalog_store.h"
+#include "storage/model_store.h"
+#include "tests/server/test_model.h"
+
+namespace affinity::server {
+namespace {
+
+using affinity::v1::CatalogItem;
+using testing::TestModel;
+
+const char kBinary[] = "server/affinity-server";
+
+std::string TmpDir() {
+  const char* t = std::getenv("TEST_TMPDIR");
+  return t != nullptr ? t : "/tmp";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << text;
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::freopen(log.c_str(), "w", stderr);
+    (void)f;
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Waits (up to 30 s) until the log contains `text`; returns the log.
+std::string WaitForLog(const std::string& log, const std::string& text) {
+  std::string contents;
+  for (int i = 0; i < 300; ++i) {
+    contents = ReadFile(log);
+    if (contents.find(text) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return contents;
+}
+
+CatalogItem Item(int i, bool in_stock) {
+  CatalogItem item;
+  item.set_item_id(TestModel::ItemId(i));
+  item.add_categories("g" + std::to_string(i % 5));
+  item.set_in_stock(in_stock);
+  return item;
+}
+
+class RulesBinaryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = TmpDir() + "/" + info->name();
+    db_ = dir_ + "/db";
+    rules_ = dir_ + "/rules.textproto";
+    log_ = dir_ + "/server.log";
+    model_ = testing::MakeImplicitModel(5, 20, 100, 8, 10);
+    auto store = storage::ModelStore::Open(db_, storage::ModelStore::Mode::kReadWrite);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE(testing::Publish(store->get(), model_).ok());
+    auto catalog = storage::CatalogStore::Open(db_, storage::CatalogStore::Mode::kReadWrite);
+    ASSERT_TRUE(catalog.ok()) << catalog.status();
+    std::vector<CatalogItem> items;
+    for (int i = 0; i < 100; ++i) items.push_back(Item(i, true));
+    ASSERT_TRUE((*catalog)->Upsert(items).ok());
+  }
+
+  void Start() {
+    pid_ = Spawn({kBinary, "--db=" + db_, "--rules=" + rules_, "--listen=127.0.0.1:0",
+                  "--metrics_listen=", "--admin_listen=127.0.0.1:0", "--poll_seconds=1",
+                  "--catalog_poll_ms=100"},
+                 log_);
+    const std::string text = WaitForLog(log_, "model loaded");
+    ASSERT_NE(text.find("model loaded"), std::string::npos) << text;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(started: grpc \S+ \(port (\d+)\))")))
+        << text;
+    const int port = std::stoi(m[1]);
+    ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(catalog admin on \S+ \(port (\d+)\))")))
+        << text;
+    const int admin_port = std::stoi(m[1]);
+    stub_ = affinity::v1::Recommender::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    admin_ = affinity::v1::CatalogAdmin::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(admin_port), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      EXPECT_EQ(WaitExit(pid_), 0);
+    }
+  }
+
+  // Item ids of the answer; empty with `status` set on failure.
+  std::vector<std::string> Recommend(const std::string& rule_set, grpc::Status* status) {
+    affinity::v1::RecommendRequest request;
+    request.set_user_id(TestModel::UserId(1));
+    request.set_k(10);
+    request.set_rule_set(rule_set);
+    affinity::v1::RecommendResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    *status = stub_->Recommend(&context, request, &response);
+    std::vector<std::string> ids;
+    for (const auto& item : response.items()) ids.push_back(item.item_id());
+    return ids;
+  }
+
+  static int CountCategory(const std::vector<std::string>& ids, int category) {
+    int n = 0;
+    for (const std::string& id : ids) n += std::stoi(id.substr(5)) % 5 == category;
+    return n;
+  }
+
+  std::string dir_, db_, rules_, log_;
+  TestModel model_;
+  pid_t pid_ = -1;
+  std::unique_ptr<affinity::v1::Recommender::Stub> stub_;
+  std::unique_ptr<affinity::v1::CatalogAdmin::Stub> admin_;
+};
+
+constexpr char kNoG0[] = R"pb(
+rule_sets {
+  name: "shop"
+  filters { attribute: "category" none_of: "g0" }
+  filters { attribute: "in_stock" equals: true }
+}
+)pb";
+
+TEST_F(RulesBinaryTest, BadRulesFileAtStartIsAUsageErrorNamingTheLine) {
+  WriteFile(rules_, "rule_sets {\n  name: \"a\"\n  pins { slot: 1 item_id: \"x\" }\n  bogus: 1\n}\n");
+  const int code = WaitExit(Spawn({kBinary, "--db=" + db_, "--rules=" + rules_,
+                                   "--listen=127.0.0.1:0", "--metrics_listen=",
+                                   "--admin_listen=127.0.0.1:0"},
+                                  log_));
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(ReadFile(log_).find(rules_ + ":4:"), std::string::npos) << ReadFile(log_);
+}
+
+TEST_F(RulesBinaryTest, RulesFileEditsAreReloadedAndAMalformedEditKeepsTheOldRules) {
+  WriteFile(rules_, kNoG0);
+  Start();
+  grpc::Status status;
+  std::vector<std::string> ids = Recommend("shop", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(ids.size(), 10u);
+  EXPECT_EQ(CountCategory(ids, 0), 0);
+
+  // A malformed edit: logged with file and line; the old rules keep serving.
+  WriteFile(rules_, "rule_sets {\n  name: \"shop\"\n  filters { attribute: \"colour\" any_of: \"red\" }\n}\n");
+  const std::string text = WaitForLog(log_, "rules rejected");
+  EXPECT_NE(text.find("rules rejected, keeping the previous rules: " + rules_ + ":3:"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("unknown attribute \"colour\""), std::string::npos) << text;
+  ids = Recommend("shop", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ids.size(), 10u);
+  EXPECT_EQ(CountCategory(ids, 0), 0);
+
+  // A good edit replaces them without a restart.
+  WriteFile(rules_, R"pb(rule_sets { name: "shop2" filters { attribute: "category" any_of: "g0" } })pb");
+  WaitForLog(log_, "rules reloaded");
+  ids = Recommend("shop2", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(CountCategory(ids, 0), static_cast<int>(ids.size()));
+  Recommend("shop", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(RulesBinaryTest, CatalogWritesReachTheNextAnswersWithoutARestart) {
+  WriteFile(rules_, kNoG0);
+  Start();
+  grpc::Status status;
+  std::vector<std::string> before = Recommend("shop", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_GE(before.size(), 2u);
+
+  // Through the admin port: visible in the very next answer.
+  affinity::v1::UpsertItemsRequest upsert;
+  *upsert.add_items() = Item(std::stoi(before[0].substr(5)), /*in_stock=*/false);
+  affinity::v1::UpsertItemsResponse upserted;
+  grpc::ClientContext context;
+  ASSERT_TRUE(admin_->UpsertItems(&context, upsert, &upserted).ok());
+  std::vector<std::string> after = Recommend("shop", &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(std::count(after.begin(), after.end(), before[0]), 0);
+
+  // By another process (e.g. affinity-train catalog): picked up by polling.
+  {
+    auto writer = storage::CatalogStore::Open(db_, storage::CatalogStore::Mode::kReadWrite);
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    ASSERT_TRUE((*writer)->Upsert({Item(std::stoi(before[1].substr(5)), false)}).ok());
+  }
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    after = Recommend("shop", &status);
+    gone = std::count(after.begin(), after.end(), before[1]) == 0;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(gone) << before[1] << " still returned after an external catalog write";
+}
+
+}  // namespace
+}  // namespace affinity::server
