@@ -30,26 +30,30 @@ size_t ApplyBoosts(const std::vector<CompiledBoost>& boosts, int64_t now_unix, b
   return boosted;
 }
 
-bool FitsDiversity(const std::vector<CompiledDiversity>& caps, const std::vector<RankedItem>& kept,
-                   const RankedItem& item) {
-  const size_t position = kept.size();
-  for (const CompiledDiversity& cap : caps) {
-    if (cap.top > 0 && position >= static_cast<size_t>(cap.top)) continue;
-    const StringValues values = StringValuesOf(cap.attribute, item.catalog);
-    for (absl::string_view value : values) {
-      int count = 0;
-      for (const RankedItem& other : kept) {
-        for (absl::string_view v : StringValuesOf(cap.attribute, other.catalog)) {
-          if (v == value) {
-            ++count;
-            break;
-          }
-        }
-      }
-      if (count >= cap.max_per_value) return false;
+DiversityCounter::DiversityCounter(const std::vector<CompiledDiversity>& caps)
+    : caps_(caps), counts_(caps.size()) {}
+
+bool DiversityCounter::Fits(const RankedItem& item) const {
+  for (size_t c = 0; c < caps_.size(); ++c) {
+    const CompiledDiversity& cap = caps_[c];
+    if (cap.top > 0 && placed_ >= static_cast<size_t>(cap.top)) continue;
+    for (absl::string_view value : StringValuesOf(cap.attribute, item.catalog)) {
+      auto it = counts_[c].find(value);
+      if (it != counts_[c].end() && it->second >= cap.max_per_value) return false;
     }
   }
   return true;
+}
+
+void DiversityCounter::Add(const RankedItem& item) {
+  for (size_t c = 0; c < caps_.size(); ++c) {
+    const CompiledDiversity& cap = caps_[c];
+    if (cap.top > 0 && placed_ >= static_cast<size_t>(cap.top)) continue;
+    for (absl::string_view value : StringValuesOf(cap.attribute, item.catalog)) {
+      ++counts_[c][value];
+    }
+  }
+  ++placed_;
 }
 
 std::vector<RankedItem> ApplyDiversity(const std::vector<CompiledDiversity>& caps, size_t k,
@@ -61,12 +65,17 @@ std::vector<RankedItem> ApplyDiversity(const std::vector<CompiledDiversity>& cap
   }
   std::vector<RankedItem> kept;
   std::vector<bool> used(items.size(), false);
-  // Each slot takes the best remaining item that fits there.
+  DiversityCounter counter(caps);
+  // Each slot takes the best remaining item that fits there; `first` skips
+  // the used prefix.
+  size_t first = 0;
   while (kept.size() < k) {
+    while (first < items.size() && used[first]) ++first;
     bool placed = false;
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (used[i] || !FitsDiversity(caps, kept, items[i])) continue;
+    for (size_t i = first; i < items.size(); ++i) {
+      if (used[i] || !counter.Fits(items[i])) continue;
       used[i] = true;
+      counter.Add(items[i]);
       kept.push_back(std::move(items[i]));
       placed = true;
       break;
@@ -114,12 +123,17 @@ size_t PadWithFallback(const std::vector<CompiledDiversity>& caps, size_t k,
                        const std::function<bool(RankedItem*)>& next_candidate, bool explain,
                        std::vector<RankedItem>* items) {
   absl::flat_hash_set<std::string> present;
-  for (const RankedItem& item : *items) present.insert(item.item_id);
+  DiversityCounter counter(caps);
+  for (const RankedItem& item : *items) {
+    present.insert(item.item_id);
+    counter.Add(item);
+  }
   size_t added = 0;
   RankedItem candidate;
   while (items->size() < k && next_candidate(&candidate)) {
-    if (present.contains(candidate.item_id) || !FitsDiversity(caps, *items, candidate)) continue;
+    if (present.contains(candidate.item_id) || !counter.Fits(candidate)) continue;
     present.insert(candidate.item_id);
+    counter.Add(candidate);
     candidate.from_fallback = true;
     if (explain) candidate.notes.push_back("fallback: popular item passing the rule set's filters");
     items->push_back(std::move(candidate));

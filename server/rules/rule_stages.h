@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "affinity/v1/model.pb.h"
 #include "server/rules/compiled_rules.h"
 
@@ -33,10 +34,22 @@ struct RankedItem {
 size_t ApplyBoosts(const std::vector<CompiledBoost>& boosts, int64_t now_unix, bool explain,
                    std::vector<RankedItem>* items);
 
-// True when `item` may join `kept` (already chosen, in order) at position
-// kept.size() without breaking a cap.
-bool FitsDiversity(const std::vector<CompiledDiversity>& caps, const std::vector<RankedItem>& kept,
-                   const RankedItem& item);
+// Counts, per diversity cap, the items placed so far in the cap's window,
+// so testing whether one more item fits costs one hash lookup per value.
+class DiversityCounter {
+ public:
+  explicit DiversityCounter(const std::vector<CompiledDiversity>& caps);
+  // True when `item` may take the next position without breaking a cap.
+  bool Fits(const RankedItem& item) const;
+  // Places `item` at the next position.
+  void Add(const RankedItem& item);
+  size_t placed() const { return placed_; }
+
+ private:
+  const std::vector<CompiledDiversity>& caps_;
+  std::vector<absl::flat_hash_map<std::string, int>> counts_;  // per cap
+  size_t placed_ = 0;
+};
 
 // Keeps the list order but moves items that would break a cap within its
 // window (`top` slots, 0 = the first k) to the first position after the
