@@ -257,6 +257,19 @@ bool CompiledRuleSet::PassesFilters(const CatalogItem* item) const {
   return true;
 }
 
+absl::StatusOr<std::vector<CompiledFilter>> CompileFilters(
+    const std::vector<affinity::v1::Filter>& filters, absl::string_view field) {
+  std::vector<CompiledFilter> out(filters.size());
+  Checker check(nullptr);
+  for (size_t i = 0; i < filters.size(); ++i) {
+    check.Push(std::string(field), static_cast<int>(i));
+    absl::Status s = CompileFilter(filters[i], check, &out[i]);
+    check.Pop();
+    if (!s.ok()) return s;
+  }
+  return out;
+}
+
 const CompiledRuleSet* CompiledRules::Find(absl::string_view name) const {
   if (auto it = sets_.find(name); it != sets_.end()) return &it->second;
   if (name.empty() || name == "default") {

@@ -95,6 +95,11 @@ struct CompiledRuleSet {
   }
 };
 
+// Filters given with a request (they narrow the rule set's filters).
+// InvalidArgument "<field>[i].<subfield>: ..." on the first bad filter.
+absl::StatusOr<std::vector<CompiledFilter>> CompileFilters(
+    const std::vector<affinity::v1::Filter>& filters, absl::string_view field = "filters");
+
 class CompiledRules {
  public:
   // The rule set a request names: "" and "default" select the configured

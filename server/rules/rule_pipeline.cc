@@ -1,6 +1,7 @@
 #include "server/rules/rule_pipeline.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "absl/strings/str_format.h"
 
@@ -39,12 +40,38 @@ RuleOutcome RunRules(const RuleRequest& request) {
     return request.excluded_ids != nullptr && request.excluded_ids->contains(id);
   };
 
+  // Request filters narrow the rule set's bitmap for this request.
+  const bool narrowed = request.request_filters != nullptr && !request.request_filters->empty();
+  auto passes_request = [&](const affinity::v1::CatalogItem* item) {
+    if (!narrowed) return true;
+    for (const CompiledFilter& f : *request.request_filters) {
+      if (!f.Passes(item)) return false;
+    }
+    return true;
+  };
+  std::unique_ptr<ItemBitmap> request_allowed;
+  if (narrowed) {
+    request_allowed = std::make_unique<ItemBitmap>(prepared.items.size());
+    auto consider = [&](uint32_t i) {
+      if (passes_request(prepared.items[i])) request_allowed->Set(i);
+    };
+    if (set.allowed != nullptr) {
+      for (uint32_t i : set.allowed->Indices()) consider(i);
+    } else {
+      for (uint32_t i = 0; i < prepared.items.size(); ++i) consider(i);
+    }
+  }
+  const ItemBitmap* allowed_bitmap = narrowed ? request_allowed.get() : set.allowed.get();
+  auto allows = [&](uint32_t index) {
+    return allowed_bitmap == nullptr || allowed_bitmap->Contains(index);
+  };
+
   // 1-2. filter + exclude, inside the scan.
   std::vector<RankedItem> items;
   if (request.score) {
     const size_t allowed =
-        set.allowed == nullptr ? prepared.items.size() : set.allowed->count();
-    ScoringResult scored = request.score(FetchSize(rules, k, allowed), set.allowed.get());
+        allowed_bitmap == nullptr ? prepared.items.size() : allowed_bitmap->count();
+    ScoringResult scored = request.score(FetchSize(rules, k, allowed), allowed_bitmap);
     out.items_scored = scored.items_scored;
     out.counts.filter_dropped = scored.not_allowed;
     out.counts.exclude_dropped = scored.excluded_hits;
@@ -64,11 +91,11 @@ RuleOutcome RunRules(const RuleRequest& request) {
       [&](const std::string& id) -> std::optional<RankedItem> {
         if (excluded_id(id)) return std::nullopt;
         if (std::optional<uint32_t> index = prepared.model->FindItem(id)) {
-          if (!set.Allows(*index)) return std::nullopt;
+          if (!allows(*index)) return std::nullopt;
           return ModelItem(prepared, *index, 0);
         }
         const affinity::v1::CatalogItem* item = prepared.catalog->Find(id);
-        if (item == nullptr || !rules.PassesFilters(item) ||
+        if (item == nullptr || !rules.PassesFilters(item) || !passes_request(item) ||
             prepared.rules->blocklist().contains(id)) {
           return std::nullopt;
         }
@@ -91,7 +118,7 @@ RuleOutcome RunRules(const RuleRequest& request) {
         [&](RankedItem* next) {
           while (rank < popular.size()) {
             const uint32_t index = popular[rank++];
-            if (index >= prepared.items.size() || !set.Allows(index) || excluded_index(index)) {
+            if (index >= prepared.items.size() || !allows(index) || excluded_index(index)) {
               continue;
             }
             *next = ModelItem(prepared, index, 1.0f / static_cast<float>(rank));
@@ -99,7 +126,7 @@ RuleOutcome RunRules(const RuleRequest& request) {
           }
           while (catalog_next < set.catalog_only.size()) {
             const affinity::v1::CatalogItem* item = set.catalog_only[catalog_next++];
-            if (excluded_id(item->item_id())) continue;
+            if (excluded_id(item->item_id()) || !passes_request(item)) continue;
             *next = RankedItem();
             next->item_id = item->item_id();
             next->catalog = item;
@@ -108,6 +135,7 @@ RuleOutcome RunRules(const RuleRequest& request) {
           return false;
         },
         request.explain, &items);
+    SettlePins(rules.pins, &items);
   }
   out.items = std::move(items);
   return out;

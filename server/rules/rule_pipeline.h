@@ -2,7 +2,8 @@
 //   1. filter    static filters of the rule set + global blocklist, as an
 //                allowed-items bitmap tested inside the top-k scan (so the
 //                scan returns only valid items; a small allowed set is
-//                scored alone, see exact_scorer.h)
+//                scored alone, see exact_scorer.h); request filters narrow
+//                it per request (one pass over the allowed items)
 //   2. exclude   seen items (unless the rule set includes them), the
 //                request's exclusions: skipped inside the scan too
 //   3. boost     score changes on the over-fetched candidates, re-sorted
@@ -55,6 +56,9 @@ struct RuleRequest {
   // Item ids the request excludes explicitly: never pinned, never used as
   // catalog-only fallback.
   const absl::flat_hash_set<std::string>* excluded_ids = nullptr;
+  // Filters of this request (may be null or empty): every returned item,
+  // pins and fallback included, passes them too.
+  const std::vector<CompiledFilter>* request_filters = nullptr;
   // Most popular model items first.
   const std::vector<uint32_t>* popular = nullptr;
   // Scores `fetch` candidates restricted to `allowed` (may be null) and

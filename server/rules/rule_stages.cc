@@ -119,6 +119,25 @@ size_t ApplyPins(const std::vector<CompiledPin>& pins,
   return placed;
 }
 
+void SettlePins(const std::vector<CompiledPin>& pins, std::vector<RankedItem>* items) {
+  std::vector<RankedItem> pinned;
+  std::vector<RankedItem> rest;
+  for (RankedItem& item : *items) (item.pinned ? pinned : rest).push_back(std::move(item));
+  if (pinned.empty()) {
+    *items = std::move(rest);
+    return;
+  }
+  items->swap(rest);
+  for (const CompiledPin& pin : pins) {  // ascending slot
+    auto it = std::find_if(pinned.begin(), pinned.end(),
+                           [&](const RankedItem& r) { return r.item_id == pin.item_id; });
+    if (it == pinned.end()) continue;
+    const size_t at = std::min(items->size(), static_cast<size_t>(pin.slot - 1));
+    items->insert(items->begin() + static_cast<std::ptrdiff_t>(at), std::move(*it));
+    pinned.erase(it);
+  }
+}
+
 size_t PadWithFallback(const std::vector<CompiledDiversity>& caps, size_t k,
                        const std::function<bool(RankedItem*)>& next_candidate, bool explain,
                        std::vector<RankedItem>* items) {

@@ -66,6 +66,10 @@ size_t ApplyPins(const std::vector<CompiledPin>& pins,
                  const std::function<std::optional<RankedItem>(const std::string&)>& resolve,
                  bool explain, std::vector<RankedItem>* items, size_t* rejected);
 
+// Moves pinned items back to their slots after the list grew (fallback
+// rows are appended after the pins were placed in a shorter list).
+void SettlePins(const std::vector<CompiledPin>& pins, std::vector<RankedItem>* items);
+
 // Appends candidates (in order, skipping ids already present and those
 // breaking a diversity cap) until the list has k items. Returns how many
 // were appended; each is marked from_fallback.

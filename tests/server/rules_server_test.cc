@@ -26,6 +26,7 @@
 #include "server/rules/rule_config_loader.h"
 #include "server/rules/rule_engine.h"
 #include "server/rules/rule_metrics.h"
+#include "server/rules/rule_pipeline.h"
 #include "storage/catalog_store.h"
 #include "storage/model_store.h"
 #include "tests/server/test_model.h"
@@ -361,6 +362,57 @@ TEST_F(RulesServerTest, UnknownRuleSetIsRejectedAndABadFileLeavesTheRulesAlone) 
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message().rfind("rules.textproto:2:", 0), 0u) << bad.status();
   EXPECT_EQ(Recommend(TestModel::UserId(0), 20, "shop").items(0).item_id(), "extra-1");
+}
+
+// Request-time filters narrow the rule set: the scan, the pins and the
+// fallback all respect both.
+TEST_F(RulesServerTest, RequestFiltersNarrowTheRuleSet) {
+  affinity::v1::Filter cheap;
+  cheap.set_attribute("price");
+  cheap.set_max(150);
+  auto filters = rules::CompileFilters({cheap});
+  ASSERT_TRUE(filters.ok()) << filters.status();
+  const ModelManager::Route route = manager_->RouteRequest("");
+  ASSERT_NE(route.model, nullptr);
+  const LoadedModel& model = *route.model;
+  auto prepared = engine_->Prepare(model);
+  const uint32_t u = 8;
+  const ExclusionSet excluded(model_.seen[u]);
+  const absl::flat_hash_set<std::string> no_ids;
+  std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
+  for (bool with_query : {true, false}) {
+    rules::RuleRequest request;
+    request.prepared = prepared.get();
+    request.set = prepared->Find("shop");
+    request.k = 25;
+    request.excluded = &excluded;
+    request.excluded_ids = &no_ids;
+    request.popular = &model.reader->popular_items();
+    request.request_filters = &*filters;
+    if (with_query) {
+      request.score = [&](size_t fetch, const ItemBitmap* allowed) {
+        ScoringQuery q{x, fetch, &excluded};
+        q.allowed = allowed;
+        return model.scorer->TopK(q);
+      };
+    }
+    const rules::RuleOutcome outcome = rules::RunRules(request);
+    ASSERT_EQ(outcome.items.size(), 25u) << with_query;
+    for (const rules::RankedItem& item : outcome.items) {
+      // extra-1 (price 1000) fails the request filter: not pinned.
+      ASSERT_TRUE(item.index.has_value()) << item.item_id;
+      const int index = static_cast<int>(*item.index);
+      EXPECT_LE(index, 150) << item.item_id;
+      EXPECT_TRUE(index % 7 != 0 && index % 5 != 0) << item.item_id;
+    }
+    EXPECT_EQ(outcome.items[2].item_id, "item-11");
+  }
+  affinity::v1::Filter bad;
+  bad.set_attribute("price");
+  bad.add_any_of("x");
+  auto rejected = rules::CompileFilters({cheap, bad});
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.status().message().rfind("filters[1].any_of:", 0), 0u) << rejected.status();
 }
 
 TEST_F(RulesServerTest, SimilarItemsApplyTheRuleSet) {

@@ -209,6 +209,19 @@ TEST(PinTest, PinsLandOnTheirSlotsAndRejectedPinsAreCounted) {
   EXPECT_TRUE(items[1].pinned);
 }
 
+TEST(PinTest, SettleMovesPinsBackToTheirSlotsAfterTheListGrew) {
+  auto rules = MustParse(R"pb(rule_sets {
+    name: "p" pins { item_id: "x" slot: 3 } pins { item_id: "y" slot: 1 }
+  })pb");
+  CatalogItem x = Item("x", {}), y = Item("y", {}), a = Item("a", {}), b = Item("b", {});
+  std::vector<RankedItem> items = {Ranked(&y, 0), Ranked(&x, 0), Ranked(&a, 0), Ranked(&b, 0)};
+  items[0].pinned = items[1].pinned = true;
+  SettlePins(rules->Find("p")->pins, &items);
+  std::vector<std::string> ids;
+  for (const RankedItem& r : items) ids.push_back(r.item_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"y", "a", "x", "b"}));
+}
+
 TEST(FallbackTest, PadsToKSkippingPresentItemsAndRespectingCaps) {
   auto rules = MustParse(R"pb(rule_sets {
     name: "d" diversity { attribute: "primary_category" max_per_value: 1 }
