@@ -60,6 +60,7 @@ stop_server() {
   wait "$SERVER_PID" 2>/dev/null || true
 }
 trap stop_server EXIT
+trap 'exit 130' INT TERM
 if ! /usr/bin/python3 tools/wait_for_serving.py --server="$LISTEN" --timeout_s=60 --pid="$SERVER_PID"; then
   echo "affinity-server did not start; its log (var/server.log):" >&2
   cat var/server.log >&2
@@ -84,6 +85,14 @@ echo "== affinity recommend --user=1 --k=10 --rule_set=pin_toy_story --explain (
 "$CLI" recommend --server="$LISTEN" --db="$DB" --user=1 --k=10 --rule_set=pin_toy_story --explain
 echo "== affinity recommend --user=414 --k=10 --rule_set=homepage (2005 or later, age boost, 3 per genre, Up on slot 3)"
 "$CLI" recommend --server="$LISTEN" --db="$DB" --user=414 --k=10 --rule_set=homepage
+echo "== live catalog: Up (68954) goes out of stock through the admin port, homepage drops it at once"
+"$CLI" admin upsert --admin_server="$ADMIN" \
+  --item_json='{"itemId":"68954","title":"Up (2009)","categories":["Adventure","Animation","Children","Drama"],"inStock":false,"createdAtUnix":"1230768000"}'
+"$CLI" recommend --server="$LISTEN" --db="$DB" --user=414 --k=5 --rule_set=homepage
+echo "== back in stock"
+"$CLI" admin upsert --admin_server="$ADMIN" \
+  --item_json='{"itemId":"68954","title":"Up (2009)","categories":["Adventure","Animation","Children","Drama"],"inStock":true,"createdAtUnix":"1230768000"}'
+"$CLI" recommend --server="$LISTEN" --db="$DB" --user=414 --k=5 --rule_set=homepage
 echo "== rule metrics"
 /usr/bin/python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' \
   "http://$METRICS/metrics" | grep '^affinity_rule_items_total' | grep -v ' 0$' || true

@@ -3,11 +3,15 @@
 //   affinity recommend --user=U [--k=10] [--recent=item:weight,...]
 //                      [--exclude=a,b] [--rule_set=NAME] [--explain] [--json]
 //   affinity similar --item=I [--k=10] [--exclude=a,b] [--json]
+//   affinity admin upsert --item_json='{"itemId":"1","inStock":false}' | --items_file=F.jsonl
+//   affinity admin delete --item=a,b
 //
 // Exit codes: 0 success; 2 bad usage or an INVALID_ARGUMENT / NOT_FOUND
 // answer; 1 any other failure.
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +25,7 @@
 #include "affinity/v1/recommender.grpc.pb.h"
 #include "affinity/v1/recommender.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/cli/admin_command.h"
 #include "tools/cli/catalog_titles.h"
 #include "tools/cli/grpc_error.h"
 #include "tools/cli/request_args.h"
@@ -41,6 +46,12 @@ ABSL_FLAG(std::string, exclude, "", "Item ids never to return: a,b,...");
 ABSL_FLAG(std::string, rule_set, "", "Named business-rule set (empty: default).");
 ABSL_FLAG(bool, explain, false, "Ask for and print per-item explanations.");
 ABSL_FLAG(bool, json, false, "Print the response as JSON.");
+ABSL_FLAG(std::string, admin_server, "127.0.0.1:50052",
+          "admin: address of the server's catalog admin port (host:port).");
+ABSL_FLAG(std::string, item_json, "",
+          "admin upsert: one CatalogItem as JSON, e.g. {\"itemId\":\"1\",\"inStock\":false}.");
+ABSL_FLAG(std::string, items_file, "",
+          "admin upsert: file of CatalogItems, one JSON object per line.");
 
 namespace affinity::cli {
 namespace {
@@ -54,6 +65,9 @@ constexpr char kUsage[] =
     "                     [--exclude=a,b] [--rule_set=NAME] [--explain] [--json]\n"
     "  affinity similar --item=I [--k=10] [--exclude=a,b] [--rule_set=NAME]\n"
     "                   [--explain] [--json]\n"
+    "  affinity admin upsert --item_json='{\"itemId\":\"1\",\"inStock\":false}'\n"
+    "                        | --items_file=ITEMS.jsonl [--admin_server=127.0.0.1:50052]\n"
+    "  affinity admin delete --item=a,b [--admin_server=127.0.0.1:50052]\n"
     "\n"
     "Common flags: --server=127.0.0.1:50051 --timeout_ms=1000 --db=DIR\n"
     "Exit codes: 0 ok; 2 bad usage, INVALID_ARGUMENT or NOT_FOUND; 1 other "
@@ -61,7 +75,7 @@ constexpr char kUsage[] =
 
 int UsageError(absl::string_view message) {
   std::cerr << "error: " << message << "\n"
-            << "usage: affinity recommend|similar [flags]; see --help\n";
+            << "usage: affinity recommend|similar|admin [flags]; see --help\n";
   return kUsageExit;
 }
 
@@ -160,6 +174,39 @@ int RunSimilar() {
   return Finish(status, response);
 }
 
+int RunAdmin(absl::string_view subcommand) {
+  const std::string server = absl::GetFlag(FLAGS_admin_server);
+  const int timeout_ms = absl::GetFlag(FLAGS_timeout_ms);
+  if (subcommand == "upsert") {
+    const std::string inline_json = absl::GetFlag(FLAGS_item_json);
+    const std::string file = absl::GetFlag(FLAGS_items_file);
+    if (inline_json.empty() == file.empty()) {
+      return UsageError("admin upsert needs exactly one of --item_json and --items_file");
+    }
+    std::string text = inline_json;
+    if (!file.empty()) {
+      std::ifstream in(file);
+      if (!in) return UsageError(absl::StrCat("--items_file: cannot read ", file));
+      std::stringstream contents;
+      contents << in.rdbuf();
+      text = contents.str();
+    }
+    absl::StatusOr<std::vector<affinity::v1::CatalogItem>> items =
+        ParseCatalogItemsJson(text, file.empty() ? "--item_json" : file);
+    if (!items.ok()) return UsageError(items.status().message());
+    return RunAdminUpsert(server, timeout_ms, *items);
+  }
+  if (subcommand == "delete") {
+    absl::StatusOr<std::vector<std::string>> ids =
+        ParseIdList(absl::GetFlag(FLAGS_item), "--item");
+    if (!ids.ok()) return UsageError(ids.status().message());
+    if (ids->empty()) return UsageError("admin delete needs --item=a,b");
+    return RunAdminDelete(server, timeout_ms, *ids);
+  }
+  return UsageError(absl::StrCat("unknown admin command \"", subcommand,
+                                 "\" (expected upsert or delete)"));
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   absl::FlagsUsageConfig usage_config;
@@ -170,6 +217,11 @@ int Main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage_config);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
 
+  if (args.size() >= 2 && absl::string_view(args[1]) == "admin") {
+    if (args.size() != 3) return UsageError("expected: affinity admin upsert|delete [flags]");
+    if (absl::GetFlag(FLAGS_timeout_ms) <= 0) return UsageError("--timeout_ms must be >= 1");
+    return RunAdmin(args[2]);
+  }
   if (args.size() != 2) {
     return UsageError(args.size() < 2 ? "missing command"
                                       : "expected exactly one command");
