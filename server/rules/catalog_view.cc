@@ -1,8 +1,13 @@
 #include "server/rules/catalog_view.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
 #include <google/protobuf/util/message_differencer.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace affinity::server::rules {
 namespace {
@@ -42,6 +47,7 @@ absl::StatusOr<std::unique_ptr<CatalogView>> CatalogView::Open(const std::string
   auto store = storage::CatalogStore::Open(dir, storage::CatalogStore::Mode::kFollower);
   if (!store.ok()) return store.status();
   std::unique_ptr<CatalogView> view(new CatalogView(dir, std::move(*store)));
+  view->last_fingerprint_ = view->FilesFingerprint();
   auto all = ReadAll(*view->follower_);
   if (!all.ok()) return all.status();
   view->Publish(std::move(*all));
@@ -70,12 +76,29 @@ void CatalogView::Publish(std::shared_ptr<CatalogSnapshot> next) {
   current_ = std::move(next);
 }
 
+std::string CatalogView::FilesFingerprint() const {
+  std::vector<std::string> entries;
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(dir_ + "/catalog", error)) {
+    std::error_code e;
+    const auto size = entry.is_regular_file(e) ? entry.file_size(e) : 0;
+    const auto mtime = entry.last_write_time(e).time_since_epoch().count();
+    entries.push_back(absl::StrCat(entry.path().filename().string(), ":", size, ":", mtime));
+  }
+  std::sort(entries.begin(), entries.end());
+  return absl::StrJoin(entries, ";");
+}
+
 absl::StatusOr<bool> CatalogView::Refresh() {
   if (follower_ == nullptr) return false;
   std::lock_guard<std::mutex> write_lock(write_mu_);
+  std::string fingerprint = FilesFingerprint();
+  if (fingerprint == last_fingerprint_) return false;
   if (absl::Status s = follower_->Refresh(); !s.ok()) return s;
   auto all = ReadAll(*follower_);
   if (!all.ok()) return all.status();
+  last_fingerprint_ = std::move(fingerprint);
   if (SameItems(**all, *snapshot())) return false;
   Publish(std::move(*all));
   return true;

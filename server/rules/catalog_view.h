@@ -6,7 +6,10 @@
 //    copy under a short mutex); a snapshot never changes.
 //  - Refresh() catches up with writes made by other processes (e.g.
 //    `affinity-train catalog`) through the follower store and publishes a
-//    new snapshot, with a new generation, only when something changed.
+//    new snapshot, with a new generation, only when something changed. It
+//    re-reads the items only when the files under DIR/catalog changed
+//    (names, sizes, mtimes: every write grows the write-ahead log), so an
+//    idle catalog costs one directory listing per call.
 //  - Upsert/Delete write through a read-write open of the store held only
 //    for the write, so another process may write between them; when that
 //    process holds the store at the same instant the call fails with
@@ -60,7 +63,11 @@ class CatalogView {
   absl::StatusOr<std::unique_ptr<storage::CatalogStore>> OpenWriter() const;
   void Publish(std::shared_ptr<CatalogSnapshot> next);
 
+  // Names, sizes and mtimes of the files under DIR/catalog.
+  std::string FilesFingerprint() const;
+
   std::string dir_;  // empty: in memory only
+  std::string last_fingerprint_;  // guarded by write_mu_
   std::unique_ptr<storage::CatalogStore> follower_;
   std::mutex write_mu_;  // one write or refresh at a time
   mutable std::mutex mu_;
