@@ -278,8 +278,11 @@ int Run() {
   std::thread background([&] {
     const auto catalog_period = std::chrono::milliseconds(absl::GetFlag(FLAGS_catalog_poll_ms));
     auto next_rules_check = std::chrono::steady_clock::now();
+    auto next_full_read = std::chrono::steady_clock::now() + std::chrono::minutes(5);
     while (!stop_background.load()) {
-      absl::StatusOr<bool> changed = (*catalog)->Refresh();
+      const bool full = std::chrono::steady_clock::now() >= next_full_read;
+      if (full) next_full_read = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+      absl::StatusOr<bool> changed = (*catalog)->Refresh(full);
       if (!changed.ok()) {
         Log(absl::StrCat("catalog refresh failed: ", changed.status().ToString()));
       } else if (*changed) {

@@ -6,6 +6,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -81,20 +82,22 @@ std::string CatalogView::FilesFingerprint() const {
   std::error_code error;
   for (const auto& entry :
        std::filesystem::directory_iterator(dir_ + "/catalog", error)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, "LOG")) continue;  // informational logs, not data
     std::error_code e;
     const auto size = entry.is_regular_file(e) ? entry.file_size(e) : 0;
     const auto mtime = entry.last_write_time(e).time_since_epoch().count();
-    entries.push_back(absl::StrCat(entry.path().filename().string(), ":", size, ":", mtime));
+    entries.push_back(absl::StrCat(name, ":", size, ":", mtime));
   }
   std::sort(entries.begin(), entries.end());
   return absl::StrJoin(entries, ";");
 }
 
-absl::StatusOr<bool> CatalogView::Refresh() {
+absl::StatusOr<bool> CatalogView::Refresh(bool force) {
   if (follower_ == nullptr) return false;
   std::lock_guard<std::mutex> write_lock(write_mu_);
   std::string fingerprint = FilesFingerprint();
-  if (fingerprint == last_fingerprint_) return false;
+  if (!force && fingerprint == last_fingerprint_) return false;
   if (absl::Status s = follower_->Refresh(); !s.ok()) return s;
   auto all = ReadAll(*follower_);
   if (!all.ok()) return all.status();
@@ -122,9 +125,14 @@ absl::StatusOr<int64_t> CatalogView::Upsert(absl::Span<const CatalogItem> items)
   }
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (!dir_.empty()) {
+    // Unread writes by others are left for the poll to read (with ours).
+    const bool up_to_date = FilesFingerprint() == last_fingerprint_;
     auto writer = OpenWriter();
     if (!writer.ok()) return writer.status();
     if (absl::Status s = (*writer)->Upsert(items); !s.ok()) return s;
+    writer->reset();  // closing the store tidies its files
+    // The files now hold exactly this write: the poll need not re-read it.
+    if (up_to_date) last_fingerprint_ = FilesFingerprint();
   }
   auto next = std::make_shared<CatalogSnapshot>(*snapshot());
   for (const CatalogItem& item : items) {
@@ -140,11 +148,14 @@ absl::StatusOr<int64_t> CatalogView::Delete(absl::Span<const std::string> item_i
   int64_t removed = 0;
   for (const std::string& id : item_ids) removed += next->items.erase(id);
   if (!dir_.empty()) {
+    const bool up_to_date = FilesFingerprint() == last_fingerprint_;
     auto writer = OpenWriter();
     if (!writer.ok()) return writer.status();
     auto deleted = (*writer)->Delete(item_ids);
     if (!deleted.ok()) return deleted.status();
     removed = *deleted;
+    writer->reset();
+    if (up_to_date) last_fingerprint_ = FilesFingerprint();
   }
   Publish(std::move(next));
   return removed;

@@ -8,8 +8,10 @@
 //    `affinity-train catalog`) through the follower store and publishes a
 //    new snapshot, with a new generation, only when something changed. It
 //    re-reads the items only when the files under DIR/catalog changed
-//    (names, sizes, mtimes: every write grows the write-ahead log), so an
-//    idle catalog costs one directory listing per call.
+//    (names, sizes, mtimes: every write grows the write-ahead log; the
+//    informational LOG files are ignored), so an idle catalog costs one
+//    directory listing per call. The view's own writes record the files'
+//    state right after closing the store, so they are not re-read.
 //  - Upsert/Delete write through a read-write open of the store held only
 //    for the write, so another process may write between them; when that
 //    process holds the store at the same instant the call fails with
@@ -52,8 +54,11 @@ class CatalogView {
   static std::unique_ptr<CatalogView> InMemory(std::vector<affinity::v1::CatalogItem> items);
 
   std::shared_ptr<const CatalogSnapshot> snapshot() const;
-  // True when a new snapshot was published.
-  absl::StatusOr<bool> Refresh();
+  // True when a new snapshot was published. `force` re-reads even when the
+  // files look unchanged (a periodic safety net: a write by another process
+  // in the instant between this view's check and its own write could
+  // otherwise go unread until the next change).
+  absl::StatusOr<bool> Refresh(bool force = false);
   // Returns the number of items written / removed.
   absl::StatusOr<int64_t> Upsert(absl::Span<const affinity::v1::CatalogItem> items);
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> item_ids);
