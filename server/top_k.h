@@ -41,6 +41,12 @@ class ItemBitmap {
     count_ += (w & bit) == 0;
     w |= bit;
   }
+  void Clear(uint32_t index) {
+    uint64_t& w = words_[index >> 6];
+    const uint64_t bit = uint64_t{1} << (index & 63);
+    count_ -= (w & bit) != 0;
+    w &= ~bit;
+  }
   bool Contains(uint32_t index) const {
     return index < items_ && ((words_[index >> 6] >> (index & 63)) & 1) != 0;
   }

@@ -71,9 +71,13 @@ std::shared_ptr<const CatalogSnapshot> CatalogView::snapshot() const {
   return current_;
 }
 
-void CatalogView::Publish(std::shared_ptr<CatalogSnapshot> next) {
+void CatalogView::Publish(std::shared_ptr<CatalogSnapshot> next,
+                          const std::vector<std::string>* changed_ids) {
   std::lock_guard<std::mutex> lock(mu_);
   next->generation = current_->generation + 1;
+  next->base_generation = changed_ids == nullptr ? 0 : current_->generation;
+  next->changed_ids.clear();
+  if (changed_ids != nullptr) next->changed_ids = *changed_ids;
   current_ = std::move(next);
 }
 
@@ -135,10 +139,12 @@ absl::StatusOr<int64_t> CatalogView::Upsert(absl::Span<const CatalogItem> items)
     if (up_to_date) last_fingerprint_ = FilesFingerprint();
   }
   auto next = std::make_shared<CatalogSnapshot>(*snapshot());
+  std::vector<std::string> changed;
   for (const CatalogItem& item : items) {
     next->items[item.item_id()] = std::make_shared<const CatalogItem>(item);
+    changed.push_back(item.item_id());
   }
-  Publish(std::move(next));
+  Publish(std::move(next), &changed);
   return static_cast<int64_t>(items.size());
 }
 
@@ -157,7 +163,8 @@ absl::StatusOr<int64_t> CatalogView::Delete(absl::Span<const std::string> item_i
     writer->reset();
     if (up_to_date) last_fingerprint_ = FilesFingerprint();
   }
-  Publish(std::move(next));
+  const std::vector<std::string> changed(item_ids.begin(), item_ids.end());
+  Publish(std::move(next), &changed);
   return removed;
 }
 

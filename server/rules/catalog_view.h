@@ -36,6 +36,10 @@ namespace affinity::server::rules {
 
 struct CatalogSnapshot {
   uint64_t generation = 0;
+  // Set when this snapshot is `base_generation` plus changes to
+  // `changed_ids` only (the view's own writes); 0 after a full read.
+  uint64_t base_generation = 0;
+  std::vector<std::string> changed_ids;
   absl::flat_hash_map<std::string, std::shared_ptr<const affinity::v1::CatalogItem>> items;
 
   const affinity::v1::CatalogItem* Find(absl::string_view item_id) const {
@@ -66,7 +70,10 @@ class CatalogView {
  private:
   CatalogView(std::string dir, std::unique_ptr<storage::CatalogStore> follower);
   absl::StatusOr<std::unique_ptr<storage::CatalogStore>> OpenWriter() const;
-  void Publish(std::shared_ptr<CatalogSnapshot> next);
+  // Publishes `next` as the following generation. `changed_ids` null: a
+  // full read (no base).
+  void Publish(std::shared_ptr<CatalogSnapshot> next,
+               const std::vector<std::string>* changed_ids = nullptr);
 
   // Names, sizes and mtimes of the files under DIR/catalog.
   std::string FilesFingerprint() const;

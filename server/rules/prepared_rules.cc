@@ -5,6 +5,8 @@
 namespace affinity::server::rules {
 namespace {
 
+bool ByItemId(const affinity::v1::CatalogItem* a, const affinity::v1::CatalogItem* b);
+
 PreparedRuleSet PrepareSet(const CompiledRuleSet& set, const PreparedRules& prepared,
                            const LoadedModel& model) {
   PreparedRuleSet out;
@@ -23,14 +25,64 @@ PreparedRuleSet PrepareSet(const CompiledRuleSet& set, const PreparedRules& prep
     if (model.FindItem(id).has_value() || blocklist.contains(id)) continue;
     if (set.PassesFilters(item.get())) out.catalog_only.push_back(item.get());
   }
-  std::sort(out.catalog_only.begin(), out.catalog_only.end(),
-            [](const affinity::v1::CatalogItem* a, const affinity::v1::CatalogItem* b) {
-              return a->item_id() < b->item_id();
-            });
+  std::sort(out.catalog_only.begin(), out.catalog_only.end(), ByItemId);
   return out;
 }
 
+bool ByItemId(const affinity::v1::CatalogItem* a, const affinity::v1::CatalogItem* b) {
+  return a->item_id() < b->item_id();
+}
+
 }  // namespace
+
+std::shared_ptr<const PreparedRules> UpdatePreparedRules(
+    const PreparedRules& previous, std::shared_ptr<const CatalogSnapshot> catalog,
+    const LoadedModel& model) {
+  if (previous.model != &model || previous.model_version != model.version ||
+      catalog->base_generation == 0 ||
+      catalog->base_generation != previous.catalog->generation) {
+    return nullptr;
+  }
+  auto next = std::make_shared<PreparedRules>();
+  next->rules = previous.rules;
+  next->catalog = std::move(catalog);
+  next->model_version = model.version;
+  next->model = &model;
+  next->items = previous.items;
+  const absl::flat_hash_set<std::string>& blocklist = next->rules->blocklist();
+  for (const auto& [name, set] : previous.sets) {
+    PreparedRuleSet copy;
+    copy.rules = set.rules;
+    if (set.allowed != nullptr) copy.allowed = std::make_unique<ItemBitmap>(*set.allowed);
+    copy.catalog_only = set.catalog_only;
+    next->sets.emplace(name, std::move(copy));
+  }
+  for (const std::string& id : next->catalog->changed_ids) {
+    const affinity::v1::CatalogItem* item = next->catalog->Find(id);
+    const std::optional<uint32_t> index = model.FindItem(id);
+    if (index.has_value()) next->items[*index] = item;
+    for (auto& [name, set] : next->sets) {
+      const bool passes = set.rules->PassesFilters(item) && !blocklist.contains(id);
+      if (index.has_value()) {
+        if (set.allowed == nullptr) continue;
+        if (passes) {
+          set.allowed->Set(*index);
+        } else {
+          set.allowed->Clear(*index);
+        }
+        continue;
+      }
+      std::vector<const affinity::v1::CatalogItem*>& only = set.catalog_only;
+      auto it = std::lower_bound(only.begin(), only.end(), id,
+                                 [](const affinity::v1::CatalogItem* a, const std::string& b) {
+                                   return a->item_id() < b;
+                                 });
+      if (it != only.end() && (*it)->item_id() == id) it = only.erase(it);
+      if (item != nullptr && passes) only.insert(it, item);
+    }
+  }
+  return next;
+}
 
 const PreparedRuleSet* PreparedRules::Find(absl::string_view name) const {
   const CompiledRuleSet* set = rules->Find(name);

@@ -48,6 +48,14 @@ struct PreparedRules {
   const PreparedRuleSet* Find(absl::string_view name) const;
 };
 
+// `previous` brought up to `catalog` when the catalog is `previous`'s plus
+// changes to catalog->changed_ids (catalog->base_generation equals the
+// generation `previous` was prepared for): only those items are
+// re-evaluated. Null when that does not hold (call PrepareRules).
+std::shared_ptr<const PreparedRules> UpdatePreparedRules(
+    const PreparedRules& previous, std::shared_ptr<const CatalogSnapshot> catalog,
+    const LoadedModel& model);
+
 std::shared_ptr<const PreparedRules> PrepareRules(std::shared_ptr<const CompiledRules> rules,
                                                   std::shared_ptr<const CatalogSnapshot> catalog,
                                                   const LoadedModel& model);

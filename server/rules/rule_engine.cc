@@ -24,6 +24,12 @@ std::shared_ptr<const PreparedRules> RuleEngine::Prepare(const LoadedModel& mode
       prepared_->catalog == catalog) {
     return prepared_;
   }
+  if (prepared_ != nullptr && prepared_->rules == rules) {
+    if (auto updated = UpdatePreparedRules(*prepared_, catalog, model)) {
+      prepared_ = std::move(updated);
+      return prepared_;
+    }
+  }
   prepared_ = PrepareRules(std::move(rules), std::move(catalog), model);
   return prepared_;
 }

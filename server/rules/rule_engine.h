@@ -3,7 +3,9 @@
 // CatalogView, and caches the PreparedRules of the (model, catalog, rules)
 // triple in use: requests get a shared_ptr snapshot and keep it to the
 // end; the first request after any of the three changed prepares the new
-// one (others wait for it; Warm() does it ahead of requests).
+// one (others wait for it; the server's poll thread and admin writes do it
+// ahead of requests). A catalog changed only by this server's admin writes
+// is applied incrementally (only the changed items are re-evaluated).
 #ifndef AFFINITY_SERVER_RULES_RULE_ENGINE_H_
 #define AFFINITY_SERVER_RULES_RULE_ENGINE_H_
 

@@ -26,6 +26,7 @@
 #include "server/rules/rule_config_loader.h"
 #include "server/rules/rule_engine.h"
 #include "server/rules/rule_metrics.h"
+#include "server/rules/prepared_rules.h"
 #include "server/rules/rule_pipeline.h"
 #include "storage/catalog_store.h"
 #include "storage/model_store.h"
@@ -413,6 +414,53 @@ TEST_F(RulesServerTest, RequestFiltersNarrowTheRuleSet) {
   auto rejected = rules::CompileFilters({cheap, bad});
   ASSERT_FALSE(rejected.ok());
   EXPECT_EQ(rejected.status().message().rfind("filters[1].any_of:", 0), 0u) << rejected.status();
+}
+
+// Admin writes update the prepared rules incrementally; the result equals
+// preparing from scratch.
+TEST_F(RulesServerTest, IncrementalCatalogUpdatesMatchAFullPrepare) {
+  const ModelManager::Route route = manager_->RouteRequest("");
+  const LoadedModel& model = *route.model;
+  auto before = engine_->Prepare(model);
+  CatalogItem out_of_stock = MakeItem(12);
+  out_of_stock.set_in_stock(false);
+  CatalogItem moved = MakeItem(13);
+  moved.set_categories(0, "g0");
+  CatalogItem back = MakeItem(16);
+  CatalogItem extra;
+  extra.set_item_id("extra-9");
+  extra.add_categories("g1");
+  extra.set_in_stock(true);
+  ASSERT_TRUE(catalog_->Upsert({out_of_stock, moved, back, extra}).ok());
+  ASSERT_TRUE(catalog_->Delete({TestModel::ItemId(21), "extra-2"}).ok());
+  engine_->Prepare(model);  // the next snapshot's base is this one
+  auto snapshot = catalog_->snapshot();
+  ASSERT_EQ(snapshot->base_generation, snapshot->generation - 1);
+  ASSERT_TRUE(catalog_->Upsert({MakeItem(15)}).ok());
+  auto incremental = engine_->Prepare(model);
+  auto full = rules::PrepareRules(engine_->rules(), catalog_->snapshot(), model);
+  ASSERT_EQ(incremental->sets.size(), full->sets.size());
+  for (const auto& [name, set] : full->sets) {
+    const rules::PreparedRuleSet& got = incremental->sets.at(name);
+    ASSERT_EQ(got.allowed == nullptr, set.allowed == nullptr) << name;
+    if (set.allowed != nullptr) {
+      EXPECT_EQ(got.allowed->Indices(), set.allowed->Indices()) << name;
+      EXPECT_EQ(got.allowed->count(), set.allowed->count()) << name;
+    }
+    std::vector<std::string> got_only, want_only;
+    for (const auto* item : got.catalog_only) got_only.push_back(item->item_id());
+    for (const auto* item : set.catalog_only) want_only.push_back(item->item_id());
+    EXPECT_EQ(got_only, want_only) << name;
+  }
+  for (size_t i = 0; i < full->items.size(); ++i) {
+    EXPECT_EQ(incremental->items[i], full->items[i]) << i;
+  }
+  const rules::PreparedRuleSet& shop = *incremental->Find("shop");
+  EXPECT_FALSE(shop.allowed->Contains(12));  // out of stock
+  EXPECT_FALSE(shop.allowed->Contains(13));  // now g0
+  EXPECT_FALSE(shop.allowed->Contains(21));  // no longer in the catalog
+  EXPECT_TRUE(shop.allowed->Contains(16));
+  EXPECT_NE(before, incremental);
 }
 
 TEST_F(RulesServerTest, SimilarItemsApplyTheRuleSet) {
