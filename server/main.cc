@@ -183,6 +183,7 @@ int Run() {
         model.metadata.items(), model.metadata.dims(), model.scorer->name(),
         model.load_seconds));
     metrics.RecordModelLoad(model.version, model.load_seconds);
+    rule_engine.Prepare(model);  // ahead of the first request on this version
     metrics.SetLoadedModels(models.ServingVersions());
     grpc->SetServing(true);
   });

@@ -22,8 +22,9 @@ struct RequestLimits {
   size_t max_id_bytes = 256;
 };
 
-// Named business-rule sets a request may select. Today only the default set
-// exists ("" and "default"); named sets register here.
+// Named business-rule sets a request may select: "" and "default" always,
+// names registered here, and names the lookup accepts (the server's loaded
+// rules file).
 class RuleSetRegistry {
  public:
   RuleSetRegistry();

@@ -211,6 +211,13 @@ TEST_F(RulesBinaryTest, RulesFileEditsAreReloadedAndAMalformedEditKeepsTheOldRul
   EXPECT_EQ(CountCategory(ids, 0), static_cast<int>(ids.size()));
   Recommend("shop", &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // SIGHUP reloads the file even when it did not change.
+  kill(pid_, SIGHUP);
+  const std::string after_hup = WaitForLog(log_, "SIGHUP: reloading the rules file");
+  EXPECT_NE(after_hup.find("SIGHUP: reloading the rules file"), std::string::npos) << after_hup;
+  ids = Recommend("shop2", &status);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 TEST_F(RulesBinaryTest, CatalogWritesReachTheNextAnswersWithoutARestart) {
