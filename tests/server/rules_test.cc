@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "server/exact_scorer.h"
+#include "server/hnsw_scorer.h"
 #include "server/item_matrix.h"
 #include "server/rules/compiled_rules.h"
 #include "server/rules/rule_config_loader.h"
@@ -283,6 +284,37 @@ TEST(AllowedScoringTest, ExactScorerReturnsTheBestAllowedItems) {
     for (const ScoringResult& b : batch) {
       ASSERT_EQ(b.items.size(), 10u);
       for (size_t r = 0; r < 10; ++r) EXPECT_EQ(b.items[r].index, want[r].second);
+    }
+  }
+}
+
+// HNSW with an allowed bitmap: k results, all allowed and not excluded,
+// for a broad (33%) and a selective (2%) filter.
+TEST(AllowedScoringTest, HnswScorerReturnsOnlyAllowedItems) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  const size_t rows = 3000, dims = 16;
+  auto matrix = std::make_shared<ItemMatrix>(rows, dims);
+  for (size_t i = 0; i < rows; ++i) {
+    for (size_t d = 0; d < dims; ++d) matrix->mutable_row(i)[d] = normal(rng);
+  }
+  ScorerOptions options;
+  options.kind = ScorerKind::kHnsw;
+  auto hnsw = HnswScorer::Build(matrix, options);
+  ASSERT_TRUE(hnsw.ok()) << hnsw.status();
+  std::vector<float> query(dims);
+  for (float& q : query) q = normal(rng);
+  for (size_t modulus : {3u, 50u}) {
+    ItemBitmap allowed(rows);
+    for (uint32_t i = 0; i < rows; i += modulus) allowed.Set(i);
+    const ExclusionSet excluded({0});
+    ScoringQuery q{query, 10, &excluded};
+    q.allowed = &allowed;
+    const ScoringResult got = (*hnsw)->TopK(q);
+    ASSERT_EQ(got.items.size(), 10u) << modulus;
+    for (const ScoredIndex& s : got.items) {
+      EXPECT_TRUE(allowed.Contains(s.index)) << s.index;
+      EXPECT_FALSE(excluded.Contains(s.index)) << s.index;
     }
   }
 }
