@@ -173,7 +173,7 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
                                           request.exclude_item_ids().end());
     return RespondWithRules(
         model, request.rule_set(), k, request.explain(), seen_indices,
-        std::move(excluded_indices), excluded_ids, model.scorer.get(), query,
+        std::move(excluded_indices), excluded_ids, model.scorer.get(), model.items.get(), query,
         [&](const rules::RankedItem& item) {
           return ExplainModelItem(model, *item.index, item.score, history, folded_in);
         },
@@ -227,7 +227,8 @@ absl::Status RecommenderService::DoSimilarItems(
     const uint32_t query_item = *item;
     return RespondWithRules(
         model, request.rule_set(), static_cast<size_t>(request.k()), request.explain(), {},
-        std::move(excluded_indices), excluded_ids, model.similar_scorer.get(), query,
+        std::move(excluded_indices), excluded_ids, model.similar_scorer.get(), model.normalized_items.get(),
+        query,
         [&](const rules::RankedItem& ranked) {
           return ExplainSimilarItem(model, query_item, ranked.score);
         },
@@ -253,7 +254,7 @@ absl::Status RecommenderService::RespondWithRules(
     const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
     const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
     const std::vector<std::string>& excluded_ids, const Scorer* scorer,
-    absl::Span<const float> query,
+    const ItemMatrix* matrix, absl::Span<const float> query,
     const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
     affinity::v1::RecommendResponse* response) {
   std::shared_ptr<const rules::PreparedRules> prepared = rules_->Prepare(model);
@@ -282,6 +283,12 @@ absl::Status RecommenderService::RespondWithRules(
       ScoringQuery q{query, fetch, &excluded};
       q.allowed = allowed;
       return batcher_->Score(*scorer, q);
+    };
+    request.score_item = [&](uint32_t index) {
+      const float* row = matrix->row(index);
+      float score = 0;
+      for (size_t d = 0; d < query.size(); ++d) score += row[d] * query[d];
+      return score;
     };
   }
   rules::RuleOutcome outcome = rules::RunRules(request);

@@ -63,12 +63,13 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
                               const affinity::v1::SimilarItemsRequest& request,
                               affinity::v1::RecommendResponse* response);
 
-  // The rule pipeline over `model`; `score` null: fallback only.
+  // The rule pipeline over `model`: `scorer` ranks the rows of `matrix`
+  // against `query` (empty query: fallback only).
   absl::Status RespondWithRules(
       const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
       const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
       const std::vector<std::string>& excluded_ids, const Scorer* scorer,
-      absl::Span<const float> query,
+      const ItemMatrix* matrix, absl::Span<const float> query,
       const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
       affinity::v1::RecommendResponse* response);
 

@@ -92,7 +92,8 @@ RuleOutcome RunRules(const RuleRequest& request) {
         if (excluded_id(id)) return std::nullopt;
         if (std::optional<uint32_t> index = prepared.model->FindItem(id)) {
           if (!allows(*index)) return std::nullopt;
-          return ModelItem(prepared, *index, 0);
+          return ModelItem(prepared, *index,
+                           request.score_item ? request.score_item(*index) : 0.0f);
         }
         const affinity::v1::CatalogItem* item = prepared.catalog->Find(id);
         if (item == nullptr || !rules.PassesFilters(item) || !passes_request(item) ||

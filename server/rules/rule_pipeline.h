@@ -65,6 +65,9 @@ struct RuleRequest {
   // skipping `excluded`; unset when there is nothing to score with (unknown
   // user): the answer is then all fallback.
   std::function<ScoringResult(size_t fetch, const ItemBitmap* allowed)> score;
+  // The model's score of one item (may be unset: pinned items that were not
+  // among the candidates then carry score 0).
+  std::function<float(uint32_t index)> score_item;
 };
 
 struct RuleOutcome {

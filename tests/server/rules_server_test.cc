@@ -206,7 +206,11 @@ TEST_F(RulesServerTest, ShopRulesFilterExcludeDiversifyAndPin) {
     }
     for (const auto& [brand, count] : per_brand) EXPECT_LE(count, 3) << brand;
     EXPECT_EQ(response.items(0).item_id(), "extra-1");
+    EXPECT_EQ(response.items(0).score(), 0.0f) << "not in the model: not scored";
     EXPECT_EQ(response.items(2).item_id(), "item-11") << "pinned even when seen";
+    double want = 0;
+    for (int d = 0; d < model_.dims; ++d) want += double{model_.user(u)[d]} * model_.item(11)[d];
+    EXPECT_NEAR(response.items(2).score(), want, 1e-4) << "a pinned model item keeps its score";
     EXPECT_EQ(ids.count("item-10"), 0u) << "item-10 (g0) fails the filters: never pinned";
   }
   EXPECT_GT(rule_metrics_.items("shop", "pin", "pinned"), 0u);
