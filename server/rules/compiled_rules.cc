@@ -1,5 +1,6 @@
 #include "server/rules/compiled_rules.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
