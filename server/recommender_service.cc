@@ -96,6 +96,9 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
   if (absl::Status s = ValidateRecommendRequest(request, limits_, *rule_sets_); !s.ok()) {
     return s;
   }
+  absl::StatusOr<std::vector<rules::CompiledFilter>> filters =
+      CompileRequestFilters(request.filters());
+  if (!filters.ok()) return filters.status();
   const ModelManager::Route route = models_->RouteRequest(request.user_id());
   if (route.model == nullptr) return absl::UnavailableError("no model loaded yet");
   const LoadedModel& model = *route.model;
@@ -174,6 +177,7 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
     return RespondWithRules(
         model, request.rule_set(), k, request.explain(), seen_indices,
         std::move(excluded_indices), excluded_ids, model.scorer.get(), model.items.get(), query,
+        *filters,
         [&](const rules::RankedItem& item) {
           return ExplainModelItem(model, *item.index, item.score, history, folded_in);
         },
@@ -203,6 +207,9 @@ absl::Status RecommenderService::DoSimilarItems(
   if (absl::Status s = ValidateSimilarItemsRequest(request, limits_, *rule_sets_); !s.ok()) {
     return s;
   }
+  absl::StatusOr<std::vector<rules::CompiledFilter>> filters =
+      CompileRequestFilters(request.filters());
+  if (!filters.ok()) return filters.status();
   const ModelManager::Route route = models_->RouteRequest("");
   if (route.model == nullptr) return absl::UnavailableError("no model loaded yet");
   const LoadedModel& model = *route.model;
@@ -228,7 +235,7 @@ absl::Status RecommenderService::DoSimilarItems(
     return RespondWithRules(
         model, request.rule_set(), static_cast<size_t>(request.k()), request.explain(), {},
         std::move(excluded_indices), excluded_ids, model.similar_scorer.get(), model.normalized_items.get(),
-        query,
+        query, *filters,
         [&](const rules::RankedItem& ranked) {
           return ExplainSimilarItem(model, query_item, ranked.score);
         },
@@ -250,11 +257,29 @@ absl::Status RecommenderService::DoSimilarItems(
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<rules::CompiledFilter>>
+RecommenderService::CompileRequestFilters(
+    const google::protobuf::RepeatedPtrField<affinity::v1::Filter>& filters) const {
+  constexpr int kMaxRequestFilters = 32;
+  if (filters.empty()) return std::vector<rules::CompiledFilter>();
+  if (filters.size() > kMaxRequestFilters) {
+    return absl::InvalidArgumentError(absl::StrCat("filters: ", filters.size(),
+                                                   " given, at most ", kMaxRequestFilters));
+  }
+  if (rules_ == nullptr) {
+    return absl::InvalidArgumentError(
+        "filters: this server runs without a catalog, so it cannot filter by attributes");
+  }
+  return rules::CompileFilters(
+      std::vector<affinity::v1::Filter>(filters.begin(), filters.end()), "filters");
+}
+
 absl::Status RecommenderService::RespondWithRules(
     const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
     const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
     const std::vector<std::string>& excluded_ids, const Scorer* scorer,
     const ItemMatrix* matrix, absl::Span<const float> query,
+    const std::vector<rules::CompiledFilter>& request_filters,
     const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
     affinity::v1::RecommendResponse* response) {
   std::shared_ptr<const rules::PreparedRules> prepared = rules_->Prepare(model);
@@ -278,6 +303,7 @@ absl::Status RecommenderService::RespondWithRules(
   request.excluded = &excluded;
   request.excluded_ids = &excluded_id_set;
   request.popular = &model.reader->popular_items();
+  if (!request_filters.empty()) request.request_filters = &request_filters;
   if (!query.empty()) {
     request.score = [&](size_t fetch, const ItemBitmap* allowed) {
       ScoringQuery q{query, fetch, &excluded};

@@ -70,8 +70,14 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
       const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
       const std::vector<std::string>& excluded_ids, const Scorer* scorer,
       const ItemMatrix* matrix, absl::Span<const float> query,
+      const std::vector<rules::CompiledFilter>& request_filters,
       const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
       affinity::v1::RecommendResponse* response);
+
+  // The request's `filters`, compiled; InvalidArgument names the bad one,
+  // or says that this server runs without a catalog rules engine.
+  absl::StatusOr<std::vector<rules::CompiledFilter>> CompileRequestFilters(
+      const google::protobuf::RepeatedPtrField<affinity::v1::Filter>& filters) const;
 
   ModelManager* models_;
   rules::RuleEngine* rules_ = nullptr;

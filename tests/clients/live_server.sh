@@ -33,7 +33,7 @@ start_live_server() {
   SERVER_LOG="${TEST_TMPDIR:-/tmp}/server.log"
   # The server never outlives the test: bounded by timeout and stopped on exit.
   timeout 300 server/affinity-server --db="$DB" --listen="$SERVER_ADDR" \
-    --metrics_listen="127.0.0.1:$metrics_port" >"$SERVER_LOG" 2>&1 &
+    --metrics_listen="127.0.0.1:$metrics_port" --admin_listen=127.0.0.1:0 >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   trap stop_live_server EXIT
   if ! timeout 40 "$PYTHON" tools/wait_for_serving.py \

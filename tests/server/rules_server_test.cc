@@ -420,6 +420,51 @@ TEST_F(RulesServerTest, RequestFiltersNarrowTheRuleSet) {
   EXPECT_EQ(rejected.status().message().rfind("filters[1].any_of:", 0), 0u) << rejected.status();
 }
 
+TEST_F(RulesServerTest, RequestFiltersOverGrpcNarrowTheAnswer) {
+  RecommendRequest request;
+  request.set_user_id(TestModel::UserId(8));
+  request.set_k(20);
+  request.set_rule_set("g1");  // category g1 (index % 5 == 1), in stock
+  affinity::v1::Filter* cheap = request.add_filters();
+  cheap->set_attribute("price");
+  cheap->set_max(150);
+  grpc::ClientContext context;
+  RecommendResponse response;
+  ASSERT_TRUE(stub_->Recommend(&context, request, &response).ok());
+  // 150 / 5 = 30 g1 items up to price 150, minus out-of-stock and seen
+  // ones: still at least 20 qualify, so k is met.
+  ASSERT_EQ(response.items_size(), 20);
+  for (const auto& item : response.items()) {
+    const int index = IndexOf(item.item_id());
+    ASSERT_GE(index, 0) << item.item_id();
+    EXPECT_LE(index, 150) << item.item_id();
+    EXPECT_EQ(index % 5, 1) << item.item_id();
+    EXPECT_NE(index % 7, 0) << item.item_id();
+  }
+
+  affinity::v1::SimilarItemsRequest similar;
+  similar.set_item_id("item-1");
+  similar.set_k(5);
+  affinity::v1::Filter* brand = similar.add_filters();
+  brand->set_attribute("brand");
+  brand->add_any_of("b2");
+  grpc::ClientContext similar_context;
+  RecommendResponse similar_response;
+  ASSERT_TRUE(stub_->SimilarItems(&similar_context, similar, &similar_response).ok());
+  ASSERT_EQ(similar_response.items_size(), 5);
+  for (const auto& item : similar_response.items()) {
+    EXPECT_EQ(IndexOf(item.item_id()) % 4, 2) << item.item_id();
+  }
+
+  affinity::v1::Filter* bad = request.add_filters();
+  bad->set_attribute("price");
+  bad->add_any_of("x");
+  grpc::ClientContext bad_context;
+  grpc::Status status = stub_->Recommend(&bad_context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("filters[1].any_of:", 0), 0u) << status.error_message();
+}
+
 // Admin writes update the prepared rules incrementally; the result equals
 // preparing from scratch.
 TEST_F(RulesServerTest, IncrementalCatalogUpdatesMatchAFullPrepare) {

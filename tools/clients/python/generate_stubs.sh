@@ -15,6 +15,8 @@ fi
 out_dir=$1
 proto_root=${2:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../proto" && pwd)"}
 proto=affinity/v1/recommender.proto
+# recommender.proto imports rules.proto (request filters): its messages too.
+imports=(affinity/v1/rules.proto)
 if [ ! -f "$proto_root/$proto" ]; then
   echo "error: $proto_root/$proto not found (give PROTO_ROOT)" >&2
   exit 1
@@ -31,4 +33,6 @@ mkdir -p "$out_dir"
   --plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin \
   --grpc_python_out="$out_dir" \
   "$proto_root/$proto"
+/usr/bin/protoc --proto_path="$proto_root" --python_out="$out_dir" \
+  "${imports[@]/#/$proto_root/}"
 echo "stubs written to $out_dir/affinity/v1" >&2
