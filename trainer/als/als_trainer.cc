@@ -1,10 +1,12 @@
 #include "trainer/als/als_trainer.h"
 
 #include <cmath>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 
 #include "trainer/als/explicit_als.h"
+#include "trainer/als/factor_init.h"
 #include "trainer/als/implicit_als.h"
 
 namespace affinity {
@@ -40,6 +42,25 @@ absl::Status AlsTrainer::CheckInteractions(const CsrMatrix& user_items,
     }
   }
   return absl::OkStatus();
+}
+
+void AlsTrainer::InitFactors(const CsrMatrix& user_items,
+                             CsrMatrix* item_users, FactorMatrix* users,
+                             FactorMatrix* items) const {
+  *item_users = user_items.Transpose();
+  const int f = options_.factors;
+  const float stddev = options_.init_scale / std::sqrt(static_cast<float>(f));
+  std::mt19937_64 rng(options_.seed);
+  users->resize(user_items.rows(), f);
+  items->resize(user_items.cols(), f);
+  FillNormal(stddev, &rng, users);
+  FillNormal(stddev, &rng, items);
+}
+
+double AlsTrainer::SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
 }
 
 absl::StatusOr<std::unique_ptr<AlsTrainer>> CreateAlsTrainer(

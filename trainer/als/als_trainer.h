@@ -14,6 +14,7 @@
 #ifndef AFFINITY_TRAINER_ALS_ALS_TRAINER_H_
 #define AFFINITY_TRAINER_ALS_ALS_TRAINER_H_
 
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -76,6 +77,17 @@ class AlsTrainer {
   // matrix has no rows or no columns.
   static absl::Status CheckInteractions(const CsrMatrix& user_items,
                                         bool require_nonnegative);
+
+  // The part of Init every solver shares, once user_items is valid: writes
+  // the item-major transpose of user_items to *item_users, then draws
+  // *users (rows x factors) and after it *items (cols x factors), every
+  // entry N(0, (init_scale / sqrt(factors))^2), from one std::mt19937_64
+  // seeded with options().seed.
+  void InitFactors(const CsrMatrix& user_items, CsrMatrix* item_users,
+                   FactorMatrix* users, FactorMatrix* items) const;
+
+  // Wall-clock seconds elapsed since `start`.
+  static double SecondsSince(std::chrono::steady_clock::time_point start);
 
   AlsOptions options_;
 };

@@ -2,21 +2,10 @@
 
 #include <chrono>
 #include <cmath>
-#include <random>
 
 #include "trainer/als/explicit_update.h"
-#include "trainer/als/factor_init.h"
 
 namespace affinity {
-namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
-}
-
-}  // namespace
 
 ExplicitAls::ExplicitAls(const AlsOptions& options) : AlsTrainer(options) {}
 
@@ -31,17 +20,10 @@ absl::Status ExplicitAls::Init(const CsrMatrix& user_items) {
         "user_items has no ratings; the explicit solver needs at least one");
   }
   user_items_ = &user_items;
-  item_users_ = user_items.Transpose();
+  InitFactors(user_items, &item_users_, &users_, &items_);
   double sum = 0;
   for (float r : user_items.values()) sum += r;
   global_mean_ = static_cast<float>(sum / user_items.nnz());
-  const int f = options_.factors;
-  const float stddev = options_.init_scale / std::sqrt(static_cast<float>(f));
-  std::mt19937_64 rng(options_.seed);
-  users_.resize(user_items.rows(), f);
-  items_.resize(user_items.cols(), f);
-  FillNormal(stddev, &rng, &users_);
-  FillNormal(stddev, &rng, &items_);
   user_bias_.setZero(user_items.rows());
   item_bias_.setZero(user_items.cols());
   iterations_done_ = 0;

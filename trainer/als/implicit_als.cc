@@ -2,22 +2,11 @@
 
 #include <chrono>
 #include <cmath>
-#include <random>
 
-#include "trainer/als/factor_init.h"
 #include "trainer/als/gramian.h"
 #include "trainer/als/implicit_update.h"
 
 namespace affinity {
-namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
-}
-
-}  // namespace
 
 ImplicitAls::ImplicitAls(const AlsOptions& options) : AlsTrainer(options) {}
 
@@ -28,14 +17,7 @@ absl::Status ImplicitAls::Init(const CsrMatrix& user_items) {
     return status;
   }
   user_items_ = &user_items;
-  item_users_ = user_items.Transpose();
-  const int f = options_.factors;
-  const float stddev = options_.init_scale / std::sqrt(static_cast<float>(f));
-  std::mt19937_64 rng(options_.seed);
-  users_.resize(user_items.rows(), f);
-  items_.resize(user_items.cols(), f);
-  FillNormal(stddev, &rng, &users_);
-  FillNormal(stddev, &rng, &items_);
+  InitFactors(user_items, &item_users_, &users_, &items_);
   double weight_sum = 0;
   for (float w : user_items.values()) weight_sum += w;
   total_confidence_ =
