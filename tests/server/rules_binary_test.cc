@@ -4,13 +4,11 @@
 // line and the previous rules keep serving; catalog writes through the
 // admin port and by another process reach the answers without a restart.
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
-#include <regex>
-#include <sstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,63 +20,26 @@
 #include "gtest/gtest.h"
 #include "storage/catalog_store.h"
 #include "storage/model_store.h"
+#include "tests/server/server_process.h"
 #include "tests/server/test_model.h"
 
 namespace affinity::server {
 namespace {
 
 using affinity::v1::CatalogItem;
+using testing::kServerBinary;
+using testing::LoggedPort;
+using testing::ReadFile;
+using testing::Spawn;
 using testing::TestModel;
-
-const char kBinary[] = "server/affinity-server";
-
-std::string TmpDir() {
-  const char* t = std::getenv("TEST_TMPDIR");
-  return t != nullptr ? t : "/tmp";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::TmpDir;
+using testing::WaitExit;
+using testing::WaitForLog;
 
 void WriteFile(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   std::ofstream(tmp) << text;
   std::rename(tmp.c_str(), path.c_str());
-}
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::freopen(log.c_str(), "w", stderr);
-    (void)f;
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int WaitExit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-// Waits (up to 30 s) until the log contains `text`; returns the log.
-std::string WaitForLog(const std::string& log, const std::string& text) {
-  std::string contents;
-  for (int i = 0; i < 300; ++i) {
-    contents = ReadFile(log);
-    if (contents.find(text) != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return contents;
 }
 
 CatalogItem Item(int i, bool in_stock) {
@@ -109,23 +70,20 @@ class RulesBinaryTest : public ::testing::Test {
   }
 
   void Start() {
-    pid_ = Spawn({kBinary, "--db=" + db_, "--rules=" + rules_, "--listen=127.0.0.1:0",
+    pid_ = Spawn({kServerBinary, "--db=" + db_, "--rules=" + rules_, "--listen=127.0.0.1:0",
                   "--metrics_listen=", "--admin_listen=127.0.0.1:0", "--poll_seconds=1",
                   "--catalog_poll_ms=100"},
                  log_);
     const std::string text = WaitForLog(log_, "model loaded");
     ASSERT_NE(text.find("model loaded"), std::string::npos) << text;
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(started: grpc \S+ \(port (\d+)\))")))
-        << text;
-    const int port = std::stoi(m[1]);
-    ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(catalog admin on \S+ \(port (\d+)\))")))
-        << text;
-    const int admin_port = std::stoi(m[1]);
+    const std::optional<int> port = LoggedPort(text, "started: grpc");
+    ASSERT_TRUE(port.has_value()) << text;
+    const std::optional<int> admin_port = LoggedPort(text, "catalog admin on");
+    ASSERT_TRUE(admin_port.has_value()) << text;
     stub_ = affinity::v1::Recommender::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+        "127.0.0.1:" + std::to_string(*port), grpc::InsecureChannelCredentials()));
     admin_ = affinity::v1::CatalogAdmin::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(admin_port), grpc::InsecureChannelCredentials()));
+        "127.0.0.1:" + std::to_string(*admin_port), grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
@@ -173,7 +131,7 @@ rule_sets {
 
 TEST_F(RulesBinaryTest, BadRulesFileAtStartIsAUsageErrorNamingTheLine) {
   WriteFile(rules_, "rule_sets {\n  name: \"a\"\n  pins { slot: 1 item_id: \"x\" }\n  bogus: 1\n}\n");
-  const int code = WaitExit(Spawn({kBinary, "--db=" + db_, "--rules=" + rules_,
+  const int code = WaitExit(Spawn({kServerBinary, "--db=" + db_, "--rules=" + rules_,
                                    "--listen=127.0.0.1:0", "--metrics_listen=",
                                    "--admin_listen=127.0.0.1:0"},
                                   log_));

@@ -5,53 +5,31 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <regex>
-#include <sstream>
+#include <cstdio>
+#include <optional>
 #include <string>
-#include <thread>
 
 #include <grpcpp/grpcpp.h>
 
 #include "affinity/v1/recommender.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "storage/model_store.h"
+#include "tests/server/server_process.h"
 #include "tests/server/test_model.h"
 
 namespace affinity::server {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs the server binary with stderr to `log`; returns its pid.
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::freopen(log.c_str(), "w", stderr);
-    (void)f;
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int WaitExit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using testing::kServerBinary;
+using testing::LoggedPort;
+using testing::ReadFile;
+using testing::Spawn;
+using testing::TmpDir;
+using testing::WaitExit;
+using testing::WaitForLog;
 
 std::string HttpGet(int port, const std::string& path) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -70,16 +48,9 @@ std::string HttpGet(int port, const std::string& path) {
   return response;
 }
 
-const char kBinary[] = "server/affinity-server";
-
-std::string TmpDir() {
-  const char* t = std::getenv("TEST_TMPDIR");
-  return t != nullptr ? t : "/tmp";
-}
-
 TEST(ServerBinaryTest, MissingDbIsAUsageError) {
   const std::string log = TmpDir() + "/nodb.log";
-  EXPECT_EQ(WaitExit(Spawn({kBinary}, log)), 2);
+  EXPECT_EQ(WaitExit(Spawn({kServerBinary}, log)), 2);
   EXPECT_NE(ReadFile(log).find("--db is required"), std::string::npos);
 }
 
@@ -89,7 +60,7 @@ TEST(ServerBinaryTest, HelpListsTheServerFlags) {
   if (pid == 0) {
     FILE* f = std::freopen(log.c_str(), "w", stdout);
     (void)f;
-    execl(kBinary, kBinary, "--help", static_cast<char*>(nullptr));
+    execl(kServerBinary, kServerBinary, "--help", static_cast<char*>(nullptr));
     _exit(127);
   }
   WaitExit(pid);  // absl exits with 1 after printing usage
@@ -110,26 +81,20 @@ TEST(ServerBinaryTest, ServesTheLiveModelAndExitsCleanlyOnSigterm) {
     ASSERT_TRUE(testing::Publish(store->get(), model).ok());
   }
   const std::string log = TmpDir() + "/server.log";
-  const pid_t pid = Spawn({kBinary, "--db=" + db, "--listen=127.0.0.1:0",
+  const pid_t pid = Spawn({kServerBinary, "--db=" + db, "--listen=127.0.0.1:0",
                            "--metrics_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
                            "--poll_seconds=1"},
                           log);
-  std::string text;
-  for (int i = 0; i < 300 && text.find("model loaded") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    text = ReadFile(log);
-  }
+  std::string text = WaitForLog(log, "model loaded");
   ASSERT_NE(text.find("model loaded: version 1"), std::string::npos) << text;
   EXPECT_NE(text.find("users 20, items 100, dims 8"), std::string::npos) << text;
-  std::smatch ports;
-  ASSERT_TRUE(std::regex_search(text, ports,
-                                std::regex(R"(\(port (\d+)\), metrics \S+ \(port (\d+)\))")))
-      << text;
-  const int grpc_port = std::stoi(ports[1]);
-  const int metrics_port = std::stoi(ports[2]);
+  const std::optional<int> grpc_port = LoggedPort(text, "started: grpc");
+  ASSERT_TRUE(grpc_port.has_value()) << text;
+  const std::optional<int> metrics_port = LoggedPort(text, "\\(port \\d+\\), metrics");
+  ASSERT_TRUE(metrics_port.has_value()) << text;
 
   auto stub = affinity::v1::Recommender::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(grpc_port), grpc::InsecureChannelCredentials()));
+      "127.0.0.1:" + std::to_string(*grpc_port), grpc::InsecureChannelCredentials()));
   affinity::v1::RecommendRequest request;
   request.set_user_id(testing::TestModel::UserId(1));
   request.set_k(5);
@@ -140,13 +105,13 @@ TEST(ServerBinaryTest, ServesTheLiveModelAndExitsCleanlyOnSigterm) {
   EXPECT_EQ(response.items_size(), 5);
   EXPECT_EQ(response.model_version(), 1u);
 
-  const std::string metrics = HttpGet(metrics_port, "/metrics");
+  const std::string metrics = HttpGet(*metrics_port, "/metrics");
   EXPECT_NE(metrics.find("affinity_requests_total{method=\"Recommend\",code=\"OK\"} 1"),
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("affinity_model_loaded{arm=\"control\",version=\"1\"} 1"),
             std::string::npos);
-  EXPECT_EQ(HttpGet(metrics_port, "/healthz").rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(HttpGet(*metrics_port, "/healthz").rfind("HTTP/1.1 200", 0), 0u);
 
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   EXPECT_EQ(WaitExit(pid), 0);
