@@ -82,7 +82,7 @@ std::string RenderLineChartSvg(const std::string& title,
   // Axes, y ticks (min, mid, max) and x ticks (first, last iteration).
   absl::StrAppendFormat(&svg,
                         "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" "
-                        "class=\"frame\"/>\n",
+                        "fill=\"none\" stroke=\"#999\"/>\n",
                         kLeft, kTop, plot_w, plot_h);
   for (double v : {lo, (lo + hi) / 2, hi}) {
     absl::StrAppendFormat(&svg,
@@ -158,7 +158,7 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
       "table{border-collapse:collapse;margin:1em 0}\n"
       "td,th{border:1px solid #ccc;padding:3px 10px;text-align:left}\n"
       "svg{display:block;margin:1em 0}\n"
-      ".frame{fill:none;stroke:#999}.tick{font-size:11px;fill:#555}\n"
+      ".tick{font-size:11px;fill:#555}\n"
       ".title{font-size:14px;font-weight:bold}.legend{font-size:12px}\n"
       "</style></head><body>\n";
   absl::StrAppend(&html, "<h1>affinity training report</h1>\n<p>",
