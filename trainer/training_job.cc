@@ -1,5 +1,7 @@
 #include "trainer/training_job.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <ctime>
 #include <memory>
@@ -89,6 +91,20 @@ absl::Status WriteMetricsJson(const affinity::v1::TrainingReport& report,
   return WriteFileAtomically(path, json);
 }
 
+// Fails early, before any work, when an output file could not be written
+// later (its directory is missing or not writable).
+absl::Status CheckWritableOutput(const std::string& flag, const std::string& path) {
+  if (path.empty()) return absl::OkStatus();
+  const size_t slash = path.find_last_of('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : path.substr(0, std::max<size_t>(slash, 1));
+  if (access(dir.c_str(), W_OK) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": cannot write ", path, " (directory ", dir, " is missing or not writable)"));
+  }
+  return absl::OkStatus();
+}
+
 void LogMetrics(std::ostream& log, const std::string& name,
                 const eval::RankingMetrics& m) {
   log << absl::StrFormat(
@@ -109,6 +125,10 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
     (*report.mutable_parameters())[name] = value;
   }
   if (absl::Status s = ValidateOptions(config.als); !s.ok()) return s;
+  if (absl::Status s = CheckWritableOutput("report", config.report_html); !s.ok()) return s;
+  if (absl::Status s = CheckWritableOutput("metrics_json", config.metrics_json); !s.ok()) {
+    return s;
+  }
 
   // 1. Interactions, streamed into a user-major CSR.
   auto read = ReadInteractions(config.input, config.reader);

@@ -27,6 +27,8 @@ expect_exit 2 "nope.csv" -- "$TRAIN" --input="$TMP/nope.csv" --db="$DB"
 expect_exit 2 "--solver" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --solver=sgd
 expect_exit 2 "--factors" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --factors=0
 
+expect_exit 2 "--report: cannot write" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --report="$TMP/missing-dir/r.html"
+
 printf 'user,item,weight\na,x,1\nb,y,nan\nc,z,2\n' > "$TMP/nan.csv"
 expect_exit 2 "nan.csv:3:" -- "$TRAIN" --input="$TMP/nan.csv" --db="$DB"
 [ -d "$DB/models" ] && "$TRAIN" versions --db="$DB" | grep -q "^live" && fail "bad input published a version"
