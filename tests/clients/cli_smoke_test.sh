@@ -26,6 +26,9 @@ cli_fails similar
 [ "$code" -eq 2 ] || fail "similar without --item: exit $code"
 cli_fails frobnicate
 [ "$code" -eq 2 ] || fail "unknown command: exit $code"
+cli_fails similar --item=m4 --filters_json='[{"attribute":"price","max":5},{"max":50}]'
+[ "$code" -eq 2 ] || fail "bad --filters_json: exit $code, expected 2"
+echo "$err" | grep -q 'entry 2 {"max":50}' || fail "bad --filters_json: entry not named"
 cli_fails recommend --user=alice --timeout_ms=500
 [ "$code" -eq 1 ] || fail "no server: exit $code, expected 1"
 echo "$err" | grep -q "^error: UNAVAILABLE: " || fail "no server: UNAVAILABLE not printed"
@@ -80,6 +83,19 @@ out=$(cli similar --item=m4 --k=1)
 echo "$out"
 echo "$out" | grep -Eq '^ +1  m5 ' || fail "most similar to m4 is not m5"
 
+# Request-time filters reach the server in both commands.
+out=$(cli recommend --user=alice --k=2 --filters_json='[{"attribute":"item_id","noneOf":["m2"]}]')
+echo "$out"
+echo "$out" | grep -Eq '^ +1  m3 ' || fail "--filters_json: recommend rank 1 is not m3"
+! echo "$out" | grep -Eq '^ +[0-9]+  m2 ' || fail "--filters_json: recommend returned m2"
+out=$(cli similar --item=m4 --k=1 --filters_json='{"attribute":"item_id","noneOf":["m5"]}')
+echo "$out"
+echo "$out" | grep -Eq '^ +1  m' || fail "--filters_json: similar got no item"
+! echo "$out" | grep -Eq '^ +[0-9]+  m5 ' || fail "--filters_json: similar returned m5"
+cli_fails similar --item=m4 --filters_json='[{"attribute":"colour","anyOf":["red"]}]'
+[ "$code" -eq 2 ] || fail "unknown filter attribute: exit $code, expected 2"
+echo "$err" | grep -q "^error: INVALID_ARGUMENT: " || fail "unknown filter attribute: INVALID_ARGUMENT not printed"
+
 cli_fails similar --item=no-such-item
 [ "$code" -eq 2 ] || fail "unknown item: exit $code, expected 2"
 echo "$err" | grep -q "^error: NOT_FOUND: " || fail "unknown item: NOT_FOUND not printed"
@@ -88,4 +104,4 @@ cli_fails recommend --user=alice --k=100000
 [ "$code" -eq 2 ] || fail "k too large: exit $code, expected 2"
 echo "$err" | grep -q "^error: INVALID_ARGUMENT: " || fail "k too large: INVALID_ARGUMENT not printed"
 
-echo "cli smoke: 14 passed, 0 failed"
+echo "cli smoke: 18 passed, 0 failed"

@@ -1,8 +1,10 @@
 // affinity: command-line client of the affinity.v1.Recommender service.
 //
 //   affinity recommend --user=U [--k=10] [--recent=item:weight,...]
-//                      [--exclude=a,b] [--rule_set=NAME] [--explain] [--json]
-//   affinity similar --item=I [--k=10] [--exclude=a,b] [--json]
+//                      [--exclude=a,b] [--rule_set=NAME] [--filters_json=JSON]
+//                      [--explain] [--json]
+//   affinity similar --item=I [--k=10] [--exclude=a,b] [--rule_set=NAME]
+//                    [--filters_json=JSON] [--explain] [--json]
 //   affinity admin upsert --item_json='{"itemId":"1","inStock":false}' | --items_file=F.jsonl
 //   affinity admin delete --item=a,b
 //
@@ -20,6 +22,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "affinity/v1/recommender.grpc.pb.h"
@@ -44,6 +47,11 @@ ABSL_FLAG(std::string, recent, "",
           "recommend: latest interactions as item:weight,item:weight,...");
 ABSL_FLAG(std::string, exclude, "", "Item ids never to return: a,b,...");
 ABSL_FLAG(std::string, rule_set, "", "Named business-rule set (empty: default).");
+ABSL_FLAG(std::string, filters_json, "",
+          "recommend, similar: request-time catalog filters, a JSON array of "
+          "affinity.v1.Filter objects, e.g. "
+          "[{\"attribute\":\"price\",\"max\":50}]; every item must pass "
+          "all of them and the rule set's own filters.");
 ABSL_FLAG(bool, explain, false, "Ask for and print per-item explanations.");
 ABSL_FLAG(bool, json, false, "Print the response as JSON.");
 ABSL_FLAG(std::string, admin_server, "127.0.0.1:50052",
@@ -62,12 +70,19 @@ constexpr char kUsage[] =
     "client of the affinity scoring server.\n"
     "\n"
     "  affinity recommend --user=U [--k=10] [--recent=item:weight,...]\n"
-    "                     [--exclude=a,b] [--rule_set=NAME] [--explain] [--json]\n"
+    "                     [--exclude=a,b] [--rule_set=NAME] [--filters_json=JSON]\n"
+    "                     [--explain] [--json]\n"
     "  affinity similar --item=I [--k=10] [--exclude=a,b] [--rule_set=NAME]\n"
-    "                   [--explain] [--json]\n"
+    "                   [--filters_json=JSON] [--explain] [--json]\n"
     "  affinity admin upsert --item_json='{\"itemId\":\"1\",\"inStock\":false}'\n"
     "                        | --items_file=ITEMS.jsonl [--admin_server=127.0.0.1:50052]\n"
     "  affinity admin delete --item=a,b [--admin_server=127.0.0.1:50052]\n"
+    "\n"
+    "Filters: --filters_json is a JSON array of affinity.v1.Filter objects\n"
+    "(attribute, anyOf, noneOf, min, max, equals, newerThan, olderThan,\n"
+    "keepMissing), e.g.\n"
+    "  --filters_json='[{\"attribute\":\"category\",\"anyOf\":[\"Comedy\",\"Drama\"]},\n"
+    "                   {\"attribute\":\"price\",\"min\":10,\"max\":50}]'\n"
     "\n"
     "Common flags: --server=127.0.0.1:50051 --timeout_ms=1000 --db=DIR\n"
     "Exit codes: 0 ok; 2 bad usage, INVALID_ARGUMENT or NOT_FOUND; 1 other "
@@ -123,6 +138,16 @@ int Finish(const grpc::Status& status,
   return PrintResponse(response);
 }
 
+// Copies --filters_json into a request's repeated `filters` field.
+absl::Status AddFilters(
+    google::protobuf::RepeatedPtrField<affinity::v1::Filter>* filters) {
+  absl::StatusOr<std::vector<affinity::v1::Filter>> parsed =
+      ParseFiltersJson(absl::GetFlag(FLAGS_filters_json));
+  if (!parsed.ok()) return parsed.status();
+  for (auto& filter : *parsed) *filters->Add() = std::move(filter);
+  return absl::OkStatus();
+}
+
 int RunRecommend() {
   affinity::v1::RecommendRequest request;
   request.set_user_id(absl::GetFlag(FLAGS_user));
@@ -137,6 +162,9 @@ int RunRecommend() {
       ParseIdList(absl::GetFlag(FLAGS_exclude), "--exclude");
   if (!exclude.ok()) return UsageError(exclude.status().message());
   for (auto& id : *exclude) request.add_exclude_item_ids(std::move(id));
+  if (absl::Status s = AddFilters(request.mutable_filters()); !s.ok()) {
+    return UsageError(s.message());
+  }
   if (request.user_id().empty() && request.recent().empty()) {
     return UsageError("recommend needs --user (or --recent for an anonymous session)");
   }
@@ -161,6 +189,9 @@ int RunSimilar() {
       ParseIdList(absl::GetFlag(FLAGS_exclude), "--exclude");
   if (!exclude.ok()) return UsageError(exclude.status().message());
   for (auto& id : *exclude) request.add_exclude_item_ids(std::move(id));
+  if (absl::Status s = AddFilters(request.mutable_filters()); !s.ok()) {
+    return UsageError(s.message());
+  }
   if (request.item_id().empty()) return UsageError("similar needs --item");
   if (!absl::GetFlag(FLAGS_user).empty() || !absl::GetFlag(FLAGS_recent).empty()) {
     return UsageError("--user and --recent belong to 'recommend', not 'similar'");
