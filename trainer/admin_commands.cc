@@ -1,6 +1,5 @@
 #include "trainer/admin_commands.h"
 
-#include <ctime>
 #include <memory>
 
 #include "absl/flags/flag.h"
