@@ -196,6 +196,26 @@ TEST(RankingMetricsTest, ProtoCarriesEveryField) {
   EXPECT_EQ(proto.map_at_k(), 0.4);
   EXPECT_EQ(proto.coverage_at_k(), 0.5);
   EXPECT_EQ(proto.users_evaluated(), 42);
+  EXPECT_EQ(proto.precision_at_k_ci95(), 0.01);
+  EXPECT_EQ(proto.recall_at_k_ci95(), 0.02);
+  EXPECT_EQ(proto.ndcg_at_k_ci95(), 0.03);
+  EXPECT_EQ(proto.map_at_k_ci95(), 0.04);
+}
+
+TEST(RatingMetricsTest, ProtoCarriesEveryField) {
+  RatingMetrics m;
+  m.rmse = 0.9;
+  m.mae = 0.7;
+  m.rmse_ci95 = 0.01;
+  m.mae_ci95 = 0.02;
+  m.ratings_evaluated = 2000;
+  m.squared_errors = {0.81};
+  const v1::RatingMetrics proto = ToRatingMetricsProto(m);
+  EXPECT_EQ(proto.rmse(), 0.9);
+  EXPECT_EQ(proto.mae(), 0.7);
+  EXPECT_EQ(proto.rmse_ci95(), 0.01);
+  EXPECT_EQ(proto.mae_ci95(), 0.02);
+  EXPECT_EQ(proto.ratings_evaluated(), 2000);
 }
 
 }  // namespace
