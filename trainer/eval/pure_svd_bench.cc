@@ -3,8 +3,8 @@
 // seconds, the peak RSS, the metrics at k with their 95% intervals side by
 // side, and the paired difference in ndcg@k.
 //
-//   bazel-bin/trainer/eval/pure_svd_bench --input=u.data --format=movielens \
-//       [--factors=64] [--holdout=0.2] [--seed=1] [--k=10] [--threads=2]
+//   bazel-bin/trainer/eval/pure_svd_bench --input=u.data --format=movielens
+//   flags: --factors=64 --holdout=0.2 --seed=1 --k=10 --threads=2 (defaults)
 #include <cstdint>
 #include <iostream>
 #include <string>
