@@ -151,7 +151,8 @@ absl::StatusOr<ResolvedRollout> ResolveRollout(const RolloutState& state,
     arm_versions.insert(arm.version());
   }
   if (state.policy().mode() == affinity::v1::NewVersionPolicy::CANARY &&
-      newest_eligible > control && !arm_versions.contains(newest_eligible)) {
+      newest_eligible > control && newest_eligible > state.canary_after_version() &&
+      !arm_versions.contains(newest_eligible)) {
     ResolvedArm* canary = out.add_arms();
     canary->set_name(kCanaryArmName);
     canary->set_version(newest_eligible);

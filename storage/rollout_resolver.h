@@ -40,7 +40,8 @@ absl::Status ValidateRolloutState(const affinity::v1::RolloutState& state);
 //  - the state's arms, in order, skipping (with a warning) an arm whose
 //    version is no longer published or not eligible;
 //  - under the CANARY policy, the newest eligible version, when it is newer
-//    than control and in no arm, as the arm "canary";
+//    than control and than canary_after_version and in no arm, as the arm
+//    "canary";
 //  - the shadow, when its version is published.
 // arms[0] is control, with the basis points the others leave. NotFound
 // when no eligible version is published (nothing can serve) or the pinned

@@ -179,6 +179,13 @@ TEST(RolloutStoreTest, CanaryPolicyPutsTheNewestEligibleVersionInTheCanaryArm) {
   ASSERT_EQ(PublishModel(*store, gated), 3u);
   EXPECT_EQ(Arms(*store->ResolvedRollout()), "control=1:9000 canary=2:1000");
   EXPECT_EQ(store->LiveVersion().value_or(0), 1u);
+  // A rolled-back canary stays out; the next version becomes the canary.
+  next = *store->GetRollout();
+  next.set_canary_after_version(2);
+  ASSERT_TRUE(store->UpdateRollout(next.revision(), next, Change("rollback")).ok());
+  EXPECT_EQ(Arms(*store->ResolvedRollout()), "control=1:10000");
+  ASSERT_EQ(PublishModel(*store, SmallModel::Make(2, 2, 2, 4)), 4u);
+  EXPECT_EQ(Arms(*store->ResolvedRollout()), "control=1:9000 canary=4:1000");
 }
 
 TEST(RolloutStoreTest, VersionsTheRolloutRefersToAreNeverDeleted) {
