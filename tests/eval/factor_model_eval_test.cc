@@ -53,6 +53,28 @@ TEST(EvaluateFactorModelTest, HandComputedSmallCase) {
   EXPECT_NEAR(m->map, (5.0 / 6 + 0 + 1.0) / 3, kEps);
   // Lists cover {1,3,4} + {4,3,2} + {0,1,2} = 5 of 6 items.
   EXPECT_NEAR(m->coverage, 5.0 / 6, kEps);
+  // Per-user values are kept only when asked for.
+  EXPECT_TRUE(m->users.empty());
+  EXPECT_TRUE(m->per_user.empty());
+  // Half-width over the three users' precision {2/3, 0, 1/3}: mean 1/3,
+  // squared deviations 1/9 + 1/9 + 0, sample variance 1/9, sd 1/3.
+  EXPECT_NEAR(m->precision_ci95, 1.959963984540054 / 3 / std::sqrt(3.0), kEps);
+
+  options.keep_per_user = true;
+  const absl::StatusOr<RankingMetrics> kept =
+      EvaluateFactorModel(users, items, train, test, options);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->users, (std::vector<int64_t>{0, 2, 3}));
+  ASSERT_EQ(kept->per_user.size(), 3u);
+  EXPECT_EQ(kept->per_user[0].hits, 2);
+  EXPECT_NEAR(kept->per_user[0].ndcg, ndcg0, kEps);
+  EXPECT_NEAR(kept->per_user[0].average_precision, 5.0 / 6, kEps);
+  EXPECT_EQ(kept->per_user[1].hits, 0);
+  EXPECT_EQ(kept->per_user[1].ndcg, 0);
+  EXPECT_NEAR(kept->per_user[2].precision, 1.0 / 3, kEps);
+  EXPECT_NEAR(kept->per_user[2].ndcg, 1.0, kEps);
+  EXPECT_EQ(kept->precision, m->precision);
+  EXPECT_EQ(kept->ndcg_ci95, m->ndcg_ci95);
 }
 
 TEST(EvaluateFactorModelTest, TrainItemsAreNotRecommended) {
@@ -172,6 +194,8 @@ RankingMetrics NaiveEvaluate(const IntegerProblem& p, int k,
   std::vector<bool> covered(num_items, false);
   RankingMetrics r;
   r.k = k;
+  // Per-user values of precision, recall, ndcg and AP, for the intervals.
+  std::vector<std::vector<double>> values(4);
   for (int64_t u : users) {
     const CsrMatrix::Row seen = p.train.row(u);
     const CsrMatrix::Row held = p.test.row(u);
@@ -212,6 +236,10 @@ RankingMetrics NaiveEvaluate(const IntegerProblem& p, int k,
     r.recall += hits / n_held;
     r.ndcg += dcg / idcg;
     r.map += ap / ideal;
+    values[0].push_back(hits / k);
+    values[1].push_back(hits / n_held);
+    values[2].push_back(dcg / idcg);
+    values[3].push_back(ap / ideal);
     ++r.users_evaluated;
   }
   const double n = static_cast<double>(r.users_evaluated);
@@ -219,6 +247,15 @@ RankingMetrics NaiveEvaluate(const IntegerProblem& p, int k,
   r.recall /= n;
   r.ndcg /= n;
   r.map /= n;
+  // Two-pass sample standard deviation; 1.96-quantile normal interval.
+  double* ci[] = {&r.precision_ci95, &r.recall_ci95, &r.ndcg_ci95,
+                  &r.map_ci95};
+  const double means[] = {r.precision, r.recall, r.ndcg, r.map};
+  for (int j = 0; j < 4; ++j) {
+    double squares = 0;
+    for (double v : values[j]) squares += (v - means[j]) * (v - means[j]);
+    *ci[j] = 1.959963984540054 * std::sqrt(squares / (n - 1)) / std::sqrt(n);
+  }
   r.coverage =
       static_cast<double>(std::count(covered.begin(), covered.end(), true)) /
       num_items;
@@ -233,6 +270,10 @@ void ExpectNear(const RankingMetrics& a, const RankingMetrics& b) {
   EXPECT_NEAR(a.ndcg, b.ndcg, kEps);
   EXPECT_NEAR(a.map, b.map, kEps);
   EXPECT_NEAR(a.coverage, b.coverage, kEps);
+  EXPECT_NEAR(a.precision_ci95, b.precision_ci95, kEps);
+  EXPECT_NEAR(a.recall_ci95, b.recall_ci95, kEps);
+  EXPECT_NEAR(a.ndcg_ci95, b.ndcg_ci95, kEps);
+  EXPECT_NEAR(a.map_ci95, b.map_ci95, kEps);
 }
 
 void ExpectIdentical(const RankingMetrics& a, const RankingMetrics& b) {
@@ -243,6 +284,18 @@ void ExpectIdentical(const RankingMetrics& a, const RankingMetrics& b) {
   EXPECT_EQ(a.ndcg, b.ndcg);
   EXPECT_EQ(a.map, b.map);
   EXPECT_EQ(a.coverage, b.coverage);
+  EXPECT_EQ(a.precision_ci95, b.precision_ci95);
+  EXPECT_EQ(a.recall_ci95, b.recall_ci95);
+  EXPECT_EQ(a.ndcg_ci95, b.ndcg_ci95);
+  EXPECT_EQ(a.map_ci95, b.map_ci95);
+  EXPECT_EQ(a.users, b.users);
+  ASSERT_EQ(a.per_user.size(), b.per_user.size());
+  for (size_t i = 0; i < a.per_user.size(); ++i) {
+    EXPECT_EQ(a.per_user[i].hits, b.per_user[i].hits) << i;
+    EXPECT_EQ(a.per_user[i].ndcg, b.per_user[i].ndcg) << i;
+    EXPECT_EQ(a.per_user[i].average_precision,
+              b.per_user[i].average_precision) << i;
+  }
 }
 
 TEST(EvaluateFactorModelTest, BlockedThreadedEqualsNaiveReference) {
@@ -287,10 +340,12 @@ TEST(EvaluateFactorModelTest, ThreadCountDoesNotChangeResults) {
   options.user_block = 32;
   options.item_tile = 256;
   options.threads = 1;
+  options.keep_per_user = true;
   const absl::StatusOr<RankingMetrics> one =
       EvaluateFactorModel(users, items, train, test, options);
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_GT(one->users_evaluated, 600);
+  EXPECT_EQ(static_cast<int64_t>(one->per_user.size()), one->users_evaluated);
   for (int threads : {2, 3, 8}) {
     options.threads = threads;
     const absl::StatusOr<RankingMetrics> many =

@@ -122,6 +122,28 @@ TEST(RankingMetricsSumTest, AveragesUsersAndComputesCoverage) {
   EXPECT_NEAR(m.ndcg, 0.375, kEps);
   EXPECT_NEAR(m.map, 0.5, kEps);
   EXPECT_NEAR(m.coverage, 0.25, kEps);
+  // Two users: sample sd of {x, y} is |x - y| / sqrt(2), so the half-width
+  // is z * |x - y| / sqrt(2) / sqrt(2) = z * |x - y| / 2.
+  const double z = 1.959963984540054;
+  EXPECT_NEAR(m.precision_ci95, z * 0.2 / 2, kEps);
+  EXPECT_NEAR(m.recall_ci95, z * 1.0 / 2, kEps);
+  EXPECT_NEAR(m.ndcg_ci95, z * 0.25 / 2, kEps);
+  EXPECT_NEAR(m.map_ci95, z * 0.5 / 2, kEps);
+  // Finish leaves the per-user vectors to the evaluation loop.
+  EXPECT_TRUE(m.users.empty());
+  EXPECT_TRUE(m.per_user.empty());
+}
+
+TEST(RankingMetricsSumTest, OneUserHasNoInterval) {
+  RankingMetricsSum sum;
+  UserRankingMetrics a;
+  a.precision = 0.2;
+  a.ndcg = 0.5;
+  sum.Add(a);
+  const RankingMetrics m = sum.Finish(5, 1, 10);
+  EXPECT_NEAR(m.precision, 0.2, kEps);
+  EXPECT_EQ(m.precision_ci95, 0);
+  EXPECT_EQ(m.ndcg_ci95, 0);
 }
 
 TEST(RankingMetricsSumTest, NoUsersGivesZeroRates) {
@@ -141,6 +163,10 @@ RankingMetrics SampleMetrics() {
   m.ndcg = 0.3;
   m.map = 0.4;
   m.coverage = 0.5;
+  m.precision_ci95 = 0.01;
+  m.recall_ci95 = 0.02;
+  m.ndcg_ci95 = 0.03;
+  m.map_ci95 = 0.04;
   return m;
 }
 
@@ -149,7 +175,9 @@ TEST(RankingMetricsTest, ToMapNamesMetricsWithKAndPrefix) {
   const std::map<std::string, double> expected = {
       {"precision_at_10", 0.1}, {"recall_at_10", 0.2},
       {"ndcg_at_10", 0.3},      {"map_at_10", 0.4},
-      {"coverage_at_10", 0.5},  {"users_evaluated", 42}};
+      {"coverage_at_10", 0.5},  {"users_evaluated", 42},
+      {"precision_at_10_ci95", 0.01}, {"recall_at_10_ci95", 0.02},
+      {"ndcg_at_10_ci95", 0.03},      {"map_at_10_ci95", 0.04}};
   EXPECT_EQ(plain, expected);
 
   const std::map<std::string, double> prefixed =
@@ -157,6 +185,7 @@ TEST(RankingMetricsTest, ToMapNamesMetricsWithKAndPrefix) {
   EXPECT_EQ(prefixed.size(), expected.size());
   EXPECT_EQ(prefixed.at("popularity.ndcg_at_10"), 0.3);
   EXPECT_EQ(prefixed.at("popularity.users_evaluated"), 42);
+  EXPECT_EQ(prefixed.at("popularity.ndcg_at_10_ci95"), 0.03);
 }
 
 TEST(RankingMetricsTest, ProtoCarriesEveryField) {
@@ -167,6 +196,26 @@ TEST(RankingMetricsTest, ProtoCarriesEveryField) {
   EXPECT_EQ(proto.map_at_k(), 0.4);
   EXPECT_EQ(proto.coverage_at_k(), 0.5);
   EXPECT_EQ(proto.users_evaluated(), 42);
+  EXPECT_EQ(proto.precision_at_k_ci95(), 0.01);
+  EXPECT_EQ(proto.recall_at_k_ci95(), 0.02);
+  EXPECT_EQ(proto.ndcg_at_k_ci95(), 0.03);
+  EXPECT_EQ(proto.map_at_k_ci95(), 0.04);
+}
+
+TEST(RatingMetricsTest, ProtoCarriesEveryField) {
+  RatingMetrics m;
+  m.rmse = 0.9;
+  m.mae = 0.7;
+  m.rmse_ci95 = 0.01;
+  m.mae_ci95 = 0.02;
+  m.ratings_evaluated = 2000;
+  m.squared_errors = {0.81};
+  const v1::RatingMetrics proto = ToRatingMetricsProto(m);
+  EXPECT_EQ(proto.rmse(), 0.9);
+  EXPECT_EQ(proto.mae(), 0.7);
+  EXPECT_EQ(proto.rmse_ci95(), 0.01);
+  EXPECT_EQ(proto.mae_ci95(), 0.02);
+  EXPECT_EQ(proto.ratings_evaluated(), 2000);
 }
 
 }  // namespace

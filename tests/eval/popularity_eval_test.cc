@@ -1,5 +1,6 @@
 #include "trainer/eval/popularity_eval.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -100,6 +101,44 @@ TEST(EvaluatePopularityTest, EqualsFactorModelScoringByPopularity) {
     EXPECT_EQ(baseline->map, model->map);
     EXPECT_EQ(baseline->coverage, model->coverage);
   }
+}
+
+TEST(EvaluatePopularityTest, SameUsersInTheSameOrderAsAFactorModel) {
+  // A sampled evaluation of two different recommenders with the same
+  // matrices and options pairs user for user.
+  std::mt19937_64 rng(23);
+  const int64_t users = 400, items = 60;
+  const CsrMatrix train = MatrixFromRows(items, RandomRows(users, items, 0.1, rng));
+  const CsrMatrix test = MatrixFromRows(items, RandomRows(users, items, 0.03, rng));
+  std::normal_distribution<float> normal(0, 1);
+  FactorMatrix user_factors(users, 4), item_factors(items, 4);
+  for (int64_t i = 0; i < user_factors.size(); ++i) {
+    user_factors.data()[i] = normal(rng);
+  }
+  for (int64_t i = 0; i < item_factors.size(); ++i) {
+    item_factors.data()[i] = normal(rng);
+  }
+  EvalOptions options;
+  options.k = 5;
+  options.max_users = 150;
+  options.seed = 4;
+  options.threads = 2;
+  options.user_block = 16;
+  options.keep_per_user = true;
+  const absl::StatusOr<RankingMetrics> baseline =
+      EvaluatePopularity(train, test, options);
+  const absl::StatusOr<RankingMetrics> model = EvaluateFactorModel(
+      user_factors, item_factors, train, test, options);
+  ASSERT_TRUE(baseline.ok()) << baseline.status();
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ(baseline->users.size(), 150u);
+  EXPECT_EQ(baseline->users, model->users);
+  EXPECT_TRUE(std::is_sorted(baseline->users.begin(), baseline->users.end()));
+  ASSERT_EQ(baseline->per_user.size(), 150u);
+  // The per-user values average to the reported means.
+  double ndcg = 0;
+  for (const UserRankingMetrics& u : baseline->per_user) ndcg += u.ndcg;
+  EXPECT_NEAR(ndcg / 150, baseline->ndcg, kEps);
 }
 
 TEST(EvaluatePopularityTest, RejectsMismatchedShapes) {

@@ -50,6 +50,49 @@ TEST(HtmlReport, PageHoldsParametersMetricsAndPlots) {
   EXPECT_THAT(html, Not(HasSubstr("src=")));
 }
 
+TEST(HtmlReport, WithoutIntervalsOrPureSvdShowsTwoPlainColumns) {
+  const std::string html = RenderTrainingReportHtml(SampleReport());
+  EXPECT_THAT(html, HasSubstr("<th>model</th><th>most popular</th></tr>"));
+  EXPECT_THAT(html, Not(HasSubstr("PureSVD")));
+  EXPECT_THAT(html, Not(HasSubstr("&plusmn;")));
+  EXPECT_THAT(html, Not(HasSubstr("Rating accuracy")));
+}
+
+TEST(HtmlReport, PureSvdColumnAndIntervals) {
+  affinity::v1::TrainingReport report = SampleReport();
+  report.mutable_model()->set_ndcg_at_k(0.3512);
+  report.mutable_model()->set_ndcg_at_k_ci95(0.0081);
+  report.mutable_popularity()->set_ndcg_at_k(0.2148);
+  report.mutable_popularity()->set_ndcg_at_k_ci95(0.0102);
+  report.mutable_puresvd()->set_ndcg_at_k(0.3485);
+  report.mutable_puresvd()->set_ndcg_at_k_ci95(0.0079);
+  report.mutable_puresvd()->set_precision_at_k(0.2891);
+  report.mutable_puresvd()->set_users_evaluated(600);
+  const std::string html = RenderTrainingReportHtml(report);
+  EXPECT_THAT(html, HasSubstr("<th>most popular</th><th>PureSVD</th></tr>"));
+  EXPECT_THAT(html, HasSubstr("<tr><td>ndcg@k</td><td>0.3512 &plusmn;0.0081</td>"
+                              "<td>0.2148 &plusmn;0.0102</td>"
+                              "<td>0.3485 &plusmn;0.0079</td></tr>"));
+  // A metric without an interval stays a plain number.
+  EXPECT_THAT(html, HasSubstr("<tr><td>precision@k</td><td>0.2500</td>"
+                              "<td>0.1250</td><td>0.2891</td></tr>"));
+  EXPECT_THAT(html, HasSubstr("95% confidence interval over users"));
+}
+
+TEST(HtmlReport, RatingAccuracyWhenReported) {
+  affinity::v1::TrainingReport report = SampleReport();
+  report.mutable_model_ratings()->set_rmse(0.9123);
+  report.mutable_model_ratings()->set_rmse_ci95(0.0101);
+  report.mutable_model_ratings()->set_mae(0.7171);
+  report.mutable_model_ratings()->set_mae_ci95(0.0075);
+  report.mutable_model_ratings()->set_ratings_evaluated(20000);
+  const std::string html = RenderTrainingReportHtml(report);
+  EXPECT_THAT(html, HasSubstr("Rating accuracy"));
+  EXPECT_THAT(html, HasSubstr("<tr><td>RMSE</td><td>0.9123 &plusmn;0.0101</td></tr>"));
+  EXPECT_THAT(html, HasSubstr("<tr><td>MAE</td><td>0.7171 &plusmn;0.0075</td></tr>"));
+  EXPECT_THAT(html, HasSubstr("20000 held-out ratings"));
+}
+
 TEST(HtmlReport, ChartPlacesPointsByValue) {
   const std::string svg = RenderLineChartSvg("loss", {{"loss", {3, 2, 1}}});
   // Three points, highest value at the top (smallest y), lowest at bottom.

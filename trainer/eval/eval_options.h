@@ -24,6 +24,10 @@ struct EvalOptions {
   // Items per product (factor models): bounds the score buffer of a worker
   // to user_block x item_tile floats; >= 1.
   int item_tile = 4096;
+  // Also return the evaluated users and their per-user metrics
+  // (RankingMetrics::users and ::per_user), e.g. for a paired comparison
+  // of two models; about 40 bytes per evaluated user.
+  bool keep_per_user = false;
 };
 
 // InvalidArgument naming the first out-of-range field, else OK.

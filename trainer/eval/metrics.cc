@@ -44,6 +44,10 @@ void RankingMetricsSum::Add(const UserRankingMetrics& user) {
   recall_ += user.recall;
   ndcg_ += user.ndcg;
   average_precision_ += user.average_precision;
+  precision_moments_.Add(user.precision);
+  recall_moments_.Add(user.recall);
+  ndcg_moments_.Add(user.ndcg);
+  average_precision_moments_.Add(user.average_precision);
 }
 
 RankingMetrics RankingMetricsSum::Finish(int k, int64_t covered_items,
@@ -57,6 +61,10 @@ RankingMetrics RankingMetricsSum::Finish(int k, int64_t covered_items,
     r.recall = recall_ / n;
     r.ndcg = ndcg_ / n;
     r.map = average_precision_ / n;
+    r.precision_ci95 = precision_moments_.ci95();
+    r.recall_ci95 = recall_moments_.ci95();
+    r.ndcg_ci95 = ndcg_moments_.ci95();
+    r.map_ci95 = average_precision_moments_.ci95();
   }
   if (num_items > 0) {
     r.coverage = static_cast<double>(covered_items) / num_items;
@@ -67,6 +75,7 @@ RankingMetrics RankingMetricsSum::Finish(int k, int64_t covered_items,
 std::map<std::string, double> RankingMetrics::ToMap(
     absl::string_view prefix) const {
   const std::string at = absl::StrCat("_at_", k);
+  const std::string ci = absl::StrCat(at, "_ci95");
   return {
       {absl::StrCat(prefix, "precision", at), precision},
       {absl::StrCat(prefix, "recall", at), recall},
@@ -75,6 +84,10 @@ std::map<std::string, double> RankingMetrics::ToMap(
       {absl::StrCat(prefix, "coverage", at), coverage},
       {absl::StrCat(prefix, "users_evaluated"),
        static_cast<double>(users_evaluated)},
+      {absl::StrCat(prefix, "precision", ci), precision_ci95},
+      {absl::StrCat(prefix, "recall", ci), recall_ci95},
+      {absl::StrCat(prefix, "ndcg", ci), ndcg_ci95},
+      {absl::StrCat(prefix, "map", ci), map_ci95},
   };
 }
 

@@ -22,15 +22,21 @@
 // item, possibly sampled): precision, recall, ndcg and map are the plain
 // means of the per-user values; coverage@k = number of distinct items in
 // the union of the evaluated users' lists / number of items in the catalog.
+// Each mean comes with the half-width of its 95% confidence interval, the
+// normal approximation over the per-user values (moments.h): z * s / sqrt(n),
+// s the sample standard deviation of the per-user values, n the users; 0
+// when n < 2. Coverage, a property of the union, has none.
 #ifndef AFFINITY_TRAINER_EVAL_METRICS_H_
 #define AFFINITY_TRAINER_EVAL_METRICS_H_
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "trainer/eval/moments.h"
 
 namespace affinity {
 namespace eval {
@@ -59,12 +65,28 @@ struct RankingMetrics {
   double ndcg = 0;
   double map = 0;
   double coverage = 0;
+  // 95% confidence half-widths of precision, recall, ndcg and map.
+  double precision_ci95 = 0;
+  double recall_ci95 = 0;
+  double ndcg_ci95 = 0;
+  double map_ci95 = 0;
+
+  // Only with EvalOptions.keep_per_user: the evaluated users (row indices)
+  // and their metrics, aligned, in evaluation order (ascending user index).
+  // Evaluations with the same train and test matrices and the same
+  // EvalOptions hold the same users in the same order, whatever the model,
+  // so their per-user values can be paired (paired_comparison.h).
+  std::vector<int64_t> users;
+  std::vector<UserRankingMetrics> per_user;
 
   // Flat name -> value map for a metrics JSON file and for
   // ModelMetadata.metrics: "<prefix>precision_at_<k>", "..recall_at_<k>",
-  // "..ndcg_at_<k>", "..map_at_<k>", "..coverage_at_<k>" and
-  // "<prefix>users_evaluated". E.g. prefix "popularity." gives
-  // "popularity.ndcg_at_10".
+  // "..ndcg_at_<k>", "..map_at_<k>", "..coverage_at_<k>",
+  // "<prefix>users_evaluated", and the half-widths
+  // "<prefix>precision_at_<k>_ci95", "..recall_at_<k>_ci95",
+  // "..ndcg_at_<k>_ci95", "..map_at_<k>_ci95". E.g. prefix "popularity."
+  // gives "popularity.ndcg_at_10" and "popularity.ndcg_at_10_ci95".
+  // Per-user values are not included.
   std::map<std::string, double> ToMap(absl::string_view prefix = "") const;
 };
 
@@ -73,16 +95,22 @@ struct RankingMetrics {
 class RankingMetricsSum {
  public:
   void Add(const UserRankingMetrics& user);
-  // Means over the added users; coverage = covered_items / num_items (0 when
-  // num_items is 0).
+  // Means over the added users and their 95% half-widths; coverage =
+  // covered_items / num_items (0 when num_items is 0). Per-user vectors are
+  // left empty.
   RankingMetrics Finish(int k, int64_t covered_items, int64_t num_items) const;
 
  private:
   int64_t users_ = 0;
+  // Plain sums for the means; running moments for the intervals.
   double precision_ = 0;
   double recall_ = 0;
   double ndcg_ = 0;
   double average_precision_ = 0;
+  RunningMoments precision_moments_;
+  RunningMoments recall_moments_;
+  RunningMoments ndcg_moments_;
+  RunningMoments average_precision_moments_;
 };
 
 }  // namespace eval

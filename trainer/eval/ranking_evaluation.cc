@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "trainer/eval/user_sample.h"
@@ -83,7 +84,12 @@ absl::StatusOr<RankingMetrics> EvaluateRankings(
       }
     }
   }
-  return sum.Finish(options.k, covered, test.cols());
+  RankingMetrics result = sum.Finish(options.k, covered, test.cols());
+  if (options.keep_per_user) {
+    result.users = users;
+    result.per_user = std::move(per_user);
+  }
+  return result;
 }
 
 }  // namespace eval

@@ -5,7 +5,9 @@
 //
 // Users are cut into consecutive blocks of EvalOptions.user_block, which
 // worker threads take in turn; per-user metrics are summed in user order
-// afterwards, so results are bit-identical for any thread count.
+// afterwards, so results are bit-identical for any thread count. With
+// EvalOptions.keep_per_user the result also holds the evaluated users and
+// their metrics in that order.
 #ifndef AFFINITY_TRAINER_EVAL_RANKING_EVALUATION_H_
 #define AFFINITY_TRAINER_EVAL_RANKING_EVALUATION_H_
 

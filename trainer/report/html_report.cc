@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -22,9 +23,26 @@ const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
 
 std::string FormatTick(double v) { return absl::StrFormat("%.4g", v); }
 
-std::string MetricRow(const std::string& name, double model, double popular) {
-  return absl::StrFormat("<tr><td>%s</td><td>%.4f</td><td>%.4f</td></tr>\n",
-                         name, model, popular);
+// A value, with "± half-width" when its confidence interval is known.
+std::string MetricCell(double value, double ci95) {
+  if (ci95 > 0) return absl::StrFormat("<td>%.4f &plusmn;%.4f</td>", value, ci95);
+  return absl::StrFormat("<td>%.4f</td>", value);
+}
+
+using RankingMetricsProto = affinity::v1::RankingMetrics;
+using Field = double (*)(const RankingMetricsProto&);
+
+// One row of the holdout table: the metric read from each column, with its
+// half-width when `ci95` is given.
+std::string MetricRow(const std::string& name,
+                      const std::vector<const RankingMetricsProto*>& columns,
+                      Field value, Field ci95) {
+  std::string row = absl::StrCat("<tr><td>", name, "</td>");
+  for (const RankingMetricsProto* m : columns) {
+    row += MetricCell(value(*m), ci95 ? ci95(*m) : 0);
+  }
+  row += "</tr>\n";
+  return row;
 }
 
 }  // namespace
@@ -183,16 +201,55 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
   if (report.model().users_evaluated() > 0) {
     absl::StrAppend(&html, "<h2>Holdout metrics at k = ", report.k(),
                     "</h2>\n<table><tr><th>metric</th><th>model</th>"
-                    "<th>most popular</th></tr>\n");
-    const auto& m = report.model();
-    const auto& p = report.popularity();
-    html += MetricRow("precision@k", m.precision_at_k(), p.precision_at_k());
-    html += MetricRow("recall@k", m.recall_at_k(), p.recall_at_k());
-    html += MetricRow("ndcg@k", m.ndcg_at_k(), p.ndcg_at_k());
-    html += MetricRow("map@k", m.map_at_k(), p.map_at_k());
-    html += MetricRow("coverage@k", m.coverage_at_k(), p.coverage_at_k());
-    absl::StrAppendFormat(&html, "</table>\n<p>%.0f users evaluated.</p>\n",
-                          m.users_evaluated());
+                    "<th>most popular</th>");
+    std::vector<const RankingMetricsProto*> columns = {&report.model(),
+                                                       &report.popularity()};
+    if (report.has_puresvd() && report.puresvd().users_evaluated() > 0) {
+      html += "<th>PureSVD</th>";
+      columns.push_back(&report.puresvd());
+    }
+    html += "</tr>\n";
+    using M = RankingMetricsProto;
+    html += MetricRow(
+        "precision@k", columns, [](const M& m) { return m.precision_at_k(); },
+        [](const M& m) { return m.precision_at_k_ci95(); });
+    html += MetricRow(
+        "recall@k", columns, [](const M& m) { return m.recall_at_k(); },
+        [](const M& m) { return m.recall_at_k_ci95(); });
+    html += MetricRow(
+        "ndcg@k", columns, [](const M& m) { return m.ndcg_at_k(); },
+        [](const M& m) { return m.ndcg_at_k_ci95(); });
+    html += MetricRow(
+        "map@k", columns, [](const M& m) { return m.map_at_k(); },
+        [](const M& m) { return m.map_at_k_ci95(); });
+    html += MetricRow(
+        "coverage@k", columns, [](const M& m) { return m.coverage_at_k(); },
+        nullptr);
+    bool intervals = false;
+    for (const M* m : columns) {
+      intervals = intervals || m->precision_at_k_ci95() > 0 ||
+                  m->recall_at_k_ci95() > 0 || m->ndcg_at_k_ci95() > 0 ||
+                  m->map_at_k_ci95() > 0;
+    }
+    absl::StrAppendFormat(&html, "</table>\n<p>%.0f users evaluated.%s</p>\n",
+                          report.model().users_evaluated(),
+                          intervals ? " &plusmn; is the half-width of the 95% "
+                                      "confidence interval over users."
+                                    : "");
+    if (report.has_model_ratings() &&
+        report.model_ratings().ratings_evaluated() > 0) {
+      const auto& r = report.model_ratings();
+      absl::StrAppend(&html,
+                      "<h2>Rating accuracy</h2>\n<table><tr><th>metric</th>"
+                      "<th>model</th></tr>\n<tr><td>RMSE</td>",
+                      MetricCell(r.rmse(), r.rmse_ci95()),
+                      "</tr>\n<tr><td>MAE</td>", MetricCell(r.mae(), r.mae_ci95()),
+                      "</tr>\n</table>\n");
+      absl::StrAppendFormat(&html,
+                            "<p>%.0f held-out ratings; &plusmn; is the "
+                            "half-width of the 95%% confidence interval.</p>\n",
+                            r.ratings_evaluated());
+    }
   } else {
     html += "<p>No holdout evaluation (--holdout=0).</p>\n";
   }
