@@ -8,6 +8,8 @@ namespace {
 
 constexpr absl::string_view kNextVersion = "next_version";
 constexpr absl::string_view kLive = "live";
+constexpr absl::string_view kRolloutState = "rollout/state";
+constexpr absl::string_view kRolloutHistory = "rollout/h/";
 constexpr absl::string_view kPublished = "v/";
 constexpr absl::string_view kData = "m/";
 constexpr absl::string_view kItems = "/i/";
@@ -50,6 +52,16 @@ std::optional<uint64_t> DecodeBe64(absl::string_view bytes) {
 
 std::string NextVersion() { return std::string(kNextVersion); }
 std::string Live() { return std::string(kLive); }
+
+std::string RolloutState() { return std::string(kRolloutState); }
+std::string RolloutHistory(uint64_t revision) {
+  return absl::StrCat(kRolloutHistory, EncodeBe64(revision));
+}
+std::string RolloutHistoryPrefix() { return std::string(kRolloutHistory); }
+std::optional<uint64_t> ParseRolloutHistory(absl::string_view key) {
+  if (!absl::ConsumePrefix(&key, kRolloutHistory)) return std::nullopt;
+  return DecodeBe64(key);
+}
 
 std::string Published(uint64_t version) {
   return absl::StrCat(kPublished, EncodeBe64(version));

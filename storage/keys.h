@@ -8,8 +8,16 @@
 //                                             (absent: 1). Written synced
 //                                             before any data of the version.
 //   "live"                                 -> be64: the version pinned by
-//                                             SetLiveVersion (absent: the
-//                                             newest published is live).
+//                                             an older release (read only
+//                                             while no rollout state
+//                                             exists; removed by the first
+//                                             rollout write).
+//   "rollout/state"                        -> binary affinity.v1.RolloutState
+//                                             (absent: control follows the
+//                                             newest eligible version).
+//   "rollout/h/" <revision be64>           -> binary affinity.v1.RolloutChange,
+//                                             written in the same synced
+//                                             batch as the state it made.
 //   "v/" <version be64>                    -> binary ModelMetadata. The
 //                                             published marker: a version
 //                                             exists for readers iff this
@@ -44,6 +52,12 @@ namespace affinity::storage::keys {
 
 std::string NextVersion();
 std::string Live();
+
+std::string RolloutState();
+std::string RolloutHistory(uint64_t revision);
+std::string RolloutHistoryPrefix();
+// The revision of a "rollout/h/" key; nullopt for any other key.
+std::optional<uint64_t> ParseRolloutHistory(absl::string_view key);
 
 // "v/" <version>.
 std::string Published(uint64_t version);

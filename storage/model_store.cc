@@ -1,10 +1,14 @@
 #include "storage/model_store.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "storage/keys.h"
 #include "storage/rocks_db.h"
 #include "storage/rocks_status.h"
@@ -106,34 +110,125 @@ class RocksModelStore : public ModelStore {
   }
 
   absl::StatusOr<uint64_t> LiveVersion() const override {
-    absl::StatusOr<std::optional<uint64_t>> pinned = GetBe64(keys::Live());
-    if (!pinned.ok()) return pinned.status();
-    if (pinned->has_value()) return **pinned;
-    absl::StatusOr<std::optional<uint64_t>> newest = NewestPublished();
-    if (!newest.ok()) return newest.status();
-    if (!newest->has_value()) {
-      return absl::NotFoundError(
-          absl::StrCat("no model version is published in ", db_->path()));
-    }
-    return **newest;
+    absl::StatusOr<affinity::v1::ResolvedRollout> resolved = ResolvedRollout();
+    if (!resolved.ok()) return resolved.status();
+    return resolved->arms(0).version();
   }
 
-  absl::Status SetLiveVersion(std::optional<uint64_t> version) override {
+  absl::Status SetLiveVersion(std::optional<uint64_t> version, const std::string& by) override {
     if (absl::Status s = RequireReadWrite("SetLiveVersion"); !s.ok()) return s;
-    absl::MutexLock lock(&db_->mutex());
-    rocksdb::Status status;
+    absl::StatusOr<affinity::v1::RolloutState> state = GetRollout();
+    if (!state.ok()) return state.status();
+    affinity::v1::RolloutState next = *state;
+    RolloutChangeInfo change;
+    change.by = by;
     if (version.has_value()) {
-      absl::StatusOr<bool> published = IsPublished(*version);
-      if (!published.ok()) return published.status();
-      if (!*published) {
-        return absl::NotFoundError(absl::StrCat(
-            "cannot pin version ", *version, ": not a published version"));
-      }
-      status = db_->db()->Put(Synced(), keys::Live(), keys::EncodeBe64(*version));
+      absl::StatusOr<uint64_t> live = LiveVersion();
+      if (live.ok() && *live != *version) next.set_previous_control_version(*live);
+      next.set_control_version(*version);
+      next.clear_arms();
+      change.action = "pin";
+      change.reason = absl::StrCat("control pinned to version ", *version,
+                                   " with all traffic");
     } else {
-      status = db_->db()->Delete(Synced(), keys::Live());
+      next.set_control_version(0);
+      change.action = "unpin";
+      change.reason = "control follows the newest eligible version";
     }
-    return FromRocks(status, "setting the live version");
+    absl::StatusOr<affinity::v1::RolloutState> stored =
+        UpdateRollout(state->revision(), std::move(next), change);
+    return stored.status();
+  }
+
+  absl::StatusOr<affinity::v1::RolloutState> GetRollout() const override {
+    std::string value;
+    rocksdb::Status status =
+        db_->db()->Get(rocksdb::ReadOptions(), keys::RolloutState(), &value);
+    affinity::v1::RolloutState state;
+    if (status.ok()) {
+      if (!state.ParseFromString(value)) {
+        return absl::DataLossError(absl::StrCat("malformed rollout state in ", db_->path()));
+      }
+      return state;
+    }
+    if (!status.IsNotFound()) return FromRocks(status, "reading the rollout state");
+    // A store written before rollouts existed may have a pinned version.
+    absl::StatusOr<std::optional<uint64_t>> pinned = GetBe64(keys::Live());
+    if (!pinned.ok()) return pinned.status();
+    if (pinned->has_value()) state.set_control_version(**pinned);
+    return state;
+  }
+
+  absl::StatusOr<affinity::v1::ResolvedRollout> ResolvedRollout() const override {
+    absl::StatusOr<affinity::v1::RolloutState> state = GetRollout();
+    if (!state.ok()) return state.status();
+    absl::StatusOr<std::vector<VersionInfo>> versions = ListVersions();
+    if (!versions.ok()) return versions.status();
+    absl::StatusOr<affinity::v1::ResolvedRollout> resolved = ResolveRollout(*state, *versions);
+    if (!resolved.ok() && absl::IsNotFound(resolved.status())) {
+      return absl::NotFoundError(absl::StrCat(resolved.status().message(), " in ", db_->path()));
+    }
+    return resolved;
+  }
+
+  absl::StatusOr<affinity::v1::RolloutState> UpdateRollout(
+      uint64_t expected_revision, affinity::v1::RolloutState next,
+      const RolloutChangeInfo& change) override {
+    if (absl::Status s = RequireReadWrite("UpdateRollout"); !s.ok()) return s;
+    if (absl::Status s = ValidateRolloutState(next); !s.ok()) return s;
+    absl::MutexLock lock(&db_->mutex());
+    absl::StatusOr<affinity::v1::RolloutState> current = GetRollout();
+    if (!current.ok()) return current.status();
+    if (current->revision() != expected_revision) {
+      return absl::AbortedError(absl::StrCat(
+          "the rollout changed meanwhile (revision ", current->revision(), ", expected ",
+          expected_revision, "); read it again and retry"));
+    }
+    absl::StatusOr<std::vector<VersionInfo>> versions = ListVersions();
+    if (!versions.ok()) return versions.status();
+    if (absl::Status s = CheckServable(next, *versions); !s.ok()) return s;
+    const int64_t now = absl::ToUnixSeconds(absl::Now());
+    next.set_revision(expected_revision + 1);
+    next.set_updated_at_unix(now);
+    next.set_updated_by(change.by);
+    affinity::v1::RolloutChange entry;
+    entry.set_revision(next.revision());
+    entry.set_at_unix(now);
+    entry.set_by(change.by);
+    entry.set_action(change.action);
+    entry.set_reason(change.reason);
+    *entry.mutable_before() = *current;
+    *entry.mutable_after() = next;
+    rocksdb::WriteBatch batch;
+    batch.Put(keys::RolloutState(), next.SerializeAsString());
+    batch.Put(keys::RolloutHistory(next.revision()), entry.SerializeAsString());
+    batch.Delete(keys::Live());
+    rocksdb::Status status = db_->db()->Write(Synced(), &batch);
+    if (!status.ok()) return FromRocks(status, "writing the rollout state");
+    return next;
+  }
+
+  absl::StatusOr<std::vector<affinity::v1::RolloutChange>> RolloutHistory(
+      size_t limit) const override {
+    std::vector<affinity::v1::RolloutChange> out;
+    const std::string prefix = keys::RolloutHistoryPrefix();
+    const std::string end = keys::PrefixEnd(prefix);
+    rocksdb::Slice lower(prefix), upper(end);
+    rocksdb::ReadOptions options;
+    options.iterate_lower_bound = &lower;
+    options.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(options));
+    for (it->SeekToLast(); it->Valid() && out.size() < limit; it->Prev()) {
+      affinity::v1::RolloutChange change;
+      if (!change.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError(absl::StrCat("malformed rollout history in ", db_->path()));
+      }
+      out.push_back(std::move(change));
+    }
+    if (absl::Status s = FromRocks(it->status(), "reading the rollout history"); !s.ok()) {
+      return s;
+    }
+    return out;
   }
 
   absl::StatusOr<std::unique_ptr<ModelVersionReader>> OpenVersion(
@@ -150,13 +245,7 @@ class RocksModelStore : public ModelStore {
       return absl::NotFoundError(absl::StrCat(
           "cannot delete version ", version, ": not a published version"));
     }
-    absl::StatusOr<std::optional<uint64_t>> pinned = GetBe64(keys::Live());
-    if (!pinned.ok()) return pinned.status();
-    if (*pinned == version) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot delete version ", version,
-          ": it is pinned as the live version, expected an unpinned version"));
-    }
+    if (absl::Status s = CheckUnreferenced(version); !s.ok()) return s;
     rocksdb::DB* rdb = db_->db();
     rocksdb::Status status = rdb->Delete(Synced(), keys::Published(version));
     if (!status.ok()) {
@@ -177,6 +266,68 @@ class RocksModelStore : public ModelStore {
   }
 
  private:
+  // Every version an arm or a pinned control names must be published and
+  // eligible; a shadow must be published.
+  static absl::Status CheckServable(const affinity::v1::RolloutState& state,
+                                    const std::vector<VersionInfo>& versions) {
+    auto check = [&](uint64_t version, absl::string_view role, bool need_eligible) {
+      for (const VersionInfo& v : versions) {
+        if (v.version != version) continue;
+        if (need_eligible && !IsEligible(v.metadata)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              role, ": version ", version, " may not take traffic: the nightly gate refused it (",
+              v.metadata.gate().metric(), " ", v.metadata.gate().candidate_value(), " vs ",
+              v.metadata.gate().live_value(), " of version ", v.metadata.gate().live_version(),
+              ")"));
+        }
+        return absl::OkStatus();
+      }
+      return absl::NotFoundError(
+          absl::StrCat(role, ": version ", version, " is not a published version"));
+    };
+    if (state.control_version() != 0) {
+      if (absl::Status s = check(state.control_version(), "control", true); !s.ok()) return s;
+    }
+    for (const affinity::v1::RolloutArm& arm : state.arms()) {
+      if (absl::Status s = check(arm.version(), absl::StrCat("arm ", arm.name()), true); !s.ok()) {
+        return s;
+      }
+    }
+    if (state.shadow().version() != 0) {
+      if (absl::Status s = check(state.shadow().version(), "shadow", false); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  // FailedPrecondition when the rollout refers to `version`.
+  absl::Status CheckUnreferenced(uint64_t version) const {
+    absl::StatusOr<affinity::v1::RolloutState> state = GetRollout();
+    if (!state.ok()) return state.status();
+    absl::StatusOr<std::vector<VersionInfo>> versions = ListVersions();
+    if (!versions.ok()) return versions.status();
+    absl::StatusOr<affinity::v1::ResolvedRollout> resolved = ResolveRollout(*state, *versions);
+    const std::set<uint64_t> referenced =
+        ReferencedVersions(*state, resolved.ok() ? &*resolved : nullptr);
+    if (!referenced.count(version)) return absl::OkStatus();
+    std::string role = "referenced by the rollout";
+    if (resolved.ok()) {
+      for (const affinity::v1::ResolvedArm& arm : resolved->arms()) {
+        if (arm.version() == version) {
+          role = arm.name() == kControlArmName ? "the live version (control)"
+                                               : absl::StrCat("serving in arm ", arm.name());
+        }
+      }
+    }
+    if (state->control_version() == version) role = "pinned as the live version";
+    if (state->shadow().version() == version) role = "the shadow version";
+    if (state->previous_control_version() == version && role == "referenced by the rollout") {
+      role = "the version a rollback returns to";
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot delete version ", version, ": it is ", role,
+        "; change the rollout first (affinity rollout show)"));
+  }
+
   absl::Status RequireReadWrite(absl::string_view operation) const {
     if (mode_ == Mode::kReadWrite) return absl::OkStatus();
     return absl::FailedPreconditionError(
@@ -252,6 +403,7 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Open(
   tuning.bloom_bits_per_key = options.bloom_bits_per_key;
   tuning.write_buffer_bytes = options.write_buffer_bytes;
   tuning.background_jobs = options.background_jobs;
+  tuning.lock_wait_ms = options.lock_wait_ms;
   absl::StatusOr<std::shared_ptr<RocksDb>> db = RocksDb::Open(
       dir + "/models",
       mode == Mode::kReadWrite ? RocksDb::Mode::kReadWrite : RocksDb::Mode::kFollower,

@@ -28,6 +28,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "affinity/v1/model.pb.h"
+#include "affinity/v1/rollout.pb.h"
+#include "storage/rollout_resolver.h"
 
 namespace rocksdb {
 class DB;
@@ -98,11 +100,17 @@ struct ModelStoreOptions {
   size_t write_batch_bytes = size_t{4} << 20;
   // RocksDB flush and compaction threads.
   int background_jobs = 4;
+  // kReadWrite: how long Open waits while another process has the store
+  // open for writing (a trainer publishing, another admin command) before
+  // it gives up with Unavailable.
+  int lock_wait_ms = 30000;
 };
 
-struct VersionInfo {
-  uint64_t version = 0;
-  affinity::v1::ModelMetadata metadata;
+// Who changes a rollout and why; recorded in its history.
+struct RolloutChangeInfo {
+  std::string by;      // e.g. "alice@host via affinity rollout"
+  std::string action;  // e.g. "set", "promote", "rollback"
+  std::string reason;  // free text; automatic decisions give their figures
 };
 
 // Thread-safe. Readers and writers it hands out keep the underlying
@@ -138,19 +146,46 @@ class ModelStore {
   // Published versions, ascending.
   virtual absl::StatusOr<std::vector<VersionInfo>> ListVersions() const = 0;
 
-  // The version servers should load: the one pinned by SetLiveVersion if
-  // any, else the newest published. NotFound when nothing is published.
+  // The live version: the rollout's control (storage/rollout_resolver.h),
+  // i.e. the pinned version if any, else the newest eligible one. NotFound
+  // when no eligible version is published.
   virtual absl::StatusOr<uint64_t> LiveVersion() const = 0;
-  // kReadWrite only. Pins a published version as live (rollback), or with
-  // std::nullopt follows the newest again.
-  virtual absl::Status SetLiveVersion(std::optional<uint64_t> version) = 0;
+  // kReadWrite only. Pins a published, eligible version as control and
+  // sends it all traffic (the other arms are removed), or with std::nullopt
+  // lets control follow the newest eligible version again. Recorded in the
+  // rollout history as "pin" / "unpin" by `by`. NotFound for a version
+  // that is not published; FailedPrecondition names why a version may not
+  // serve.
+  virtual absl::Status SetLiveVersion(std::optional<uint64_t> version,
+                                      const std::string& by = "affinity-train") = 0;
+
+  // The stored rollout state; a default one (revision 0, control following
+  // the newest eligible version) when none was ever written.
+  virtual absl::StatusOr<affinity::v1::RolloutState> GetRollout() const = 0;
+  // GetRollout applied to the published versions.
+  virtual absl::StatusOr<affinity::v1::ResolvedRollout> ResolvedRollout() const = 0;
+  // kReadWrite only. Stores `next` as revision expected_revision + 1 and a
+  // history entry (before/after, who, when, why) in one synced write.
+  // Aborted when the stored revision is not expected_revision (someone
+  // else changed it first: read again and retry); InvalidArgument when the
+  // state is malformed; NotFound when an arm, the shadow or a pinned
+  // control names a version that is not published; FailedPrecondition when
+  // an arm or a pinned control names a version that is not eligible.
+  // Returns the stored state.
+  virtual absl::StatusOr<affinity::v1::RolloutState> UpdateRollout(
+      uint64_t expected_revision, affinity::v1::RolloutState next,
+      const RolloutChangeInfo& change) = 0;
+  // The latest `limit` changes, newest first.
+  virtual absl::StatusOr<std::vector<affinity::v1::RolloutChange>> RolloutHistory(
+      size_t limit) const = 0;
 
   // NotFound for an unknown or unpublished version.
   virtual absl::StatusOr<std::unique_ptr<ModelVersionReader>> OpenVersion(
       uint64_t version) const = 0;
 
   // kReadWrite only. Makes the version invisible first, then removes its
-  // data. FailedPrecondition when it is the pinned live version.
+  // data. FailedPrecondition when the rollout refers to it (live, pinned,
+  // an arm, the shadow or the control to roll back to).
   virtual absl::Status DeleteVersion(uint64_t version) = 0;
 };
 

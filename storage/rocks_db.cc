@@ -1,7 +1,9 @@
 #include "storage/rocks_db.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 #include <system_error>
 #include <vector>
 
@@ -76,6 +78,12 @@ absl::Status EnsureExists(const std::string& path, const rocksdb::Options& optio
   return absl::OkStatus();
 }
 
+// RocksDB reports a database another process has open for writing as an
+// IO error on its LOCK file.
+bool IsLockHeld(const rocksdb::Status& status) {
+  return status.IsIOError() && status.ToString().find("lock") != std::string::npos;
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::Open(const std::string& path,
@@ -91,7 +99,18 @@ absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::Open(const std::string& path,
       return absl::UnavailableError(
           absl::StrCat("cannot create directory ", path, ": ", ec.message()));
     }
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(tuning.lock_wait_ms);
     rocksdb::Status status = rocksdb::DB::Open(options, path, &raw);
+    while (IsLockHeld(status) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      status = rocksdb::DB::Open(options, path, &raw);
+    }
+    if (IsLockHeld(status)) {
+      return absl::UnavailableError(absl::StrCat(
+          path, " is open for writing by another process (a trainer publishing or an admin "
+          "command); waited ", tuning.lock_wait_ms, " ms, retry later"));
+    }
     if (!status.ok()) return FromRocks(status, absl::StrCat("opening ", path));
   } else {
     absl::Status exists = EnsureExists(path, options);

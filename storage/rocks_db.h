@@ -19,6 +19,9 @@ struct RocksTuning {
   int bloom_bits_per_key = 10;
   size_t write_buffer_bytes = size_t{64} << 20;
   int background_jobs = 4;
+  // kReadWrite: while another process holds the database's lock, Open
+  // retries for this long, then fails with Unavailable.
+  int lock_wait_ms = 0;
 };
 
 // An open database. Closes it (and, for a follower, removes its private

@@ -11,7 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
-#include "trainer/als/als_trainer.h"
+#include "trainer/als_run.h"
 #include "trainer/eval/factor_model_eval.h"
 #include "trainer/eval/metrics_proto.h"
 #include "trainer/eval/popularity_eval.h"
@@ -23,31 +23,6 @@
 namespace affinity {
 namespace {
 
-std::string AlgorithmName(AlsSolver solver) {
-  switch (solver) {
-    case AlsSolver::kConjugateGradient: return "implicit_als_cg";
-    case AlsSolver::kCholesky: return "implicit_als_cholesky";
-    case AlsSolver::kExplicit: return "explicit_als";
-  }
-  return "unknown";
-}
-
-std::string WeightTransformName(WeightTransform t) {
-  switch (t) {
-    case WeightTransform::kRaw: return "raw";
-    case WeightTransform::kLog1p: return "log1p";
-    case WeightTransform::kBinary: return "binary";
-  }
-  return "unknown";
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 // Bytes of an item-major copy of `m` (the solver's transpose).
 int64_t TransposeBytes(const CsrMatrix& m) {
   return m.nnz() * static_cast<int64_t>(sizeof(uint32_t) + sizeof(float)) +
@@ -57,25 +32,6 @@ int64_t TransposeBytes(const CsrMatrix& m) {
 int64_t FactorBytes(const FactorMatrix& m) {
   return m.size() * static_cast<int64_t>(sizeof(float));
 }
-
-// Scores with the trainer's factors as they are (implicit) or with the
-// biases folded in (explicit), without copying in the implicit case.
-class ScoringFactors {
- public:
-  explicit ScoringFactors(const AlsTrainer& trainer)
-      : folded_(trainer.options().solver == AlsSolver::kExplicit
-                    ? std::make_unique<FoldedFactors>(trainer.Folded())
-                    : nullptr),
-        users_(folded_ ? folded_->users : trainer.user_factors()),
-        items_(folded_ ? folded_->items : trainer.item_factors()) {}
-  const FactorMatrix& users() const { return users_; }
-  const FactorMatrix& items() const { return items_; }
-
- private:
-  std::unique_ptr<FoldedFactors> folded_;
-  const FactorMatrix& users_;
-  const FactorMatrix& items_;
-};
 
 absl::Status WriteMetricsJson(const affinity::v1::TrainingReport& report,
                               const std::string& path) {
@@ -173,52 +129,17 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
   report.set_heldout_nnz(test.nnz());
 
   // 3. Training, one line per iteration.
-  auto created = CreateAlsTrainer(config.als);
-  if (!created.ok()) return created.status();
-  std::unique_ptr<AlsTrainer> trainer = *std::move(created);
-  if (absl::Status s = trainer->Init(train); !s.ok()) return s;
   eval::EvalOptions progress_eval;
   progress_eval.k = config.k;
   progress_eval.threads = config.als.threads;
   progress_eval.max_users = config.progress_eval_users;
   progress_eval.seed = config.holdout.seed;
-  const bool progress = evaluate && config.progress_eval_users > 0;
-
-  std::vector<double> iteration_seconds;
-  const int iterations = config.als.iterations;
-  log << absl::StrFormat("training %s: %d factors, %d iterations, %d threads\n",
-                         report.algorithm(), config.als.factors, iterations,
-                         config.als.threads);
-  for (int it = 1; it <= iterations; ++it) {
-    auto step = trainer->RunIteration();
-    if (!step.ok()) return step.status();
-    iteration_seconds.push_back(step->seconds);
-    auto* row = report.add_iterations();
-    row->set_iteration(it);
-    row->set_seconds(step->seconds);
-    row->set_loss(step->loss);
-    std::string line = absl::StrFormat("iteration %2d/%d  %7.3f s  loss %.6g",
-                                       it, iterations, step->seconds, step->loss);
-    if (progress) {
-      ScoringFactors factors(*trainer);
-      auto sampled = eval::EvaluateFactorModel(factors.users(), factors.items(),
-                                               train, test, progress_eval);
-      if (!sampled.ok()) return sampled.status();
-      *row->mutable_sampled() = eval::ToRankingMetricsProto(*sampled);
-      absl::StrAppendFormat(&line, "  p@%d %.4f  ndcg@%d %.4f (%d sampled users)",
-                            config.k, sampled->precision, config.k, sampled->ndcg,
-                            sampled->users_evaluated);
-    }
-    absl::StrAppendFormat(&line, "  ETA %.1f s\n",
-                          Median(iteration_seconds) * (iterations - it));
-    log << line << std::flush;
-  }
-  double train_seconds = 0;
-  for (double s : iteration_seconds) train_seconds += s;
-  report.set_seconds_per_iteration(Median(iteration_seconds));
-  report.set_train_seconds(train_seconds);
-  log << absl::StrFormat("trained in %.2f s, %.3f s/iteration (median)\n",
-                         train_seconds, report.seconds_per_iteration());
+  auto run = TrainAls(train, evaluate ? &test : nullptr, config.als, progress_eval, "training",
+                      log, &report);
+  if (!run.ok()) return run.status();
+  std::unique_ptr<AlsTrainer> trainer = std::move(run->trainer);
+  report.set_seconds_per_iteration(Median(run->iteration_seconds));
+  report.set_train_seconds(run->train_seconds);
 
   // 4. Evaluation beside the most-popular baseline.
   ScoringFactors factors(*trainer);

@@ -16,10 +16,10 @@
 
 #include "absl/strings/string_view.h"
 #include "affinity/v1/model.pb.h"
-#include "server/loaded_model.h"
+#include "server/lifecycle/loaded_model.h"
 #include "server/rules/catalog_view.h"
 #include "server/rules/compiled_rules.h"
-#include "server/top_k.h"
+#include "server/scoring/top_k.h"
 
 namespace affinity::server::rules {
 

@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "server/loaded_model.h"
+#include "server/lifecycle/loaded_model.h"
 #include "server/rules/catalog_view.h"
 #include "server/rules/compiled_rules.h"
 #include "server/rules/prepared_rules.h"

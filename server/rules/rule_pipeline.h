@@ -28,8 +28,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "server/rules/prepared_rules.h"
 #include "server/rules/rule_stages.h"
-#include "server/scorer.h"
-#include "server/top_k.h"
+#include "server/scoring/scorer.h"
+#include "server/scoring/top_k.h"
 
 namespace affinity::server::rules {
 

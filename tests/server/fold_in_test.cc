@@ -7,8 +7,8 @@
 #include <Eigen/Core>
 
 #include "gtest/gtest.h"
-#include "server/fold_in.h"
-#include "server/item_matrix.h"
+#include "server/scoring/fold_in.h"
+#include "server/scoring/item_matrix.h"
 
 namespace affinity::server {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "server/metrics.h"
-#include "server/metrics_http_server.h"
+#include "server/observability/metrics.h"
+#include "server/observability/metrics_http_server.h"
 
 namespace affinity::server {
 namespace {

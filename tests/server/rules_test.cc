@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "server/exact_scorer.h"
-#include "server/hnsw_scorer.h"
-#include "server/item_matrix.h"
+#include "server/scoring/exact_scorer.h"
+#include "server/scoring/hnsw_scorer.h"
+#include "server/scoring/item_matrix.h"
 #include "server/rules/compiled_rules.h"
 #include "server/rules/rule_config_loader.h"
 #include "server/rules/rule_stages.h"

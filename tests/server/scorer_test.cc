@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "server/exact_scorer.h"
-#include "server/hnsw_scorer.h"
-#include "server/item_matrix.h"
-#include "server/micro_batcher.h"
-#include "server/scorer.h"
+#include "server/scoring/exact_scorer.h"
+#include "server/scoring/hnsw_scorer.h"
+#include "server/scoring/item_matrix.h"
+#include "server/scoring/micro_batcher.h"
+#include "server/scoring/scorer.h"
 
 namespace affinity::server {
 namespace {

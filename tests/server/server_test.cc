@@ -14,12 +14,12 @@
 
 #include "affinity/v1/recommender.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "server/grpc_server.h"
-#include "server/metrics.h"
-#include "server/micro_batcher.h"
-#include "server/model_manager.h"
-#include "server/recommender_service.h"
-#include "server/request_validation.h"
+#include "server/rpc/grpc_server.h"
+#include "server/observability/metrics.h"
+#include "server/scoring/micro_batcher.h"
+#include "server/lifecycle/model_manager.h"
+#include "server/rpc/recommender_service.h"
+#include "server/rpc/request_validation.h"
 #include "storage/model_store.h"
 #include "tests/server/test_model.h"
 

@@ -61,6 +61,10 @@ affinity::v1::ModelMetadata SmallModel::Metadata() const {
   metadata.set_regularization(0.05f);
   (*metadata.mutable_parameters())["iterations"] = "15";
   (*metadata.mutable_metrics())["precision_at_10"] = 0.125;
+  if (ineligible) {
+    metadata.set_ineligible(true);
+    metadata.mutable_gate()->set_outcome(affinity::v1::GateRecord::FAILED);
+  }
   return metadata;
 }
 

@@ -22,6 +22,8 @@ struct SmallModel {
   std::vector<std::vector<float>> user_factors;
   std::vector<std::vector<uint32_t>> seen;
   std::vector<uint32_t> popular;
+  // Published as refused by the nightly gate (may not serve).
+  bool ineligible = false;
 
   // `seed` varies the values so that versions differ.
   static SmallModel Make(int users, int items, int dims, uint32_t seed);

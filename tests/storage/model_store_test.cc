@@ -265,8 +265,12 @@ TEST(ModelStoreTest, VersionsAreNumberedAscendingAndNeverReused) {
     ASSERT_TRUE(abandoned.ok());
     EXPECT_EQ((*abandoned)->version(), 3u);
   }
-  EXPECT_EQ(PublishModel(*store, SmallModel::Make(2, 2, 2, 4)), 4u);
+  SmallModel gated = SmallModel::Make(2, 2, 2, 4);
+  gated.ineligible = true;
+  EXPECT_EQ(PublishModel(*store, gated), 4u);
   EXPECT_THAT(Versions(*store), ElementsAre(1u, 2u, 4u));
+  // The gated version 4 never serves: version 2 stays live, and 4 can go.
+  EXPECT_EQ(store->LiveVersion().value_or(0), 2u);
   ASSERT_TRUE(store->DeleteVersion(4).ok());
   store.reset();
 
@@ -291,14 +295,14 @@ TEST(ModelStoreTest, DeleteVersionRemovesMarkerAndData) {
     EXPECT_TRUE(absl::IsNotFound(store->DeleteVersion(17)));
     EXPECT_THAT(Versions(*store), ElementsAre(1u, 3u));
     EXPECT_TRUE(absl::IsNotFound(store->OpenVersion(2).status()));
-    // Deleting the newest makes the previous one live.
-    ASSERT_TRUE(store->DeleteVersion(3).ok());
-    absl::StatusOr<uint64_t> live = store->LiveVersion();
-    ASSERT_TRUE(live.ok());
-    EXPECT_EQ(*live, 1u);
+    // The newest is live (servers use it): deleting it is refused.
+    absl::Status refused = store->DeleteVersion(3);
+    EXPECT_TRUE(absl::IsFailedPrecondition(refused)) << refused;
+    EXPECT_THAT(refused.message(), HasSubstr("live version"));
+    EXPECT_THAT(Versions(*store), ElementsAre(1u, 3u));
   }
   EXPECT_TRUE(VersionDataKeys(dir, 2).empty());
-  EXPECT_TRUE(VersionDataKeys(dir, 3).empty());
+  EXPECT_FALSE(VersionDataKeys(dir, 3).empty());
   std::unique_ptr<ModelStore> store = OpenReadWrite(dir);
   ASSERT_NE(store, nullptr);
   absl::StatusOr<std::unique_ptr<ModelVersionReader>> reader = store->OpenVersion(1);

@@ -7,6 +7,8 @@
 //                    [--filters_json=JSON] [--explain] [--json]
 //   affinity admin upsert --item_json='{"itemId":"1","inStock":false}' | --items_file=F.jsonl
 //   affinity admin delete --item=a,b
+//   affinity events export --db=DIR --since=2026-11-01|UNIX_SECONDS [--until=...]
+//                          --out=FILE [--weights=click:1,conversion:5,impression:0]
 //
 // Exit codes: 0 success; 2 bad usage or an INVALID_ARGUMENT / NOT_FOUND
 // answer; 1 any other failure.
@@ -30,6 +32,7 @@
 #include "grpcpp/grpcpp.h"
 #include "tools/cli/admin_command.h"
 #include "tools/cli/catalog_titles.h"
+#include "tools/cli/events_command.h"
 #include "tools/cli/grpc_error.h"
 #include "tools/cli/request_args.h"
 #include "tools/cli/response_format.h"
@@ -38,8 +41,9 @@ ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "Address of the affinity server (host:port).");
 ABSL_FLAG(int32_t, timeout_ms, 1000, "Deadline of the RPC in milliseconds.");
 ABSL_FLAG(std::string, db, "",
-          "Optional store directory; item titles are read from its catalog "
-          "and shown beside ids.");
+          "Store directory. recommend, similar: optional; item titles are read "
+          "from its catalog and shown beside ids. events export: required; "
+          "the outcome events are read from DIR/events.");
 ABSL_FLAG(std::string, user, "", "recommend: the user id.");
 ABSL_FLAG(std::string, item, "", "similar: the item id.");
 ABSL_FLAG(int32_t, k, 10, "Number of items wanted.");
@@ -60,6 +64,16 @@ ABSL_FLAG(std::string, item_json, "",
           "admin upsert: one CatalogItem as JSON, e.g. {\"itemId\":\"1\",\"inStock\":false}.");
 ABSL_FLAG(std::string, items_file, "",
           "admin upsert: file of CatalogItems, one JSON object per line.");
+ABSL_FLAG(std::string, since, "",
+          "events export: first time exported (inclusive): 2026-11-01 (UTC), "
+          "RFC 3339, or Unix seconds.");
+ABSL_FLAG(std::string, until, "",
+          "events export: end of the export (exclusive), same forms as --since; "
+          "empty: no end.");
+ABSL_FLAG(std::string, out, "", "events export: the CSV file written.");
+ABSL_FLAG(std::string, weights, "click:1,conversion:5,impression:0",
+          "events export: training weight per event type; types not listed "
+          "weigh 0, and events weighing 0 are not exported.");
 
 namespace affinity::cli {
 namespace {
@@ -77,6 +91,8 @@ constexpr char kUsage[] =
     "  affinity admin upsert --item_json='{\"itemId\":\"1\",\"inStock\":false}'\n"
     "                        | --items_file=ITEMS.jsonl [--admin_server=127.0.0.1:50052]\n"
     "  affinity admin delete --item=a,b [--admin_server=127.0.0.1:50052]\n"
+    "  affinity events export --db=DIR --since=2026-11-01|UNIX_SECONDS [--until=...]\n"
+    "                         --out=FILE [--weights=click:1,conversion:5,impression:0]\n"
     "\n"
     "Filters: --filters_json is a JSON array of affinity.v1.Filter objects\n"
     "(attribute, anyOf, noneOf, min, max, equals, newerThan, olderThan,\n"
@@ -90,7 +106,7 @@ constexpr char kUsage[] =
 
 int UsageError(absl::string_view message) {
   std::cerr << "error: " << message << "\n"
-            << "usage: affinity recommend|similar|admin [flags]; see --help\n";
+            << "usage: affinity recommend|similar|admin|events [flags]; see --help\n";
   return kUsageExit;
 }
 
@@ -238,6 +254,43 @@ int RunAdmin(absl::string_view subcommand) {
                                  "\" (expected upsert or delete)"));
 }
 
+int RunEvents(absl::string_view subcommand) {
+  if (subcommand != "export") {
+    return UsageError(absl::StrCat("unknown events command \"", subcommand,
+                                   "\" (expected export)"));
+  }
+  ExportOptions options;
+  options.db = absl::GetFlag(FLAGS_db);
+  options.out = absl::GetFlag(FLAGS_out);
+  if (options.db.empty()) return UsageError("events export needs --db=DIR");
+  if (options.out.empty()) return UsageError("events export needs --out=FILE");
+  const std::string since = absl::GetFlag(FLAGS_since);
+  if (since.empty()) return UsageError("events export needs --since=2026-11-01|UNIX_SECONDS");
+  absl::StatusOr<int64_t> since_micros = ParseTimeFlag(since, "--since");
+  if (!since_micros.ok()) return UsageError(since_micros.status().message());
+  options.since_unix_micros = *since_micros;
+  const std::string until = absl::GetFlag(FLAGS_until);
+  if (!until.empty()) {
+    absl::StatusOr<int64_t> until_micros = ParseTimeFlag(until, "--until");
+    if (!until_micros.ok()) return UsageError(until_micros.status().message());
+    if (*until_micros <= *since_micros) {
+      return UsageError("--until must be later than --since");
+    }
+    options.until_unix_micros = *until_micros;
+  }
+  absl::StatusOr<EventWeights> weights = ParseEventWeights(absl::GetFlag(FLAGS_weights));
+  if (!weights.ok()) return UsageError(weights.status().message());
+  options.weights = *weights;
+
+  absl::StatusOr<ExportStats> stats = ExportEvents(options);
+  if (!stats.ok()) {
+    std::cerr << "error: " << stats.status().message() << "\n";
+    return 1;
+  }
+  std::cerr << DescribeExport(*stats, options.out) << "\n";
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   absl::FlagsUsageConfig usage_config;
@@ -253,6 +306,10 @@ int Main(int argc, char** argv) {
     if (absl::GetFlag(FLAGS_timeout_ms) <= 0) return UsageError("--timeout_ms must be >= 1");
     return RunAdmin(args[2]);
   }
+  if (args.size() >= 2 && absl::string_view(args[1]) == "events") {
+    if (args.size() != 3) return UsageError("expected: affinity events export [flags]");
+    return RunEvents(args[2]);
+  }
   if (args.size() != 2) {
     return UsageError(args.size() < 2 ? "missing command"
                                       : "expected exactly one command");
@@ -265,7 +322,7 @@ int Main(int argc, char** argv) {
   if (command == "recommend") return RunRecommend();
   if (command == "similar") return RunSimilar();
   return UsageError(absl::StrCat("unknown command \"", command,
-                                 "\" (expected recommend or similar)"));
+                                 "\" (expected recommend, similar, admin or events)"));
 }
 
 }  // namespace

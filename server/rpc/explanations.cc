@@ -1,0 +1,51 @@
+#include "server/rpc/explanations.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace affinity::server {
+namespace {
+
+// Looking at more history items than this costs more than it explains.
+constexpr size_t kMaxHistoryForExplanation = 2000;
+
+float Cosine(const LoadedModel& model, uint32_t a, uint32_t b) {
+  const ItemMatrix& m = *model.normalized_items;
+  float s = 0;
+  for (size_t d = 0; d < m.dims(); ++d) s += m.row(a)[d] * m.row(b)[d];
+  return s;
+}
+
+}  // namespace
+
+std::string ExplainModelItem(const LoadedModel& model, uint32_t item, float score,
+                             const std::vector<uint32_t>& history, bool folded_in) {
+  std::string out = absl::StrFormat("model v%d score %.4f (%s user vector)", model.version,
+                                    score, folded_in ? "folded-in" : "stored");
+  int64_t best = -1;
+  float best_cosine = -2;
+  for (size_t i = 0; i < history.size() && i < kMaxHistoryForExplanation; ++i) {
+    const float c = Cosine(model, item, history[i]);
+    if (c > best_cosine) {
+      best_cosine = c;
+      best = history[i];
+    }
+  }
+  if (best >= 0) {
+    absl::StrAppend(&out, absl::StrFormat("; closest interacted item %s (cosine %.3f)",
+                                          model.item_id(static_cast<uint32_t>(best)),
+                                          best_cosine));
+  }
+  return out;
+}
+
+std::string ExplainFallbackItem(size_t popularity_rank) {
+  return absl::StrCat("most-popular fallback, popularity rank ", popularity_rank + 1);
+}
+
+std::string ExplainSimilarItem(const LoadedModel& model, uint32_t query_item, float cosine) {
+  return absl::StrFormat("cosine %.4f with %s (model v%d)", cosine,
+                         model.item_id(query_item), model.version);
+}
+
+}  // namespace affinity::server

@@ -1,0 +1,52 @@
+// GrpcServer: runs a gRPC service with the standard grpc.health.v1.Health
+// service and server reflection. Health starts NOT_SERVING for "" and
+// "affinity.v1.Recommender"; SetServing flips both.
+#ifndef AFFINITY_SERVER_RPC_GRPC_SERVER_H_
+#define AFFINITY_SERVER_RPC_GRPC_SERVER_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+
+namespace affinity::server {
+
+inline constexpr char kRecommenderServiceName[] = "affinity.v1.Recommender";
+
+struct GrpcServerOptions {
+  // "HOST:PORT"; port 0 picks a free port (see port()).
+  std::string listen = "127.0.0.1:50051";
+  // Upper bound on threads serving requests; 0 leaves gRPC's default (grow
+  // as needed). With a bound, calls arriving while every thread is busy are
+  // rejected with RESOURCE_EXHAUSTED ("Server Threadpool Exhausted"), which
+  // clients may retry; micro-batching needs at least as many threads as the
+  // requests it should gather.
+  int threads = 0;
+};
+
+class GrpcServer {
+ public:
+  // `service` must outlive the server.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
+                                                           grpc::Service* service);
+  ~GrpcServer();
+
+  int port() const { return port_; }
+  void SetServing(bool serving);
+  // Stops accepting calls, lets in-flight calls finish until `grace`
+  // passes (then cancels them), and waits for the server to stop.
+  void Shutdown(std::chrono::milliseconds grace);
+
+ private:
+  GrpcServer() = default;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace affinity::server
+
+#endif  // AFFINITY_SERVER_RPC_GRPC_SERVER_H_

@@ -1,0 +1,343 @@
+#include "server/rpc/recommender_service.h"
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "server/rpc/explanations.h"
+#include "server/scoring/fold_in.h"
+#include "server/scoring/top_k.h"
+
+namespace affinity::server {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+// DEADLINE_EXCEEDED when the client's deadline has passed or it cancelled.
+absl::Status CheckDeadline(grpc::ServerContext* context) {
+  if (context->IsCancelled()) return absl::CancelledError("request cancelled by the client");
+  if (context->deadline() <= std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError("deadline exceeded before scoring");
+  }
+  return absl::OkStatus();
+}
+
+void AppendItem(const LoadedModel& model, uint32_t index, float score, bool from_fallback,
+                affinity::v1::RecommendResponse* response) {
+  affinity::v1::ScoredItem* item = response->add_items();
+  item->set_item_id(model.item_id(index));
+  item->set_score(score);
+  item->set_from_fallback(from_fallback);
+}
+
+// The most-popular items not excluded, at most k. Scores decrease with rank.
+void AppendFallback(const LoadedModel& model, size_t k, const ExclusionSet& excluded,
+                    bool explain, affinity::v1::RecommendResponse* response) {
+  const std::vector<uint32_t>& popular = model.reader->popular_items();
+  for (size_t rank = 0; rank < popular.size() && static_cast<size_t>(response->items_size()) < k;
+       ++rank) {
+    const uint32_t index = popular[rank];
+    if (index >= model.items->rows() || excluded.Contains(index)) continue;
+    AppendItem(model, index, 1.0f / static_cast<float>(rank + 1), true, response);
+    if (explain) {
+      response->mutable_items(response->items_size() - 1)
+          ->set_explanation(ExplainFallbackItem(rank));
+    }
+  }
+  response->set_fallback(true);
+}
+
+}  // namespace
+
+RecommenderService::RecommenderService(ModelManager* models, ServerMetrics* metrics,
+                                       MicroBatcher* batcher, RequestLimits limits,
+                                       const RuleSetRegistry* rule_sets)
+    : models_(models),
+      metrics_(metrics),
+      batcher_(batcher),
+      limits_(limits),
+      rule_sets_(rule_sets) {}
+
+grpc::Status RecommenderService::Recommend(grpc::ServerContext* context,
+                                           const affinity::v1::RecommendRequest* request,
+                                           affinity::v1::RecommendResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status status = DoRecommend(context, *request, response);
+  if (!status.ok()) response->Clear();
+  metrics_->RecordRequest(
+      ServerMetrics::kRecommend, static_cast<int>(status.code()),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (status.ok() && response->fallback()) metrics_->AddFallback();
+  return ToGrpc(status);
+}
+
+grpc::Status RecommenderService::SimilarItems(
+    grpc::ServerContext* context, const affinity::v1::SimilarItemsRequest* request,
+    affinity::v1::RecommendResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status status = DoSimilarItems(context, *request, response);
+  if (!status.ok()) response->Clear();
+  metrics_->RecordRequest(
+      ServerMetrics::kSimilarItems, static_cast<int>(status.code()),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return ToGrpc(status);
+}
+
+absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
+                                             const affinity::v1::RecommendRequest& request,
+                                             affinity::v1::RecommendResponse* response) {
+  if (absl::Status s = ValidateRecommendRequest(request, limits_, *rule_sets_); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::vector<rules::CompiledFilter>> filters =
+      CompileRequestFilters(request.filters());
+  if (!filters.ok()) return filters.status();
+  const ModelManager::Route route = models_->RouteRequest(request.user_id());
+  if (route.model == nullptr) return absl::UnavailableError("no model loaded yet");
+  const LoadedModel& model = *route.model;
+  response->set_model_version(model.version);
+  response->set_arm(route.arm);
+
+  std::optional<storage::UserRecord> user;
+  if (!request.user_id().empty()) {
+    absl::StatusOr<storage::UserRecord> record = model.reader->GetUser(request.user_id());
+    if (record.ok()) {
+      user = std::move(*record);
+    } else if (!absl::IsNotFound(record.status())) {
+      return absl::InternalError(
+          absl::StrCat("reading user record: ", record.status().message()));
+    }
+  }
+
+  // Everything the user interacted with: stored history, then this request.
+  std::vector<WeightedItem> interactions;
+  std::vector<uint32_t> excluded_indices;
+  std::vector<uint32_t> seen_indices;
+  if (user.has_value()) {
+    for (uint32_t index : user->seen) {
+      if (index >= model.items->rows()) continue;
+      interactions.push_back(WeightedItem{index, 1.0f});
+      seen_indices.push_back(index);
+    }
+  }
+  size_t recent_known = 0;
+  uint64_t recent_unknown = 0;
+  for (const affinity::v1::Interaction& r : request.recent()) {
+    std::optional<uint32_t> index = model.FindItem(r.item_id());
+    if (!index.has_value()) {
+      ++recent_unknown;
+      continue;
+    }
+    ++recent_known;
+    interactions.push_back(WeightedItem{*index, r.weight()});
+    seen_indices.push_back(*index);
+  }
+  if (recent_unknown > 0) metrics_->AddUnknownRecentItems(recent_unknown);
+  for (const std::string& id : request.exclude_item_ids()) {
+    if (std::optional<uint32_t> index = model.FindItem(id)) excluded_indices.push_back(*index);
+  }
+  const std::vector<uint32_t> history = [&] {
+    std::vector<uint32_t> h;
+    for (const WeightedItem& w : interactions) h.push_back(w.index);
+    return h;
+  }();
+  const size_t k = static_cast<size_t>(request.k());
+
+  // The user vector: folded in when the request brings interactions the
+  // model can use, else the stored one.
+  std::vector<float> folded;
+  absl::Span<const float> query;
+  bool folded_in = false;
+  if (recent_known > 0 && model.fold_in.has_value()) {
+    absl::StatusOr<std::vector<float>> x =
+        FoldInUser(*model.items, model.gram, *model.fold_in, interactions);
+    if (x.ok()) {
+      folded = std::move(*x);
+      query = folded;
+      folded_in = true;
+      metrics_->AddFoldIn();
+    }
+  }
+  if (!folded_in && user.has_value() &&
+      user->factors.size() == static_cast<size_t>(model.metadata.dims())) {
+    query = user->factors;
+  }
+
+  if (absl::Status s = CheckDeadline(context); !s.ok()) return s;
+  if (rules_ != nullptr) {
+    std::vector<std::string> excluded_ids(request.exclude_item_ids().begin(),
+                                          request.exclude_item_ids().end());
+    return RespondWithRules(
+        model, request.rule_set(), k, request.explain(), seen_indices,
+        std::move(excluded_indices), excluded_ids, model.scorer.get(), model.items.get(), query,
+        *filters,
+        [&](const rules::RankedItem& item) {
+          return ExplainModelItem(model, *item.index, item.score, history, folded_in);
+        },
+        response);
+  }
+  excluded_indices.insert(excluded_indices.end(), seen_indices.begin(), seen_indices.end());
+  const ExclusionSet excluded(std::move(excluded_indices));
+  if (query.empty()) {
+    AppendFallback(model, k, excluded, request.explain(), response);
+    return absl::OkStatus();
+  }
+  ScoringResult result = batcher_->Score(*model.scorer, ScoringQuery{query, k, &excluded});
+  metrics_->AddItemsScored(result.items_scored);
+  for (const ScoredIndex& s : result.items) {
+    AppendItem(model, s.index, s.score, false, response);
+    if (request.explain()) {
+      response->mutable_items(response->items_size() - 1)
+          ->set_explanation(ExplainModelItem(model, s.index, s.score, history, folded_in));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecommenderService::DoSimilarItems(
+    grpc::ServerContext* context, const affinity::v1::SimilarItemsRequest& request,
+    affinity::v1::RecommendResponse* response) {
+  if (absl::Status s = ValidateSimilarItemsRequest(request, limits_, *rule_sets_); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::vector<rules::CompiledFilter>> filters =
+      CompileRequestFilters(request.filters());
+  if (!filters.ok()) return filters.status();
+  const ModelManager::Route route = models_->RouteRequest("");
+  if (route.model == nullptr) return absl::UnavailableError("no model loaded yet");
+  const LoadedModel& model = *route.model;
+  std::optional<uint32_t> item = model.FindItem(request.item_id());
+  if (!item.has_value()) {
+    return absl::NotFoundError(absl::StrCat("item_id: \"", request.item_id(),
+                                            "\" is not in model version ", model.version));
+  }
+  std::vector<uint32_t> excluded_indices = {*item};
+  for (const std::string& id : request.exclude_item_ids()) {
+    if (std::optional<uint32_t> index = model.FindItem(id)) excluded_indices.push_back(*index);
+  }
+  const ItemMatrix& normalized = *model.normalized_items;
+  const absl::Span<const float> query(normalized.row(*item), normalized.dims());
+  if (absl::Status s = CheckDeadline(context); !s.ok()) return s;
+  if (rules_ != nullptr) {
+    response->set_model_version(model.version);
+    response->set_arm(route.arm);
+    std::vector<std::string> excluded_ids(request.exclude_item_ids().begin(),
+                                          request.exclude_item_ids().end());
+    excluded_ids.push_back(request.item_id());
+    const uint32_t query_item = *item;
+    return RespondWithRules(
+        model, request.rule_set(), static_cast<size_t>(request.k()), request.explain(), {},
+        std::move(excluded_indices), excluded_ids, model.similar_scorer.get(), model.normalized_items.get(),
+        query, *filters,
+        [&](const rules::RankedItem& ranked) {
+          return ExplainSimilarItem(model, query_item, ranked.score);
+        },
+        response);
+  }
+  const ExclusionSet excluded(std::move(excluded_indices));
+  ScoringResult result = batcher_->Score(
+      *model.similar_scorer, ScoringQuery{query, static_cast<size_t>(request.k()), &excluded});
+  metrics_->AddItemsScored(result.items_scored);
+  response->set_model_version(model.version);
+  response->set_arm(route.arm);
+  for (const ScoredIndex& s : result.items) {
+    AppendItem(model, s.index, s.score, false, response);
+    if (request.explain()) {
+      response->mutable_items(response->items_size() - 1)
+          ->set_explanation(ExplainSimilarItem(model, *item, s.score));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<rules::CompiledFilter>>
+RecommenderService::CompileRequestFilters(
+    const google::protobuf::RepeatedPtrField<affinity::v1::Filter>& filters) const {
+  constexpr int kMaxRequestFilters = 32;
+  if (filters.empty()) return std::vector<rules::CompiledFilter>();
+  if (filters.size() > kMaxRequestFilters) {
+    return absl::InvalidArgumentError(absl::StrCat("filters: ", filters.size(),
+                                                   " given, at most ", kMaxRequestFilters));
+  }
+  if (rules_ == nullptr) {
+    return absl::InvalidArgumentError(
+        "filters: this server runs without a catalog, so it cannot filter by attributes");
+  }
+  return rules::CompileFilters(
+      std::vector<affinity::v1::Filter>(filters.begin(), filters.end()), "filters");
+}
+
+absl::Status RecommenderService::RespondWithRules(
+    const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
+    const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
+    const std::vector<std::string>& excluded_ids, const Scorer* scorer,
+    const ItemMatrix* matrix, absl::Span<const float> query,
+    const std::vector<rules::CompiledFilter>& request_filters,
+    const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
+    affinity::v1::RecommendResponse* response) {
+  std::shared_ptr<const rules::PreparedRules> prepared = rules_->Prepare(model);
+  const rules::PreparedRuleSet* set = prepared->Find(rule_set);
+  if (set == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rule_set: unknown rule set \"", rule_set.substr(0, 64), "\""));
+  }
+  if (set->rules->exclude_seen) {
+    always_excluded.insert(always_excluded.end(), seen.begin(), seen.end());
+  }
+  const ExclusionSet excluded(std::move(always_excluded));
+  const absl::flat_hash_set<std::string> excluded_id_set(excluded_ids.begin(),
+                                                         excluded_ids.end());
+  rules::RuleRequest request;
+  request.prepared = prepared.get();
+  request.set = set;
+  request.k = k;
+  request.explain = explain;
+  request.now_unix = absl::ToUnixSeconds(absl::Now());
+  request.excluded = &excluded;
+  request.excluded_ids = &excluded_id_set;
+  request.popular = &model.reader->popular_items();
+  if (!request_filters.empty()) request.request_filters = &request_filters;
+  if (!query.empty()) {
+    request.score = [&](size_t fetch, const ItemBitmap* allowed) {
+      ScoringQuery q{query, fetch, &excluded};
+      q.allowed = allowed;
+      return batcher_->Score(*scorer, q);
+    };
+    request.score_item = [&](uint32_t index) {
+      const float* row = matrix->row(index);
+      float score = 0;
+      for (size_t d = 0; d < query.size(); ++d) score += row[d] * query[d];
+      return score;
+    };
+  }
+  rules::RuleOutcome outcome = rules::RunRules(request);
+  metrics_->AddItemsScored(outcome.items_scored);
+  rule_metrics_->Record(set->rules->name, outcome.counts, outcome.items.empty());
+  for (const rules::RankedItem& item : outcome.items) {
+    affinity::v1::ScoredItem* out = response->add_items();
+    out->set_item_id(item.item_id);
+    out->set_score(item.score);
+    out->set_from_fallback(item.from_fallback);
+    if (item.from_fallback) response->set_fallback(true);
+    if (explain) {
+      std::vector<std::string> parts;
+      if (item.index.has_value() && !item.from_fallback && !item.pinned) {
+        parts.push_back(explain_model_item(item));
+      }
+      if (!item.index.has_value()) parts.push_back("catalog item not in the model (not scored)");
+      parts.insert(parts.end(), item.notes.begin(), item.notes.end());
+      if (!set->rules->name.empty()) parts.push_back(absl::StrCat("rule set ", set->rules->name));
+      out->set_explanation(absl::StrJoin(parts, "; "));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace affinity::server

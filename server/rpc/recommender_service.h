@@ -1,0 +1,93 @@
+// RecommenderService: the affinity.v1.Recommender gRPC service.
+//
+// Recommend:
+//  - known user, no `recent`: score = <x_u, y_i> with the stored vector;
+//  - `recent` given (implicit models): the user vector is folded in on the
+//    spot from the request's interactions plus, for a known user, the stored
+//    history (each seen item with raw weight 1: the store keeps seen item
+//    indices, not weights);
+//  - explicit models ignore `recent` for scoring (their vectors carry bias
+//    terms the implicit normal equations do not model): a known user is
+//    scored with the stored vector, an unknown one gets the fallback;
+//  - unknown user and nothing to fold in: the most-popular fallback
+//    (response.fallback = true, every item from_fallback).
+//  Seen items, `recent` items and exclude_item_ids are never returned and
+//  the answer holds k items whenever the catalog has that many others.
+// SimilarItems: cosine of item vectors; the item itself is never returned.
+// With a RuleEngine (SetRules), both run the business-rule pipeline of the
+// request's rule set (server/rules/rule_pipeline.h) over the catalog.
+//
+// Status codes: INVALID_ARGUMENT (bad request, message names the field),
+// NOT_FOUND (unknown item in SimilarItems), UNAVAILABLE (no model loaded),
+// DEADLINE_EXCEEDED (deadline passed before scoring), INTERNAL (store read
+// failure).
+#ifndef AFFINITY_SERVER_RPC_RECOMMENDER_SERVICE_H_
+#define AFFINITY_SERVER_RPC_RECOMMENDER_SERVICE_H_
+
+#include "affinity/v1/recommender.grpc.pb.h"
+#include "server/observability/metrics.h"
+#include "server/scoring/micro_batcher.h"
+#include "server/lifecycle/model_manager.h"
+#include "server/rpc/request_validation.h"
+#include "server/rules/rule_engine.h"
+#include "server/rules/rule_metrics.h"
+#include "server/rules/rule_pipeline.h"
+
+namespace affinity::server {
+
+class RecommenderService final : public affinity::v1::Recommender::Service {
+ public:
+  // All pointers must outlive the service.
+  RecommenderService(ModelManager* models, ServerMetrics* metrics, MicroBatcher* batcher,
+                     RequestLimits limits, const RuleSetRegistry* rule_sets);
+
+  // Applies business rules from `engine` and counts them in `metrics`
+  // (both must outlive the service). Call before serving.
+  void SetRules(rules::RuleEngine* engine, rules::RuleMetrics* metrics) {
+    rules_ = engine;
+    rule_metrics_ = metrics;
+  }
+
+  grpc::Status Recommend(grpc::ServerContext* context,
+                         const affinity::v1::RecommendRequest* request,
+                         affinity::v1::RecommendResponse* response) override;
+  grpc::Status SimilarItems(grpc::ServerContext* context,
+                            const affinity::v1::SimilarItemsRequest* request,
+                            affinity::v1::RecommendResponse* response) override;
+
+ private:
+  absl::Status DoRecommend(grpc::ServerContext* context,
+                           const affinity::v1::RecommendRequest& request,
+                           affinity::v1::RecommendResponse* response);
+  absl::Status DoSimilarItems(grpc::ServerContext* context,
+                              const affinity::v1::SimilarItemsRequest& request,
+                              affinity::v1::RecommendResponse* response);
+
+  // The rule pipeline over `model`: `scorer` ranks the rows of `matrix`
+  // against `query` (empty query: fallback only).
+  absl::Status RespondWithRules(
+      const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
+      const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
+      const std::vector<std::string>& excluded_ids, const Scorer* scorer,
+      const ItemMatrix* matrix, absl::Span<const float> query,
+      const std::vector<rules::CompiledFilter>& request_filters,
+      const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
+      affinity::v1::RecommendResponse* response);
+
+  // The request's `filters`, compiled; InvalidArgument names the bad one,
+  // or says that this server runs without a catalog rules engine.
+  absl::StatusOr<std::vector<rules::CompiledFilter>> CompileRequestFilters(
+      const google::protobuf::RepeatedPtrField<affinity::v1::Filter>& filters) const;
+
+  ModelManager* models_;
+  rules::RuleEngine* rules_ = nullptr;
+  rules::RuleMetrics* rule_metrics_ = nullptr;
+  ServerMetrics* metrics_;
+  MicroBatcher* batcher_;
+  RequestLimits limits_;
+  const RuleSetRegistry* rule_sets_;
+};
+
+}  // namespace affinity::server
+
+#endif  // AFFINITY_SERVER_RPC_RECOMMENDER_SERVICE_H_

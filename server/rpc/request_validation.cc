@@ -1,0 +1,103 @@
+#include "server/rpc/request_validation.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace affinity::server {
+namespace {
+
+absl::Status CheckK(int k, const RequestLimits& limits) {
+  if (k <= 0 || k > limits.max_k) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("k: expected 1..", limits.max_k, ", got ", k));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckId(absl::string_view field, absl::string_view id, bool required,
+                     const RequestLimits& limits) {
+  if (required && id.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
+  }
+  if (id.size() > limits.max_id_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": at most ", limits.max_id_bytes, " bytes, got ", id.size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckExcludes(const google::protobuf::RepeatedPtrField<std::string>& ids,
+                           const RequestLimits& limits) {
+  if (static_cast<size_t>(ids.size()) > limits.max_excludes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "exclude_item_ids: at most ", limits.max_excludes, " entries, got ", ids.size()));
+  }
+  for (int i = 0; i < ids.size(); ++i) {
+    if (absl::Status s = CheckId(absl::StrCat("exclude_item_ids[", i, "]"), ids[i],
+                                 /*required=*/true, limits);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRuleSet(absl::string_view rule_set, const RuleSetRegistry& rule_sets) {
+  if (!rule_sets.Known(rule_set)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rule_set: unknown rule set \"", rule_set.substr(0, 64),
+        "\" (see the server's --rules file; \"\" and \"default\" select the default)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+RuleSetRegistry::RuleSetRegistry() : names_{"", "default"} {}
+
+bool RuleSetRegistry::Known(absl::string_view name) const {
+  return names_.find(name) != names_.end() || (lookup_ && lookup_(name));
+}
+
+absl::Status ValidateRecommendRequest(const affinity::v1::RecommendRequest& request,
+                                      const RequestLimits& limits,
+                                      const RuleSetRegistry& rule_sets) {
+  if (absl::Status s = CheckK(request.k(), limits); !s.ok()) return s;
+  if (request.user_id().empty() && request.recent().empty()) {
+    return absl::InvalidArgumentError(
+        "user_id: must not be empty when recent is empty (give a user or interactions)");
+  }
+  if (absl::Status s = CheckId("user_id", request.user_id(), false, limits); !s.ok()) {
+    return s;
+  }
+  if (static_cast<size_t>(request.recent_size()) > limits.max_recent) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "recent: at most ", limits.max_recent, " entries, got ", request.recent_size()));
+  }
+  for (int i = 0; i < request.recent_size(); ++i) {
+    const affinity::v1::Interaction& r = request.recent(i);
+    if (absl::Status s = CheckId(absl::StrCat("recent[", i, "].item_id"), r.item_id(),
+                                 /*required=*/true, limits);
+        !s.ok()) {
+      return s;
+    }
+    if (!std::isfinite(r.weight()) || r.weight() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "recent[", i, "].weight: expected a finite value >= 0, got ", r.weight()));
+    }
+  }
+  if (absl::Status s = CheckExcludes(request.exclude_item_ids(), limits); !s.ok()) return s;
+  return CheckRuleSet(request.rule_set(), rule_sets);
+}
+
+absl::Status ValidateSimilarItemsRequest(const affinity::v1::SimilarItemsRequest& request,
+                                         const RequestLimits& limits,
+                                         const RuleSetRegistry& rule_sets) {
+  if (absl::Status s = CheckK(request.k(), limits); !s.ok()) return s;
+  if (absl::Status s = CheckId("item_id", request.item_id(), true, limits); !s.ok()) return s;
+  if (absl::Status s = CheckExcludes(request.exclude_item_ids(), limits); !s.ok()) return s;
+  return CheckRuleSet(request.rule_set(), rule_sets);
+}
+
+}  // namespace affinity::server

@@ -1,0 +1,264 @@
+#include "server/scoring/dot_kernels.h"
+
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace affinity::server {
+namespace {
+
+#if defined(__AVX512F__)
+
+// Four rows against one query; stride is a multiple of 16.
+inline void Dot4(const float* r0, size_t stride, const float* q, float* out) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+  const float* r1 = r0 + stride;
+  const float* r2 = r1 + stride;
+  const float* r3 = r2 + stride;
+  for (size_t d = 0; d < stride; d += 16) {
+    const __m512 qv = _mm512_loadu_ps(q + d);
+    a0 = _mm512_fmadd_ps(_mm512_load_ps(r0 + d), qv, a0);
+    a1 = _mm512_fmadd_ps(_mm512_load_ps(r1 + d), qv, a1);
+    a2 = _mm512_fmadd_ps(_mm512_load_ps(r2 + d), qv, a2);
+    a3 = _mm512_fmadd_ps(_mm512_load_ps(r3 + d), qv, a3);
+  }
+  out[0] = _mm512_reduce_add_ps(a0);
+  out[1] = _mm512_reduce_add_ps(a1);
+  out[2] = _mm512_reduce_add_ps(a2);
+  out[3] = _mm512_reduce_add_ps(a3);
+}
+
+inline float Dot1(const float* r, size_t stride, const float* q) {
+  __m512 a = _mm512_setzero_ps();
+  for (size_t d = 0; d < stride; d += 16) {
+    a = _mm512_fmadd_ps(_mm512_load_ps(r + d), _mm512_loadu_ps(q + d), a);
+  }
+  return _mm512_reduce_add_ps(a);
+}
+
+#elif defined(__AVX2__) && defined(__FMA__)
+
+inline float HorizontalSum(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v);
+  __m128 hi = _mm256_extractf128_ps(v, 1);
+  lo = _mm_add_ps(lo, hi);
+  __m128 shuf = _mm_movehdup_ps(lo);
+  __m128 sums = _mm_add_ps(lo, shuf);
+  shuf = _mm_movehl_ps(shuf, sums);
+  sums = _mm_add_ss(sums, shuf);
+  return _mm_cvtss_f32(sums);
+}
+
+inline void Dot4(const float* r0, size_t stride, const float* q, float* out) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  const float* r1 = r0 + stride;
+  const float* r2 = r1 + stride;
+  const float* r3 = r2 + stride;
+  for (size_t d = 0; d < stride; d += 8) {
+    const __m256 qv = _mm256_loadu_ps(q + d);
+    a0 = _mm256_fmadd_ps(_mm256_load_ps(r0 + d), qv, a0);
+    a1 = _mm256_fmadd_ps(_mm256_load_ps(r1 + d), qv, a1);
+    a2 = _mm256_fmadd_ps(_mm256_load_ps(r2 + d), qv, a2);
+    a3 = _mm256_fmadd_ps(_mm256_load_ps(r3 + d), qv, a3);
+  }
+  out[0] = HorizontalSum(a0);
+  out[1] = HorizontalSum(a1);
+  out[2] = HorizontalSum(a2);
+  out[3] = HorizontalSum(a3);
+}
+
+inline float Dot1(const float* r, size_t stride, const float* q) {
+  __m256 a = _mm256_setzero_ps();
+  for (size_t d = 0; d < stride; d += 8) {
+    a = _mm256_fmadd_ps(_mm256_load_ps(r + d), _mm256_loadu_ps(q + d), a);
+  }
+  return HorizontalSum(a);
+}
+
+#else
+
+inline float Dot1(const float* r, size_t stride, const float* q) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (size_t d = 0; d < stride; d += 8) {
+    for (int j = 0; j < 8; ++j) acc[j] += r[d + j] * q[d + j];
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+         ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+inline void Dot4(const float* r0, size_t stride, const float* q, float* out) {
+  for (int j = 0; j < 4; ++j) out[j] = Dot1(r0 + j * stride, stride, q);
+}
+
+#endif
+
+}  // namespace
+
+void DotRows(const float* rows, size_t n, size_t stride, const float* query,
+             float* out) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+#if defined(__AVX512F__) || defined(__AVX2__)
+    if (i + 20 <= n) {
+      const char* ahead = reinterpret_cast<const char*>(rows + (i + 16) * stride);
+      for (size_t b = 0; b < 4 * stride * sizeof(float); b += 64) {
+        _mm_prefetch(ahead + b, _MM_HINT_T0);
+      }
+    }
+#endif
+    Dot4(rows + i * stride, stride, query, out + i);
+  }
+  for (; i < n; ++i) out[i] = Dot1(rows + i * stride, stride, query);
+}
+
+#if defined(__AVX512F__)
+constexpr size_t kLanes = 16;
+#elif defined(__AVX2__) && defined(__FMA__)
+constexpr size_t kLanes = 8;
+#else
+constexpr size_t kLanes = 8;
+#endif
+
+size_t MultiQueryWidth(size_t nq) { return (nq + kLanes - 1) / kLanes * kLanes; }
+
+void TransposeQueries(const float* const* queries, size_t nq, size_t dims, float* out) {
+  const size_t width = MultiQueryWidth(nq);
+  for (size_t d = 0; d < dims; ++d) {
+    for (size_t q = 0; q < width; ++q) out[d * width + q] = q < nq ? queries[q][d] : 0.0f;
+  }
+}
+
+namespace {
+
+#if defined(__AVX512F__)
+using Vec = __m512;
+inline Vec Zero() { return _mm512_setzero_ps(); }
+inline Vec Load(const float* p) { return _mm512_loadu_ps(p); }
+inline Vec Broadcast(const float* p) { return _mm512_set1_ps(*p); }
+inline Vec Fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+inline void Store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+#elif defined(__AVX2__) && defined(__FMA__)
+using Vec = __m256;
+inline Vec Zero() { return _mm256_setzero_ps(); }
+inline Vec Load(const float* p) { return _mm256_loadu_ps(p); }
+inline Vec Broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+inline Vec Fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+inline void Store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+#else
+struct Vec {
+  float v[kLanes];
+};
+inline Vec Zero() { return Vec{}; }
+inline Vec Load(const float* p) {
+  Vec r;
+  for (size_t i = 0; i < kLanes; ++i) r.v[i] = p[i];
+  return r;
+}
+inline Vec Broadcast(const float* p) {
+  Vec r;
+  for (size_t i = 0; i < kLanes; ++i) r.v[i] = *p;
+  return r;
+}
+inline Vec Fma(Vec a, Vec b, Vec c) {
+  for (size_t i = 0; i < kLanes; ++i) c.v[i] += a.v[i] * b.v[i];
+  return c;
+}
+inline void Store(float* p, Vec v) {
+  for (size_t i = 0; i < kLanes; ++i) p[i] = v.v[i];
+}
+#endif
+
+// ROWS item rows against GROUPS lane-groups of queries starting at `group`.
+template <int ROWS, int GROUPS>
+inline __attribute__((always_inline)) void Tile(const float* rows, size_t stride,
+                                                size_t dims, const float* qt, size_t width,
+                                                size_t group, float* out) {
+  Vec acc[ROWS][GROUPS];
+#pragma GCC unroll 8
+  for (int r = 0; r < ROWS; ++r) {
+#pragma GCC unroll 4
+    for (int g = 0; g < GROUPS; ++g) acc[r][g] = Zero();
+  }
+  for (size_t d = 0; d < dims; ++d) {
+    Vec q[GROUPS];
+#pragma GCC unroll 4
+    for (int g = 0; g < GROUPS; ++g) q[g] = Load(qt + d * width + (group + g) * kLanes);
+#pragma GCC unroll 8
+    for (int r = 0; r < ROWS; ++r) {
+      const Vec y = Broadcast(rows + r * stride + d);
+#pragma GCC unroll 4
+      for (int g = 0; g < GROUPS; ++g) acc[r][g] = Fma(y, q[g], acc[r][g]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < ROWS; ++r) {
+#pragma GCC unroll 4
+    for (int g = 0; g < GROUPS; ++g) Store(out + r * width + (group + g) * kLanes, acc[r][g]);
+  }
+}
+
+}  // namespace
+
+void DotRowsMulti(const float* rows, size_t n, size_t stride, size_t dims,
+                  const float* transposed, size_t width, float* out) {
+  const size_t groups = width / kLanes;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+#if defined(__AVX512F__) || defined(__AVX2__)
+    // Rows a few tiles ahead: each tile takes long enough (dims x width
+    // FMAs) for the prefetches to land before they are needed.
+    if (i + 24 <= n) {
+      const char* ahead = reinterpret_cast<const char*>(rows + (i + 16) * stride);
+      for (size_t b = 0; b < 8 * stride * sizeof(float); b += 64) {
+        _mm_prefetch(ahead + b, _MM_HINT_T0);
+      }
+    }
+#endif
+    size_t g = 0;
+    for (; g + 2 <= groups; g += 2) {
+      Tile<8, 2>(rows + i * stride, stride, dims, transposed, width, g, out + i * width);
+    }
+    if (g < groups) Tile<8, 1>(rows + i * stride, stride, dims, transposed, width, g, out + i * width);
+  }
+  for (; i < n; ++i) {
+    for (size_t g = 0; g < groups; ++g) {
+      Tile<1, 1>(rows + i * stride, stride, dims, transposed, width, g, out + i * width);
+    }
+  }
+}
+
+bool AnyAtLeast(const float* a, const float* b, size_t n) {
+#if defined(__AVX512F__)
+  __mmask16 any = 0;
+  for (size_t j = 0; j < n; j += 16) {
+    any |= _mm512_cmp_ps_mask(_mm512_loadu_ps(a + j), _mm512_loadu_ps(b + j), _CMP_GE_OQ);
+  }
+  return any != 0;
+#elif defined(__AVX2__)
+  __m256 any = _mm256_setzero_ps();
+  for (size_t j = 0; j < n; j += 8) {
+    any = _mm256_or_ps(any, _mm256_cmp_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j),
+                                          _CMP_GE_OQ));
+  }
+  return _mm256_movemask_ps(any) != 0;
+#else
+  for (size_t j = 0; j < n; ++j) {
+    if (a[j] >= b[j]) return true;
+  }
+  return false;
+#endif
+}
+
+const char* DotKernelIsa() {
+#if defined(__AVX512F__)
+  return "avx512";
+#elif defined(__AVX2__) && defined(__FMA__)
+  return "avx2_fma";
+#else
+  return "portable";
+#endif
+}
+
+}  // namespace affinity::server

@@ -1,0 +1,38 @@
+// Inner products of many item rows with one or several queries: the inner
+// loop of exact scoring. Rows and queries are `stride` floats long with
+// stride a multiple of 16 (see ItemMatrix); AVX-512 or AVX2/FMA intrinsics
+// are used when the build targets them, portable code otherwise.
+#ifndef AFFINITY_SERVER_SCORING_DOT_KERNELS_H_
+#define AFFINITY_SERVER_SCORING_DOT_KERNELS_H_
+
+#include <cstddef>
+
+namespace affinity::server {
+
+// out[i] = <rows[i], query> for i in [0, n).
+void DotRows(const float* rows, size_t n, size_t stride, const float* query,
+             float* out);
+
+// Several queries at once, laid out for DotRowsMulti: `dims` x width
+// floats, query q's element d at [d * width + q], zero beyond nq. Build it
+// once per batch; width = MultiQueryWidth(nq).
+size_t MultiQueryWidth(size_t nq);
+void TransposeQueries(const float* const* queries, size_t nq, size_t dims, float* out);
+
+// out[i * width + q] = <rows[i], query q> for i in [0, n), q in [0, width),
+// with `transposed` from TransposeQueries. Each item row is read once and
+// every query is scored against it with lane-parallel FMAs (no horizontal
+// sums), so a batch costs about one pass over memory.
+void DotRowsMulti(const float* rows, size_t n, size_t stride, size_t dims,
+                  const float* transposed, size_t width, float* out);
+
+// True when a[j] >= b[j] for some j in [0, n); n is a multiple of
+// MultiQueryWidth's lane count.
+bool AnyAtLeast(const float* a, const float* b, size_t n);
+
+// Name of the instruction set the kernels were compiled for.
+const char* DotKernelIsa();
+
+}  // namespace affinity::server
+
+#endif  // AFFINITY_SERVER_SCORING_DOT_KERNELS_H_

@@ -1,0 +1,52 @@
+#include "server/scoring/item_matrix.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace affinity::server {
+
+void ItemMatrix::FreeDeleter::operator()(float* p) const { std::free(p); }
+
+ItemMatrix::ItemMatrix(size_t rows, size_t dims)
+    : rows_(rows), dims_(dims), stride_(StrideFor(dims)) {
+  size_t bytes = std::max<size_t>(rows_ * stride_ * sizeof(float), 64);
+  bytes = (bytes + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  data_.reset(static_cast<float*>(p));
+}
+
+std::unique_ptr<ItemMatrix> ItemMatrix::FromDense(absl::Span<const float> dense,
+                                                  size_t rows, size_t dims) {
+  auto m = std::make_unique<ItemMatrix>(rows, dims);
+  for (size_t i = 0; i < rows && (i + 1) * dims <= dense.size(); ++i) {
+    std::memcpy(m->mutable_row(i), dense.data() + i * dims, dims * sizeof(float));
+  }
+  return m;
+}
+
+std::unique_ptr<ItemMatrix> ItemMatrix::Normalized() const {
+  auto m = std::make_unique<ItemMatrix>(rows_, dims_);
+  for (size_t i = 0; i < rows_; ++i) {
+    const float* src = row(i);
+    double norm2 = 0;
+    for (size_t d = 0; d < dims_; ++d) norm2 += double{src[d]} * src[d];
+    if (norm2 <= 0) continue;
+    const float inv = static_cast<float>(1.0 / std::sqrt(norm2));
+    float* dst = m->mutable_row(i);
+    for (size_t d = 0; d < dims_; ++d) dst[d] = src[d] * inv;
+  }
+  return m;
+}
+
+std::vector<float> ItemMatrix::PadQuery(absl::Span<const float> query) const {
+  std::vector<float> padded(stride_, 0.0f);
+  std::memcpy(padded.data(), query.data(),
+              std::min(query.size(), dims_) * sizeof(float));
+  return padded;
+}
+
+}  // namespace affinity::server

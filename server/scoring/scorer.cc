@@ -1,0 +1,39 @@
+#include "server/scoring/scorer.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "server/scoring/exact_scorer.h"
+#include "server/scoring/hnsw_scorer.h"
+
+namespace affinity::server {
+
+std::vector<ScoringResult> Scorer::TopKBatch(
+    absl::Span<const ScoringQuery> queries) const {
+  std::vector<ScoringResult> out;
+  out.reserve(queries.size());
+  for (const ScoringQuery& q : queries) out.push_back(TopK(q));
+  return out;
+}
+
+absl::StatusOr<ScorerKind> ParseScorerKind(absl::string_view name) {
+  if (name == "exact") return ScorerKind::kExact;
+  if (name == "hnsw") return ScorerKind::kHnsw;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--scorer: expected \"exact\" or \"hnsw\", got \"", name, "\""));
+}
+
+absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(
+    std::shared_ptr<const ItemMatrix> items, const ScorerOptions& options) {
+  switch (options.kind) {
+    case ScorerKind::kExact:
+      return std::unique_ptr<Scorer>(new ExactScorer(std::move(items)));
+    case ScorerKind::kHnsw: {
+      auto hnsw = HnswScorer::Build(std::move(items), options);
+      if (!hnsw.ok()) return hnsw.status();
+      return std::unique_ptr<Scorer>(std::move(*hnsw));
+    }
+  }
+  return absl::InvalidArgumentError("unknown scorer kind");
+}
+
+}  // namespace affinity::server

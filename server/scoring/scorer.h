@@ -1,0 +1,83 @@
+// Scorer: one interface, several ways to find the items with the largest
+// inner product <query, item> (exact SIMD scan, HNSW graph search). A Scorer
+// is immutable after construction and safe to call from many threads.
+//
+// Contract for every implementation: results are best first, never contain
+// an excluded or not-allowed index, and hold min(k, number of allowed items
+// not excluded) entries.
+#ifndef AFFINITY_SERVER_SCORING_SCORER_H_
+#define AFFINITY_SERVER_SCORING_SCORER_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "server/scoring/item_matrix.h"
+#include "server/scoring/top_k.h"
+
+namespace affinity::server {
+
+struct ScoringQuery {
+  // dims floats (ItemMatrix::dims()); padding is added by the scorer.
+  absl::Span<const float> vector;
+  size_t k = 0;
+  const ExclusionSet* excluded = nullptr;  // may be null
+  // When set, only these items may be returned (may be null).
+  const ItemBitmap* allowed = nullptr;
+};
+
+struct ScoringResult {
+  std::vector<ScoredIndex> items;
+  // Item vectors whose score was computed for this query.
+  uint64_t items_scored = 0;
+  // Candidates good enough to rank that were skipped because `allowed`
+  // did not hold them / `excluded` did.
+  uint64_t not_allowed = 0;
+  uint64_t excluded_hits = 0;
+};
+
+class Scorer {
+ public:
+  virtual ~Scorer() = default;
+  virtual const char* name() const = 0;
+  virtual size_t items() const = 0;
+  virtual ScoringResult TopK(const ScoringQuery& query) const = 0;
+  // Scores several queries together; results are in query order and equal
+  // what TopK would return for each. The default calls TopK per query.
+  virtual std::vector<ScoringResult> TopKBatch(
+      absl::Span<const ScoringQuery> queries) const;
+  // True when TopKBatch is cheaper than separate TopK calls (so waiting to
+  // gather a batch pays off).
+  virtual bool BenefitsFromBatching() const { return false; }
+};
+
+enum class ScorerKind { kExact, kHnsw };
+
+struct ScorerOptions {
+  ScorerKind kind = ScorerKind::kExact;
+  // HNSW graph parameters (inner-product space).
+  size_t hnsw_m = 16;
+  size_t hnsw_ef_construction = 200;
+  size_t hnsw_ef = 200;
+  // Threads used to build an HNSW index.
+  int build_threads = 2;
+  // When set and it turns true, a build in progress stops with Cancelled
+  // (used to shut down without waiting for a long index build).
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+// Parses "exact" or "hnsw".
+absl::StatusOr<ScorerKind> ParseScorerKind(absl::string_view name);
+
+// Builds the configured scorer over `items` (shared, not copied).
+absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(
+    std::shared_ptr<const ItemMatrix> items, const ScorerOptions& options);
+
+}  // namespace affinity::server
+
+#endif  // AFFINITY_SERVER_SCORING_SCORER_H_

@@ -1,0 +1,295 @@
+// Scorer benchmarks: exact top-10 (one query, and micro-batches of 32) over
+// 100k and 1M items x 64 dims, and HNSW top-10 over 1M x 64 with its
+// recall@10 against the exact answer. Counters: p50_us / p99_us per query,
+// queries per second (qps), recall_at_10.
+//
+// Data are synthetic and clustered like ALS factors: 256 topic directions,
+// every item a scaled topic direction plus noise, every query a mix of two
+// topics plus noise. Rule benchmarks (BM_Rules*) add a synthetic catalog
+// (8 brands, 10 categories, 30% of items in the filtered set) and run the
+// scan with the allowed bitmap plus diversity and pin stages. The HNSW index is built once per process (nothing is
+// written to disk); AFFINITY_BENCH_HNSW_ITEMS overrides its item count.
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "server/scoring/dot_kernels.h"
+#include "server/scoring/exact_scorer.h"
+#include "server/scoring/hnsw_scorer.h"
+#include "server/scoring/item_matrix.h"
+#include "server/rules/compiled_rules.h"
+#include "server/rules/rule_config_loader.h"
+#include "server/rules/rule_stages.h"
+
+namespace affinity::server {
+namespace {
+
+constexpr size_t kDims = 64;
+constexpr size_t kTopics = 256;
+constexpr size_t kQueries = 256;
+
+struct Dataset {
+  std::shared_ptr<const ItemMatrix> items;
+  std::vector<std::vector<float>> queries;
+};
+
+const Dataset& GetDataset(size_t rows) {
+  static std::map<size_t, std::unique_ptr<Dataset>>* cache =
+      new std::map<size_t, std::unique_ptr<Dataset>>();
+  auto& slot = (*cache)[rows];
+  if (slot != nullptr) return *slot;
+  std::mt19937 rng(42);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::lognormal_distribution<float> scale(0.0f, 0.4f);
+  std::vector<std::vector<float>> topics(kTopics, std::vector<float>(kDims));
+  for (auto& t : topics)
+    for (float& v : t) v = normal(rng);
+  std::vector<float> dense(rows * kDims);
+  std::uniform_int_distribution<size_t> topic(0, kTopics - 1);
+  for (size_t i = 0; i < rows; ++i) {
+    const auto& t = topics[topic(rng)];
+    const float s = scale(rng);
+    for (size_t d = 0; d < kDims; ++d) dense[i * kDims + d] = 0.1f * (s * t[d] + 0.5f * normal(rng));
+  }
+  slot = std::make_unique<Dataset>();
+  slot->items = ItemMatrix::FromDense(dense, rows, kDims);
+  for (size_t q = 0; q < kQueries; ++q) {
+    const auto& a = topics[topic(rng)];
+    const auto& b = topics[topic(rng)];
+    std::vector<float> v(kDims);
+    for (size_t d = 0; d < kDims; ++d) v[d] = 0.7f * a[d] + 0.3f * b[d] + 0.3f * normal(rng);
+    slot->queries.push_back(std::move(v));
+  }
+  return *slot;
+}
+
+void ReportLatencies(benchmark::State& state, std::vector<double> us, size_t queries_per_iter) {
+  if (us.empty()) return;
+  std::sort(us.begin(), us.end());
+  state.counters["p50_us"] = us[us.size() / 2];
+  state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+  state.counters["qps"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * queries_per_iter), benchmark::Counter::kIsRate);
+}
+
+void BM_ExactTop10(benchmark::State& state) {
+  const Dataset& data = GetDataset(static_cast<size_t>(state.range(0)));
+  ExactScorer scorer(data.items);
+  ExclusionSet none;
+  std::vector<double> us;
+  size_t q = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    ScoringResult r = scorer.TopK({data.queries[q++ % kQueries], 10, &none});
+    benchmark::DoNotOptimize(r);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  state.SetLabel(DotKernelIsa());
+  ReportLatencies(state, std::move(us), 1);
+}
+BENCHMARK(BM_ExactTop10)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void BM_ExactTop10Batch32(benchmark::State& state) {
+  const Dataset& data = GetDataset(static_cast<size_t>(state.range(0)));
+  ExactScorer scorer(data.items);
+  ExclusionSet none;
+  std::vector<double> us;
+  size_t q = 0;
+  for (auto _ : state) {
+    std::vector<ScoringQuery> batch;
+    for (int i = 0; i < 32; ++i) batch.push_back({data.queries[q++ % kQueries], 10, &none});
+    const auto start = std::chrono::steady_clock::now();
+    auto r = scorer.TopKBatch(batch);
+    benchmark::DoNotOptimize(r);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / 32);
+  }
+  state.SetLabel("per-query latency = batch time / 32");
+  ReportLatencies(state, std::move(us), 32);
+}
+BENCHMARK(BM_ExactTop10Batch32)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Catalog attributes for every item of a dataset, and a bitmap of the
+// items a filter keeping `keep_percent` % of them allows.
+struct RuleData {
+  std::vector<affinity::v1::CatalogItem> catalog;
+  std::shared_ptr<const rules::CompiledRules> rules;
+};
+
+const RuleData& GetRuleData(size_t rows) {
+  static std::map<size_t, std::unique_ptr<RuleData>>* cache =
+      new std::map<size_t, std::unique_ptr<RuleData>>();
+  auto& slot = (*cache)[rows];
+  if (slot != nullptr) return *slot;
+  slot = std::make_unique<RuleData>();
+  slot->catalog.resize(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    affinity::v1::CatalogItem& item = slot->catalog[i];
+    item.set_item_id(std::to_string(i));
+    item.set_brand("brand" + std::to_string(i % 8));
+    item.add_categories("cat" + std::to_string((i / 8) % 10));
+    item.set_in_stock(true);
+  }
+  slot->rules = *rules::ParseRules("bench.textproto", R"pb(
+    rule_sets {
+      name: "homepage"
+      filters { attribute: "category" any_of: [ "cat0", "cat1", "cat2" ] }
+      diversity { attribute: "brand" max_per_value: 2 }
+      pins { item_id: "5" slot: 3 }
+    })pb");
+  return *slot;
+}
+
+ItemBitmap PercentBitmap(size_t rows, size_t keep_per_mille) {
+  ItemBitmap bitmap(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    if ((i * 7919) % 1000 < keep_per_mille) bitmap.Set(static_cast<uint32_t>(i));
+  }
+  return bitmap;
+}
+
+// Exact top-10 with the homepage rules: a 30% filter as the allowed bitmap
+// inside the scan (over-fetching 210 candidates for diversity), then the
+// diversity cap (2 per brand) and one pin. Arg: items.
+void BM_RulesHomepageTop10(benchmark::State& state) {
+  const size_t rows = static_cast<size_t>(state.range(0));
+  const Dataset& data = GetDataset(rows);
+  const RuleData& rd = GetRuleData(rows);
+  const rules::CompiledRuleSet& set = *rd.rules->Find("homepage");
+  ItemBitmap allowed(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    if (set.PassesFilters(&rd.catalog[i])) allowed.Set(static_cast<uint32_t>(i));
+  }
+  ExactScorer scorer(data.items);
+  ExclusionSet none;
+  std::vector<double> us;
+  size_t q = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    ScoringQuery query{data.queries[q++ % kQueries], 210, &none};
+    query.allowed = &allowed;
+    ScoringResult r = scorer.TopK(query);
+    std::vector<rules::RankedItem> items;
+    items.reserve(r.items.size());
+    for (const ScoredIndex& s : r.items) {
+      rules::RankedItem item;
+      item.item_id = rd.catalog[s.index].item_id();
+      item.index = s.index;
+      item.catalog = &rd.catalog[s.index];
+      item.score = s.score;
+      items.push_back(std::move(item));
+    }
+    size_t dropped = 0;
+    items = rules::ApplyDiversity(set.diversity, 10, std::move(items), &dropped);
+    size_t rejected = 0;
+    rules::ApplyPins(
+        set.pins,
+        [&](const std::string& id) -> std::optional<rules::RankedItem> {
+          const uint32_t index = static_cast<uint32_t>(std::stoul(id));
+          if (!allowed.Contains(index)) return std::nullopt;
+          rules::RankedItem item;
+          item.item_id = id;
+          item.index = index;
+          item.catalog = &rd.catalog[index];
+          return item;
+        },
+        false, &items, &rejected);
+    benchmark::DoNotOptimize(items);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  state.counters["allowed_fraction"] = static_cast<double>(allowed.count()) / rows;
+  ReportLatencies(state, std::move(us), 1);
+}
+BENCHMARK(BM_RulesHomepageTop10)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Exact top-10 restricted to an allowed bitmap keeping Arg per mille of
+// 1M items (1000 = no filter, the plain scan): 10 = 1% uses the gather scan.
+void BM_RulesFilteredTop10(benchmark::State& state) {
+  const size_t rows = 1000000;
+  const Dataset& data = GetDataset(rows);
+  const size_t per_mille = static_cast<size_t>(state.range(0));
+  const ItemBitmap allowed = PercentBitmap(rows, per_mille);
+  ExactScorer scorer(data.items);
+  ExclusionSet none;
+  std::vector<double> us;
+  size_t q = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    ScoringQuery query{data.queries[q++ % kQueries], 10, &none};
+    if (per_mille < 1000) query.allowed = &allowed;
+    ScoringResult r = scorer.TopK(query);
+    benchmark::DoNotOptimize(r);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  state.counters["allowed"] = static_cast<double>(per_mille < 1000 ? allowed.count() : rows);
+  ReportLatencies(state, std::move(us), 1);
+}
+BENCHMARK(BM_RulesFilteredTop10)->Arg(1000)->Arg(300)->Arg(10)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+size_t HnswItems() {
+  const char* env = std::getenv("AFFINITY_BENCH_HNSW_ITEMS");
+  return env != nullptr ? std::strtoull(env, nullptr, 10) : 1000000;
+}
+
+struct HnswFixture {
+  std::unique_ptr<HnswScorer> scorer;
+  std::vector<std::set<uint32_t>> truth;
+  double build_seconds = 0;
+};
+
+HnswFixture& GetHnsw() {
+  static HnswFixture* fixture = [] {
+    auto* f = new HnswFixture();
+    const Dataset& data = GetDataset(HnswItems());
+    ScorerOptions options;
+    options.kind = ScorerKind::kHnsw;
+    options.hnsw_m = 16;
+    options.hnsw_ef_construction = 200;
+    options.build_threads = 2;
+    const auto start = std::chrono::steady_clock::now();
+    auto built = HnswScorer::Build(data.items, options);
+    f->build_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!built.ok()) std::abort();
+    f->scorer = std::move(*built);
+    ExactScorer exact(data.items);
+    ExclusionSet none;
+    for (const auto& q : data.queries) {
+      std::set<uint32_t> top;
+      for (const ScoredIndex& s : exact.TopK({q, 10, &none}).items) top.insert(s.index);
+      f->truth.push_back(std::move(top));
+    }
+    return f;
+  }();
+  return *fixture;
+}
+
+void BM_HnswTop10(benchmark::State& state) {
+  HnswFixture& f = GetHnsw();
+  const Dataset& data = GetDataset(HnswItems());
+  f.scorer->SetEf(static_cast<size_t>(state.range(0)));
+  ExclusionSet none;
+  std::vector<double> us;
+  size_t hits = 0, total = 0, q = 0;
+  for (auto _ : state) {
+    const size_t i = q++ % kQueries;
+    const auto start = std::chrono::steady_clock::now();
+    ScoringResult r = f.scorer->TopK({data.queries[i], 10, &none});
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+    for (const ScoredIndex& s : r.items) hits += f.truth[i].count(s.index);
+    total += 10;
+  }
+  state.counters["recall_at_10"] = total == 0 ? 0 : double(hits) / total;
+  state.counters["items"] = static_cast<double>(data.items->rows());
+  state.counters["build_s"] = f.build_seconds;
+  ReportLatencies(state, std::move(us), 1);
+}
+BENCHMARK(BM_HnswTop10)->Arg(50)->Arg(100)->Arg(200)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+}  // namespace
+}  // namespace affinity::server

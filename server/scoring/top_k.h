@@ -1,0 +1,109 @@
+// Bounded top-k selection that skips excluded items while selecting, so a
+// caller always gets min(k, candidates - excluded) results: never "top-k,
+// then filter" (which returns short lists).
+#ifndef AFFINITY_SERVER_SCORING_TOP_K_H_
+#define AFFINITY_SERVER_SCORING_TOP_K_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace affinity::server {
+
+struct ScoredIndex {
+  uint32_t index = 0;
+  float score = 0;
+};
+
+// Item indices never to return. Immutable once built; cheap membership test.
+class ExclusionSet {
+ public:
+  ExclusionSet() = default;
+  // Any order, duplicates allowed.
+  explicit ExclusionSet(std::vector<uint32_t> indices);
+  bool Contains(uint32_t index) const;
+  size_t size() const { return sorted_.size(); }
+  const std::vector<uint32_t>& sorted() const { return sorted_; }
+
+ private:
+  std::vector<uint32_t> sorted_;
+};
+
+// Item indices a rule set allows (a bitmap over the model's items).
+// Immutable once built; Contains is one load and a bit test.
+class ItemBitmap {
+ public:
+  ItemBitmap() = default;
+  explicit ItemBitmap(size_t items) : items_(items), words_((items + 63) / 64, 0) {}
+  void Set(uint32_t index) {
+    uint64_t& w = words_[index >> 6];
+    const uint64_t bit = uint64_t{1} << (index & 63);
+    count_ += (w & bit) == 0;
+    w |= bit;
+  }
+  void Clear(uint32_t index) {
+    uint64_t& w = words_[index >> 6];
+    const uint64_t bit = uint64_t{1} << (index & 63);
+    count_ -= (w & bit) != 0;
+    w &= ~bit;
+  }
+  bool Contains(uint32_t index) const {
+    return index < items_ && ((words_[index >> 6] >> (index & 63)) & 1) != 0;
+  }
+  size_t items() const { return items_; }
+  // Number of allowed indices.
+  size_t count() const { return count_; }
+  // The allowed indices, ascending.
+  std::vector<uint32_t> Indices() const;
+
+ private:
+  size_t items_ = 0;
+  size_t count_ = 0;
+  std::vector<uint64_t> words_;
+};
+
+// Keeps the k best (score, index) pairs pushed so far; ties favour the lower
+// index. Excluded indices are looked up only for candidates that would enter
+// the heap, so the common case costs one comparison per item.
+class TopKHeap {
+ public:
+  // `allowed` (may be null: everything allowed) is tested, like
+  // `excluded`, only for candidates that would enter the heap.
+  TopKHeap(size_t k, const ExclusionSet* excluded, const ItemBitmap* allowed = nullptr);
+
+  // Score below which a candidate cannot enter (-inf until k are held).
+  float threshold() const { return threshold_; }
+
+  void Push(uint32_t index, float score) {
+    if (score < threshold_) return;
+    PushSlow(index, score);
+  }
+  // Pushes scores[i] for index first + i.
+  void PushBlock(uint32_t first, const float* scores, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      if (scores[i] >= threshold_) PushSlow(first + static_cast<uint32_t>(i), scores[i]);
+    }
+  }
+
+  // Candidates that would have entered the heap but were not allowed /
+  // were excluded (what the rules dropped from this answer).
+  uint64_t not_allowed() const { return not_allowed_; }
+  uint64_t excluded_hits() const { return excluded_hits_; }
+
+  // Best first. Leaves the heap empty.
+  std::vector<ScoredIndex> Take();
+
+ private:
+  void PushSlow(uint32_t index, float score);
+  size_t k_;
+  const ExclusionSet* excluded_;
+  const ItemBitmap* allowed_;
+  uint64_t not_allowed_ = 0;
+  uint64_t excluded_hits_ = 0;
+  std::vector<ScoredIndex> heap_;  // min-heap: worst at front
+  float threshold_;
+};
+
+}  // namespace affinity::server
+
+#endif  // AFFINITY_SERVER_SCORING_TOP_K_H_
