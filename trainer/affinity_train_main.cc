@@ -1,7 +1,8 @@
 // affinity-train: the nightly batch job (train and publish a model version)
 // and the model store's admin commands. Run with --help for the flags.
 //
-// Exit codes: 0 success, 2 bad input or usage, 1 any other failure.
+// Exit codes: 0 success, 2 bad input or usage, 3 the nightly gate refused
+// the candidate, 1 any other failure.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "trainer/admin_commands.h"
+#include "trainer/nightly/gate.h"
+#include "trainer/nightly/nightly_flags.h"
 #include "trainer/train_flags.h"
 #include "trainer/training_job.h"
 
@@ -20,9 +23,16 @@ namespace {
 
 constexpr char kUsage[] = R"(trains recommendation models and manages the model store.
 
+  affinity-train nightly --input=FILE --db=DIR [training flags] [--gate_metric=M]
+      [--gate_tolerance=0.01] [--force] [--refit=true] [--keep_versions=7]
+      The unattended job: skips an input it already covers, compares the
+      candidate with the live version on interactions neither saw, stores
+      a worse one as not eligible (exit 3), refits on all data, publishes,
+      and keeps the newest versions.
   affinity-train --input=FILE --db=DIR [training flags]
       Reads interactions, trains ALS, evaluates on a holdout beside the
-      most-popular baseline and publishes a new model version.
+      most-popular and PureSVD baselines and publishes what it trained
+      (no gate).
   affinity-train catalog --input=FILE --db=DIR [--catalog_format=auto|csv|movielens|jsonl]
       Loads item attributes (title, category, brand, price, ...) into the catalog.
   affinity-train versions --db=DIR
@@ -36,7 +46,9 @@ constexpr char kUsage[] = R"(trains recommendation models and manages the model 
   affinity-train recommend --db=DIR --users=U1,U2 [--k=10]
       Prints the live model's top-k for users, with catalog titles.
 
-Exit codes: 0 success, 2 bad input or usage, 1 other failures.)";
+Exit codes: 0 success (for nightly also: nothing to do), 2 bad input or
+usage, 3 nightly: the gate refused the candidate (stored, not eligible),
+1 other failures.)";
 
 bool IsProjectFlagFile(absl::string_view file) {
   return absl::StrContains(file, "trainer/");
@@ -72,6 +84,14 @@ int main(int argc, char** argv) {
   if (args.size() > 2) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("unexpected argument '", args[2], "' (see --help)")));
+  }
+  if (args.size() == 2 && absl::string_view(args[1]) == "nightly") {
+    auto nightly = affinity::NightlyConfigFromFlags();
+    if (!nightly.ok()) return Fail(nightly.status());
+    auto result = affinity::RunNightlyJob(*nightly, std::cout);
+    if (!result.ok()) return Fail(result.status());
+    return result->outcome == affinity::NightlyOutcome::kGated ? affinity::kGateRefusedExitCode
+                                                               : 0;
   }
   if (args.size() == 2) {
     absl::Status status = affinity::RunAdminCommand(args[1], std::cout);

@@ -31,6 +31,10 @@ ABSL_FLAG(std::string, holdout_by, "random", "random or time (the latest ones)."
 ABSL_FLAG(int, k, 10, "Cut-off of the ranking metrics.");
 ABSL_FLAG(int64_t, progress_eval_users, 1000,
           "Holdout users sampled for the per-iteration metrics; 0 = none.");
+ABSL_FLAG(int64_t, eval_users, 10000,
+          "Held-out users (a seeded sample) of the final evaluation; 0 = all of them.");
+ABSL_FLAG(bool, puresvd, true, "Report the PureSVD baseline beside most-popular.");
+ABSL_FLAG(int, puresvd_factors, 0, "Rank of the PureSVD baseline; 0 = the same as --factors.");
 ABSL_FLAG(std::string, on_error, "fail",
           "Malformed input rows: fail (stop at the first) or skip (count and report).");
 ABSL_FLAG(int, max_id_length, 256, "Longest accepted user or item id, in bytes.");
@@ -123,6 +127,17 @@ absl::StatusOr<TrainingJobConfig> TrainingJobConfigFromFlags() {
       !s.ok()) {
     return s;
   }
+  c.eval_users = absl::GetFlag(FLAGS_eval_users);
+  if (absl::Status s = Expect(c.eval_users >= 0, "eval_users", "a count >= 0 (0 = all)");
+      !s.ok()) {
+    return s;
+  }
+  c.puresvd = absl::GetFlag(FLAGS_puresvd);
+  c.puresvd_factors = absl::GetFlag(FLAGS_puresvd_factors);
+  if (absl::Status s = Expect(c.puresvd_factors >= 0, "puresvd_factors", "a rank >= 0"); !s.ok()) {
+    return s;
+  }
+  if (c.puresvd_factors == 0) c.puresvd_factors = c.als.factors;
   c.report_html = absl::GetFlag(FLAGS_report);
   c.metrics_json = absl::GetFlag(FLAGS_metrics_json);
 

@@ -1,24 +1,24 @@
 #include "trainer/training_job.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <ctime>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
 #include "trainer/als_run.h"
+#include "trainer/baselines.h"
 #include "trainer/eval/factor_model_eval.h"
 #include "trainer/eval/metrics_proto.h"
+#include "trainer/eval/metrics_table.h"
 #include "trainer/eval/popularity_eval.h"
+#include "trainer/eval/rating_metrics.h"
 #include "trainer/model_publisher.h"
-#include "trainer/report/atomic_file.h"
-#include "trainer/report/html_report.h"
 #include "trainer/report/peak_memory.h"
+#include "trainer/training_outputs.h"
 
 namespace affinity {
 namespace {
@@ -33,43 +33,6 @@ int64_t FactorBytes(const FactorMatrix& m) {
   return m.size() * static_cast<int64_t>(sizeof(float));
 }
 
-absl::Status WriteMetricsJson(const affinity::v1::TrainingReport& report,
-                              const std::string& path) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(report, &json, options);
-  if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("metrics JSON: ", status.ToString()));
-  }
-  return WriteFileAtomically(path, json);
-}
-
-// Fails early, before any work, when an output file could not be written
-// later (its directory is missing or not writable).
-absl::Status CheckWritableOutput(const std::string& flag, const std::string& path) {
-  if (path.empty()) return absl::OkStatus();
-  const size_t slash = path.find_last_of('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : path.substr(0, std::max<size_t>(slash, 1));
-  if (access(dir.c_str(), W_OK) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": cannot write ", path, " (directory ", dir, " is missing or not writable)"));
-  }
-  return absl::OkStatus();
-}
-
-void LogMetrics(std::ostream& log, const std::string& name,
-                const eval::RankingMetrics& m) {
-  log << absl::StrFormat(
-      "  %-12s precision@%d %.4f  recall@%d %.4f  ndcg@%d %.4f  map@%d %.4f  "
-      "coverage@%d %.4f  (%d users)\n",
-      name, m.k, m.precision, m.k, m.recall, m.k, m.ndcg, m.k, m.map, m.k,
-      m.coverage, m.users_evaluated);
-}
-
 }  // namespace
 
 absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
@@ -81,34 +44,14 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
     (*report.mutable_parameters())[name] = value;
   }
   if (absl::Status s = ValidateOptions(config.als); !s.ok()) return s;
-  if (absl::Status s = CheckWritableOutput("report", config.report_html); !s.ok()) return s;
-  if (absl::Status s = CheckWritableOutput("metrics_json", config.metrics_json); !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = CheckOutputPaths(config); !s.ok()) return s;
 
   // 1. Interactions, streamed into a user-major CSR.
   auto read = ReadInteractions(config.input, config.reader);
   if (!read.ok()) return read.status();
   Interactions data = *std::move(read);
   const InteractionStats& stats = data.stats;
-  const double ingest_seconds = stats.parse_seconds + stats.build_seconds;
-  const double mb_per_s = ingest_seconds > 0 ? stats.bytes_read / 1e6 / ingest_seconds : 0;
-  log << absl::StrFormat(
-      "read %s: %d rows, %d users, %d items, %d interactions (%d duplicates "
-      "merged) in %.2f s, %.1f MB/s\n",
-      config.input, stats.rows_read, data.user_ids.size(), data.item_ids.size(),
-      data.matrix.nnz(), stats.duplicates_merged, ingest_seconds, mb_per_s);
-  if (stats.rows_skipped > 0) {
-    log << absl::StrFormat("skipped %d malformed rows (--on_error=skip); first ones:\n",
-                           stats.rows_skipped);
-    for (const std::string& e : stats.error_samples) log << "  " << e << "\n";
-  }
-  report.set_users(data.user_ids.size());
-  report.set_items(data.item_ids.size());
-  report.set_rows_read(stats.rows_read);
-  report.set_rows_skipped(stats.rows_skipped);
-  report.set_ingest_seconds(ingest_seconds);
-  report.set_ingest_mb_per_s(mb_per_s);
+  LogIngest(config, data, log, &report);
 
   // 2. Holdout.
   const bool evaluate = config.holdout.test_fraction > 0;
@@ -141,32 +84,58 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
   report.set_seconds_per_iteration(Median(run->iteration_seconds));
   report.set_train_seconds(run->train_seconds);
 
-  // 4. Evaluation beside the most-popular baseline.
+  // 4. Evaluation beside the most-popular and PureSVD baselines, on a
+  // seeded sample of --eval_users users.
   ScoringFactors factors(*trainer);
   affinity::v1::ModelMetadata metadata;
   // Present (zero) in the JSON even when nothing is evaluated.
   report.mutable_model();
   report.mutable_popularity();
   if (evaluate) {
-    eval::EvalOptions full = progress_eval;
-    full.max_users = 0;
+    eval::EvalOptions sample = progress_eval;
+    sample.max_users = config.eval_users;
     const absl::Time start = absl::Now();
     auto model_metrics = eval::EvaluateFactorModel(factors.users(), factors.items(),
-                                                   train, test, full);
+                                                   train, test, sample);
     if (!model_metrics.ok()) return model_metrics.status();
-    auto popular_metrics = eval::EvaluatePopularity(train, test, full);
-    if (!popular_metrics.ok()) return popular_metrics.status();
-    log << absl::StrFormat("holdout evaluation (%.1f s):\n",
-                           absl::ToDoubleSeconds(absl::Now() - start));
-    LogMetrics(log, "model", *model_metrics);
-    LogMetrics(log, "most-popular", *popular_metrics);
+    auto baselines = EvaluateBaselines(train, test, sample,
+                                       config.puresvd ? config.puresvd_factors : 0, log);
+    if (!baselines.ok()) return baselines.status();
+    std::optional<eval::RatingMetrics> ratings;
+    if (config.als.solver == AlsSolver::kExplicit) {
+      eval::RatingEvalOptions rating_options;
+      rating_options.threads = config.als.threads;
+      auto r = eval::EvaluateRatings(factors.users(), factors.items(), test, rating_options);
+      if (!r.ok()) return r.status();
+      ratings = *std::move(r);
+    }
+    std::vector<eval::MetricsColumn> columns = {
+        {"model", &*model_metrics, ratings ? &*ratings : nullptr},
+        {"most-popular", &baselines->popularity, nullptr}};
+    if (baselines->puresvd) columns.push_back({"PureSVD", &*baselines->puresvd, nullptr});
+    log << absl::StrFormat("holdout evaluation (%.1f s, %s users sampled):\n",
+                           absl::ToDoubleSeconds(absl::Now() - start),
+                           config.eval_users > 0 ? absl::StrCat(config.eval_users) : "all")
+        << eval::FormatMetricsTable(columns);
     *report.mutable_model() = eval::ToRankingMetricsProto(*model_metrics);
-    *report.mutable_popularity() = eval::ToRankingMetricsProto(*popular_metrics);
+    *report.mutable_popularity() = eval::ToRankingMetricsProto(baselines->popularity);
+    if (baselines->puresvd) {
+      *report.mutable_puresvd() = eval::ToRankingMetricsProto(*baselines->puresvd);
+    }
+    if (ratings) *report.mutable_model_ratings() = eval::ToRatingMetricsProto(*ratings);
     for (const auto& [name, value] : model_metrics->ToMap()) {
       (*metadata.mutable_metrics())[name] = value;
     }
-    for (const auto& [name, value] : popular_metrics->ToMap("popularity.")) {
+    for (const auto& [name, value] : baselines->popularity.ToMap("popularity.")) {
       (*metadata.mutable_metrics())[name] = value;
+    }
+    if (baselines->puresvd) {
+      for (const auto& [name, value] : baselines->puresvd->ToMap("puresvd.")) {
+        (*metadata.mutable_metrics())[name] = value;
+      }
+    }
+    if (ratings) {
+      for (const auto& [name, value] : ratings->ToMap()) (*metadata.mutable_metrics())[name] = value;
     }
   }
   report.set_model_and_data_bytes(train.MemoryBytes() + TransposeBytes(train) +
@@ -208,14 +177,7 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
   log << absl::StrFormat(
       "peak RSS %.1f MB (CSR matrices and factors: %.1f MB)\n",
       report.peak_rss_bytes() / 1e6, report.model_and_data_bytes() / 1e6);
-  if (!config.metrics_json.empty()) {
-    if (absl::Status s = WriteMetricsJson(report, config.metrics_json); !s.ok()) return s;
-  }
-  if (!config.report_html.empty()) {
-    if (absl::Status s = WriteTrainingReportHtml(report, config.report_html); !s.ok()) {
-      return s;
-    }
-  }
+  if (absl::Status s = WriteOutputs(config, report); !s.ok()) return s;
   return report;
 }
 

@@ -27,6 +27,11 @@ struct TrainingJobConfig {
   int k = 10;
   // Holdout users sampled for the per-iteration progress metrics; 0 = none.
   int64_t progress_eval_users = 1000;
+  // Holdout users (a seeded sample) of the final evaluation; 0 = all.
+  int64_t eval_users = 10000;
+  // The PureSVD baseline beside most-popular, with puresvd_factors factors.
+  bool puresvd = true;
+  int puresvd_factors = 64;
   std::string report_html;   // optional
   std::string metrics_json;  // optional
   // Command-line parameters recorded in the model metadata and the reports.

@@ -1,0 +1,535 @@
+#include "trainer/nightly/nightly_job.h"
+
+#include <algorithm>
+#include <ctime>
+#include <memory>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "storage/model_store.h"
+#include "trainer/als_run.h"
+#include "trainer/baselines.h"
+#include "trainer/eval/factor_model_eval.h"
+#include "trainer/eval/metrics_proto.h"
+#include "trainer/eval/metrics_table.h"
+#include "trainer/eval/paired_comparison.h"
+#include "trainer/eval/popularity_eval.h"
+#include "trainer/eval/rating_metrics.h"
+#include "trainer/model_publisher.h"
+#include "trainer/nightly/comparison_split.h"
+#include "trainer/nightly/fingerprint.h"
+#include "trainer/nightly/gate.h"
+#include "trainer/nightly/live_model.h"
+#include "trainer/nightly/live_recipe.h"
+#include "trainer/nightly/retention.h"
+#include "trainer/report/peak_memory.h"
+#include "trainer/training_outputs.h"
+
+namespace affinity {
+namespace {
+
+using affinity::v1::GateRecord;
+using storage::ModelStore;
+
+// Wall time of the job's steps, in the order they ran.
+class StepClock {
+ public:
+  explicit StepClock(affinity::v1::TrainingReport* report) : report_(report) {}
+  void Start() { start_ = absl::Now(); }
+  double Stop(const std::string& step) {
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+    (*report_->mutable_step_seconds())[step] += seconds;
+    order_.push_back(step);
+    return seconds;
+  }
+  std::string Summary() const {
+    std::string out;
+    for (const std::string& step : order_) {
+      if (!out.empty()) out += ", ";
+      absl::StrAppendFormat(&out, "%s %.1f s", step, report_->step_seconds().at(step));
+    }
+    return out;
+  }
+
+ private:
+  affinity::v1::TrainingReport* report_;
+  absl::Time start_;
+  std::vector<std::string> order_;
+};
+
+std::string DefaultGateMetric(const NightlyConfig& config, bool live_is_explicit) {
+  if (!config.gate_metric.empty()) return config.gate_metric;
+  if (config.training.als.solver == AlsSolver::kExplicit && live_is_explicit) return "rmse";
+  return absl::StrCat("ndcg_at_", config.training.k);
+}
+
+// "ndcg_at_10" -> "ndcg_at_k" (the name paired_comparison.h knows).
+std::string GenericMetricName(const std::string& metric, int k) {
+  const std::string suffix = absl::StrCat("_at_", k);
+  if (metric.size() > suffix.size() &&
+      metric.compare(metric.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    return metric.substr(0, metric.size() - suffix.size()) + "_at_k";
+  }
+  return metric;
+}
+
+absl::Status ValidateGateMetric(const std::string& metric, int k) {
+  if (metric.empty()) return absl::OkStatus();
+  const std::string generic = GenericMetricName(metric, k);
+  if (!eval::DirectionOf(generic).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--gate_metric: \"", metric, "\" is not a metric of the report, expected one of "
+        "precision_at_", k, ", recall_at_", k, ", ndcg_at_", k, ", map_at_", k,
+        ", rmse or mae"));
+  }
+  return absl::OkStatus();
+}
+
+// The live version and what the store says about this run.
+struct StoreView {
+  std::vector<storage::VersionInfo> versions;
+  std::optional<uint64_t> live;
+  std::unique_ptr<ModelStore> follower;
+};
+
+absl::StatusOr<StoreView> ReadStore(const std::string& db) {
+  StoreView view;
+  auto store = ModelStore::Open(db, ModelStore::Mode::kFollower);
+  if (!store.ok()) return store.status();
+  view.follower = *std::move(store);
+  auto versions = view.follower->ListVersions();
+  if (!versions.ok()) return versions.status();
+  view.versions = *std::move(versions);
+  auto live = view.follower->LiveVersion();
+  if (live.ok()) {
+    view.live = *live;
+  } else if (!absl::IsNotFound(live.status())) {
+    return live.status();
+  }
+  return view;
+}
+
+void AddMetrics(const std::map<std::string, double>& values,
+                affinity::v1::ModelMetadata* metadata) {
+  for (const auto& [name, value] : values) (*metadata->mutable_metrics())[name] = value;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ModelParameters(const NightlyConfig& config) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : config.training.parameters) {
+    static const char* const kModelChanging[] = {
+        "format", "header", "weight", "on_error", "max_id_length", "solver", "factors",
+        "iterations", "regularization", "alpha", "cg_steps", "seed"};
+    for (const char* wanted : kModelChanging) {
+      if (name == wanted) out[name] = value;
+    }
+    // Without a refit the published vectors are those of the split.
+    if (!config.refit && (name == "holdout" || name == "holdout_by")) out[name] = value;
+  }
+  out["refit"] = config.refit ? "true" : "false";
+  return out;
+}
+
+absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::ostream& log) {
+  const TrainingJobConfig& training = config.training;
+  NightlyResult result;
+  affinity::v1::TrainingReport& report = result.report;
+  StepClock clock(&report);
+  report.set_k(training.k);
+  report.set_algorithm(AlgorithmName(training.als.solver));
+  for (const auto& [name, value] : training.parameters) {
+    (*report.mutable_parameters())[name] = value;
+  }
+  if (absl::Status s = ValidateOptions(training.als); !s.ok()) return s;
+  if (absl::Status s = ValidateGateMetric(config.gate_metric, training.k); !s.ok()) return s;
+  if (!(config.gate_tolerance >= 0)) {
+    return absl::InvalidArgumentError("--gate_tolerance: expected an absolute value >= 0");
+  }
+  if (config.keep_versions < 1) {
+    return absl::InvalidArgumentError("--keep_versions: expected at least 1");
+  }
+  if (training.db.empty()) return absl::InvalidArgumentError("--db: expected the model store");
+  if (absl::Status s = CheckOutputPaths(training); !s.ok()) return s;
+
+  // 1. Idempotence.
+  clock.Start();
+  auto input_sha = Sha256OfFile(training.input);
+  if (!input_sha.ok()) return input_sha.status();
+  const std::string fingerprint = ModelFingerprint(*input_sha, ModelParameters(config));
+  report.set_fingerprint(fingerprint);
+  auto view = ReadStore(training.db);
+  if (!view.ok()) return view.status();
+  clock.Stop("fingerprint");
+  if (!view->versions.empty()) {
+    const storage::VersionInfo& newest = view->versions.back();
+    const bool retry_forced = config.force && newest.metadata.ineligible();
+    if (newest.metadata.fingerprint() == fingerprint && !retry_forced) {
+      result.outcome = NightlyOutcome::kSkipped;
+      result.version = newest.version;
+      report.set_outcome("skipped");
+      report.set_version(static_cast<uint32_t>(newest.version));
+      result.summary = absl::StrFormat(
+          "nightly: skipped (unchanged input): version %d (gate %s) already covers %s with "
+          "these parameters (fingerprint %s)",
+          newest.version, GateSummary(newest.metadata.gate()), training.input,
+          ShortFingerprint(fingerprint));
+      log << result.summary << "\n";
+      return result;
+    }
+  }
+  log << absl::StrFormat("fingerprint %s (input sha256 %s)\n", ShortFingerprint(fingerprint),
+                         ShortFingerprint(*input_sha));
+
+  // 2. Interactions.
+  clock.Start();
+  auto read = ReadInteractions(training.input, training.reader);
+  if (!read.ok()) return read.status();
+  Interactions data = *std::move(read);
+  LogIngest(training, data, log, &report);
+  clock.Stop("ingest");
+  const bool has_timestamps = !data.timestamps.empty();
+  int64_t min_ts = 0, max_ts = 0;
+  if (has_timestamps) {
+    const auto [lo, hi] = std::minmax_element(data.timestamps.begin(), data.timestamps.end());
+    min_ts = *lo;
+    max_ts = *hi;
+  }
+
+  // The held-out interactions of the comparison, and the live version laid
+  // out in this data's indices.
+  clock.Start();
+  std::optional<AlignedLiveModel> live;
+  std::optional<AlsOptions> live_recipe;
+  CsrMatrix train, test;
+  std::string comparison;
+  if (view->live.has_value()) {
+    auto reader = view->follower->OpenVersion(*view->live);
+    if (!reader.ok()) return reader.status();
+    const bool by_time = has_timestamps && (*reader)->metadata().has_timestamps();
+    auto aligned =
+        LoadAlignedLiveModel(**reader, data.user_ids, data.item_ids, /*with_seen=*/!by_time);
+    if (!aligned.ok()) return aligned.status();
+    live = *std::move(aligned);
+    ComparisonSplit split;
+    if (by_time) {
+      const int64_t after = live->metadata.data_max_timestamp();
+      split = SplitNewerThan(data.matrix, data.timestamps, after, live->known_users);
+      comparison = absl::StrFormat(
+          "interactions newer than live version %d's data (timestamp > %d)", live->version,
+          after);
+    } else {
+      split = SplitNotIn(data.matrix, live->seen, live->known_users);
+      comparison = absl::StrFormat(
+          "interactions absent from live version %d's data (no usable timestamps)",
+          live->version);
+    }
+    live->seen = CsrMatrix();
+    train = std::move(split.train);
+    test = std::move(split.test);
+    absl::StrAppendFormat(&comparison, ": %d held-out interactions of %d users it knows",
+                          test.nnz(), split.test_users);
+    if (test.nnz() == 0) {
+      // Nothing new to score the stored vectors on: retrain the live
+      // version's recipe on the same split as the candidate instead.
+      auto recipe = RecipeOf(live->metadata, training.als.threads);
+      const std::string weight = WeightTransformName(training.reader.weight_transform);
+      if (!recipe.ok()) {
+        absl::StrAppend(&comparison, "; ", recipe.status().message());
+      } else if (live->metadata.weight_transform() != weight) {
+        absl::StrAppend(&comparison, "; live version ", live->version, " used --weight=",
+                        live->metadata.weight_transform(), ", this run ", weight,
+                        ", so its recipe cannot be retrained on the same matrix");
+      } else if (training.holdout.test_fraction > 0) {
+        auto holdout = SplitHoldout(data.matrix, data.timestamps, training.holdout);
+        if (!holdout.ok()) return holdout.status();
+        train = std::move(holdout->train);
+        test = std::move(holdout->test);
+        live_recipe = *recipe;
+        comparison = absl::StrFormat(
+            "no interactions newer than live version %d's data, so its recipe (%s) is "
+            "retrained beside the candidate on the same split: a %s holdout of %.0f%% of each "
+            "user's interactions (%d interactions)",
+            live->version, DescribeRecipe(*recipe),
+            training.holdout.strategy == HoldoutStrategy::kTime ? "latest-by-time" : "random",
+            training.holdout.test_fraction * 100, test.nnz());
+      }
+    }
+  } else if (training.holdout.test_fraction > 0) {
+    auto split = SplitHoldout(data.matrix, data.timestamps, training.holdout);
+    if (!split.ok()) return split.status();
+    train = std::move(split->train);
+    test = std::move(split->test);
+    comparison = absl::StrFormat(
+        "first version: a %s holdout of %.0f%% of each user's interactions (%d interactions)",
+        training.holdout.strategy == HoldoutStrategy::kTime ? "latest-by-time" : "random",
+        training.holdout.test_fraction * 100, test.nnz());
+  } else {
+    train = data.matrix;
+    comparison = "first version, --holdout=0: not evaluated";
+  }
+  log << "comparison: " << comparison << "\n";
+  report.set_comparison(comparison);
+  report.set_nnz(train.nnz());
+  report.set_heldout_nnz(test.nnz());
+  const bool evaluate = test.nnz() > 0;
+  clock.Stop("split");
+
+  // 3. The candidate.
+  clock.Start();
+  eval::EvalOptions eval_options;
+  eval_options.k = training.k;
+  eval_options.threads = training.als.threads;
+  eval_options.seed = training.holdout.seed;
+  eval::EvalOptions progress = eval_options;
+  progress.max_users = training.progress_eval_users;
+  auto run = TrainAls(train, evaluate ? &test : nullptr, training.als, progress, "candidate",
+                      log, &report);
+  if (!run.ok()) return run.status();
+  report.set_seconds_per_iteration(Median(run->iteration_seconds));
+  report.set_train_seconds(run->train_seconds);
+  // The live version's recipe on the same split, when it is what the
+  // candidate is compared with.
+  std::optional<AlsRun> recipe_run;
+  if (live_recipe.has_value()) {
+    auto r = TrainAls(train, nullptr, *live_recipe, progress,
+                      absl::StrCat("live v", live->version, " recipe"), log, nullptr);
+    if (!r.ok()) return r.status();
+    recipe_run = *std::move(r);
+  }
+  clock.Stop("train");
+
+  // 4. Evaluation: candidate, live, most-popular, PureSVD on the same users.
+  clock.Start();
+  const bool explicit_model = training.als.solver == AlsSolver::kExplicit;
+  const bool live_explicit = live.has_value() && live->metadata.algorithm() == "explicit_als";
+  std::unique_ptr<ScoringFactors> recipe_factors;
+  if (recipe_run.has_value()) recipe_factors = std::make_unique<ScoringFactors>(*recipe_run->trainer);
+  const FactorMatrix* live_users =
+      recipe_factors ? &recipe_factors->users() : live ? &live->users : nullptr;
+  const FactorMatrix* live_items =
+      recipe_factors ? &recipe_factors->items() : live ? &live->items : nullptr;
+  const std::string gate_metric = DefaultGateMetric(config, live_explicit || !live.has_value());
+  const bool rating_gate = LowerIsBetter(gate_metric);
+  GateOptions gate_options;
+  gate_options.metric = gate_metric;
+  gate_options.tolerance = config.gate_tolerance;
+  gate_options.force = config.force;
+  GateRecord gate;
+  affinity::v1::ModelMetadata metadata;
+  eval_options.max_users = training.eval_users;
+  eval_options.keep_per_user = true;
+  {
+    ScoringFactors candidate(*run->trainer);
+    if (evaluate) {
+      auto model_metrics =
+          eval::EvaluateFactorModel(candidate.users(), candidate.items(), train, test, eval_options);
+      if (!model_metrics.ok()) return model_metrics.status();
+      auto baselines = EvaluateBaselines(train, test, eval_options,
+                                         training.puresvd ? training.puresvd_factors : 0, log);
+      if (!baselines.ok()) return baselines.status();
+      std::optional<eval::RankingMetrics> live_metrics;
+      if (live.has_value()) {
+        auto m = eval::EvaluateFactorModel(*live_users, *live_items, train, test, eval_options);
+        if (!m.ok()) return m.status();
+        live_metrics = *std::move(m);
+      }
+      std::optional<eval::RatingMetrics> model_ratings, live_ratings;
+      if (explicit_model) {
+        eval::RatingEvalOptions rating_options;
+        rating_options.threads = training.als.threads;
+        rating_options.keep_errors = true;
+        auto r = eval::EvaluateRatings(candidate.users(), candidate.items(), test, rating_options);
+        if (!r.ok()) return r.status();
+        model_ratings = *std::move(r);
+        if (live_explicit) {
+          auto lr = eval::EvaluateRatings(*live_users, *live_items, test, rating_options);
+          if (!lr.ok()) return lr.status();
+          live_ratings = *std::move(lr);
+        }
+      }
+      std::vector<eval::MetricsColumn> columns;
+      columns.push_back({"candidate", &*model_metrics, model_ratings ? &*model_ratings : nullptr});
+      const std::string live_name =
+          !live.has_value() ? std::string()
+          : recipe_run      ? absl::StrCat("live v", live->version, " recipe")
+                            : absl::StrCat("live v", live->version);
+      if (live_metrics) {
+        columns.push_back({live_name, &*live_metrics, live_ratings ? &*live_ratings : nullptr});
+      }
+      columns.push_back({"most-popular", &baselines->popularity, nullptr});
+      if (baselines->puresvd) columns.push_back({"PureSVD", &*baselines->puresvd, nullptr});
+      log << absl::StrFormat("held-out evaluation (%s users sampled, seed %d):\n",
+                             training.eval_users > 0 ? absl::StrCat(training.eval_users) : "all",
+                             eval_options.seed)
+          << eval::FormatMetricsTable(columns);
+
+      *report.mutable_model() = eval::ToRankingMetricsProto(*model_metrics);
+      *report.mutable_popularity() = eval::ToRankingMetricsProto(baselines->popularity);
+      if (baselines->puresvd) {
+        *report.mutable_puresvd() = eval::ToRankingMetricsProto(*baselines->puresvd);
+      }
+      if (model_ratings) *report.mutable_model_ratings() = eval::ToRatingMetricsProto(*model_ratings);
+      AddMetrics(model_metrics->ToMap(), &metadata);
+      AddMetrics(baselines->popularity.ToMap("popularity."), &metadata);
+      if (baselines->puresvd) AddMetrics(baselines->puresvd->ToMap("puresvd."), &metadata);
+      if (model_ratings) AddMetrics(model_ratings->ToMap(), &metadata);
+      if (live_metrics) {
+        *report.mutable_live() = eval::ToRankingMetricsProto(*live_metrics);
+        report.set_live_version(static_cast<uint32_t>(live->version));
+        AddMetrics(live_metrics->ToMap("live."), &metadata);
+      }
+      if (live_ratings) {
+        *report.mutable_live_ratings() = eval::ToRatingMetricsProto(*live_ratings);
+        AddMetrics(live_ratings->ToMap("live."), &metadata);
+      }
+
+      // 5. The gate.
+      if (!live.has_value()) {
+        gate = FirstVersionGate(gate_metric);
+      } else if (rating_gate && !(model_ratings && live_ratings)) {
+        gate = NotComparableGate(
+            gate_options, live->version,
+            absl::StrCat(gate_metric, " needs explicit models on both sides (live version ",
+                         live->version, " is ", live->metadata.algorithm(), ")"));
+      } else {
+        absl::StatusOr<eval::PairedComparison> paired =
+            rating_gate
+                ? eval::CompareRatings(*model_ratings, *live_ratings, gate_metric)
+                : eval::CompareRankings(*model_metrics, *live_metrics,
+                                        GenericMetricName(gate_metric, training.k));
+        if (!paired.ok()) return paired.status();
+        MetricComparison c;
+        c.lower_is_better = rating_gate;
+        const std::map<std::string, double> cand_map =
+            rating_gate ? model_ratings->ToMap() : model_metrics->ToMap();
+        const std::map<std::string, double> live_map =
+            rating_gate ? live_ratings->ToMap() : live_metrics->ToMap();
+        c.candidate = cand_map.at(gate_metric);
+        c.live = live_map.at(gate_metric);
+        c.difference = c.candidate - c.live;
+        // The paired interval is on the per-unit values (for rmse: on the
+        // squared errors); it is shifted onto the reported difference.
+        c.ci_low = c.difference - paired->ci95 * (rating_gate && gate_metric == "rmse"
+                                                      ? 1.0 / (2 * std::max(c.live, 1e-12))
+                                                      : 1.0);
+        c.ci_high = 2 * c.difference - c.ci_low;
+        c.compared = paired->n;
+        gate = DecideGate(c, gate_options, live->version, comparison);
+      }
+    } else if (live.has_value()) {
+      gate = NotComparableGate(
+          gate_options, live->version,
+          absl::StrCat("no held-out interactions to compare on: the input has no interaction ",
+                       "that live version ", live->version,
+                       " has not seen (same data, or only new users); --force publishes "
+                       "without a comparison"));
+    } else {
+      gate = FirstVersionGate(gate_metric);
+    }
+  }
+  log << DescribeGate(gate) << "\n";
+  *report.mutable_gate() = gate;
+  clock.Stop("evaluate");
+  const bool eligible = GatePassed(gate);
+
+  // 6. Refit on everything, or keep the candidate.
+  std::unique_ptr<AlsTrainer> published;
+  std::string trained_on;
+  const bool refitted = eligible && config.refit && test.nnz() > 0;
+  if (refitted) {
+    run->trainer.reset();
+    clock.Start();
+    auto refit = TrainAls(data.matrix, nullptr, training.als, progress, "refit", log, nullptr);
+    if (!refit.ok()) return refit.status();
+    published = std::move(refit->trainer);
+    clock.Stop("refit");
+    trained_on = absl::StrFormat("all %d interactions (refit after the gate, held-out ones "
+                                 "included)", data.matrix.nnz());
+  } else {
+    published = std::move(run->trainer);
+    trained_on = test.nnz() > 0
+                     ? absl::StrFormat("the gate's training split: %d of %d interactions "
+                                       "(held-out ones excluded%s)",
+                                       train.nnz(), data.matrix.nnz(),
+                                       eligible ? ", --refit=false" : ", not refit: gated")
+                     : absl::StrFormat("all %d interactions", data.matrix.nnz());
+  }
+  log << "published vectors trained on " << trained_on << "\n";
+  report.set_trained_on(trained_on);
+
+  // 7. Publish (an ineligible version is stored but never serves).
+  clock.Start();
+  metadata.set_algorithm(report.algorithm());
+  metadata.set_factors(training.als.factors);
+  metadata.set_nnz(data.matrix.nnz());
+  metadata.set_regularization(training.als.regularization);
+  metadata.set_alpha(training.als.alpha);
+  metadata.set_weight_transform(WeightTransformName(training.reader.weight_transform));
+  metadata.set_input_crc32(data.stats.crc32);
+  metadata.set_input_path(training.input);
+  metadata.set_input_bytes(data.stats.bytes_read);
+  metadata.set_created_at_unix(std::time(nullptr));
+  *metadata.mutable_parameters() = report.parameters();
+  metadata.set_fingerprint(fingerprint);
+  metadata.set_has_timestamps(has_timestamps);
+  metadata.set_data_min_timestamp(min_ts);
+  metadata.set_data_max_timestamp(max_ts);
+  *metadata.mutable_gate() = gate;
+  metadata.set_ineligible(!eligible);
+  metadata.set_trained_on(trained_on);
+  metadata.set_trained_interactions(refitted || test.nnz() == 0 ? data.matrix.nnz()
+                                                                : train.nnz());
+  view->follower.reset();
+  {
+    ScoringFactors factors(*published);
+    TrainedModel model;
+    model.user_ids = &data.user_ids;
+    model.item_ids = &data.item_ids;
+    model.users = &factors.users();
+    model.items = &factors.items();
+    model.seen = {&data.matrix};
+    model.popular_items = eval::PopularityOrder(data.matrix);
+    auto version = PublishModel(training.db, model, std::move(metadata));
+    if (!version.ok()) return version.status();
+    result.version = *version;
+  }
+  report.set_version(static_cast<uint32_t>(result.version));
+  const double publish_seconds = clock.Stop("publish");
+  log << absl::StrFormat("%s version %d to %s (%.2f s)\n",
+                         eligible ? "published" : "stored (not eligible to serve)",
+                         result.version, training.db, publish_seconds);
+
+  // 8. Retention.
+  clock.Start();
+  {
+    auto store = ModelStore::Open(training.db, ModelStore::Mode::kReadWrite);
+    if (!store.ok()) return store.status();
+    auto retained = ApplyRetention(**store, config.keep_versions);
+    if (!retained.ok()) return retained.status();
+    if (!retained->deleted.empty()) {
+      std::string deleted;
+      for (uint64_t v : retained->deleted) absl::StrAppend(&deleted, deleted.empty() ? "" : ", ", v);
+      log << absl::StrFormat("retention: deleted version(s) %s; kept %d\n", deleted,
+                             retained->kept.size());
+    }
+  }
+  clock.Stop("retention");
+
+  report.set_peak_rss_bytes(PeakResidentBytes());
+  if (absl::Status s = WriteOutputs(training, report); !s.ok()) return s;
+  result.outcome = eligible ? NightlyOutcome::kPublished : NightlyOutcome::kGated;
+  report.set_outcome(eligible ? "published" : "gated");
+  result.summary = absl::StrFormat(
+      "nightly: %s version %d (%s; trained on %s) | %s",
+      eligible ? "published" : "gated: stored, not eligible,", result.version,
+      DescribeGate(gate), trained_on, clock.Summary());
+  log << result.summary << "\n";
+  return result;
+}
+
+}  // namespace affinity

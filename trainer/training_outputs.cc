@@ -1,0 +1,83 @@
+#include "trainer/training_outputs.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "trainer/report/atomic_file.h"
+#include "trainer/report/html_report.h"
+
+namespace affinity {
+namespace {
+
+absl::Status WriteMetricsJson(const affinity::v1::TrainingReport& report,
+                              const std::string& path) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(report, &json, options);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("metrics JSON: ", status.ToString()));
+  }
+  return WriteFileAtomically(path, json);
+}
+
+absl::Status CheckWritableOutput(const std::string& flag, const std::string& path) {
+  if (path.empty()) return absl::OkStatus();
+  const size_t slash = path.find_last_of('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : path.substr(0, std::max<size_t>(slash, 1));
+  if (access(dir.c_str(), W_OK) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": cannot write ", path, " (directory ", dir, " is missing or not writable)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckOutputPaths(const TrainingJobConfig& config) {
+  if (absl::Status s = CheckWritableOutput("report", config.report_html); !s.ok()) return s;
+  return CheckWritableOutput("metrics_json", config.metrics_json);
+}
+
+void LogIngest(const TrainingJobConfig& config, const Interactions& data, std::ostream& log,
+               affinity::v1::TrainingReport* report) {
+  const InteractionStats& stats = data.stats;
+  const double ingest_seconds = stats.parse_seconds + stats.build_seconds;
+  const double mb_per_s = ingest_seconds > 0 ? stats.bytes_read / 1e6 / ingest_seconds : 0;
+  log << absl::StrFormat(
+      "read %s: %d rows, %d users, %d items, %d interactions (%d duplicates "
+      "merged) in %.2f s, %.1f MB/s\n",
+      config.input, stats.rows_read, data.user_ids.size(), data.item_ids.size(),
+      data.matrix.nnz(), stats.duplicates_merged, ingest_seconds, mb_per_s);
+  if (stats.rows_skipped > 0) {
+    log << absl::StrFormat("skipped %d malformed rows (--on_error=skip); first ones:\n",
+                           stats.rows_skipped);
+    for (const std::string& e : stats.error_samples) log << "  " << e << "\n";
+  }
+  report->set_users(data.user_ids.size());
+  report->set_items(data.item_ids.size());
+  report->set_rows_read(stats.rows_read);
+  report->set_rows_skipped(stats.rows_skipped);
+  report->set_ingest_seconds(ingest_seconds);
+  report->set_ingest_mb_per_s(mb_per_s);
+}
+
+absl::Status WriteOutputs(const TrainingJobConfig& config,
+                          const affinity::v1::TrainingReport& report) {
+  if (!config.metrics_json.empty()) {
+    if (absl::Status s = WriteMetricsJson(report, config.metrics_json); !s.ok()) return s;
+  }
+  if (!config.report_html.empty()) {
+    if (absl::Status s = WriteTrainingReportHtml(report, config.report_html); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace affinity
