@@ -13,6 +13,7 @@ namespace {
 constexpr int64_t kUserChunk = 512;
 constexpr int64_t kItemChunk = 4096;
 constexpr int64_t kAhead = 8;
+constexpr int64_t kAccumulatorBytes = int64_t{1} << 30;
 // ProjectedGram: users per partial Gram, and per block of y rows.
 constexpr int64_t kGramUsers = 8192;
 constexpr int64_t kYBlock = 256;
@@ -34,8 +35,13 @@ template <typename Block>
 Block GramProduct(const CsrMatrix& r, const Block& x, int threads) {
   using Scalar = typename Block::Scalar;
   const int64_t l = x.cols();
+  // Accumulators beyond the first stay within kAccumulatorBytes in all.
+  const int64_t block_bytes =
+      std::max<int64_t>(1, r.cols() * l * static_cast<int64_t>(sizeof(Scalar)));
+  const int64_t affordable = 1 + kAccumulatorBytes / block_bytes;
   const int workers = static_cast<int>(std::max<int64_t>(
-      1, std::min<int64_t>(std::max(threads, 1), NumChunks(r.rows(), kUserChunk))));
+      1, std::min({static_cast<int64_t>(std::max(threads, 1)), affordable,
+                   NumChunks(r.rows(), kUserChunk)})));
   Block out = Block::Zero(r.cols(), l);
   // Worker 0 accumulates into `out` itself.
   std::vector<Block> extra(workers - 1);

@@ -9,7 +9,8 @@
 // own accumulator, and the accumulators are added in worker order. The
 // result is the same on every run with the same thread count; other thread
 // counts agree to rounding (the order of the additions differs). Memory:
-// one cols x l accumulator per worker beyond the first.
+// one cols x l accumulator per worker beyond the first, at most 1 GiB in
+// all (fewer workers are used when `threads` would need more).
 //
 // ProjectedGram: X^T R^T R X = sum_u y_u^T y_u (l x l), in double, gathers
 // only; fixed user blocks whose partial sums are added in block order, so
