@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "storage/model_store.h"
 #include "trainer/catalog_command.h"
+#include "trainer/import_command.h"
 #include "trainer/model_preview.h"
 #include "trainer/train_flags.h"
 
@@ -119,9 +120,11 @@ absl::Status RunAdminCommand(absl::string_view command, std::ostream& out) {
   if (command == "unpin") return Unpin(out);
   if (command == "delete") return Delete(out);
   if (command == "recommend") return Recommend(out);
+  if (command == "import") return ImportSparkCommand(out);
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown command '", command,
-      "'; expected catalog, versions, rollback, unpin, delete or recommend (see --help)"));
+      "'; expected catalog, versions, rollback, unpin, delete, recommend or import "
+      "(see --help)"));
 }
 
 }  // namespace affinity

@@ -35,6 +35,10 @@ constexpr char kUsage[] = R"(trains recommendation models and manages the model 
       Deletes a version (not the pinned live one).
   affinity-train recommend --db=DIR --users=U1,U2 [--k=10]
       Prints the live model's top-k for users, with catalog titles.
+  affinity-train import --user_factors=DIR --item_factors=DIR --db=DIR
+      [--interactions=FILE] [--alpha=A --regularization=R]
+      Publishes factors trained by Spark MLlib ALS (model.userFactors /
+      itemFactors written with .write.json) as a new model version.
 
 Exit codes: 0 success, 2 bad input or usage, 1 other failures.)";
 
