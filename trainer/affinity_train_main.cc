@@ -39,6 +39,10 @@ constexpr char kUsage[] = R"(trains recommendation models and manages the model 
       [--interactions=FILE] [--alpha=A --regularization=R]
       Publishes factors trained by Spark MLlib ALS (model.userFactors /
       itemFactors written with .write.json) as a new model version.
+  affinity-train export --db=DIR --version=N --to=OUT
+      Writes version N as a checksummed RocksDB backup into the new directory OUT.
+  affinity-train import-version --from=OUT --db=DIR
+      Verifies an export and adds its version to the store, keeping its number.
 
 Exit codes: 0 success, 2 bad input or usage, 1 other failures.)";
 
