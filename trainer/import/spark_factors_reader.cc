@@ -1,12 +1,14 @@
 #include "trainer/import/spark_factors_reader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -19,6 +21,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "trainer/als/parallel_for.h"
 #include "trainer/data/line_reader.h"
 
 namespace affinity {
@@ -103,17 +106,13 @@ std::string DescribeParseFailure(absl::string_view line, absl::string_view parse
   return absl::StrCat("malformed or truncated JSON (", first_line, "), ", kExpectedRow);
 }
 
-struct Location {
-  uint32_t file = 0;
-  int64_t line = 0;
-};
-
-class TableBuilder {
+// Extracts the id and features of one parsed row; messages lack FILE:LINE.
+class RowParser {
  public:
-  // Adds one non-blank line of files[file]; the error message lacks the
-  // FILE:LINE prefix.
-  absl::Status AddLine(uint32_t file, int64_t line_number, absl::string_view line) {
+  // Parses `line`; on success id() and features() hold the row.
+  absl::Status Parse(absl::string_view line) {
     row_.Clear();
+    features_.clear();
     const auto parsed = google::protobuf::util::JsonStringToMessage(
         google::protobuf::StringPiece(line.data(), line.size()), &row_);
     if (!parsed.ok()) {
@@ -121,57 +120,15 @@ class TableBuilder {
           DescribeParseFailure(line, absl::string_view(parsed.message().data(),
                                                        parsed.message().size())));
     }
-    absl::StatusOr<std::string> id = ParseId();
-    if (!id.ok()) return id.status();
-    const size_t before = values_.size();
-    if (absl::Status s = AppendFeatures(); !s.ok()) {
-      values_.resize(before);
-      return s;
-    }
-    const int64_t dims = static_cast<int64_t>(values_.size() - before);
-    if (dims_ < 0) {
-      dims_ = dims;
-      first_row_ = Location{file, line_number};
-    } else if (dims != dims_) {
-      values_.resize(before);
-      return absl::InvalidArgumentError(absl::StrCat(
-          dims, " features, expected ", dims_, " like the first row (",
-          Where(first_row_), ")"));
-    }
-    auto [it, inserted] = rows_.try_emplace(*id, static_cast<uint32_t>(ids_.size()));
-    if (!inserted) {
-      values_.resize(before);
-      return absl::InvalidArgumentError(
-          absl::StrCat("duplicate id ", Quoted(*id), ", expected each id once (first at ",
-                       Where(locations_[it->second]), ")"));
-    }
-    ids_.push_back(*std::move(id));
-    locations_.push_back(Location{file, line_number});
-    return absl::OkStatus();
+    if (absl::Status s = ParseId(); !s.ok()) return s;
+    return ParseFeatures();
   }
 
-  std::string Where(const Location& at) const {
-    return absl::StrCat((*files_)[at.file], ":", at.line);
-  }
-
-  void set_files(const std::vector<std::string>* files) { files_ = files; }
-  size_t rows() const { return ids_.size(); }
-
-  FactorTable Finish(std::vector<std::string> files) {
-    FactorTable table;
-    table.factors = Eigen::Map<const FactorMatrix>(
-        values_.data(), static_cast<Eigen::Index>(ids_.size()), dims_);
-    values_ = std::vector<float>();
-    rows_.clear();
-    table.ids = std::move(ids_);
-    table.files = std::move(files);
-    return table;
-  }
+  std::string& id() { return id_; }
+  const std::vector<float>& features() const { return features_; }
 
  private:
-  static std::string Quoted(absl::string_view id) { return absl::StrCat("'", id, "'"); }
-
-  absl::StatusOr<std::string> ParseId() const {
+  absl::Status ParseId() {
     const auto it = row_.fields().find("id");
     if (it == row_.fields().end()) {
       return absl::InvalidArgumentError(
@@ -189,7 +146,8 @@ class TableBuilder {
             "id %.17g is too large, expected an integer of magnitude below 2^53 "
             "or a string id", v));
       }
-      return absl::StrCat(static_cast<int64_t>(v));
+      id_ = absl::StrCat(static_cast<int64_t>(v));
+      return absl::OkStatus();
     }
     if (id.kind_case() == Value::kStringValue) {
       const std::string& s = id.string_value();
@@ -200,13 +158,14 @@ class TableBuilder {
         return absl::InvalidArgumentError(absl::StrCat(
             "id of ", s.size(), " bytes, expected at most ", kMaxSparkIdBytes));
       }
-      return s;  // the JSON parser accepts only valid UTF-8
+      id_ = s;  // the JSON parser accepts only valid UTF-8
+      return absl::OkStatus();
     }
     return absl::InvalidArgumentError(absl::StrCat(
         "id is ", KindName(id), ", expected an integer or non-empty string id"));
   }
 
-  absl::Status AppendFeatures() {
+  absl::Status ParseFeatures() {
     const auto it = row_.fields().find("features");
     if (it == row_.fields().end()) {
       return absl::InvalidArgumentError(
@@ -230,7 +189,7 @@ class TableBuilder {
               absl::StrCat("features[", i, "] = ", v.number_value(),
                            " is not finite as float32, expected finite numbers"));
         }
-        values_.push_back(f);
+        features_.push_back(f);
         continue;
       }
       if (v.kind_case() == Value::kStringValue && IsNonFiniteWord(v.string_value())) {
@@ -244,12 +203,113 @@ class TableBuilder {
     return absl::OkStatus();
   }
 
-  const std::vector<std::string>* files_ = nullptr;
   Struct row_;
+  std::string id_;
+  std::vector<float> features_;
+};
+
+// The rows of one file up to its first malformed line, checked on their
+// own (the checks across rows and files come when files are merged).
+struct ParsedFile {
+  std::vector<std::string> ids;
+  std::vector<int64_t> lines;
+  std::vector<uint32_t> dims;  // per row
+  std::vector<float> values;   // the rows' features, concatenated
+  absl::Status error;          // "FILE:LINE: ...", after the rows above
+};
+
+ParsedFile ParseFile(const std::string& file) {
+  ParsedFile out;
+  absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(file, kBufferBytes);
+  if (!reader.ok()) {
+    out.error = reader.status();
+    return out;
+  }
+  RowParser parser;
+  absl::string_view line;
+  while ((*reader)->Next(&line)) {
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    if (absl::Status s = parser.Parse(line); !s.ok()) {
+      out.error = absl::InvalidArgumentError(
+          absl::StrCat(file, ":", (*reader)->line_number(), ": ", s.message()));
+      return out;
+    }
+    out.ids.push_back(std::move(parser.id()));
+    out.lines.push_back((*reader)->line_number());
+    out.dims.push_back(static_cast<uint32_t>(parser.features().size()));
+    out.values.insert(out.values.end(), parser.features().begin(), parser.features().end());
+  }
+  out.error = (*reader)->status();
+  return out;
+}
+
+// Checks across rows (equal dims, unique ids) in file order, then stacks
+// the rows into one table; the first error in file and line order wins.
+class TableMerger {
+ public:
+  explicit TableMerger(const std::vector<std::string>& files) : files_(files) {}
+
+  // Checks the rows of files[file] and takes their ids.
+  absl::Status Add(uint32_t file, ParsedFile& parsed) {
+    for (size_t r = 0; r < parsed.ids.size(); ++r) {
+      const Location at{file, parsed.lines[r]};
+      const int64_t dims = parsed.dims[r];
+      if (dims_ < 0) {
+        dims_ = dims;
+        first_row_ = at;
+      } else if (dims != dims_) {
+        return Error(at, absl::StrCat(dims, " features, expected ", dims_,
+                                      " like the first row (", Where(first_row_), ")"));
+      }
+      auto [it, inserted] =
+          rows_.try_emplace(parsed.ids[r], static_cast<uint32_t>(locations_.size()));
+      if (!inserted) {
+        return Error(at, absl::StrCat("duplicate id '", parsed.ids[r],
+                                      "', expected each id once (first at ",
+                                      Where(locations_[it->second]), ")"));
+      }
+      locations_.push_back(at);
+      ids_.push_back(std::move(parsed.ids[r]));
+    }
+    parsed.ids = std::vector<std::string>();
+    parsed.lines = std::vector<int64_t>();
+    return parsed.error;
+  }
+
+  size_t rows() const { return ids_.size(); }
+
+  // Stacks the values of every added file, releasing them file by file.
+  FactorTable Finish(std::vector<ParsedFile>& parsed) {
+    FactorTable table;
+    table.factors.resize(static_cast<Eigen::Index>(ids_.size()), dims_);
+    float* out = table.factors.data();
+    for (ParsedFile& file : parsed) {
+      out = std::copy(file.values.begin(), file.values.end(), out);
+      file.values = std::vector<float>();
+    }
+    rows_.clear();
+    table.ids = std::move(ids_);
+    table.files = files_;
+    return table;
+  }
+
+ private:
+  struct Location {
+    uint32_t file = 0;
+    int64_t line = 0;
+  };
+
+  std::string Where(const Location& at) const {
+    return absl::StrCat(files_[at.file], ":", at.line);
+  }
+  absl::Status Error(const Location& at, absl::string_view what) const {
+    return absl::InvalidArgumentError(absl::StrCat(Where(at), ": ", what));
+  }
+
+  const std::vector<std::string>& files_;
   std::vector<std::string> ids_;
   std::vector<Location> locations_;
   absl::flat_hash_map<std::string, uint32_t> rows_;
-  std::vector<float> values_;
   int64_t dims_ = -1;
   Location first_row_;
 };
@@ -300,29 +360,33 @@ absl::StatusOr<std::vector<std::string>> ListInputFiles(const std::string& path)
 absl::StatusOr<FactorTable> ReadSparkFactors(const std::string& path) {
   absl::StatusOr<std::vector<std::string>> files = ListInputFiles(path);
   if (!files.ok()) return files.status();
-  TableBuilder builder;
-  builder.set_files(&*files);
+  // Files are parsed in parallel; a file after one with an error is not
+  // needed (its rows come later in the order).
+  std::vector<ParsedFile> parsed(files->size());
+  std::atomic<size_t> first_error{files->size()};
+  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  ParallelFor(static_cast<int64_t>(files->size()), threads, 1, Schedule::kDynamic,
+              [&](int64_t begin, int64_t end, int) {
+                for (int64_t f = begin; f < end; ++f) {
+                  if (static_cast<size_t>(f) > first_error.load()) continue;
+                  parsed[f] = ParseFile((*files)[f]);
+                  if (parsed[f].error.ok()) continue;
+                  size_t seen = first_error.load();
+                  while (static_cast<size_t>(f) < seen &&
+                         !first_error.compare_exchange_weak(seen, f)) {
+                  }
+                }
+              });
+  TableMerger merger(*files);
   for (uint32_t f = 0; f < files->size(); ++f) {
-    const std::string& file = (*files)[f];
-    absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(file, kBufferBytes);
-    if (!reader.ok()) return reader.status();
-    absl::string_view line;
-    while ((*reader)->Next(&line)) {
-      if (absl::StripAsciiWhitespace(line).empty()) continue;
-      absl::Status s = builder.AddLine(f, (*reader)->line_number(), line);
-      if (!s.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(file, ":", (*reader)->line_number(), ": ", s.message()));
-      }
-    }
-    if (!(*reader)->status().ok()) return (*reader)->status();
+    if (absl::Status s = merger.Add(f, parsed[f]); !s.ok()) return s;
   }
-  if (builder.rows() == 0) {
+  if (merger.rows() == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": no rows in ", absl::StrJoin(*files, ", "), ", ",
         "expected at least one {\"id\": ..., \"features\": [...]} object"));
   }
-  return builder.Finish(*std::move(files));
+  return merger.Finish(parsed);
 }
 
 }  // namespace affinity

@@ -8,7 +8,9 @@
 //    whose names start with "part-" are read, in name order; hidden files,
 //    "_SUCCESS" and "*.crc" are ignored; no part file is an error.
 //  - Files are streamed line by line (never held whole); each line is
-//    parsed with protobuf's JSON parser. Blank lines are skipped.
+//    parsed with protobuf's JSON parser. Blank lines are skipped. Several
+//    files are parsed at once (one thread per core); the result and the
+//    error reported are those of reading the files one after another.
 //  - Ids: a JSON integer (of magnitude below 2^53, written in decimal: 12
 //    and 12.0 are both "12") or a non-empty JSON string of valid UTF-8 of at
 //    most kMaxSparkIdBytes bytes. Other members of the object are ignored.
@@ -18,7 +20,8 @@
 //    row names the first row's dims and place, a duplicate id the line of
 //    its first occurrence); missing files NotFound; unreadable ones the
 //    errno's code; input without a single row InvalidArgument naming it.
-//  - No state is shared: calls may run concurrently.
+//  - Memory: the vectors (as float32, twice while they are stacked) and the
+//    ids. No state is shared: calls may run concurrently.
 #ifndef AFFINITY_TRAINER_IMPORT_SPARK_FACTORS_READER_H_
 #define AFFINITY_TRAINER_IMPORT_SPARK_FACTORS_READER_H_
 
