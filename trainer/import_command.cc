@@ -6,6 +6,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "trainer/import/import_job.h"
 #include "trainer/train_flags.h"
 
@@ -86,12 +88,13 @@ absl::Status ImportSparkCommand(std::ostream& out) {
   if (!config.ok()) return config.status();
   absl::StatusOr<ImportedModel> model = AssembleSparkModel(*config, out);
   if (!model.ok()) return model.status();
+  const absl::Time start = absl::Now();
   absl::StatusOr<uint64_t> version = PublishImportedModel(db, *model);
   if (!version.ok()) return version.status();
   out << absl::StrFormat("published model version %d to %s (spark_als, %d users, %d items, "
-                         "%d dims)\n",
+                         "%d dims; %.1f s)\n",
                          *version, db, model->metadata.users(), model->metadata.items(),
-                         model->metadata.dims());
+                         model->metadata.dims(), absl::ToDoubleSeconds(absl::Now() - start));
   return absl::OkStatus();
 }
 

@@ -35,7 +35,7 @@ expect_exit 2 "nan_items/part-00000:2: features\[1\] is the non-finite value" --
 [ -d "$DB/models" ] && fail "bad input created the store"
 
 printf 'user,item\n1,100\n3,103\n99,100\n' > "$TMP/interactions.csv"
-expect_exit 0 "published model version 1 to $DB (spark_als, 5 users, 6 items, 3 dims)" -- \
+expect_exit 0 "published model version 1 to $DB (spark_als, 5 users, 6 items, 3 dims;" -- \
   "$TRAIN" import --db="$DB" --user_factors="$DATA/user_factors" \
   --item_factors="$DATA/item_factors" --interactions="$TMP/interactions.csv" \
   --alpha=40 --regularization=0.1

@@ -186,6 +186,40 @@ TEST(SparkFactorsReader, TruncatedAndNonObjectLines) {
   EXPECT_THAT(s.message(), HasSubstr(Part("csv", 1) + ":1: not a JSON object"));
 }
 
+TEST(SparkFactorsReader, FirstErrorInFileOrderWins) {
+  // Files are parsed concurrently; the error is the one reading them in
+  // order meets first.
+  const std::string good = "{\"id\":10,\"features\":[1,1]}\n";
+  const std::string nan = "{\"id\":11,\"features\":[1,1]}\n{\"id\":12,\"features\":[NaN,1]}\n";
+  const std::string dup = "{\"id\":13,\"features\":[1,1]}\n{\"id\":10,\"features\":[1,1]}\n";
+  const std::string cut = "{\"id\":14,\"feat\n";
+  std::string dir = MakeDir("order1", {{"part-00000", good}, {"part-00001", nan},
+                                       {"part-00002", dup}, {"part-00003", cut}});
+  absl::StatusOr<FactorTable> t = ReadSparkFactors(dir);
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(std::string(t.status().message()),
+              HasSubstr(dir + "/part-00001:2: non-finite value NaN"));
+  dir = MakeDir("order2", {{"part-00000", good}, {"part-00001", good + "\n"},
+                           {"part-00002", dup}, {"part-00003", cut}});
+  t = ReadSparkFactors(dir);
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(std::string(t.status().message()),
+              HasSubstr(dir + "/part-00001:1: duplicate id '10', expected each id once "
+                              "(first at " + dir + "/part-00000:1)"));
+  dir = MakeDir("order3", {{"part-00000", good}, {"part-00001", cut}, {"part-00002", dup}});
+  t = ReadSparkFactors(dir);
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(std::string(t.status().message()),
+              HasSubstr(dir + "/part-00001:1: malformed or truncated JSON"));
+  // A file whose rows all have the other length: named at its first row.
+  dir = MakeDir("order4", {{"part-00000", good}, {"part-00001", "{\"id\":3,\"features\":[1,2,3]}\n"}});
+  t = ReadSparkFactors(dir);
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(std::string(t.status().message()),
+              HasSubstr(dir + "/part-00001:1: 3 features, expected 2 like the first row (" +
+                        dir + "/part-00000:1)"));
+}
+
 TEST(SparkFactorsReader, BadIds) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"\"\"", "empty string id, expected a non-empty id"},

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "trainer/eval/popularity_eval.h"
 
 namespace affinity {
@@ -104,18 +106,22 @@ absl::StatusOr<ImportedModel> AssembleSparkModel(const SparkImportConfig& config
     return s;
   }
   ImportedModel model;
+  absl::Time start = absl::Now();
   absl::StatusOr<FactorTable> users = ReadSparkFactors(config.user_factors);
   if (!users.ok()) return users.status();
   model.users = *std::move(users);
-  log << absl::StrFormat("user factors: %d users x %d dims from %d files in %s\n",
+  log << absl::StrFormat("user factors: %d users x %d dims from %d files in %s (%.1f s)\n",
                          model.users.ids.size(), model.users.factors.cols(),
-                         model.users.files.size(), config.user_factors);
+                         model.users.files.size(), config.user_factors,
+                         absl::ToDoubleSeconds(absl::Now() - start));
+  start = absl::Now();
   absl::StatusOr<FactorTable> items = ReadSparkFactors(config.item_factors);
   if (!items.ok()) return items.status();
   model.items = *std::move(items);
-  log << absl::StrFormat("item factors: %d items x %d dims from %d files in %s\n",
+  log << absl::StrFormat("item factors: %d items x %d dims from %d files in %s (%.1f s)\n",
                          model.items.ids.size(), model.items.factors.cols(),
-                         model.items.files.size(), config.item_factors);
+                         model.items.files.size(), config.item_factors,
+                         absl::ToDoubleSeconds(absl::Now() - start));
   const int64_t dims = model.users.factors.cols();
   if (model.items.factors.cols() != dims) {
     return absl::InvalidArgumentError(absl::StrCat(
