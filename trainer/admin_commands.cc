@@ -9,10 +9,12 @@
 #include "absl/time/time.h"
 #include "storage/model_store.h"
 #include "trainer/catalog_command.h"
+#include "trainer/import_command.h"
 #include "trainer/model_preview.h"
 #include "trainer/train_flags.h"
+#include "trainer/transfer_commands.h"
 
-ABSL_FLAG(int64_t, version, 0, "Model version for rollback and delete.");
+ABSL_FLAG(int64_t, version, 0, "Model version for rollback, delete and export.");
 ABSL_FLAG(std::string, users, "", "Comma-separated user ids for `recommend`.");
 
 namespace affinity {
@@ -119,9 +121,13 @@ absl::Status RunAdminCommand(absl::string_view command, std::ostream& out) {
   if (command == "unpin") return Unpin(out);
   if (command == "delete") return Delete(out);
   if (command == "recommend") return Recommend(out);
+  if (command == "import") return ImportSparkCommand(out);
+  if (command == "export") return ExportVersionCommand(absl::GetFlag(FLAGS_version), out);
+  if (command == "import-version") return ImportVersionCommand(out);
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown command '", command,
-      "'; expected catalog, versions, rollback, unpin, delete or recommend (see --help)"));
+      "'; expected catalog, versions, rollback, unpin, delete, recommend, import, export "
+      "or import-version (see --help)"));
 }
 
 }  // namespace affinity

@@ -45,6 +45,14 @@ constexpr char kUsage[] = R"(trains recommendation models and manages the model 
       Deletes a version (not the pinned live one).
   affinity-train recommend --db=DIR --users=U1,U2 [--k=10]
       Prints the live model's top-k for users, with catalog titles.
+  affinity-train import --user_factors=DIR --item_factors=DIR --db=DIR
+      [--interactions=FILE] [--alpha=A --regularization=R]
+      Publishes factors trained by Spark MLlib ALS (model.userFactors /
+      itemFactors written with .write.json) as a new model version.
+  affinity-train export --db=DIR --version=N --to=OUT
+      Writes version N as a checksummed RocksDB backup into the new directory OUT.
+  affinity-train import-version --from=OUT --db=DIR
+      Verifies an export and adds its version to the store, keeping its number.
 
 Exit codes: 0 success (for nightly also: nothing to do), 2 bad input or
 usage, 3 nightly: the gate refused the candidate (stored, not eligible),
