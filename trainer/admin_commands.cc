@@ -9,7 +9,6 @@
 #include "absl/time/time.h"
 #include "storage/model_store.h"
 #include "trainer/catalog_command.h"
-#include "trainer/import_command.h"
 #include "trainer/model_preview.h"
 #include "trainer/train_flags.h"
 #include "trainer/transfer_commands.h"
@@ -121,7 +120,6 @@ absl::Status RunAdminCommand(absl::string_view command, std::ostream& out) {
   if (command == "unpin") return Unpin(out);
   if (command == "delete") return Delete(out);
   if (command == "recommend") return Recommend(out);
-  if (command == "import") return ImportSparkCommand(out);
   if (command == "export") return ExportVersionCommand(absl::GetFlag(FLAGS_version), out);
   if (command == "import-version") return ImportVersionCommand(out);
   return absl::InvalidArgumentError(absl::StrCat(

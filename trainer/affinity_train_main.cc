@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "trainer/admin_commands.h"
+#include "trainer/import_command.h"
 #include "trainer/nightly/gate.h"
 #include "trainer/nightly/nightly_flags.h"
 #include "trainer/train_flags.h"
@@ -100,6 +101,11 @@ int main(int argc, char** argv) {
     if (!result.ok()) return Fail(result.status());
     return result->outcome == affinity::NightlyOutcome::kGated ? affinity::kGateRefusedExitCode
                                                                : 0;
+  }
+  if (args.size() == 2 && absl::string_view(args[1]) == "import") {
+    auto eligible = affinity::ImportSparkCommand(std::cout);
+    if (!eligible.ok()) return Fail(eligible.status());
+    return *eligible ? 0 : affinity::kGateRefusedExitCode;
   }
   if (args.size() == 2) {
     absl::Status status = affinity::RunAdminCommand(args[1], std::cout);

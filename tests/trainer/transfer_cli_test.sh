@@ -17,7 +17,7 @@ expect_exit() {
   local out code
   out=$("$@" 2>&1); code=$?
   [ "$code" -eq "$want" ] || fail "exit $code, want $want: $* :: $out"
-  echo "$out" | grep -q -- "$pattern" || fail "no '$pattern' in output of $*: $out"
+  grep -q -- "$pattern" <<<"$out" || fail "no '$pattern' in output of $*: $out"
 }
 
 # 6 users x 8 items, each user with 5 or 6 of them.
