@@ -8,8 +8,8 @@
 
 namespace affinity::server::rollout {
 
-absl::StatusOr<affinity::v1::RolloutStatus> ReadRolloutStatus(
-    const storage::ModelStore& store, const std::string& dir) {
+absl::StatusOr<affinity::v1::RolloutStatus> ReadRolloutStatus(const storage::ModelStore& store,
+                                                              const std::string& dir) {
   affinity::v1::RolloutStatus out;
   out.set_store(dir);
   absl::StatusOr<affinity::v1::RolloutState> state = store.GetRollout();
@@ -28,15 +28,15 @@ absl::StatusOr<affinity::v1::RolloutStatus> ReadRolloutStatus(
 
 absl::Status ValidateChangeInfo(const storage::RolloutChangeInfo& change) {
   if (change.by.size() > kMaxChangeByBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "by: ", change.by.size(), " bytes, expected at most ", kMaxChangeByBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("by: ", change.by.size(), " bytes, expected at most ", kMaxChangeByBytes));
   }
   bool action_ok = !change.action.empty() && change.action.size() <= kMaxChangeActionBytes;
   for (char c : change.action) action_ok = action_ok && ((c >= 'a' && c <= 'z') || c == '-');
   if (!action_ok) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("action: \"", change.action.substr(0, 40), "\", expected 1..",
-                     kMaxChangeActionBytes, " characters of [a-z-] such as \"promote\""));
+    return absl::InvalidArgumentError(absl::StrCat("action: \"", change.action.substr(0, 40),
+                                                   "\", expected 1..", kMaxChangeActionBytes,
+                                                   " characters of [a-z-] such as \"promote\""));
   }
   if (change.reason.size() > kMaxChangeReasonBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -49,8 +49,7 @@ absl::StatusOr<std::unique_ptr<storage::ModelStore>> OpenRolloutWriter(const std
                                                                        int lock_wait_ms) {
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(dir) / "models" / "CURRENT", ec)) {
-    return absl::NotFoundError(
-        absl::StrCat(dir, ": no model store (", dir, "/models does not exist)"));
+    return absl::NotFoundError(absl::StrCat("no model store (", dir, "/models does not exist)"));
   }
   storage::ModelStoreOptions options;
   options.lock_wait_ms = lock_wait_ms;
@@ -66,12 +65,13 @@ absl::StatusOr<std::unique_ptr<storage::ModelStore>> OpenRolloutWriter(const std
   return store;
 }
 
-absl::StatusOr<affinity::v1::RolloutStatus> WriteRollout(
-    const std::string& dir, uint64_t expected_revision, const affinity::v1::RolloutState& next,
-    const storage::RolloutChangeInfo& change, int lock_wait_ms) {
+absl::StatusOr<affinity::v1::RolloutStatus> WriteRollout(const std::string& dir,
+                                                         uint64_t expected_revision,
+                                                         const affinity::v1::RolloutState& next,
+                                                         const storage::RolloutChangeInfo& change,
+                                                         int lock_wait_ms) {
   if (absl::Status s = ValidateChangeInfo(change); !s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<storage::ModelStore>> store =
-      OpenRolloutWriter(dir, lock_wait_ms);
+  absl::StatusOr<std::unique_ptr<storage::ModelStore>> store = OpenRolloutWriter(dir, lock_wait_ms);
   if (!store.ok()) return store.status();
   absl::StatusOr<affinity::v1::RolloutState> stored =
       (*store)->UpdateRollout(expected_revision, next, change);

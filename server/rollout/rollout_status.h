@@ -38,8 +38,8 @@ inline constexpr size_t kMaxChangeReasonBytes = 1024;
 inline constexpr int kRolloutLockWaitMs = 5000;
 
 // The state, its resolution and `dir` (reported as the store).
-absl::StatusOr<affinity::v1::RolloutStatus> ReadRolloutStatus(
-    const storage::ModelStore& store, const std::string& dir);
+absl::StatusOr<affinity::v1::RolloutStatus> ReadRolloutStatus(const storage::ModelStore& store,
+                                                              const std::string& dir);
 
 // by: at most 256 bytes; action: 1..32 bytes of [a-z-]; reason: at most
 // 1024 bytes. InvalidArgument naming the field otherwise.
@@ -50,10 +50,11 @@ absl::StatusOr<std::unique_ptr<storage::ModelStore>> OpenRolloutWriter(
 
 // Validates `change`, opens the store, UpdateRollout(expected_revision,
 // next, change), and returns the status read back before closing.
-absl::StatusOr<affinity::v1::RolloutStatus> WriteRollout(
-    const std::string& dir, uint64_t expected_revision,
-    const affinity::v1::RolloutState& next, const storage::RolloutChangeInfo& change,
-    int lock_wait_ms = kRolloutLockWaitMs);
+absl::StatusOr<affinity::v1::RolloutStatus> WriteRollout(const std::string& dir,
+                                                         uint64_t expected_revision,
+                                                         const affinity::v1::RolloutState& next,
+                                                         const storage::RolloutChangeInfo& change,
+                                                         int lock_wait_ms = kRolloutLockWaitMs);
 
 }  // namespace affinity::server::rollout
 

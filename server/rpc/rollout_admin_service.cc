@@ -13,8 +13,7 @@ constexpr int kMaxHistoryLimit = 1000;
 
 // absl and gRPC share the canonical code numbers.
 grpc::Status ToGrpc(const absl::Status& status) {
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
 }  // namespace
@@ -49,23 +48,21 @@ grpc::Status RolloutAdminService::UpdateRollout(grpc::ServerContext* context,
                                                 const affinity::v1::UpdateRolloutRequest* request,
                                                 affinity::v1::RolloutStatus* response) {
   storage::RolloutChangeInfo change;
-  change.by = request->by().empty()
-                  ? absl::StrCat("RolloutAdmin client ", context->peer())
-                  : request->by();
+  change.by =
+      request->by().empty() ? absl::StrCat("RolloutAdmin client ", context->peer()) : request->by();
   change.action = request->action();
   change.reason = request->reason();
   absl::MutexLock lock(&write_mutex_);
-  absl::StatusOr<affinity::v1::RolloutStatus> status =
-      rollout::WriteRollout(store_dir_, request->expected_revision(), request->state(), change,
-                            options_.lock_wait_ms);
+  absl::StatusOr<affinity::v1::RolloutStatus> status = rollout::WriteRollout(
+      store_dir_, request->expected_revision(), request->state(), change, options_.lock_wait_ms);
   if (!status.ok()) return ToGrpc(status.status());
   *response = *std::move(status);
   return grpc::Status::OK;
 }
 
-grpc::Status RolloutAdminService::RolloutHistory(
-    grpc::ServerContext*, const affinity::v1::RolloutHistoryRequest* request,
-    affinity::v1::RolloutHistoryResponse* response) {
+grpc::Status RolloutAdminService::RolloutHistory(grpc::ServerContext*,
+                                                 const affinity::v1::RolloutHistoryRequest* request,
+                                                 affinity::v1::RolloutHistoryResponse* response) {
   if (request->limit() < 0 || request->limit() > kMaxHistoryLimit) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("limit: ", request->limit(), ", expected 0..",

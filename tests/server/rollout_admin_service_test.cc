@@ -1,6 +1,8 @@
 // affinity.v1.RolloutAdmin in-process over a real store in a temp dir: reads
 // through the follower, one-call writes that release the write lock, and the
 // store's refusals mapped to gRPC codes.
+#include "server/rpc/rollout_admin_service.h"
+
 #include <memory>
 #include <string>
 
@@ -8,7 +10,6 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "server/rpc/rollout_admin_service.h"
 #include "storage/model_store.h"
 #include "tests/storage/model_fixture.h"
 #include "tests/storage/test_dir.h"
@@ -32,8 +33,8 @@ std::string Arms(const ResolvedRollout& r) {
   std::string out;
   for (const auto& arm : r.arms()) {
     if (!out.empty()) out += " ";
-    out += arm.name() + "=" + std::to_string(arm.version()) + ":" +
-           std::to_string(arm.basis_points());
+    out +=
+        arm.name() + "=" + std::to_string(arm.version()) + ":" + std::to_string(arm.basis_points());
   }
   return out;
 }
