@@ -70,5 +70,36 @@ TEST(RolloutOutcomesTest, ComparesOnlyTheResolvedArmsUnforcedTraffic) {
                                "100 impressions, 1 clicks, CTR 1.000%\n"));
 }
 
+TEST(RolloutOutcomesTest, AppliesTheAutoPromotionRuleToControlAndCanary) {
+  affinity::v1::ResolvedRollout resolved;
+  for (const auto& [name, version] : {std::pair<std::string, uint64_t>{"control", 1},
+                                      std::pair<std::string, uint64_t>{"canary", 2}}) {
+    auto* arm = resolved.add_arms();
+    arm->set_name(name);
+    arm->set_version(version);
+    arm->set_basis_points(5000);
+  }
+  const RolloutOutcomes outcomes = GroupOutcomes(
+      resolved,
+      {Group("canary", 2, false, 0, 10000, 210), Group("control", 1, false, 0, 10000, 200),
+       // Forced canary traffic with no clicks would sink its CTR if counted.
+       Group("canary", 2, true, 0, 10000, 0)});
+  affinity::v1::RolloutState state;
+  EXPECT_EQ(DescribeAutoPromotion(state, outcomes), "");
+  state.mutable_policy()->set_mode(affinity::v1::NewVersionPolicy::CANARY);
+  state.mutable_policy()->set_canary_basis_points(5000);
+  auto* rule = state.mutable_policy()->mutable_auto_promote();
+  rule->set_enabled(true);
+  rule->set_min_impressions(1000);
+  rule->set_max_ctr_drop(0.005);
+  EXPECT_EQ(DescribeAutoPromotion(state, outcomes),
+            "auto-promote: promote: control 10000 impressions, CTR 2.000%; canary 10000 "
+            "impressions, CTR 2.100%; canary - control +0.100 pp [95% CI -0.293, +0.493]; rule: "
+            ">= 1000 impressions each and the lower end above -0.500 pp");
+  resolved.mutable_arms()->RemoveLast();
+  EXPECT_EQ(DescribeAutoPromotion(state, GroupOutcomes(resolved, {})),
+            "auto-promote: no canary serves");
+}
+
 }  // namespace
 }  // namespace affinity::cli

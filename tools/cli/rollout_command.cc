@@ -194,6 +194,8 @@ class Command {
         continue;
       }
       out_ << *table;
+      const std::string auto_promote = DescribeAutoPromotion(status->state(), outcomes);
+      if (!auto_promote.empty()) out_ << auto_promote << "\n";
     }
     return code;
   }

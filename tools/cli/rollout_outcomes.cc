@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/rollout/auto_promote.h"
 
 namespace affinity::cli {
 namespace {
@@ -51,6 +52,25 @@ RolloutOutcomes GroupOutcomes(const affinity::v1::ResolvedRollout& resolved,
     if (!matched) Add(out.other, group.counts);
   }
   return out;
+}
+
+std::string DescribeAutoPromotion(const affinity::v1::RolloutState& state,
+                                  const RolloutOutcomes& outcomes) {
+  const affinity::v1::NewVersionPolicy& policy = state.policy();
+  if (policy.mode() != affinity::v1::NewVersionPolicy::CANARY || !policy.auto_promote().enabled() ||
+      outcomes.arms.empty()) {
+    return "";
+  }
+  const server::rollout::ArmStatsRow* canary = nullptr;
+  for (const server::rollout::ArmStatsRow& row : outcomes.arms) {
+    if (row.arm == "canary") canary = &row;
+  }
+  if (canary == nullptr) return "auto-promote: no canary serves";
+  const server::rollout::ArmStatsRow& control = outcomes.arms[0];
+  const server::rollout::AutoPromoteDecision decision = server::rollout::DecideAutoPromote(
+      policy.auto_promote(), {control.clicks, control.impressions},
+      {canary->clicks, canary->impressions});
+  return absl::StrCat("auto-promote: ", decision.reason);
 }
 
 absl::StatusOr<std::string> FormatOutcomes(const RolloutOutcomes& outcomes) {

@@ -4,7 +4,8 @@
 // Only rows whose (arm, model version) match a resolved arm and whose arm
 // was drawn by the bucket function are compared; traffic with a forced arm
 // (QA, demos) is listed on its own lines, and traffic of arms or versions no
-// longer resolved is summed into one "not counted" line.
+// longer resolved is summed into one "not counted" line. Under the canary
+// policy the auto-promotion rule is applied to control and canary.
 //
 // Contract: pure functions, thread-safe; nothing throws.
 #ifndef AFFINITY_TOOLS_CLI_ROLLOUT_OUTCOMES_H_
@@ -32,6 +33,12 @@ struct RolloutOutcomes {
 
 RolloutOutcomes GroupOutcomes(const affinity::v1::ResolvedRollout& resolved,
                               const std::vector<storage::ArmOutcomeCounts>& counts);
+
+// Under the canary policy with auto-promotion on, "auto-promote: " and the
+// rule's decision for the canary arm (server/rollout/auto_promote.h) from
+// `outcomes`, or why there is nothing to decide; empty otherwise.
+std::string DescribeAutoPromotion(const affinity::v1::RolloutState& state,
+                                  const RolloutOutcomes& outcomes);
 
 // The per-arm table (server/rollout/outcome_stats.h, FormatArmTable), then
 // a line per forced group and the "not counted" line when it is not empty.
