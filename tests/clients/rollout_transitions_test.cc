@@ -241,6 +241,32 @@ TEST_F(RolloutTransitionsTest, RollbackOfTheCanaryKeepsItOutUntilANewerVersion) 
   EXPECT_EQ(to_previous->state().canary_after_version(), 4u);
 }
 
+TEST_F(RolloutTransitionsTest, TheCanaryPolicyKeepsControlPinned) {
+  Publish(2, /*gated_last=*/false);
+  PolicyChange canary;
+  canary.mode = NewVersionPolicy::CANARY;
+  canary.canary_basis_points = 500;
+  ASSERT_TRUE(Apply([&](const RolloutStatus& s) { return SetPolicy(s, canary); }).ok());
+  EXPECT_EQ(Read().state().control_version(), 2u);
+  // Unpinned under the canary policy, the newest version is control and
+  // the canary arm stays empty; the command says so.
+  absl::StatusOr<RolloutEdit> unpin = SetArm(Read(), "control", 0, std::nullopt);
+  ASSERT_TRUE(unpin.ok()) << unpin.status();
+  EXPECT_THAT(unpin->summary, HasSubstr("the canary arm stays empty"));
+  ASSERT_TRUE(
+      Apply([](const RolloutStatus& s) { return SetArm(s, "control", 0, std::nullopt); }).ok());
+  ASSERT_EQ(PublishAnother(3), 3u);
+  EXPECT_EQ(Arms(Read()), "control=3:10000");
+  // Setting the canary policy again pins control where it is now.
+  canary.canary_basis_points.reset();
+  auto pinned = Apply([&](const RolloutStatus& s) { return SetPolicy(s, canary); });
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  EXPECT_EQ(pinned->state().control_version(), 3u);
+  EXPECT_EQ(pinned->state().policy().canary_basis_points(), 500);
+  ASSERT_EQ(PublishAnother(4), 4u);
+  EXPECT_EQ(Arms(Read()), "control=3:9500 canary=4:500");
+}
+
 TEST_F(RolloutTransitionsTest, PolicyAndShadow) {
   Publish(3, /*gated_last=*/false);
   const RolloutStatus current = Read();

@@ -83,6 +83,11 @@ absl::StatusOr<RolloutEdit> SetControl(const RolloutStatus& current,
     edit.next.set_control_version(0);
     edit.action = "unpin";
     edit.summary = "control follows the newest eligible version";
+    if (edit.next.policy().mode() == NewVersionPolicy::CANARY) {
+      absl::StrAppend(&edit.summary,
+                      " (under the canary policy the canary arm stays empty while control is "
+                      "not pinned)");
+    }
     return edit;
   }
   const uint64_t resolved = ResolvedControl(current);
@@ -283,8 +288,9 @@ absl::StatusOr<RolloutEdit> SetPolicy(const RolloutStatus& current, const Policy
                                         ? "expected more than 0 under the canary policy"
                                         : "the canary policy needs --canary_fraction=F");
   }
-  const bool switching = current.state().policy().mode() != NewVersionPolicy::CANARY;
-  if (switching && edit.next.control_version() == 0) {
+  // A control following the newest version would leave the canary empty.
+  const bool pin = edit.next.control_version() == 0;
+  if (pin) {
     if (absl::Status s = RequireResolved(current); !s.ok()) return s;
     edit.next.set_control_version(ResolvedControl(current));
   }
@@ -297,7 +303,7 @@ absl::StatusOr<RolloutEdit> SetPolicy(const RolloutStatus& current, const Policy
     policy->clear_auto_promote();
   }
   edit.summary = absl::StrCat("new eligible versions start as the canary on ", FormatShare(share));
-  if (switching && current.state().control_version() == 0) {
+  if (pin) {
     absl::StrAppend(&edit.summary, "; control pinned to version ", edit.next.control_version());
   }
   absl::StrAppend(&edit.summary, "; ", DescribeAutoPromote(policy->auto_promote()));

@@ -18,8 +18,9 @@
 //    off.
 //  - SetPolicy: CONTROL (new eligible versions become control; the canary
 //    share and auto-promotion are cleared) or CANARY (they start as the
-//    arm "canary" at canary_fraction; switching to it pins control to the
-//    currently resolved control version so that it does not move).
+//    arm "canary" at canary_fraction; a control that follows the newest
+//    version is pinned to the currently resolved control version, or the
+//    canary arm would stay empty).
 //
 // Contract: InvalidArgument names the flag at fault (exit code 2);
 // FailedPrecondition when the state does not allow the change (nothing to
