@@ -9,9 +9,12 @@
 //   affinity admin delete --item=a,b
 //   affinity events export --db=DIR --since=2026-11-01|UNIX_SECONDS [--until=...]
 //                          --out=FILE [--weights=click:1,conversion:5,impression:0]
+//   affinity rollout show|set|promote|rollback|shadow|policy|history|status
+//                    --db=DIR[,DIR...] | --admin=HOST:PORT[,...] [flags]
 //
 // Exit codes: 0 success; 2 bad usage or an INVALID_ARGUMENT / NOT_FOUND
-// answer; 1 any other failure.
+// answer; 1 any other failure; rollout show: 3 when its targets disagree.
+// `affinity rollout` reads its own flags (tools/cli/rollout_args.h).
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -36,6 +39,7 @@
 #include "tools/cli/grpc_error.h"
 #include "tools/cli/request_args.h"
 #include "tools/cli/response_format.h"
+#include "tools/cli/rollout_command.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "Address of the affinity server (host:port).");
@@ -93,6 +97,9 @@ constexpr char kUsage[] =
     "  affinity admin delete --item=a,b [--admin_server=127.0.0.1:50052]\n"
     "  affinity events export --db=DIR --since=2026-11-01|UNIX_SECONDS [--until=...]\n"
     "                         --out=FILE [--weights=click:1,conversion:5,impression:0]\n"
+    "  affinity rollout show|set|promote|rollback|shadow|policy|history|status\n"
+    "                   --db=DIR[,DIR...] | --admin=HOST:PORT[,...] [flags]\n"
+    "                   (affinity rollout --help lists its flags)\n"
     "\n"
     "Filters: --filters_json is a JSON array of affinity.v1.Filter objects\n"
     "(attribute, anyOf, noneOf, min, max, equals, newerThan, olderThan,\n"
@@ -102,11 +109,11 @@ constexpr char kUsage[] =
     "\n"
     "Common flags: --server=127.0.0.1:50051 --timeout_ms=1000 --db=DIR\n"
     "Exit codes: 0 ok; 2 bad usage, INVALID_ARGUMENT or NOT_FOUND; 1 other "
-    "errors.";
+    "errors; rollout show: 3 when its targets disagree.";
 
 int UsageError(absl::string_view message) {
   std::cerr << "error: " << message << "\n"
-            << "usage: affinity recommend|similar|admin|events [flags]; see --help\n";
+            << "usage: affinity recommend|similar|admin|events|rollout [flags]; see --help\n";
   return kUsageExit;
 }
 
@@ -292,6 +299,12 @@ int RunEvents(absl::string_view subcommand) {
 }
 
 int Main(int argc, char** argv) {
+  // Before Abseil's parser, whose built-in --version would take rollout's
+  // --version=N.
+  if (argc >= 2 && absl::string_view(argv[1]) == "rollout") {
+    return RunRolloutCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,
+                             std::cerr);
+  }
   absl::SetProgramUsageMessage(kUsage);
   absl::FlagsUsageConfig usage_config;
   usage_config.contains_help_flags = [](absl::string_view file) {
@@ -322,7 +335,7 @@ int Main(int argc, char** argv) {
   if (command == "recommend") return RunRecommend();
   if (command == "similar") return RunSimilar();
   return UsageError(absl::StrCat("unknown command \"", command,
-                                 "\" (expected recommend, similar, admin or events)"));
+                                 "\" (expected recommend, similar, admin, events or rollout)"));
 }
 
 }  // namespace
