@@ -85,7 +85,7 @@ TEST(ReplicaBinaryTest, ServesAVersionShippedFromAnotherStore) {
   const std::string log = TmpDir() + "/replica-server.log";
   const pid_t pid = Spawn({kServerBinary, "--db=" + replica, "--listen=127.0.0.1:0",
                            "--metrics_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                           "--poll_seconds=1"},
+                           "--poll_ms=100"},
                           log);
   const std::string text = WaitForLog(log, "model loaded");
   ASSERT_NE(text.find("model loaded: version 2"), std::string::npos) << text;
