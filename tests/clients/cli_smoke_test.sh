@@ -104,4 +104,22 @@ cli_fails recommend --user=alice --k=100000
 [ "$code" -eq 2 ] || fail "k too large: exit $code, expected 2"
 echo "$err" | grep -q "^error: INVALID_ARGUMENT: " || fail "k too large: INVALID_ARGUMENT not printed"
 
-echo "cli smoke: 18 passed, 0 failed"
+# An answer's request_id reports an outcome; the same report again is a
+# duplicate; a made-up id is INVALID_ARGUMENT.
+out=$(cli recommend --user=alice --k=2)
+request_id=$(head -1 <<<"$out" | sed -n 's/.*request_id: \([^ ]*\).*/\1/p')
+grep -q '^r1\.1\.control\.b\.' <<<"$request_id" || fail "no request_id in: $out"
+at=$(( $(date +%s) * 1000000 ))
+out=$(cli outcome --request_id="$request_id" --item=m2 --event=click --user=alice --at_unix_micros=$at)
+grep -q "stored 1 outcome" <<<"$out" || fail "outcome not stored: $out"
+out=$(cli outcome --request_id="$request_id" --item=m2 --event=click --user=alice --at_unix_micros=$at)
+grep -q "stored 0 outcome(s), 1 already stored" <<<"$out" || fail "duplicate outcome: $out"
+cli_fails outcome --request_id=nonsense --item=m2
+[ "$code" -eq 2 ] || fail "bad request_id: exit $code, expected 2"
+grep -q "request_id" <<<"$err" || fail "bad request_id: field not named: $err"
+out=$(cli recommend --user=alice --k=2 --arm=control)
+grep -q 'request_id: r1\.1\.control\.f\.' <<<"$out" || fail "forced arm not marked: $out"
+cli_fails recommend --user=alice --k=2 --arm=treatment
+[ "$code" -eq 2 ] || fail "unknown arm: exit $code, expected 2"
+
+echo "cli smoke: 24 passed, 0 failed"
