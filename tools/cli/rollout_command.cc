@@ -1,3 +1,4 @@
+#include <pwd.h>
 #include "tools/cli/rollout_command.h"
 
 #include <unistd.h>
@@ -277,6 +278,11 @@ class Command {
 
 std::string RolloutChangeAuthor() {
   const char* user = std::getenv("USER");
+  if (user == nullptr || *user == '\0') {
+    // Services and containers often run without $USER: the account's name.
+    const struct passwd* account = getpwuid(getuid());
+    if (account != nullptr) user = account->pw_name;
+  }
   char host[256] = {0};
   if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
     std::snprintf(host, sizeof(host), "unknown");
