@@ -1,6 +1,6 @@
-#include <pwd.h>
 #include "tools/cli/rollout_command.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
