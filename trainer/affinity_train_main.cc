@@ -97,8 +97,10 @@ int main(int argc, char** argv) {
   if (args.size() == 2 && absl::string_view(args[1]) == "nightly") {
     auto nightly = affinity::NightlyConfigFromFlags();
     if (!nightly.ok()) return Fail(nightly.status());
-    auto result = affinity::RunNightlyJob(*nightly, std::cout);
+    // Progress goes to stderr; the one-line summary to stdout.
+    auto result = affinity::RunNightlyJob(*nightly, std::cerr);
     if (!result.ok()) return Fail(result.status());
+    std::cout << result->summary << std::endl;
     return result->outcome == affinity::NightlyOutcome::kGated ? affinity::kGateRefusedExitCode
                                                                : 0;
   }

@@ -146,7 +146,6 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
           "these parameters (fingerprint %s)",
           newest.version, GateSummary(newest.metadata.gate()), training.input,
           ShortFingerprint(fingerprint));
-      log << result.summary << "\n";
       return result;
     }
   }
@@ -405,7 +404,6 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
       "nightly: %s version %d (%s; trained on %s) | %s",
       eligible ? "published" : "gated: stored, not eligible,", result.version,
       DescribeGate(gate), trained_on, clock.Summary());
-  log << result.summary << "\n";
   return result;
 }
 

@@ -16,7 +16,8 @@
 //  4. Refit: a candidate that passed is retrained on all interactions
 //     (held-out ones included) before it is published, unless refit is off.
 //  5. Retention (retention.h).
-// Each step logs its progress and wall time; the last line sums it up.
+// Each step logs its progress and wall time to `log`; the result's summary
+// line (not logged) says what happened: published, gated or skipped.
 // Errors: those of the reader (InvalidArgument / NotFound for bad input),
 // the solvers, evaluation and the store. Nothing is published on error.
 #ifndef AFFINITY_TRAINER_NIGHTLY_NIGHTLY_JOB_H_
@@ -53,7 +54,7 @@ struct NightlyResult {
   // The version published or stored, or the one that already covers the
   // input (kSkipped).
   uint64_t version = 0;
-  // The last line of the log.
+  // One line: outcome, version, gate, training data, time per step.
   std::string summary;
   affinity::v1::TrainingReport report;
 };
