@@ -39,11 +39,13 @@ constexpr char kUsage[] = R"(trains recommendation models and manages the model 
   affinity-train versions --db=DIR
       Lists the published model versions and which one is live.
   affinity-train rollback --db=DIR --version=N
-      Pins version N as the live one (servers switch to it).
+      Pins version N as control with all traffic (servers switch within their
+      poll interval); recorded in the rollout history.
   affinity-train unpin --db=DIR
-      Follows the newest published version again.
+      Control follows the newest eligible version again.
   affinity-train delete --db=DIR --version=N
-      Deletes a version (not the pinned live one).
+      Deletes a version the rollout does not refer to (not live, pinned, an
+      arm, the shadow or the control a rollback returns to).
   affinity-train recommend --db=DIR --users=U1,U2 [--k=10]
       Prints the live model's top-k for users, with catalog titles.
   affinity-train import --user_factors=DIR --item_factors=DIR --db=DIR

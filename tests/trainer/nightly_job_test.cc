@@ -320,6 +320,21 @@ TEST(NightlyJob, RetentionKeepsTheNewestAndEveryVersionTheRolloutNeeds) {
   EXPECT_TRUE(absl::IsFailedPrecondition(Open(db)->DeleteVersion(2)));
 }
 
+TEST(NightlyJob, AnInputMuchSmallerThanTheLiveDataIsRefusedBeforeTraining) {
+  const std::vector<Row> rows = PlantedRows(7);
+  const std::string db = TempPath("shrink-db");
+  ASSERT_EQ(RunNightly(Config(WriteRows("shrink1.csv", rows, 0), db)).version, 1u);
+  // Days 1..5 of the same users: a quarter of the interactions.
+  NightlyConfig truncated = Config(WriteRows("shrink2.csv", rows, 5), db);
+  NightlyResult refused = RunNightly(truncated);
+  EXPECT_EQ(refused.outcome, NightlyOutcome::kGated);
+  EXPECT_EQ(refused.version, 0u);
+  EXPECT_THAT(refused.summary, HasSubstr("--min_input_ratio=0.5"));
+  EXPECT_THAT(Versions(db), ElementsAre(1u));
+  truncated.force = true;
+  EXPECT_EQ(RunNightly(truncated).version, 2u);
+}
+
 TEST(NightlyJob, ExplicitModelsAreGatedOnRmse) {
   const std::vector<Row> rows = PlantedRows(6);
   const std::string db = TempPath("explicit-db");

@@ -159,6 +159,25 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
   Interactions data = *std::move(read);
   LogIngest(training, data, log, &report);
   clock.Stop("ingest");
+  // A truncated or partial export would train a model on a fraction of the
+  // data, and the comparison cannot tell (there is nothing new to compare
+  // on): refuse it before training.
+  if (view->live.has_value() && config.min_input_ratio > 0 && !config.force) {
+    for (const storage::VersionInfo& v : view->versions) {
+      if (v.version != *view->live) continue;
+      const int64_t before = v.metadata.nnz();
+      if (before > 0 && data.matrix.nnz() < config.min_input_ratio * before) {
+        result.outcome = NightlyOutcome::kGated;
+        report.set_outcome("gated");
+        result.summary = absl::StrFormat(
+            "nightly: gated: nothing trained or stored: %s has %d interactions, live version %d "
+            "was trained on %d (less than --min_input_ratio=%g of it; a truncated or partial "
+            "export?); --force trains on it anyway",
+            training.input, data.matrix.nnz(), v.version, before, config.min_input_ratio);
+        return result;
+      }
+    }
+  }
   const bool has_timestamps = !data.timestamps.empty();
   int64_t min_ts = 0, max_ts = 0;
   if (has_timestamps) {

@@ -16,6 +16,8 @@
 //  4. Refit: a candidate that passed is retrained on all interactions
 //     (held-out ones included) before it is published, unless refit is off.
 //  5. Retention (retention.h).
+// Before training, an input much smaller than the live version's data
+// (min_input_ratio) is refused: a truncated export is not a model to train.
 // Each step logs its progress and wall time to `log`; the result's summary
 // line (not logged) says what happened: published, gated or skipped.
 // Errors: those of the reader (InvalidArgument / NotFound for bad input),
@@ -45,6 +47,10 @@ struct NightlyConfig {
   bool force = false;
   bool refit = true;
   int keep_versions = 7;
+  // An input with fewer interactions than this fraction of the live
+  // version's is refused before training (kGated, version 0, nothing
+  // stored) unless force; 0 turns the check off.
+  double min_input_ratio = 0.5;
 };
 
 enum class NightlyOutcome { kSkipped, kPublished, kGated };
