@@ -1,14 +1,15 @@
-// affinity-server: serves top-k recommendations over gRPC from the live
-// model version of a model store, with health, reflection and Prometheus
-// metrics. See server/README.md.
+// affinity-server: serves top-k recommendations over gRPC from a model
+// store, routing each request to an arm of the store's A/B rollout, with
+// health, reflection, Prometheus metrics and the catalog and rollout admin
+// services. See server/README.md. This file only composes the pieces:
+// lifecycle/ (source, loader, manager), rpc/ (services), rules/,
+// rollout/ (outcomes, shadow, autopilot), observability/.
 #include <signal.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include <grpcpp/grpcpp.h>
 
@@ -16,29 +17,38 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "absl/time/time.h"
-#include "server/rpc/catalog_admin_service.h"
-#include "server/rpc/grpc_server.h"
+#include "server/lifecycle/model_manager.h"
+#include "server/lifecycle/periodic_task.h"
+#include "server/observability/arm_metrics.h"
+#include "server/observability/log.h"
 #include "server/observability/metrics.h"
 #include "server/observability/metrics_http_server.h"
-#include "server/scoring/micro_batcher.h"
-#include "server/lifecycle/model_manager.h"
+#include "server/rollout/autopilot.h"
+#include "server/rollout/outcome_recorder.h"
+#include "server/rollout/shadow_runner.h"
+#include "server/rpc/catalog_admin_service.h"
+#include "server/rpc/grpc_server.h"
 #include "server/rpc/recommender_service.h"
 #include "server/rpc/request_validation.h"
+#include "server/rpc/rollout_admin_service.h"
 #include "server/rules/catalog_view.h"
 #include "server/rules/rule_config_loader.h"
 #include "server/rules/rule_engine.h"
 #include "server/rules/rule_metrics.h"
+#include "server/rules/rules_file_watcher.h"
+#include "server/scoring/micro_batcher.h"
 #include "server/scoring/scorer.h"
+#include "storage/event_store.h"
 #include "storage/model_store.h"
 
-ABSL_FLAG(std::string, db, "", "Model store directory (required); the live version is served.");
+ABSL_FLAG(std::string, db, "", "Model store directory (required); its rollout is served.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address HOST:PORT.");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "HTTP address HOST:PORT for /metrics (Prometheus) and /healthz; empty disables.");
@@ -49,7 +59,9 @@ ABSL_FLAG(int, hnsw_ef, 200, "HNSW search breadth (higher: better recall, slower
 ABSL_FLAG(int, batch_window_us, 0,
           "Micro-batching window in microseconds (0 = off): concurrent requests arriving "
           "within it are scored in one pass over the item matrix.");
-ABSL_FLAG(int, poll_seconds, 10, "How often to look for a new live model version.");
+ABSL_FLAG(int, poll_ms, 250,
+          "How often the store is checked for a rollout change or a new version "
+          "(milliseconds); every server of a store applies a change within about this long.");
 ABSL_FLAG(int, threads, 0,
           "Maximum request-serving threads (0 = gRPC default, grows as needed). When "
           "bounded, calls beyond it are rejected with RESOURCE_EXHAUSTED.");
@@ -57,20 +69,25 @@ ABSL_FLAG(std::string, rules, "",
           "Business rules file (protobuf text format, or JSON when it ends in .json); "
           "reloaded when it changes and on SIGHUP. Empty: no rules.");
 ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052",
-          "gRPC address of the catalog admin service (affinity.v1.CatalogAdmin); "
-          "empty disables.");
+          "gRPC address of the admin services (affinity.v1.CatalogAdmin, "
+          "affinity.v1.RolloutAdmin); empty disables.");
 ABSL_FLAG(int, catalog_poll_ms, 500,
           "How often catalog writes by other processes are picked up (milliseconds).");
+ABSL_FLAG(bool, events, true,
+          "Keep an events store (DIR/events/INSTANCE) for ReportOutcome and per-arm request "
+          "counts.");
+ABSL_FLAG(std::string, instance, "",
+          "This server's name among the servers of the store (its events directory); "
+          "empty: HOSTNAME-PORT of --listen (HOSTNAME-pidPID when the port is 0).");
+ABSL_FLAG(int, events_retention_days, 90, "Outcome events older than this are deleted; 0 keeps all.");
+ABSL_FLAG(int, max_outcomes_per_call, 1000, "Largest number of outcomes in one ReportOutcome.");
+ABSL_FLAG(int, shadow_queue, 64,
+          "Shadow requests that may wait for the shadow version; beyond it they are dropped.");
+ABSL_FLAG(int, autopilot_seconds, 10,
+          "How often the canary auto-promotion rule is checked (seconds); 0 disables it here.");
 
 namespace affinity::server {
 namespace {
-
-void Log(const std::string& message) {
-  std::fprintf(stderr, "%s affinity-server: %s\n",
-               absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()).c_str(),
-               message.c_str());
-  std::fflush(stderr);
-}
 
 absl::Status CheckFlags() {
   if (absl::GetFlag(FLAGS_db).empty()) return absl::InvalidArgumentError("--db is required");
@@ -78,34 +95,64 @@ absl::Status CheckFlags() {
   if (max_k < 1 || max_k > 100000) {
     return absl::InvalidArgumentError(absl::StrCat("--max_k: expected 1..100000, got ", max_k));
   }
-  if (absl::GetFlag(FLAGS_hnsw_ef) < 1) {
-    return absl::InvalidArgumentError("--hnsw_ef: expected >= 1");
-  }
+  if (absl::GetFlag(FLAGS_hnsw_ef) < 1) return absl::InvalidArgumentError("--hnsw_ef: expected >= 1");
   const int window = absl::GetFlag(FLAGS_batch_window_us);
   if (window < 0 || window > 100000) {
     return absl::InvalidArgumentError(
         absl::StrCat("--batch_window_us: expected 0..100000, got ", window));
   }
-  if (absl::GetFlag(FLAGS_poll_seconds) < 1) {
-    return absl::InvalidArgumentError("--poll_seconds: expected >= 1");
-  }
+  if (absl::GetFlag(FLAGS_poll_ms) < 10) return absl::InvalidArgumentError("--poll_ms: expected >= 10");
   if (absl::GetFlag(FLAGS_catalog_poll_ms) < 10) {
     return absl::InvalidArgumentError("--catalog_poll_ms: expected >= 10");
   }
-  if (absl::GetFlag(FLAGS_threads) < 0) {
-    return absl::InvalidArgumentError("--threads: expected >= 0");
+  if (absl::GetFlag(FLAGS_threads) < 0) return absl::InvalidArgumentError("--threads: expected >= 0");
+  if (absl::GetFlag(FLAGS_events_retention_days) < 0) {
+    return absl::InvalidArgumentError("--events_retention_days: expected >= 0");
+  }
+  if (absl::GetFlag(FLAGS_max_outcomes_per_call) < 1) {
+    return absl::InvalidArgumentError("--max_outcomes_per_call: expected >= 1");
+  }
+  if (absl::GetFlag(FLAGS_shadow_queue) < 1) {
+    return absl::InvalidArgumentError("--shadow_queue: expected >= 1");
+  }
+  if (absl::GetFlag(FLAGS_autopilot_seconds) < 0) {
+    return absl::InvalidArgumentError("--autopilot_seconds: expected >= 0");
   }
   return absl::OkStatus();
 }
 
+// --instance, or HOSTNAME-PORT of --listen.
+std::string InstanceName() {
+  std::string instance = absl::GetFlag(FLAGS_instance);
+  if (!instance.empty()) return instance;
+  char host[256] = "host";
+  gethostname(host, sizeof(host) - 1);
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const size_t colon = listen.rfind(':');
+  int port = 0;
+  if (colon != std::string::npos) (void)absl::SimpleAtoi(listen.substr(colon + 1), &port);
+  return port > 0 ? absl::StrCat(host, "-", port) : absl::StrCat(host, "-pid", getpid());
+}
+
+std::shared_ptr<const rules::CompiledRules> InitialRules(absl::Status* status) {
+  const std::string path = absl::GetFlag(FLAGS_rules);
+  if (path.empty()) return *rules::ParseRules("(no rules)", "");
+  auto loaded = rules::LoadRulesFile(path, absl::GetFlag(FLAGS_max_k));
+  if (!loaded.ok()) {
+    *status = loaded.status();
+    return nullptr;
+  }
+  return *std::move(loaded);
+}
+
 int Run() {
   if (absl::Status s = CheckFlags(); !s.ok()) {
-    Log(std::string(s.message()));
+    LogLine(std::string(s.message()));
     return 2;
   }
   absl::StatusOr<ScorerKind> kind = ParseScorerKind(absl::GetFlag(FLAGS_scorer));
   if (!kind.ok()) {
-    Log(std::string(kind.status().message()));
+    LogLine(std::string(kind.status().message()));
     return 2;
   }
   // Signals are taken synchronously by sigwait below; block them before any
@@ -120,75 +167,115 @@ int Run() {
   const std::string db = absl::GetFlag(FLAGS_db);
   auto store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kFollower);
   if (!store.ok()) {
-    Log(absl::StrCat("cannot open model store --db=", db, ": ", store.status().ToString()));
+    LogLine(absl::StrCat("cannot open model store --db=", db, ": ", store.status().ToString()));
+    return 1;
+  }
+  auto admin_store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kFollower);
+  if (!admin_store.ok()) {
+    LogLine(absl::StrCat("cannot open model store --db=", db, ": ",
+                         admin_store.status().ToString()));
     return 1;
   }
 
-  // Rules and catalog: a bad rules file at start is fatal (exit 2); later
-  // a bad file is logged and the previous rules keep serving.
-  const std::string rules_path = absl::GetFlag(FLAGS_rules);
-  std::shared_ptr<const rules::CompiledRules> initial_rules;
-  if (rules_path.empty()) {
-    initial_rules = *rules::ParseRules("(no rules)", "");
-  } else {
-    auto loaded = rules::LoadRulesFile(rules_path, absl::GetFlag(FLAGS_max_k));
-    if (!loaded.ok()) {
-      Log(absl::StrCat("rules rejected: ", loaded.status().message()));
-      return 2;
-    }
-    initial_rules = std::move(*loaded);
+  // Rules and catalog: a bad rules file at start is fatal (exit 2); later a
+  // bad file is logged and the previous rules keep serving.
+  absl::Status rules_status;
+  std::shared_ptr<const rules::CompiledRules> initial_rules = InitialRules(&rules_status);
+  if (initial_rules == nullptr) {
+    LogLine(absl::StrCat("rules rejected: ", rules_status.message()));
+    return 2;
   }
   auto catalog = rules::CatalogView::Open(db);
   if (!catalog.ok()) {
-    Log(absl::StrCat("cannot open the catalog under --db=", db, ": ",
-                     catalog.status().ToString()));
+    LogLine(absl::StrCat("cannot open the catalog under --db=", db, ": ",
+                         catalog.status().ToString()));
     return 1;
   }
   rules::RuleEngine rule_engine(initial_rules, catalog->get());
   rules::RuleMetrics rule_metrics;
-  Log(absl::StrCat("rules: ", rules_path.empty() ? "none" : rules_path, " (rule sets: ",
-                   absl::StrJoin(initial_rules->Names(), ", "), "); catalog: ",
-                   (*catalog)->snapshot()->items.size(), " items"));
+  LogLine(absl::StrCat("rules: ", absl::GetFlag(FLAGS_rules).empty() ? "none" : absl::GetFlag(FLAGS_rules),
+                       " (rule sets: ", absl::StrJoin(initial_rules->Names(), ", "),
+                       "); catalog: ", (*catalog)->snapshot()->items.size(), " items"));
 
+  // The model lifecycle: the rollout's versions, loaded and warmed before
+  // they serve.
   ServerMetrics metrics;
+  ArmMetrics arm_metrics;
   ModelManagerOptions manager_options;
   manager_options.scorer.kind = *kind;
   manager_options.scorer.hnsw_ef = static_cast<size_t>(absl::GetFlag(FLAGS_hnsw_ef));
-  ModelManager models(std::move(*store), manager_options);
-  MicroBatcher batcher(
-      {std::chrono::microseconds(absl::GetFlag(FLAGS_batch_window_us)), 32});
+  ModelManager models(*std::move(store), manager_options);
+  models.SetWarmUp([&](const LoadedModel& model) { rule_engine.Prepare(model); });
+  auto warm_all = [&] {
+    std::shared_ptr<const RoutingTable> table = models.routing();
+    if (table == nullptr) return;
+    for (const ArmServable& arm : table->arms()) rule_engine.Prepare(*arm.model);
+  };
+
+  // Outcomes and per-arm counts.
+  const std::string instance = InstanceName();
+  std::unique_ptr<storage::EventStore> events;
+  std::unique_ptr<OutcomeRecorder> outcomes;
+  if (absl::GetFlag(FLAGS_events)) {
+    storage::EventStoreOptions event_options;
+    event_options.retention_days = absl::GetFlag(FLAGS_events_retention_days);
+    auto opened = storage::EventStore::Open(db, instance, event_options);
+    if (!opened.ok()) {
+      LogLine(absl::StrCat("cannot open the events store (--instance=", instance,
+                           "): ", opened.status().ToString()));
+      return absl::IsInvalidArgument(opened.status()) ? 2 : 1;
+    }
+    events = *std::move(opened);
+    outcomes = std::make_unique<OutcomeRecorder>(events.get(), &arm_metrics);
+  }
+  rollout::ShadowRunner shadow(static_cast<size_t>(absl::GetFlag(FLAGS_shadow_queue)));
+
+  MicroBatcher batcher({std::chrono::microseconds(absl::GetFlag(FLAGS_batch_window_us)), 32});
   RequestLimits limits;
   limits.max_k = absl::GetFlag(FLAGS_max_k);
+  limits.max_outcomes = static_cast<size_t>(absl::GetFlag(FLAGS_max_outcomes_per_call));
   RuleSetRegistry rule_sets;
   rule_sets.SetLookup([&](absl::string_view name) { return rule_engine.Known(name); });
   RecommenderService service(&models, &metrics, &batcher, limits, &rule_sets);
   service.SetRules(&rule_engine, &rule_metrics);
+  service.SetArmMetrics(&arm_metrics);
+  service.SetOutcomes(outcomes.get());
+  service.SetShadow(&shadow);
 
   GrpcServerOptions grpc_options;
   grpc_options.listen = absl::GetFlag(FLAGS_listen);
   grpc_options.threads = absl::GetFlag(FLAGS_threads);
   auto grpc_server = GrpcServer::Start(grpc_options, &service);
   if (!grpc_server.ok()) {
-    Log(grpc_server.status().ToString());
+    LogLine(grpc_server.status().ToString());
     return 1;
   }
   GrpcServer* grpc = grpc_server->get();
 
-  models.AddSwapListener([&](const std::string& arm, const LoadedModel& model,
-                             uint64_t previous) {
-    Log(absl::StrFormat(
+  models.AddSwapListener([&](const std::string& arm, const LoadedModel& model, uint64_t previous) {
+    LogLine(absl::StrFormat(
         "model loaded: version %d (arm %s, replaces %d), algorithm %s, users %d, items %d, "
         "dims %d, scorer %s, load time %.3f s",
         model.version, arm, previous, model.metadata.algorithm(), model.metadata.users(),
-        model.metadata.items(), model.metadata.dims(), model.scorer->name(),
-        model.load_seconds));
+        model.metadata.items(), model.metadata.dims(), model.scorer->name(), model.load_seconds));
     metrics.RecordModelLoad(model.version, model.load_seconds);
-    rule_engine.Prepare(model);  // ahead of the first request on this version
-    metrics.SetLoadedModels(models.ServingVersions());
+  });
+  models.AddRoutingListener([&](const RoutingTable& table, const std::vector<std::string>& warnings) {
+    LogLine(absl::StrCat("routing (rollout revision ", table.revision(), "): ", table.Describe()));
+    for (const std::string& w : warnings) LogLine(absl::StrCat("rollout: ", w));
+    std::map<std::string, uint64_t> serving;
+    std::vector<std::tuple<std::string, uint64_t, int32_t>> shares;
+    for (const ArmServable& arm : table.arms()) {
+      serving[arm.name] = arm.version;
+      shares.emplace_back(arm.name, arm.version, arm.basis_points);
+    }
+    metrics.SetLoadedModels(serving);
+    arm_metrics.SetRollout(table.revision(), shares);
+    rule_engine.Retain(table.versions());
     grpc->SetServing(true);
   });
   models.AddFailureListener([&](uint64_t version, const absl::Status& status) {
-    Log(absl::StrCat("model version ", version, " failed to load: ", status.ToString()));
+    LogLine(absl::StrCat("model version ", version, " failed to load: ", status.ToString()));
     metrics.AddModelLoadFailure();
   });
 
@@ -196,22 +283,21 @@ int Run() {
   const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   if (!metrics_listen.empty()) {
     auto started = MetricsHttpServer::Start(
-        metrics_listen, {[&] { return metrics.Render() + rule_metrics.Render(); },
-                         [&] { return models.HasModel(); }});
+        metrics_listen,
+        {[&] { return metrics.Render() + arm_metrics.Render() + rule_metrics.Render(); },
+         [&] { return models.HasModel(); }});
     if (!started.ok()) {
-      Log(started.status().ToString());
+      LogLine(started.status().ToString());
       return 1;
     }
     http = std::move(*started);
   }
-
-  Log(absl::StrFormat(
-      "started: grpc %s (port %d), metrics %s (port %d), db %s, scorer %s, max_k %d, "
-      "batch_window_us %d, poll_seconds %d",
+  LogLine(absl::StrFormat(
+      "started: grpc %s (port %d), metrics %s (port %d), db %s, instance %s, scorer %s, "
+      "max_k %d, batch_window_us %d, poll_ms %d",
       grpc_options.listen, grpc->port(), metrics_listen.empty() ? "off" : metrics_listen,
-      http == nullptr ? 0 : http->port(), db,
-      absl::GetFlag(FLAGS_scorer), limits.max_k, absl::GetFlag(FLAGS_batch_window_us),
-      absl::GetFlag(FLAGS_poll_seconds)));
+      http == nullptr ? 0 : http->port(), db, instance, absl::GetFlag(FLAGS_scorer),
+      limits.max_k, absl::GetFlag(FLAGS_batch_window_us), absl::GetFlag(FLAGS_poll_ms)));
 
   // Logs when the polling outcome changes (not every period).
   absl::StatusCode last_poll = absl::StatusCode::kOk;
@@ -219,106 +305,105 @@ int Run() {
     if (status.code() == last_poll) return;
     last_poll = status.code();
     if (absl::IsNotFound(status)) {
-      Log(absl::StrCat("no model published yet (", status.message(), "); polling every ",
-                       absl::GetFlag(FLAGS_poll_seconds), " s"));
+      LogLine(absl::StrCat("no model can serve yet (", status.message(), "); polling every ",
+                           absl::GetFlag(FLAGS_poll_ms), " ms"));
     } else if (!status.ok() && !absl::IsCancelled(status)) {
-      Log(absl::StrCat("model poll failed: ", status.ToString()));
+      LogLine(absl::StrCat("model poll failed: ", status.ToString()));
     }
   });
-  models.StartPolling(std::chrono::seconds(absl::GetFlag(FLAGS_poll_seconds)));
+  models.StartPolling(std::chrono::milliseconds(absl::GetFlag(FLAGS_poll_ms)));
 
-  // Prepares the rules for the serving model ahead of requests.
-  auto warm = [&] {
-    const ModelManager::Route route = models.RouteRequest("");
-    if (route.model != nullptr) rule_engine.Prepare(*route.model);
-  };
-  CatalogAdminService admin(catalog->get(), warm);
+  // Admin services: catalog writes and rollout changes.
+  CatalogAdminService catalog_admin(catalog->get(), warm_all);
+  RolloutAdminService rollout_admin(db, [&]() { return admin_store->get(); });
   std::unique_ptr<grpc::Server> admin_server;
   const std::string admin_listen = absl::GetFlag(FLAGS_admin_listen);
-  int admin_port = 0;
   if (!admin_listen.empty()) {
+    int admin_port = 0;
     grpc::ServerBuilder builder;
     builder.AddListeningPort(admin_listen, grpc::InsecureServerCredentials(), &admin_port);
-    builder.RegisterService(&admin);
+    builder.RegisterService(&catalog_admin);
+    builder.RegisterService(&rollout_admin);
     admin_server = builder.BuildAndStart();
     if (admin_server == nullptr || admin_port == 0) {
-      Log(absl::StrCat("--admin_listen: cannot listen on \"", admin_listen, "\""));
+      LogLine(absl::StrCat("--admin_listen: cannot listen on \"", admin_listen, "\""));
       return 1;
     }
-    Log(absl::StrCat("catalog admin on ", admin_listen, " (port ", admin_port, ")"));
+    LogLine(absl::StrCat("admin services on ", admin_listen, " (port ", admin_port, ")"));
   }
 
-  // Rules file reloads (on mtime change, checked every second, and on
-  // SIGHUP) and catalog refreshes, on one background thread.
-  std::mutex reload_mu;
-  int64_t rules_mtime_ns = -1;
-  auto file_mtime_ns = [](const std::string& path) -> int64_t {
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0) return -1;
-    return int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-  };
-  auto reload_rules = [&](bool force) {
-    std::lock_guard<std::mutex> lock(reload_mu);
-    if (rules_path.empty()) return;
-    const int64_t mtime = file_mtime_ns(rules_path);
-    if (!force && mtime == rules_mtime_ns) return;
-    rules_mtime_ns = mtime;
-    auto loaded = rules::LoadRulesFile(rules_path, limits.max_k);
-    if (!loaded.ok()) {
-      Log(absl::StrCat("rules rejected, keeping the previous rules: ",
-                       loaded.status().message()));
-      return;
+  // Background work.
+  rules::RulesFileWatcher rules_watcher(absl::GetFlag(FLAGS_rules), limits.max_k, &rule_engine,
+                                        LogLine, warm_all);
+  auto next_full_read = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  auto next_rules_check = std::chrono::steady_clock::now();
+  PeriodicTask catalog_and_rules(
+      std::chrono::milliseconds(absl::GetFlag(FLAGS_catalog_poll_ms)), [&] {
+        const auto now = std::chrono::steady_clock::now();
+        const bool full = now >= next_full_read;
+        if (full) next_full_read = now + std::chrono::minutes(5);
+        absl::StatusOr<bool> changed = (*catalog)->Refresh(full);
+        if (!changed.ok()) {
+          LogLine(absl::StrCat("catalog refresh failed: ", changed.status().ToString()));
+        } else if (*changed) {
+          warm_all();
+        }
+        if (now >= next_rules_check) {
+          rules_watcher.Check(false);
+          next_rules_check = now + std::chrono::seconds(1);
+        }
+      });
+  auto next_retention = std::chrono::steady_clock::now();
+  PeriodicTask events_flush(std::chrono::seconds(1), [&] {
+    if (outcomes == nullptr) return;
+    if (absl::Status s = outcomes->Flush(); !s.ok()) {
+      LogLine(absl::StrCat("request counts not stored yet: ", s.ToString()));
     }
-    rule_engine.SetRules(*loaded);
-    Log(absl::StrCat("rules reloaded from ", rules_path, " (rule sets: ",
-                     absl::StrJoin((*loaded)->Names(), ", "), ")"));
-    warm();
-  };
-  rules_mtime_ns = file_mtime_ns(rules_path);
-  std::atomic<bool> stop_background{false};
-  std::thread background([&] {
-    const auto catalog_period = std::chrono::milliseconds(absl::GetFlag(FLAGS_catalog_poll_ms));
-    auto next_rules_check = std::chrono::steady_clock::now();
-    auto next_full_read = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-    while (!stop_background.load()) {
-      const bool full = std::chrono::steady_clock::now() >= next_full_read;
-      if (full) next_full_read = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-      absl::StatusOr<bool> changed = (*catalog)->Refresh(full);
-      if (!changed.ok()) {
-        Log(absl::StrCat("catalog refresh failed: ", changed.status().ToString()));
-      } else if (*changed) {
-        warm();
-      }
-      if (std::chrono::steady_clock::now() >= next_rules_check) {
-        reload_rules(false);
-        next_rules_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-      }
-      for (auto waited = std::chrono::milliseconds(0);
-           waited < catalog_period && !stop_background.load();
-           waited += std::chrono::milliseconds(10)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (std::chrono::steady_clock::now() >= next_retention) {
+      next_retention = std::chrono::steady_clock::now() + std::chrono::hours(1);
+      if (absl::Status s = events->ApplyRetention(absl::Now()); !s.ok()) {
+        LogLine(absl::StrCat("events retention failed: ", s.ToString()));
       }
     }
   });
+  std::unique_ptr<PeriodicTask> autopilot_task;
+  std::unique_ptr<rollout::Autopilot> autopilot;
+  if (absl::GetFlag(FLAGS_autopilot_seconds) > 0) {
+    autopilot = std::make_unique<rollout::Autopilot>(
+        db, admin_store->get(), absl::StrCat("autopilot on ", instance));
+    autopilot_task = std::make_unique<PeriodicTask>(
+        std::chrono::seconds(absl::GetFlag(FLAGS_autopilot_seconds)), [&] {
+          if (absl::Status s = (*admin_store)->Refresh(); !s.ok()) return;
+          absl::StatusOr<std::string> done = autopilot->RunOnce();
+          if (!done.ok()) {
+            LogLine(absl::StrCat("autopilot: ", done.status().ToString()));
+          } else if (!done->empty()) {
+            LogLine(*done);
+          }
+        });
+  }
 
   int signal_number = 0;
   while (true) {
     sigwait(&signals, &signal_number);
     if (signal_number != SIGHUP) break;
-    Log("SIGHUP: reloading the rules file");
-    reload_rules(true);
+    LogLine("SIGHUP: reloading the rules file");
+    rules_watcher.Check(true);
   }
-  stop_background = true;
-  background.join();
+  autopilot_task.reset();
+  catalog_and_rules.Stop();
   if (admin_server != nullptr) {
     admin_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
-  Log(absl::StrCat("shutting down on signal ", signal_number,
-                   ": draining in-flight requests (up to 5 s)"));
+  LogLine(absl::StrCat("shutting down on signal ", signal_number,
+                       ": draining in-flight requests (up to 5 s)"));
   models.StopPolling();
   grpc->Shutdown(std::chrono::seconds(5));
+  shadow.Stop();
+  events_flush.Stop();
+  if (outcomes != nullptr) (void)outcomes->Flush();
   http.reset();
-  Log("shut down");
+  LogLine("shut down");
   return 0;
 }
 

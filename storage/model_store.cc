@@ -274,11 +274,16 @@ class RocksModelStore : public ModelStore {
       for (const VersionInfo& v : versions) {
         if (v.version != version) continue;
         if (need_eligible && !IsEligible(v.metadata)) {
+          const affinity::v1::GateRecord& gate = v.metadata.gate();
+          const std::string why =
+              gate.outcome() == affinity::v1::GateRecord::NOT_COMPARABLE
+                  ? absl::StrCat("it could not be compared with version ", gate.live_version(),
+                                 ": ", gate.method())
+                  : absl::StrCat(gate.metric(), " ", gate.candidate_value(), " vs ",
+                                 gate.live_value(), " of version ", gate.live_version());
           return absl::FailedPreconditionError(absl::StrCat(
               role, ": version ", version, " may not take traffic: the nightly gate refused it (",
-              v.metadata.gate().metric(), " ", v.metadata.gate().candidate_value(), " vs ",
-              v.metadata.gate().live_value(), " of version ", v.metadata.gate().live_version(),
-              ")"));
+              why, ")"));
         }
         return absl::OkStatus();
       }

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: installs what is missing, builds,
-# loads the bundled MovieLens catalog, trains an implicit ALS model on the
-# bundled ratings, publishes it to the RocksDB model store under ./var/db,
-# prints the holdout evaluation and the top-10 of three users, then starts
-# affinity-server on the model with the business rules of
-# config/rules.textproto, queries it through the affinity CLI (plain and
-# with the rule sets no_horror, diverse and pin_toy_story) and stops it.
+# loads the bundled MovieLens catalog into a fresh store under ./var/db, runs
+# the nightly job twice (night 1 on the oldest 90% of the bundled ratings,
+# then the same night again, which does nothing; night 2 on all of them,
+# compared with night 1's model on the ratings neither saw) with a canary
+# policy, so that night 2's model serves half of the users; prints the
+# evaluations and the top-10 of three users; then starts affinity-server with
+# the business rules of config/rules.textproto, queries it through the
+# affinity CLI (plain, fold-in, anonymous, similar, each rule set, a live
+# catalog update, the A/B arms, an outcome, promote and rollback) and stops.
 #
 #   tools/demo.sh           the demo, then the server stops
 #   tools/demo.sh --serve   the demo, then the server keeps serving on
@@ -36,14 +39,31 @@ ADMIN=127.0.0.1:50052
 RULES=config/rules.textproto
 mkdir -p var
 
+echo "== a fresh store in $DB (the demo's own; removed at each run)"
+rm -rf "$DB"
 echo "== loading the catalog from $DATA/movies.csv"
 "$TRAIN" catalog --db="$DB" --input="$DATA/movies.csv" --catalog_format=movielens
 
-echo "== training on $DATA/ratings.csv"
-"$TRAIN" --db="$DB" --input="$DATA/ratings.csv" --format=movielens \
-  --factors=64 --iterations=15 --regularization=0.01 --alpha=1 --weight=raw \
-  --holdout=0.2 --holdout_by=random --k=10 --seed=1 --threads=2 \
-  --report=var/report.html --metrics_json=var/metrics.json
+# Night 1 sees the oldest 90% of the ratings by timestamp.
+NIGHT1=var/ratings-night1.csv
+total=$(($(wc -l <"$DATA/ratings.csv") - 1))
+{ head -1 "$DATA/ratings.csv"; tail -n +2 "$DATA/ratings.csv" | sort -t, -k4,4n | awk -v n=$((total * 9 / 10)) 'NR <= n'; } >"$NIGHT1"
+NIGHTLY_FLAGS=(--db="$DB" --format=movielens --factors=64 --iterations=15 --regularization=0.01
+  --alpha=1 --weight=raw --holdout=0.2 --holdout_by=random --k=10 --seed=1 --threads=2)
+# Exit code 3 means the gate refused the candidate: stored, not serving.
+nightly() {
+  local code=0
+  "$TRAIN" nightly "${NIGHTLY_FLAGS[@]}" "$@" || code=$?
+  [ "$code" -eq 0 ] || [ "$code" -eq 3 ] || exit "$code"
+}
+echo "== night 1: affinity-train nightly on $NIGHT1 (the first version of the store passes the gate)"
+nightly --input="$NIGHT1"
+echo "== the same night again: nothing to train (same input bytes and parameters)"
+nightly --input="$NIGHT1"
+echo "== canary policy: each new eligible version starts as the arm canary on 50% of users"
+"$CLI" rollout policy --db="$DB" --mode=canary --canary_fraction=50% --reason="demo"
+echo "== night 2: all of $DATA/ratings.csv, compared with version 1 on the ratings it never saw"
+nightly --input="$DATA/ratings.csv" --report=var/report.html --metrics_json=var/metrics.json
 
 echo "== published versions"
 "$TRAIN" versions --db="$DB"
@@ -96,6 +116,26 @@ echo "== back in stock"
 echo "== rule metrics"
 /usr/bin/python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' \
   "http://$METRICS/metrics" | grep '^affinity_rule_items_total' | grep -v ' 0$' || true
+
+echo "== A/B rollout: each user's arm is a hash of (salt, user id); answers name arm and version"
+"$CLI" rollout show --db="$DB"
+for user in 1 2 3 4 5 6; do
+  echo "user $user: $("$CLI" recommend --server="$LISTEN" --user=$user --k=3 | head -1)"
+done
+echo "== the backend reports a click on user 1's first item, by the answer's request_id"
+answer=$("$CLI" recommend --server="$LISTEN" --user=1 --k=1)
+request_id=$(head -1 <<<"$answer" | sed -n 's/.*request_id: \([^ ]*\).*/\1/p')
+item=$(sed -n '3s/^ *1  \([^ ]*\).*/\1/p' <<<"$answer")
+"$CLI" outcome --server="$LISTEN" --request_id="$request_id" --item="$item" --event=impression --user=1
+"$CLI" outcome --server="$LISTEN" --request_id="$request_id" --item="$item" --event=click --user=1
+sleep 1.2  # request counts reach the events store once a second
+"$CLI" rollout status --db="$DB" || true
+if "$CLI" rollout show --db="$DB" | grep -q "canary"; then
+  echo "== promote the canary (it becomes control for everyone), then roll back in one command"
+  "$CLI" rollout promote --admin="$ADMIN" --reason="demo"
+  "$CLI" rollout rollback --admin="$ADMIN" --reason="demo"
+  "$CLI" rollout history --db="$DB" --limit=5
+fi
 
 echo "== report: var/report.html   metrics: var/metrics.json   server log: var/server.log"
 if [ "$SERVE" = 1 ]; then

@@ -5,14 +5,18 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "storage/model_store.h"
 #include "trainer/catalog_command.h"
 #include "trainer/model_preview.h"
+#include "trainer/nightly/fingerprint.h"
+#include "trainer/nightly/gate.h"
 #include "trainer/train_flags.h"
+#include "trainer/transfer_commands.h"
 
-ABSL_FLAG(int64_t, version, 0, "Model version for rollback and delete.");
+ABSL_FLAG(int64_t, version, 0, "Model version for rollback, delete and export.");
 ABSL_FLAG(std::string, users, "", "Comma-separated user ids for `recommend`.");
 
 namespace affinity {
@@ -37,6 +41,32 @@ std::string FormatTime(int64_t unix_seconds) {
                           absl::UTCTimeZone());
 }
 
+// "2018-03-01..2018-09-24" for Unix-second timestamps, else the raw range.
+std::string DataRange(const affinity::v1::ModelMetadata& m) {
+  if (!m.has_timestamps()) return "-";
+  auto format = [](int64_t t) {
+    if (t < 100000000 || t > 4000000000) return absl::StrCat(t);
+    return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(t), absl::UTCTimeZone());
+  };
+  return absl::StrCat(format(m.data_min_timestamp()), "..", format(m.data_max_timestamp()));
+}
+
+// What the rollout does with a version: "pinned", an arm's name, "shadow".
+std::string RolloutRoles(uint64_t version, const affinity::v1::RolloutState& state,
+                         const affinity::v1::ResolvedRollout* resolved) {
+  std::vector<std::string> roles;
+  if (state.control_version() == version) roles.push_back("pinned");
+  if (resolved != nullptr) {
+    for (const auto& arm : resolved->arms()) {
+      if (arm.version() == version && arm.name() != storage::kControlArmName) {
+        roles.push_back(absl::StrCat(arm.name(), " ", arm.basis_points() / 100.0, "%"));
+      }
+    }
+    if (resolved->shadow().version() == version) roles.push_back("shadow");
+  }
+  return roles.empty() ? "-" : absl::StrJoin(roles, ",");
+}
+
 absl::Status ListVersions(std::ostream& out) {
   auto store = OpenStore(ModelStore::Mode::kFollower);
   if (!store.ok()) return store.status();
@@ -46,20 +76,42 @@ absl::Status ListVersions(std::ostream& out) {
     out << "no published versions\n";
     return absl::OkStatus();
   }
-  auto live = (*store)->LiveVersion();
-  out << absl::StrFormat("%-4s %-8s %-24s %-22s %9s %9s %5s %s\n", "", "version",
-                         "created", "algorithm", "users", "items", "dims", "metrics");
+  auto state = (*store)->GetRollout();
+  if (!state.ok()) return state.status();
+  auto resolved = storage::ResolveRollout(*state, *versions);
+  const uint64_t live = resolved.ok() ? resolved->arms(0).version() : 0;
+  const char* kRow = "%-4s %-7s %-19s %-21s %-12s %-16s %-8s %-14s %-16s %8s %8s %4s %s\n";
+  out << absl::StrFormat(kRow, "", "version", "created (UTC)", "data", "fingerprint", "gate",
+                         "eligible", "rollout", "algorithm", "users", "items", "dims",
+                         "metrics");
   for (const storage::VersionInfo& v : *versions) {
     const auto& m = v.metadata;
     std::string metrics;
-    for (const char* name : {"precision_at_10", "ndcg_at_10"}) {
+    std::vector<std::string> names = {"precision_at_10", "ndcg_at_10"};
+    if (!m.gate().metric().empty()) names = {m.gate().metric()};
+    for (const std::string& name : names) {
       auto it = m.metrics().find(name);
-      if (it != m.metrics().end()) absl::StrAppendFormat(&metrics, "%s=%.4f ", name, it->second);
+      if (it == m.metrics().end()) continue;
+      absl::StrAppendFormat(&metrics, "%s=%.4f ", name, it->second);
+      auto live_it = m.metrics().find("live." + name);
+      if (live_it != m.metrics().end()) {
+        absl::StrAppendFormat(&metrics, "(live v%d %.4f) ", m.gate().live_version(),
+                              live_it->second);
+      }
     }
-    out << absl::StrFormat("%-4s %-8d %-24s %-22s %9d %9d %5d %s\n",
-                           live.ok() && *live == v.version ? "live" : "", v.version,
-                           FormatTime(m.created_at_unix()), m.algorithm(), m.users(),
-                           m.items(), m.dims(), metrics);
+    out << absl::StrFormat(
+        kRow, live == v.version ? "live" : "", absl::StrCat(v.version),
+        absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(m.created_at_unix()),
+                         absl::UTCTimeZone()),
+        DataRange(m), m.fingerprint().empty() ? "-" : ShortFingerprint(m.fingerprint()),
+        GateSummary(m.gate()), storage::IsEligible(m) ? "yes" : "no",
+        RolloutRoles(v.version, *state, resolved.ok() ? &*resolved : nullptr), m.algorithm(),
+        absl::StrCat(m.users()), absl::StrCat(m.items()), absl::StrCat(m.dims()), metrics);
+  }
+  if (resolved.ok()) {
+    for (const std::string& warning : resolved->warnings()) out << "warning: " << warning << "\n";
+  } else {
+    out << "no version can serve: " << resolved.status().message() << "\n";
   }
   return absl::OkStatus();
 }
@@ -119,9 +171,12 @@ absl::Status RunAdminCommand(absl::string_view command, std::ostream& out) {
   if (command == "unpin") return Unpin(out);
   if (command == "delete") return Delete(out);
   if (command == "recommend") return Recommend(out);
+  if (command == "export") return ExportVersionCommand(absl::GetFlag(FLAGS_version), out);
+  if (command == "import-version") return ImportVersionCommand(out);
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown command '", command,
-      "'; expected catalog, versions, rollback, unpin, delete or recommend (see --help)"));
+      "'; expected catalog, versions, rollback, unpin, delete, recommend, import, export "
+      "or import-version (see --help)"));
 }
 
 }  // namespace affinity

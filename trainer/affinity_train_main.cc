@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "trainer/admin_commands.h"
+#include "trainer/import_command.h"
 #include "trainer/nightly/gate.h"
 #include "trainer/nightly/nightly_flags.h"
 #include "trainer/train_flags.h"
@@ -38,13 +39,23 @@ constexpr char kUsage[] = R"(trains recommendation models and manages the model 
   affinity-train versions --db=DIR
       Lists the published model versions and which one is live.
   affinity-train rollback --db=DIR --version=N
-      Pins version N as the live one (servers switch to it).
+      Pins version N as control with all traffic (servers switch within their
+      poll interval); recorded in the rollout history.
   affinity-train unpin --db=DIR
-      Follows the newest published version again.
+      Control follows the newest eligible version again.
   affinity-train delete --db=DIR --version=N
-      Deletes a version (not the pinned live one).
+      Deletes a version the rollout does not refer to (not live, pinned, an
+      arm, the shadow or the control a rollback returns to).
   affinity-train recommend --db=DIR --users=U1,U2 [--k=10]
       Prints the live model's top-k for users, with catalog titles.
+  affinity-train import --user_factors=DIR --item_factors=DIR --db=DIR
+      [--interactions=FILE] [--alpha=A --regularization=R]
+      Publishes factors trained by Spark MLlib ALS (model.userFactors /
+      itemFactors written with .write.json) as a new model version.
+  affinity-train export --db=DIR --version=N --to=OUT
+      Writes version N as a checksummed RocksDB backup into the new directory OUT.
+  affinity-train import-version --from=OUT --db=DIR
+      Verifies an export and adds its version to the store, keeping its number.
 
 Exit codes: 0 success (for nightly also: nothing to do), 2 bad input or
 usage, 3 nightly: the gate refused the candidate (stored, not eligible),
@@ -88,10 +99,17 @@ int main(int argc, char** argv) {
   if (args.size() == 2 && absl::string_view(args[1]) == "nightly") {
     auto nightly = affinity::NightlyConfigFromFlags();
     if (!nightly.ok()) return Fail(nightly.status());
-    auto result = affinity::RunNightlyJob(*nightly, std::cout);
+    // Progress goes to stderr; the one-line summary to stdout.
+    auto result = affinity::RunNightlyJob(*nightly, std::cerr);
     if (!result.ok()) return Fail(result.status());
+    std::cout << result->summary << std::endl;
     return result->outcome == affinity::NightlyOutcome::kGated ? affinity::kGateRefusedExitCode
                                                                : 0;
+  }
+  if (args.size() == 2 && absl::string_view(args[1]) == "import") {
+    auto eligible = affinity::ImportSparkCommand(std::cout);
+    if (!eligible.ok()) return Fail(eligible.status());
+    return *eligible ? 0 : affinity::kGateRefusedExitCode;
   }
   if (args.size() == 2) {
     absl::Status status = affinity::RunAdminCommand(args[1], std::cout);

@@ -144,6 +144,8 @@ absl::StatusOr<TrainingJobConfig> TrainingJobConfigFromFlags() {
   c.parameters = {
       {"input", c.input},
       {"format", absl::GetFlag(FLAGS_format)},
+      {"header", absl::GetFlag(FLAGS_header)},
+      {"max_id_length", absl::StrCat(c.reader.max_id_length)},
       {"solver", absl::GetFlag(FLAGS_solver)},
       {"factors", absl::StrCat(c.als.factors)},
       {"iterations", absl::StrCat(c.als.iterations)},

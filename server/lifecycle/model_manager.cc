@@ -1,5 +1,7 @@
 #include "server/lifecycle/model_manager.h"
 
+#include <set>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -7,11 +9,16 @@ namespace affinity::server {
 
 ModelManager::ModelManager(std::unique_ptr<storage::ModelStore> store,
                            ModelManagerOptions options)
-    : store_(std::move(store)), options_(std::move(options)) {
-  options_.scorer.cancel = &cancel_loads_;
+    : source_(std::move(store)), loader_(std::move(options.scorer)) {
+  loader_.options().cancel = &cancel_loads_;
 }
 
 ModelManager::~ModelManager() { StopPolling(); }
+
+void ModelManager::SetWarmUp(VersionLoader::WarmUp warm_up) {
+  std::lock_guard<std::mutex> lock(poll_mu_);
+  loader_.SetWarmUp(std::move(warm_up));
+}
 
 void ModelManager::AddSwapListener(SwapListener listener) {
   std::lock_guard<std::mutex> lock(poll_mu_);
@@ -23,48 +30,84 @@ void ModelManager::AddFailureListener(FailureListener listener) {
   failure_listeners_.push_back(std::move(listener));
 }
 
+void ModelManager::AddRoutingListener(RoutingListener listener) {
+  std::lock_guard<std::mutex> lock(poll_mu_);
+  routing_listeners_.push_back(std::move(listener));
+}
+
 void ModelManager::SetPollListener(PollListener listener) {
+  std::lock_guard<std::mutex> lock(poll_mu_);
   poll_listener_ = std::move(listener);
 }
 
 absl::Status ModelManager::Poll() {
   std::lock_guard<std::mutex> poll_lock(poll_mu_);
-  if (absl::Status s = store_->Refresh(); !s.ok()) return s;
-  absl::StatusOr<uint64_t> live = store_->LiveVersion();
-  if (!live.ok()) return live.status();
-  std::shared_ptr<const LoadedModel> current;
+  absl::StatusOr<affinity::v1::ResolvedRollout> aspired = source_.Aspired();
+  if (!aspired.ok()) return aspired.status();
+  const std::string key = aspired->SerializeAsString();
+  if (key == applied_rollout_) return absl::OkStatus();
+  if (key != failed_rollout_) failed_.clear();  // a new rollout retries every version
+
+  std::set<uint64_t> wanted;
+  for (const auto& arm : aspired->arms()) wanted.insert(arm.version());
+  if (aspired->shadow().version() != 0) wanted.insert(aspired->shadow().version());
+  std::map<uint64_t, std::shared_ptr<const LoadedModel>> next;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = arms_.find(kControlArm);
-    if (it != arms_.end()) current = it->second;
+    for (uint64_t v : wanted) {
+      auto it = loaded_.find(v);
+      if (it != loaded_.end()) next.emplace(v, it->second);
+    }
   }
-  if (current != nullptr && current->version == *live) return absl::OkStatus();
-  // A version that failed to load is retried only when the live version
-  // changes again, so a broken version is reported once, not every poll.
-  if (*live == last_failed_version_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("model version ", *live, " failed to load earlier"));
+  absl::Status first_failure = absl::OkStatus();
+  for (uint64_t version : wanted) {
+    if (next.count(version)) continue;
+    auto failed = failed_.find(version);
+    if (failed != failed_.end()) {
+      if (first_failure.ok()) first_failure = failed->second;
+      continue;
+    }
+    absl::StatusOr<std::shared_ptr<const LoadedModel>> model =
+        loader_.Load(source_.store(), version);
+    if (!model.ok()) {
+      if (absl::IsCancelled(model.status())) return model.status();
+      const absl::Status status(model.status().code(),
+                                absl::StrCat("model version ", version, " failed to load: ",
+                                             model.status().message()));
+      failed_[version] = status;
+      failed_rollout_ = key;
+      for (const auto& listener : failure_listeners_) listener(version, model.status());
+      if (first_failure.ok()) first_failure = status;
+      continue;
+    }
+    next.emplace(version, *std::move(model));
   }
-  absl::StatusOr<std::shared_ptr<const LoadedModel>> loaded = [&]()
-      -> absl::StatusOr<std::shared_ptr<const LoadedModel>> {
-    auto reader = store_->OpenVersion(*live);
-    if (!reader.ok()) return reader.status();
-    return LoadModel(std::move(*reader), options_.scorer);
-  }();
-  if (!loaded.ok()) {
-    if (absl::IsCancelled(loaded.status())) return loaded.status();
-    last_failed_version_ = *live;
-    for (const auto& listener : failure_listeners_) listener(*live, loaded.status());
-    return loaded.status();
-  }
+
+  std::vector<std::string> warnings(aspired->warnings().begin(), aspired->warnings().end());
+  absl::StatusOr<std::shared_ptr<const RoutingTable>> table =
+      RoutingTable::Build(*aspired, next, &warnings);
+  if (!table.ok()) return first_failure.ok() ? table.status() : first_failure;
+  std::shared_ptr<const RoutingTable> previous;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    arms_[kControlArm] = *loaded;
+    previous = std::move(table_);
+    table_ = *table;
+    loaded_ = std::move(next);  // versions left out are released here
   }
-  const uint64_t previous = current == nullptr ? 0 : current->version;
-  current.reset();  // the old version is freed here or by its last request
-  for (const auto& listener : swap_listeners_) listener(kControlArm, **loaded, previous);
-  return absl::OkStatus();
+  applied_rollout_ = key;
+  for (const ArmServable& arm : (*table)->arms()) {
+    uint64_t before = 0;
+    if (previous != nullptr) {
+      for (const ArmServable& old : previous->arms()) {
+        if (old.name == arm.name) before = old.version;
+      }
+    }
+    if (before == arm.version) continue;
+    for (const auto& listener : swap_listeners_) listener(arm.name, *arm.model, before);
+  }
+  previous.reset();  // old versions are freed here or by their last request
+  for (const auto& listener : routing_listeners_) listener(**table, warnings);
+  return first_failure;
 }
 
 void ModelManager::StartPolling(std::chrono::milliseconds period) {
@@ -97,25 +140,32 @@ void ModelManager::PollLoop(std::chrono::milliseconds period) {
   } while (!stop_cv_.wait_for(lock, period, [this] { return stopping_; }));
 }
 
-ModelManager::Route ModelManager::RouteRequest(absl::string_view user_id) const {
+absl::StatusOr<ModelManager::Route> ModelManager::RouteRequest(
+    absl::string_view unit, absl::string_view forced_arm) const {
+  std::shared_ptr<const RoutingTable> table = routing();
+  if (table == nullptr) return absl::UnavailableError("no model loaded yet");
+  return table->RouteUnit(unit, forced_arm);
+}
+
+ModelManager::Route ModelManager::ControlRoute() const {
+  std::shared_ptr<const RoutingTable> table = routing();
+  if (table == nullptr) return Route{nullptr, kControlArm, false};
+  return Route{table->control().model, table->control().name, false};
+}
+
+std::shared_ptr<const RoutingTable> ModelManager::routing() const {
   std::lock_guard<std::mutex> lock(mu_);
-  // Single arm today; a rollout picks an arm from a hash of user_id here.
-  (void)user_id;
-  auto it = arms_.find(kControlArm);
-  if (it == arms_.end()) return Route{nullptr, kControlArm};
-  return Route{it->second, kControlArm};
+  return table_;
 }
 
 std::map<std::string, uint64_t> ModelManager::ServingVersions() const {
-  std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, uint64_t> out;
-  for (const auto& [arm, model] : arms_) out[arm] = model->version;
+  std::shared_ptr<const RoutingTable> table = routing();
+  if (table == nullptr) return out;
+  for (const ArmServable& arm : table->arms()) out[arm.name] = arm.version;
   return out;
 }
 
-bool ModelManager::HasModel() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return !arms_.empty();
-}
+bool ModelManager::HasModel() const { return routing() != nullptr; }
 
 }  // namespace affinity::server

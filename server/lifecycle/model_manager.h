@@ -1,17 +1,23 @@
-// ModelManager: which model versions are serving, and swapping them while
-// requests are in flight (TensorFlow Serving's servables / aspired versions).
+// ModelManager: serves the versions the rollout aspires to (TensorFlow
+// Serving's aspired-versions manager). Composition:
+//   RolloutSource  (rollout_source.h)  what the store says should serve;
+//   VersionLoader  (version_loader.h)  makes one version ready, warm;
+//   RoutingTable   (routing_table.h)   arms -> loaded versions, routing.
 //
 // Contract:
-//  - Each A/B arm maps to one std::shared_ptr<const LoadedModel>. A request
-//    takes a snapshot (Route) and keeps using that version even if a swap
-//    happens meanwhile; a replaced version is freed when its last request
-//    drops the snapshot.
-//  - Poll() refreshes the store (follower), and when ModelStore::LiveVersion
-//    differs from the version serving the "control" arm, loads it fully and
-//    then swaps it in with one pointer exchange. A failed load leaves the
-//    serving version untouched.
-//  - Today there is a single arm, "control". A rollout adds arms with a
-//    fraction of users each; Route already hashes the user id to pick one.
+//  - Poll() asks the source for the resolved rollout. When it changed, every
+//    version it names that is not loaded yet is loaded beside the serving
+//    ones; then one new RoutingTable replaces the old one in a single
+//    pointer swap. One loaded copy per version, however many arms use it; a
+//    version no arm (or shadow) uses any more is released, and freed when
+//    the last request holding it finishes.
+//  - A request takes a route (a shared_ptr to its model) and keeps that
+//    version to its end, whatever swaps happen meanwhile.
+//  - A version that fails to load is reported to the failure listeners and
+//    left out: its arm's users go to control; if control's version fails,
+//    the previous table keeps serving. It is retried when the rollout
+//    changes again, not at every poll.
+// Thread-safe: routing runs concurrently with Poll; one Poll at a time.
 #ifndef AFFINITY_SERVER_LIFECYCLE_MODEL_MANAGER_H_
 #define AFFINITY_SERVER_LIFECYCLE_MODEL_MANAGER_H_
 
@@ -30,6 +36,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "server/lifecycle/loaded_model.h"
+#include "server/lifecycle/rollout_source.h"
+#include "server/lifecycle/routing_table.h"
+#include "server/lifecycle/version_loader.h"
 #include "server/scoring/scorer.h"
 #include "storage/model_store.h"
 
@@ -43,27 +52,33 @@ struct ModelManagerOptions {
 
 class ModelManager {
  public:
-  // Called after a version was loaded and swapped in (from the thread that
-  // ran Poll), with the previous version of that arm (0 when none).
+  // Called from the polling thread after a new table is in place, once per
+  // arm whose version changed, with that arm's previous version (0: none).
   using SwapListener = std::function<void(const std::string& arm, const LoadedModel& model,
                                           uint64_t previous_version)>;
   using FailureListener = std::function<void(uint64_t version, const absl::Status& status)>;
+  // Called after every table swap, with what was left out and why.
+  using RoutingListener =
+      std::function<void(const RoutingTable& table, const std::vector<std::string>& warnings)>;
+  using PollListener = std::function<void(const absl::Status& status)>;
+  using Route = RoutingTable::Route;
 
+  // `store` is a follower of the served store.
   ModelManager(std::unique_ptr<storage::ModelStore> store, ModelManagerOptions options);
   ~ModelManager();
   ModelManager(const ModelManager&) = delete;
   ModelManager& operator=(const ModelManager&) = delete;
 
-  // Called with the result of every Poll made by the polling thread.
-  using PollListener = std::function<void(const absl::Status& status)>;
-
+  // Set before polling starts.
+  void SetWarmUp(VersionLoader::WarmUp warm_up);
   void AddSwapListener(SwapListener listener);
   void AddFailureListener(FailureListener listener);
+  void AddRoutingListener(RoutingListener listener);
   void SetPollListener(PollListener listener);
 
-  // Refresh + load the live version if it is not serving. OK when nothing
-  // changed; NotFound while no version is published; the load error
-  // otherwise (the serving version stays).
+  // OK when the serving table matches the rollout (or was just swapped
+  // in); NotFound while no eligible version is published; a load error
+  // (the previous versions keep serving where that one would have).
   absl::Status Poll();
 
   // Runs Poll at once and then every `period` on a background thread until
@@ -71,29 +86,37 @@ class ModelManager {
   void StartPolling(std::chrono::milliseconds period);
   void StopPolling();
 
-  struct Route {
-    std::shared_ptr<const LoadedModel> model;  // null when nothing is loaded
-    std::string arm;
-  };
-  Route RouteRequest(absl::string_view user_id) const;
+  // The arm and model for a request's unit (user id, else session id; empty
+  // goes to control), or its forced arm (InvalidArgument for an unknown
+  // one). Unavailable before the first model is loaded.
+  absl::StatusOr<Route> RouteRequest(absl::string_view unit, absl::string_view forced_arm) const;
+  // Control's route (SimilarItems, warm-ups); model null when none yet.
+  Route ControlRoute() const;
 
-  // arm -> version of every serving model.
+  // The serving table; null before the first model is loaded.
+  std::shared_ptr<const RoutingTable> routing() const;
+  // arm -> version of every serving arm.
   std::map<std::string, uint64_t> ServingVersions() const;
   bool HasModel() const;
+  const storage::ModelStore& store() const { return source_.store(); }
 
  private:
   void PollLoop(std::chrono::milliseconds period);
 
-  std::unique_ptr<storage::ModelStore> store_;
-  ModelManagerOptions options_;
-  std::mutex poll_mu_;  // one Poll at a time
-
-  mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const LoadedModel>> arms_;  // guarded by mu_
-  uint64_t last_failed_version_ = 0;                                 // guarded by poll_mu_
+  RolloutSource source_;
+  VersionLoader loader_;
+  std::mutex poll_mu_;  // one Poll at a time; guards the fields below it
+  std::string applied_rollout_;  // serialized ResolvedRollout of the table
+  std::string failed_rollout_;   // the rollout under which failed_ failed
+  std::map<uint64_t, absl::Status> failed_;
   std::vector<SwapListener> swap_listeners_;
   std::vector<FailureListener> failure_listeners_;
-  PollListener poll_listener_;  // set before StartPolling
+  std::vector<RoutingListener> routing_listeners_;
+  PollListener poll_listener_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const RoutingTable> table_;                     // guarded by mu_
+  std::map<uint64_t, std::shared_ptr<const LoadedModel>> loaded_;  // guarded by mu_
 
   // Set by StopPolling so a load in progress (an HNSW build can take
   // minutes) gives up instead of delaying shutdown.

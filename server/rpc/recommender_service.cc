@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "absl/random/random.h"
 #include "server/rpc/explanations.h"
+#include "server/rpc/request_id.h"
 #include "server/scoring/fold_in.h"
 #include "server/scoring/top_k.h"
 
@@ -21,7 +23,9 @@ grpc::Status ToGrpc(const absl::Status& status) {
 }
 
 // DEADLINE_EXCEEDED when the client's deadline has passed or it cancelled.
+// A null context (shadow scoring) has no deadline.
 absl::Status CheckDeadline(grpc::ServerContext* context) {
+  if (context == nullptr) return absl::OkStatus();
   if (context->IsCancelled()) return absl::CancelledError("request cancelled by the client");
   if (context->deadline() <= std::chrono::system_clock::now()) {
     return absl::DeadlineExceededError("deadline exceeded before scoring");
@@ -69,12 +73,88 @@ grpc::Status RecommenderService::Recommend(grpc::ServerContext* context,
                                            const affinity::v1::RecommendRequest* request,
                                            affinity::v1::RecommendResponse* response) {
   const auto start = std::chrono::steady_clock::now();
-  absl::Status status = DoRecommend(context, *request, response);
-  if (!status.ok()) response->Clear();
-  metrics_->RecordRequest(
-      ServerMetrics::kRecommend, static_cast<int>(status.code()),
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  absl::StatusOr<ModelManager::Route> route = absl::UnavailableError("not routed");
+  absl::Status status = ValidateRecommendRequest(*request, limits_, *rule_sets_);
+  if (status.ok()) {
+    const std::string& unit =
+        request->user_id().empty() ? request->session_id() : request->user_id();
+    route = models_->RouteRequest(unit, request->arm());
+    status = route.status();
+  }
+  if (status.ok()) status = DoRecommend(context, *request, *route->model, response);
+  if (status.ok()) {
+    response->set_model_version(route->model->version);
+    response->set_arm(route->arm);
+    response->set_request_id(MakeRequestId(route->model->version, route->arm, route->forced));
+  } else {
+    response->Clear();
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_->RecordRequest(ServerMetrics::kRecommend, static_cast<int>(status.code()), seconds);
   if (status.ok() && response->fallback()) metrics_->AddFallback();
+  if (route.ok()) {
+    if (arm_metrics_ != nullptr) {
+      arm_metrics_->RecordRequest(route->arm, route->model->version, route->forced,
+                                  static_cast<int>(status.code()), seconds,
+                                  status.ok() && response->fallback(),
+                                  status.ok() && response->items_size() == 0);
+    }
+    if (status.ok() && outcomes_ != nullptr) {
+      outcomes_->CountRequest(route->arm, route->model->version, route->forced);
+    }
+    if (status.ok() && shadow_ != nullptr) {
+      std::shared_ptr<const RoutingTable> table = models_->routing();
+      thread_local absl::BitGen random;
+      if (table != nullptr && table->shadow() != nullptr &&
+          absl::Uniform<int32_t>(random, 0, 10000) < table->shadow_basis_points()) {
+        SubmitShadow(table->shadow(), *request, *response);
+      }
+    }
+  }
+  return ToGrpc(status);
+}
+
+void RecommenderService::SubmitShadow(std::shared_ptr<const LoadedModel> shadow,
+                                      const affinity::v1::RecommendRequest& request,
+                                      const affinity::v1::RecommendResponse& served) {
+  auto copy = std::make_shared<affinity::v1::RecommendRequest>(request);
+  copy->set_explain(false);
+  std::vector<std::string> served_ids;
+  for (const auto& item : served.items()) served_ids.push_back(item.item_id());
+  const uint64_t version = shadow->version;
+  const bool queued = shadow_->TrySubmit(
+      [this, shadow = std::move(shadow), copy, served_ids = std::move(served_ids)]() {
+        const auto start = std::chrono::steady_clock::now();
+        affinity::v1::RecommendResponse answer;
+        absl::Status s = DoRecommend(nullptr, *copy, *shadow, &answer);
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (!s.ok() || arm_metrics_ == nullptr) return;
+        std::vector<std::string> ids;
+        for (const auto& item : answer.items()) ids.push_back(item.item_id());
+        arm_metrics_->RecordShadow(shadow->version, seconds,
+                                   rollout::OverlapAtK(served_ids, ids));
+      });
+  if (!queued && arm_metrics_ != nullptr) arm_metrics_->AddShadowDropped(version);
+}
+
+grpc::Status RecommenderService::ReportOutcome(grpc::ServerContext* context,
+                                               const affinity::v1::ReportOutcomeRequest* request,
+                                               affinity::v1::ReportOutcomeResponse* response) {
+  (void)context;
+  absl::Status status = ValidateOutcomeRequest(*request, limits_);
+  if (status.ok() && outcomes_ == nullptr) {
+    status = absl::UnavailableError("this server keeps no events store (see --events)");
+  }
+  if (status.ok()) {
+    absl::StatusOr<affinity::v1::ReportOutcomeResponse> recorded = outcomes_->Record(*request);
+    if (recorded.ok()) {
+      *response = *std::move(recorded);
+    } else {
+      status = recorded.status();
+    }
+  }
   return ToGrpc(status);
 }
 
@@ -92,18 +172,11 @@ grpc::Status RecommenderService::SimilarItems(
 
 absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
                                              const affinity::v1::RecommendRequest& request,
+                                             const LoadedModel& model,
                                              affinity::v1::RecommendResponse* response) {
-  if (absl::Status s = ValidateRecommendRequest(request, limits_, *rule_sets_); !s.ok()) {
-    return s;
-  }
   absl::StatusOr<std::vector<rules::CompiledFilter>> filters =
       CompileRequestFilters(request.filters());
   if (!filters.ok()) return filters.status();
-  const ModelManager::Route route = models_->RouteRequest(request.user_id());
-  if (route.model == nullptr) return absl::UnavailableError("no model loaded yet");
-  const LoadedModel& model = *route.model;
-  response->set_model_version(model.version);
-  response->set_arm(route.arm);
 
   std::optional<storage::UserRecord> user;
   if (!request.user_id().empty()) {
@@ -210,7 +283,7 @@ absl::Status RecommenderService::DoSimilarItems(
   absl::StatusOr<std::vector<rules::CompiledFilter>> filters =
       CompileRequestFilters(request.filters());
   if (!filters.ok()) return filters.status();
-  const ModelManager::Route route = models_->RouteRequest("");
+  const ModelManager::Route route = models_->ControlRoute();
   if (route.model == nullptr) return absl::UnavailableError("no model loaded yet");
   const LoadedModel& model = *route.model;
   std::optional<uint32_t> item = model.FindItem(request.item_id());

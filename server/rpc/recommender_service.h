@@ -17,15 +17,28 @@
 // With a RuleEngine (SetRules), both run the business-rule pipeline of the
 // request's rule set (server/rules/rule_pipeline.h) over the catalog.
 //
+// A/B arms: Recommend routes each request by its user id (else its
+// session id; neither: control) to an arm of the rollout (ModelManager,
+// server/lifecycle/routing_table.h), or to the arm it forces; the answer
+// carries model_version, arm and a request_id (server/rpc/request_id.h)
+// that ReportOutcome accepts alone. Each request is counted per arm
+// (ArmMetrics, and the events store through OutcomeRecorder), and a sampled
+// share is scored again by the shadow version off the latency path
+// (ShadowRunner); the shadow's answer is compared, never returned.
+// SimilarItems always uses control.
+//
 // Status codes: INVALID_ARGUMENT (bad request, message names the field),
-// NOT_FOUND (unknown item in SimilarItems), UNAVAILABLE (no model loaded),
-// DEADLINE_EXCEEDED (deadline passed before scoring), INTERNAL (store read
-// failure).
+// NOT_FOUND (unknown item in SimilarItems), UNAVAILABLE (no model loaded;
+// ReportOutcome on a server without an events store), DEADLINE_EXCEEDED
+// (deadline passed before scoring), INTERNAL (store read failure).
 #ifndef AFFINITY_SERVER_RPC_RECOMMENDER_SERVICE_H_
 #define AFFINITY_SERVER_RPC_RECOMMENDER_SERVICE_H_
 
 #include "affinity/v1/recommender.grpc.pb.h"
+#include "server/observability/arm_metrics.h"
 #include "server/observability/metrics.h"
+#include "server/rollout/outcome_recorder.h"
+#include "server/rollout/shadow_runner.h"
 #include "server/scoring/micro_batcher.h"
 #include "server/lifecycle/model_manager.h"
 #include "server/rpc/request_validation.h"
@@ -54,11 +67,26 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
   grpc::Status SimilarItems(grpc::ServerContext* context,
                             const affinity::v1::SimilarItemsRequest* request,
                             affinity::v1::RecommendResponse* response) override;
+  grpc::Status ReportOutcome(grpc::ServerContext* context,
+                             const affinity::v1::ReportOutcomeRequest* request,
+                             affinity::v1::ReportOutcomeResponse* response) override;
+
+  // Per-arm metrics, outcome recording and shadow scoring; each optional
+  // (null: off). All must outlive the service. Call before serving.
+  void SetArmMetrics(ArmMetrics* metrics) { arm_metrics_ = metrics; }
+  void SetOutcomes(OutcomeRecorder* outcomes) { outcomes_ = outcomes; }
+  void SetShadow(rollout::ShadowRunner* shadow) { shadow_ = shadow; }
 
  private:
+  // Answers `request` with `model` (context may be null: no deadline).
   absl::Status DoRecommend(grpc::ServerContext* context,
                            const affinity::v1::RecommendRequest& request,
+                           const LoadedModel& model,
                            affinity::v1::RecommendResponse* response);
+  // Queues the shadow's answer to `request` for comparison with `served`.
+  void SubmitShadow(std::shared_ptr<const LoadedModel> shadow,
+                    const affinity::v1::RecommendRequest& request,
+                    const affinity::v1::RecommendResponse& served);
   absl::Status DoSimilarItems(grpc::ServerContext* context,
                               const affinity::v1::SimilarItemsRequest& request,
                               affinity::v1::RecommendResponse* response);
@@ -83,6 +111,9 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
   rules::RuleEngine* rules_ = nullptr;
   rules::RuleMetrics* rule_metrics_ = nullptr;
   ServerMetrics* metrics_;
+  ArmMetrics* arm_metrics_ = nullptr;
+  OutcomeRecorder* outcomes_ = nullptr;
+  rollout::ShadowRunner* shadow_ = nullptr;
   MicroBatcher* batcher_;
   RequestLimits limits_;
   const RuleSetRegistry* rule_sets_;

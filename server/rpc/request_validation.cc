@@ -88,7 +88,55 @@ absl::Status ValidateRecommendRequest(const affinity::v1::RecommendRequest& requ
     }
   }
   if (absl::Status s = CheckExcludes(request.exclude_item_ids(), limits); !s.ok()) return s;
+  if (absl::Status s = CheckId("session_id", request.session_id(), false, limits); !s.ok()) {
+    return s;
+  }
+  if (request.arm().size() > 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("arm: at most 32 bytes (an arm name), got ", request.arm().size()));
+  }
   return CheckRuleSet(request.rule_set(), rule_sets);
+}
+
+absl::Status ValidateOutcomeRequest(const affinity::v1::ReportOutcomeRequest& request,
+                                    const RequestLimits& limits) {
+  if (request.outcomes().empty()) {
+    return absl::InvalidArgumentError("outcomes: expected at least one outcome");
+  }
+  if (static_cast<size_t>(request.outcomes_size()) > limits.max_outcomes) {
+    return absl::InvalidArgumentError(absl::StrCat("outcomes: at most ", limits.max_outcomes,
+                                                   " per call, got ",
+                                                   request.outcomes_size()));
+  }
+  for (int i = 0; i < request.outcomes_size(); ++i) {
+    const affinity::v1::OutcomeReport& o = request.outcomes(i);
+    const std::string at = absl::StrCat("outcomes[", i, "].");
+    if (absl::Status s = CheckId(at + "item_id", o.item_id(), true, limits); !s.ok()) return s;
+    if (absl::Status s = CheckId(at + "user_id", o.user_id(), false, limits); !s.ok()) return s;
+    if (absl::Status s = CheckId(at + "session_id", o.session_id(), false, limits); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckId(at + "request_id", o.request_id(), false, limits); !s.ok()) {
+      return s;
+    }
+    if (o.arm().size() > 32) {
+      return absl::InvalidArgumentError(absl::StrCat(at, "arm: at most 32 bytes"));
+    }
+    if (o.event() != affinity::v1::IMPRESSION && o.event() != affinity::v1::CLICK &&
+        o.event() != affinity::v1::CONVERSION) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, "event: expected IMPRESSION, CLICK or CONVERSION"));
+    }
+    if (o.at_unix_micros() < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, "at_unix_micros: expected 0 (now) or a time after 1970"));
+    }
+    if (o.request_id().empty() && (o.arm().empty() || o.model_version() == 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          at, "request_id: expected the answer's request_id, or arm and model_version"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateSimilarItemsRequest(const affinity::v1::SimilarItemsRequest& request,

@@ -20,6 +20,7 @@ struct RequestLimits {
   size_t max_recent = 1000;
   size_t max_excludes = 10000;
   size_t max_id_bytes = 256;
+  size_t max_outcomes = 1000;
 };
 
 // Named business-rule sets a request may select: "" and "default" always,
@@ -42,6 +43,11 @@ class RuleSetRegistry {
 absl::Status ValidateRecommendRequest(const affinity::v1::RecommendRequest& request,
                                       const RequestLimits& limits,
                                       const RuleSetRegistry& rule_sets);
+
+// Every outcome names an item, a known event type, and either a request_id
+// or (arm, model_version); counts and id lengths are bounded.
+absl::Status ValidateOutcomeRequest(const affinity::v1::ReportOutcomeRequest& request,
+                                    const RequestLimits& limits);
 
 absl::Status ValidateSimilarItemsRequest(const affinity::v1::SimilarItemsRequest& request,
                                          const RequestLimits& limits,

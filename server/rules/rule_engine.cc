@@ -19,19 +19,26 @@ std::shared_ptr<const PreparedRules> RuleEngine::Prepare(const LoadedModel& mode
   std::shared_ptr<const CompiledRules> rules = this->rules();
   std::shared_ptr<const CatalogSnapshot> catalog = catalog_->snapshot();
   std::lock_guard<std::mutex> lock(prepare_mu_);
-  if (prepared_ != nullptr && prepared_->model == &model &&
-      prepared_->model_version == model.version && prepared_->rules == rules &&
-      prepared_->catalog == catalog) {
-    return prepared_;
+  std::shared_ptr<const PreparedRules>& prepared = prepared_[model.version];
+  if (prepared != nullptr && prepared->model == &model && prepared->rules == rules &&
+      prepared->catalog == catalog) {
+    return prepared;
   }
-  if (prepared_ != nullptr && prepared_->rules == rules) {
-    if (auto updated = UpdatePreparedRules(*prepared_, catalog, model)) {
-      prepared_ = std::move(updated);
-      return prepared_;
+  if (prepared != nullptr && prepared->model == &model && prepared->rules == rules) {
+    if (auto updated = UpdatePreparedRules(*prepared, catalog, model)) {
+      prepared = std::move(updated);
+      return prepared;
     }
   }
-  prepared_ = PrepareRules(std::move(rules), std::move(catalog), model);
-  return prepared_;
+  prepared = PrepareRules(std::move(rules), std::move(catalog), model);
+  return prepared;
+}
+
+void RuleEngine::Retain(const std::set<uint64_t>& versions) {
+  std::lock_guard<std::mutex> lock(prepare_mu_);
+  for (auto it = prepared_.begin(); it != prepared_.end();) {
+    it = versions.count(it->first) ? std::next(it) : prepared_.erase(it);
+  }
 }
 
 }  // namespace affinity::server::rules

@@ -1,7 +1,7 @@
 // RuleEngine: the rules and catalog a server applies right now. Holds the
 // current CompiledRules snapshot (swapped atomically on reload) and the
-// CatalogView, and caches the PreparedRules of the (model, catalog, rules)
-// triple in use: requests get a shared_ptr snapshot and keep it to the
+// CatalogView, and caches the PreparedRules of each serving model version
+// (one per A/B arm's version) for the current catalog and rules: requests get a shared_ptr snapshot and keep it to the
 // end; the first request after any of the three changed prepares the new
 // one (others wait for it; the server's poll thread and admin writes do it
 // ahead of requests). A catalog changed only by this server's admin writes
@@ -9,8 +9,11 @@
 #ifndef AFFINITY_SERVER_RULES_RULE_ENGINE_H_
 #define AFFINITY_SERVER_RULES_RULE_ENGINE_H_
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -36,12 +39,17 @@ class RuleEngine {
 
   std::shared_ptr<const PreparedRules> Prepare(const LoadedModel& model);
 
+  // Drops the cached preparations of versions not in `versions` (called
+  // when the serving versions change).
+  void Retain(const std::set<uint64_t>& versions);
+
  private:
   CatalogView* catalog_;
   mutable std::mutex mu_;
   std::shared_ptr<const CompiledRules> rules_;  // guarded by mu_
   std::mutex prepare_mu_;
-  std::shared_ptr<const PreparedRules> prepared_;  // guarded by prepare_mu_
+  // By model version; guarded by prepare_mu_.
+  std::map<uint64_t, std::shared_ptr<const PreparedRules>> prepared_;
 };
 
 }  // namespace affinity::server::rules

@@ -27,7 +27,7 @@ echo "$out"
 [ "$(field due)" -eq 200 ] || fail "expected 200 requests due in 1 s at 200 qps"
 [ "$(field sent)" -eq "$(field completed)" ] || fail "not every sent request completed"
 [ "$(field 'status OK')" -eq "$(field sent)" ] || fail "not every request answered OK"
-echo "$out" | grep -Eq '^latency_ms ok: p50 [0-9.]+  p90 [0-9.]+  p99 [0-9.]+  p99.9 [0-9.]+' \
+grep -Eq '^latency_ms ok: p50 [0-9.]+  p90 [0-9.]+  p99 [0-9.]+  p99.9 [0-9.]+' <<<"$out" \
   || fail "latency quantiles missing"
 
 out=$(timeout 60 tools/loadgen/loadgen --server="$SERVER_ADDR" --method=similar \
@@ -36,6 +36,6 @@ out=$(timeout 60 tools/loadgen/loadgen --server="$SERVER_ADDR" --method=similar 
 echo "$out"
 [ "$(field due)" -eq 50 ] || fail "--max_requests=50 not honoured"
 [ "$(field 'status NOT_FOUND')" -gt 0 ] || fail "unknown item did not count as NOT_FOUND"
-echo "$out" | grep -q '^error NOT_FOUND: ' || fail "first NOT_FOUND message not reported"
+grep -q '^error NOT_FOUND: ' <<<"$out" || fail "first NOT_FOUND message not reported"
 
 echo "loadgen smoke: 4 passed, 0 failed"

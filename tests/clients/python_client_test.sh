@@ -19,7 +19,7 @@ out=$(client --user=alice --k=2)
 echo "$out"
 [ "$(echo "$out" | sed -n 2p | cut -d' ' -f1,2)" = "1 m2" ] || fail "alice's first item is not m2"
 [ "$(echo "$out" | sed -n 3p | cut -d' ' -f1,2)" = "2 m3" ] || fail "alice's second item is not m3"
-echo "$out" | grep -q " m1 " && fail "alice was recommended m1, which she has seen"
+grep -q " m1 " <<<"$out" && fail "alice was recommended m1, which she has seen"
 echo "$out" | head -1 | grep -q "model_version=1 " || fail "model version 1 not reported"
 
 out=$(client --item=m4 --k=1)

@@ -93,6 +93,25 @@ TEST(HtmlReport, RatingAccuracyWhenReported) {
   EXPECT_THAT(html, HasSubstr("20000 held-out ratings"));
 }
 
+TEST(HtmlReport, NightlyRunShowsTheLiveColumnTheGateAndTheTrainingData) {
+  affinity::v1::TrainingReport report = SampleReport();
+  report.set_outcome("gated");
+  report.set_comparison("interactions newer than live version 3's data");
+  report.set_trained_on("the gate's training split: 80 of 100 interactions");
+  report.set_live_version(3);
+  *report.mutable_live() = report.model();
+  report.mutable_live()->set_ndcg_at_k(0.4321);
+  report.mutable_gate()->set_outcome(affinity::v1::GateRecord::FAILED);
+  report.mutable_gate()->set_metric("ndcg_at_10");
+  report.mutable_gate()->set_live_version(3);
+  const std::string html = RenderTrainingReportHtml(report);
+  EXPECT_THAT(html, HasSubstr("<h2>Nightly run: gated</h2>"));
+  EXPECT_THAT(html, HasSubstr("<th>candidate</th><th>live version 3</th><th>most popular</th>"));
+  EXPECT_THAT(html, HasSubstr("0.4321"));
+  EXPECT_THAT(html, HasSubstr("ndcg_at_10 FAILED"));
+  EXPECT_THAT(html, HasSubstr("80 of 100 interactions"));
+}
+
 TEST(HtmlReport, ChartPlacesPointsByValue) {
   const std::string svg = RenderLineChartSvg("loss", {{"loss", {3, 2, 1}}});
   // Three points, highest value at the top (smallest y), lowest at bottom.

@@ -71,14 +71,14 @@ class RulesBinaryTest : public ::testing::Test {
 
   void Start() {
     pid_ = Spawn({kServerBinary, "--db=" + db_, "--rules=" + rules_, "--listen=127.0.0.1:0",
-                  "--metrics_listen=", "--admin_listen=127.0.0.1:0", "--poll_seconds=1",
+                  "--metrics_listen=", "--admin_listen=127.0.0.1:0", "--poll_ms=100",
                   "--catalog_poll_ms=100"},
                  log_);
     const std::string text = WaitForLog(log_, "model loaded");
     ASSERT_NE(text.find("model loaded"), std::string::npos) << text;
     const std::optional<int> port = LoggedPort(text, "started: grpc");
     ASSERT_TRUE(port.has_value()) << text;
-    const std::optional<int> admin_port = LoggedPort(text, "catalog admin on");
+    const std::optional<int> admin_port = LoggedPort(text, "admin services on");
     ASSERT_TRUE(admin_port.has_value()) << text;
     stub_ = affinity::v1::Recommender::NewStub(grpc::CreateChannel(
         "127.0.0.1:" + std::to_string(*port), grpc::InsecureChannelCredentials()));

@@ -377,7 +377,7 @@ TEST_F(RulesServerTest, RequestFiltersNarrowTheRuleSet) {
   cheap.set_max(150);
   auto filters = rules::CompileFilters({cheap});
   ASSERT_TRUE(filters.ok()) << filters.status();
-  const ModelManager::Route route = manager_->RouteRequest("");
+  const ModelManager::Route route = manager_->ControlRoute();
   ASSERT_NE(route.model, nullptr);
   const LoadedModel& model = *route.model;
   auto prepared = engine_->Prepare(model);
@@ -468,7 +468,7 @@ TEST_F(RulesServerTest, RequestFiltersOverGrpcNarrowTheAnswer) {
 // Admin writes update the prepared rules incrementally; the result equals
 // preparing from scratch.
 TEST_F(RulesServerTest, IncrementalCatalogUpdatesMatchAFullPrepare) {
-  const ModelManager::Route route = manager_->RouteRequest("");
+  const ModelManager::Route route = manager_->ControlRoute();
   const LoadedModel& model = *route.model;
   auto before = engine_->Prepare(model);
   CatalogItem out_of_stock = MakeItem(12);

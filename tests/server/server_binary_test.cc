@@ -66,7 +66,7 @@ TEST(ServerBinaryTest, HelpListsTheServerFlags) {
   WaitExit(pid);  // absl exits with 1 after printing usage
   const std::string text = ReadFile(log);
   for (const char* flag : {"--db", "--listen", "--metrics_listen", "--max_k", "--scorer",
-                           "--hnsw_ef", "--batch_window_us", "--poll_seconds", "--threads",
+                           "--hnsw_ef", "--batch_window_us", "--poll_ms", "--threads",
                            "--rules", "--admin_listen", "--catalog_poll_ms"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag << " missing from:\n" << text;
   }
@@ -83,7 +83,7 @@ TEST(ServerBinaryTest, ServesTheLiveModelAndExitsCleanlyOnSigterm) {
   const std::string log = TmpDir() + "/server.log";
   const pid_t pid = Spawn({kServerBinary, "--db=" + db, "--listen=127.0.0.1:0",
                            "--metrics_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                           "--poll_seconds=1"},
+                           "--poll_ms=100"},
                           log);
   std::string text = WaitForLog(log, "model loaded");
   ASSERT_NE(text.find("model loaded: version 1"), std::string::npos) << text;

@@ -599,13 +599,15 @@ TEST_F(ServerTest, HotSwapServesTheNewVersionWithoutFailedRequests) {
 
 TEST_F(ServerTest, ReplacedVersionLivesUntilItsLastRequestDropsIt) {
   StartServerWithModel();
-  ModelManager::Route held = manager_->RouteRequest(TestModel::UserId(0));
+  absl::StatusOr<ModelManager::Route> routed = manager_->RouteRequest(TestModel::UserId(0), "");
+  ASSERT_TRUE(routed.ok()) << routed.status();
+  ModelManager::Route held = *std::move(routed);
   ASSERT_NE(held.model, nullptr);
   const uint64_t first = held.model->version;
   std::weak_ptr<const LoadedModel> watch = held.model;
   PublishModel(testing::MakeImplicitModel(99, 40, 300, 16, 25));
   ASSERT_TRUE(manager_->Poll().ok());
-  EXPECT_EQ(manager_->RouteRequest("").model->version, last_version_);
+  EXPECT_EQ(manager_->ControlRoute().model->version, last_version_);
   // The in-flight request still reads its own version.
   auto user = held.model->reader->GetUser(TestModel::UserId(0));
   ASSERT_TRUE(user.ok()) << user.status();

@@ -18,7 +18,7 @@ expect_exit() {
   local out code
   out=$("$@" 2>&1); code=$?
   [ "$code" -eq "$want" ] || fail "exit $code, want $want: $* :: $out"
-  echo "$out" | grep -q -- "$pattern" || fail "no '$pattern' in output of $*: $out"
+  grep -q -- "$pattern" <<<"$out" || fail "no '$pattern' in output of $*: $out"
 }
 
 expect_exit 2 "--input" -- "$TRAIN"

@@ -9,9 +9,12 @@
 //   affinity admin delete --item=a,b
 //   affinity events export --db=DIR --since=2026-11-01|UNIX_SECONDS [--until=...]
 //                          --out=FILE [--weights=click:1,conversion:5,impression:0]
+//   affinity rollout show|set|promote|rollback|shadow|policy|history|status
+//                    --db=DIR[,DIR...] | --admin=HOST:PORT[,...] [flags]
 //
 // Exit codes: 0 success; 2 bad usage or an INVALID_ARGUMENT / NOT_FOUND
-// answer; 1 any other failure.
+// answer; 1 any other failure; rollout show: 3 when its targets disagree.
+// `affinity rollout` reads its own flags (tools/cli/rollout_args.h).
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -36,6 +39,7 @@
 #include "tools/cli/grpc_error.h"
 #include "tools/cli/request_args.h"
 #include "tools/cli/response_format.h"
+#include "tools/cli/rollout_command.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "Address of the affinity server (host:port).");
@@ -44,8 +48,16 @@ ABSL_FLAG(std::string, db, "",
           "Store directory. recommend, similar: optional; item titles are read "
           "from its catalog and shown beside ids. events export: required; "
           "the outcome events are read from DIR/events.");
-ABSL_FLAG(std::string, user, "", "recommend: the user id.");
-ABSL_FLAG(std::string, item, "", "similar: the item id.");
+ABSL_FLAG(std::string, user, "", "recommend: the user id; outcome: the user (optional).");
+ABSL_FLAG(std::string, session, "",
+          "recommend: a session id, which picks the A/B arm when there is no --user.");
+ABSL_FLAG(std::string, arm, "", "recommend: force this A/B arm (QA; counted apart).");
+ABSL_FLAG(std::string, request_id, "", "outcome: the request_id of the answer.");
+ABSL_FLAG(std::string, event, "click", "outcome: impression, click or conversion.");
+ABSL_FLAG(int64_t, at_unix_micros, 0,
+          "outcome: when it happened (0: the server's clock). A retry with the same time is "
+          "recognised and not counted twice.");
+ABSL_FLAG(std::string, item, "", "similar: the item id; outcome: the item acted on.");
 ABSL_FLAG(int32_t, k, 10, "Number of items wanted.");
 ABSL_FLAG(std::string, recent, "",
           "recommend: latest interactions as item:weight,item:weight,...");
@@ -86,13 +98,19 @@ constexpr char kUsage[] =
     "  affinity recommend --user=U [--k=10] [--recent=item:weight,...]\n"
     "                     [--exclude=a,b] [--rule_set=NAME] [--filters_json=JSON]\n"
     "                     [--explain] [--json]\n"
+    "                     [--session=S] [--arm=NAME]\n"
     "  affinity similar --item=I [--k=10] [--exclude=a,b] [--rule_set=NAME]\n"
     "                   [--filters_json=JSON] [--explain] [--json]\n"
+    "  affinity outcome --request_id=ID --item=I [--event=impression|click|conversion]\n"
+    "                   [--user=U] [--at_unix_micros=T]   (what the user did with an answer)\n"
     "  affinity admin upsert --item_json='{\"itemId\":\"1\",\"inStock\":false}'\n"
     "                        | --items_file=ITEMS.jsonl [--admin_server=127.0.0.1:50052]\n"
     "  affinity admin delete --item=a,b [--admin_server=127.0.0.1:50052]\n"
     "  affinity events export --db=DIR --since=2026-11-01|UNIX_SECONDS [--until=...]\n"
     "                         --out=FILE [--weights=click:1,conversion:5,impression:0]\n"
+    "  affinity rollout show|set|promote|rollback|shadow|policy|history|status\n"
+    "                   --db=DIR[,DIR...] | --admin=HOST:PORT[,...] [flags]\n"
+    "                   (affinity rollout --help lists its flags)\n"
     "\n"
     "Filters: --filters_json is a JSON array of affinity.v1.Filter objects\n"
     "(attribute, anyOf, noneOf, min, max, equals, newerThan, olderThan,\n"
@@ -102,11 +120,11 @@ constexpr char kUsage[] =
     "\n"
     "Common flags: --server=127.0.0.1:50051 --timeout_ms=1000 --db=DIR\n"
     "Exit codes: 0 ok; 2 bad usage, INVALID_ARGUMENT or NOT_FOUND; 1 other "
-    "errors.";
+    "errors; rollout show: 3 when its targets disagree.";
 
 int UsageError(absl::string_view message) {
   std::cerr << "error: " << message << "\n"
-            << "usage: affinity recommend|similar|admin|events [flags]; see --help\n";
+            << "usage: affinity recommend|similar|outcome|admin|events|rollout [flags]; see --help\n";
   return kUsageExit;
 }
 
@@ -167,6 +185,8 @@ absl::Status AddFilters(
 int RunRecommend() {
   affinity::v1::RecommendRequest request;
   request.set_user_id(absl::GetFlag(FLAGS_user));
+  request.set_session_id(absl::GetFlag(FLAGS_session));
+  request.set_arm(absl::GetFlag(FLAGS_arm));
   request.set_k(absl::GetFlag(FLAGS_k));
   request.set_rule_set(absl::GetFlag(FLAGS_rule_set));
   request.set_explain(absl::GetFlag(FLAGS_explain));
@@ -182,7 +202,9 @@ int RunRecommend() {
     return UsageError(s.message());
   }
   if (request.user_id().empty() && request.recent().empty()) {
-    return UsageError("recommend needs --user (or --recent for an anonymous session)");
+    return UsageError(
+        "recommend needs --user (or --recent for an anonymous session, with --session to keep "
+        "its arm)");
   }
   if (!absl::GetFlag(FLAGS_item).empty()) {
     return UsageError("--item belongs to 'similar', not 'recommend'");
@@ -291,7 +313,48 @@ int RunEvents(absl::string_view subcommand) {
   return 0;
 }
 
+int RunOutcome() {
+  affinity::v1::ReportOutcomeRequest request;
+  affinity::v1::OutcomeReport* outcome = request.add_outcomes();
+  outcome->set_request_id(absl::GetFlag(FLAGS_request_id));
+  outcome->set_item_id(absl::GetFlag(FLAGS_item));
+  outcome->set_user_id(absl::GetFlag(FLAGS_user));
+  outcome->set_at_unix_micros(absl::GetFlag(FLAGS_at_unix_micros));
+  const std::string event = absl::GetFlag(FLAGS_event);
+  if (event == "impression") {
+    outcome->set_event(affinity::v1::IMPRESSION);
+  } else if (event == "click") {
+    outcome->set_event(affinity::v1::CLICK);
+  } else if (event == "conversion") {
+    outcome->set_event(affinity::v1::CONVERSION);
+  } else {
+    return UsageError("--event: expected impression, click or conversion");
+  }
+  if (outcome->request_id().empty()) return UsageError("--request_id: expected an answer's id");
+  if (outcome->item_id().empty()) return UsageError("--item: expected the item acted on");
+  grpc::ClientContext context;
+  SetDeadline(context);
+  affinity::v1::ReportOutcomeResponse response;
+  const grpc::Status status = Connect()->ReportOutcome(&context, request, &response);
+  if (!status.ok()) {
+    std::cerr << FormatRpcError(status) << "\n";
+    return ExitCodeForRpc(status);
+  }
+  std::cout << "stored " << response.accepted() << " outcome(s)"
+            << (response.duplicates() > 0
+                    ? absl::StrCat(", ", response.duplicates(), " already stored")
+                    : std::string())
+            << "\n";
+  return 0;
+}
+
 int Main(int argc, char** argv) {
+  // Before Abseil's parser, whose built-in --version would take rollout's
+  // --version=N.
+  if (argc >= 2 && absl::string_view(argv[1]) == "rollout") {
+    return RunRolloutCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,
+                             std::cerr);
+  }
   absl::SetProgramUsageMessage(kUsage);
   absl::FlagsUsageConfig usage_config;
   usage_config.contains_help_flags = [](absl::string_view file) {
@@ -321,8 +384,10 @@ int Main(int argc, char** argv) {
   const absl::string_view command = args[1];
   if (command == "recommend") return RunRecommend();
   if (command == "similar") return RunSimilar();
-  return UsageError(absl::StrCat("unknown command \"", command,
-                                 "\" (expected recommend, similar, admin or events)"));
+  if (command == "outcome") return RunOutcome();
+  return UsageError(absl::StrCat(
+      "unknown command \"", command,
+      "\" (expected recommend, similar, outcome, admin, events or rollout)"));
 }
 
 }  // namespace

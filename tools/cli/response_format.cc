@@ -34,7 +34,8 @@ std::string FormatTable(const affinity::v1::RecommendResponse& response,
   std::string out = absl::StrCat(
       "model_version: ", response.model_version(), "  arm: ",
       response.arm().empty() ? "-" : response.arm(),
-      "  fallback: ", response.fallback() ? "yes" : "no", "\n");
+      "  fallback: ", response.fallback() ? "yes" : "no",
+      response.request_id().empty() ? "" : "  request_id: ", response.request_id(), "\n");
   if (response.items().empty()) {
     absl::StrAppend(&out, "(no items)\n");
     return out;

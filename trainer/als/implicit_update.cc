@@ -47,6 +47,12 @@ void CgRows(const CsrMatrix& interactions, const FactorMatrix& other,
     const int64_t ahead_limit = chunk_end - (idx - all_indices);
     const float* w = row.values.data();
     const int64_t n = static_cast<int64_t>(row.size());
+    if (n == 0) {
+      // b = 0: the minimiser is 0, which a few warm-started steps from a
+      // random start would not reach.
+      x.setZero();
+      continue;
+    }
 
     // r = b - A x, with b = sum (1 + alpha w) y and A x expanded.
     r.noalias() = -(gram * x);

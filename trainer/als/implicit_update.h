@@ -23,7 +23,8 @@
 namespace affinity {
 
 // Conjugate gradient (Takacs, Pilaszy & Tikk 2011): cg_steps steps per row,
-// warm-started from the current x_u. A p is evaluated as
+// warm-started from the current x_u; a row without entries gets its exact
+// solution, 0. A p is evaluated as
 // gram p + sum_{i in u} alpha w_ui (y_i . p) y_i, never forming the matrix.
 void UpdateImplicitCg(const CsrMatrix& interactions, const FactorMatrix& other,
                       const Eigen::MatrixXf& gram, float alpha, int cg_steps,

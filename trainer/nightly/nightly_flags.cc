@@ -12,8 +12,12 @@ ABSL_FLAG(bool, force, false,
           "nightly: publish even when the gate refuses the candidate (recorded as forced).");
 ABSL_FLAG(bool, refit, true,
           "nightly: after the gate, retrain on all interactions (held-out ones included).");
+ABSL_FLAG(double, min_input_ratio, 0.5,
+          "nightly: refuse, before training, an input with fewer interactions than this "
+          "fraction of the live version's (a truncated export); 0 turns it off.");
 ABSL_FLAG(int, keep_versions, 7,
-          "nightly: versions kept besides the live, pinned and rollout versions.");
+          "nightly: the newest versions kept; every version the rollout refers to (live, "
+          "pinned, an arm, the shadow, the rollback target) is kept as well.");
 
 namespace affinity {
 
@@ -32,6 +36,10 @@ absl::StatusOr<NightlyConfig> NightlyConfigFromFlags() {
   }
   c.force = absl::GetFlag(FLAGS_force);
   c.refit = absl::GetFlag(FLAGS_refit);
+  c.min_input_ratio = absl::GetFlag(FLAGS_min_input_ratio);
+  if (!(c.min_input_ratio >= 0 && c.min_input_ratio <= 1)) {
+    return absl::InvalidArgumentError("--min_input_ratio: expected a fraction in [0, 1]");
+  }
   c.keep_versions = absl::GetFlag(FLAGS_keep_versions);
   if (c.keep_versions < 1) {
     return absl::InvalidArgumentError("--keep_versions: expected at least 1");

@@ -11,17 +11,12 @@
 #include "absl/time/time.h"
 #include "storage/model_store.h"
 #include "trainer/als_run.h"
-#include "trainer/baselines.h"
-#include "trainer/eval/factor_model_eval.h"
-#include "trainer/eval/metrics_proto.h"
-#include "trainer/eval/metrics_table.h"
-#include "trainer/eval/paired_comparison.h"
 #include "trainer/eval/popularity_eval.h"
-#include "trainer/eval/rating_metrics.h"
 #include "trainer/model_publisher.h"
 #include "trainer/nightly/comparison_split.h"
 #include "trainer/nightly/fingerprint.h"
 #include "trainer/nightly/gate.h"
+#include "trainer/nightly/gated_evaluation.h"
 #include "trainer/nightly/live_model.h"
 #include "trainer/nightly/live_recipe.h"
 #include "trainer/nightly/retention.h"
@@ -66,28 +61,6 @@ std::string DefaultGateMetric(const NightlyConfig& config, bool live_is_explicit
   return absl::StrCat("ndcg_at_", config.training.k);
 }
 
-// "ndcg_at_10" -> "ndcg_at_k" (the name paired_comparison.h knows).
-std::string GenericMetricName(const std::string& metric, int k) {
-  const std::string suffix = absl::StrCat("_at_", k);
-  if (metric.size() > suffix.size() &&
-      metric.compare(metric.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    return metric.substr(0, metric.size() - suffix.size()) + "_at_k";
-  }
-  return metric;
-}
-
-absl::Status ValidateGateMetric(const std::string& metric, int k) {
-  if (metric.empty()) return absl::OkStatus();
-  const std::string generic = GenericMetricName(metric, k);
-  if (!eval::DirectionOf(generic).ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--gate_metric: \"", metric, "\" is not a metric of the report, expected one of "
-        "precision_at_", k, ", recall_at_", k, ", ndcg_at_", k, ", map_at_", k,
-        ", rmse or mae"));
-  }
-  return absl::OkStatus();
-}
-
 // The live version and what the store says about this run.
 struct StoreView {
   std::vector<storage::VersionInfo> versions;
@@ -110,11 +83,6 @@ absl::StatusOr<StoreView> ReadStore(const std::string& db) {
     return live.status();
   }
   return view;
-}
-
-void AddMetrics(const std::map<std::string, double>& values,
-                affinity::v1::ModelMetadata* metadata) {
-  for (const auto& [name, value] : values) (*metadata->mutable_metrics())[name] = value;
 }
 
 }  // namespace
@@ -178,7 +146,6 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
           "these parameters (fingerprint %s)",
           newest.version, GateSummary(newest.metadata.gate()), training.input,
           ShortFingerprint(fingerprint));
-      log << result.summary << "\n";
       return result;
     }
   }
@@ -192,6 +159,25 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
   Interactions data = *std::move(read);
   LogIngest(training, data, log, &report);
   clock.Stop("ingest");
+  // A truncated or partial export would train a model on a fraction of the
+  // data, and the comparison cannot tell (there is nothing new to compare
+  // on): refuse it before training.
+  if (view->live.has_value() && config.min_input_ratio > 0 && !config.force) {
+    for (const storage::VersionInfo& v : view->versions) {
+      if (v.version != *view->live) continue;
+      const int64_t before = v.metadata.nnz();
+      if (before > 0 && data.matrix.nnz() < config.min_input_ratio * before) {
+        result.outcome = NightlyOutcome::kGated;
+        report.set_outcome("gated");
+        result.summary = absl::StrFormat(
+            "nightly: gated: nothing trained or stored: %s has %d interactions, live version %d "
+            "was trained on %d (less than --min_input_ratio=%g of it; a truncated or partial "
+            "export?); --force trains on it anyway",
+            training.input, data.matrix.nnz(), v.version, before, config.min_input_ratio);
+        return result;
+      }
+    }
+  }
   const bool has_timestamps = !data.timestamps.empty();
   int64_t min_ts = 0, max_ts = 0;
   if (has_timestamps) {
@@ -303,137 +289,44 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
   }
   clock.Stop("train");
 
-  // 4. Evaluation: candidate, live, most-popular, PureSVD on the same users.
+  // 4. Evaluation: candidate, live, most-popular, PureSVD on the same
+  // users; 5. the gate.
   clock.Start();
-  const bool explicit_model = training.als.solver == AlsSolver::kExplicit;
-  const bool live_explicit = live.has_value() && live->metadata.algorithm() == "explicit_als";
   std::unique_ptr<ScoringFactors> recipe_factors;
-  if (recipe_run.has_value()) recipe_factors = std::make_unique<ScoringFactors>(*recipe_run->trainer);
-  const FactorMatrix* live_users =
-      recipe_factors ? &recipe_factors->users() : live ? &live->users : nullptr;
-  const FactorMatrix* live_items =
-      recipe_factors ? &recipe_factors->items() : live ? &live->items : nullptr;
-  const std::string gate_metric = DefaultGateMetric(config, live_explicit || !live.has_value());
-  const bool rating_gate = LowerIsBetter(gate_metric);
-  GateOptions gate_options;
-  gate_options.metric = gate_metric;
-  gate_options.tolerance = config.gate_tolerance;
-  gate_options.force = config.force;
-  GateRecord gate;
+  if (recipe_run.has_value()) {
+    recipe_factors = std::make_unique<ScoringFactors>(*recipe_run->trainer);
+  }
+  const bool live_explicit = live.has_value() && live->metadata.algorithm() == "explicit_als";
+  GatedEvaluationInput input;
+  input.train = &train;
+  input.test = &test;
+  input.eval_options = eval_options;
+  input.eval_options.max_users = training.eval_users;
+  input.puresvd_factors = training.puresvd ? training.puresvd_factors : 0;
+  input.gate.metric = DefaultGateMetric(config, live_explicit || !live.has_value());
+  input.gate.tolerance = config.gate_tolerance;
+  input.gate.force = config.force;
+  input.comparison = comparison;
   affinity::v1::ModelMetadata metadata;
-  eval_options.max_users = training.eval_users;
-  eval_options.keep_per_user = true;
+  GateRecord gate;
   {
     ScoringFactors candidate(*run->trainer);
-    if (evaluate) {
-      auto model_metrics =
-          eval::EvaluateFactorModel(candidate.users(), candidate.items(), train, test, eval_options);
-      if (!model_metrics.ok()) return model_metrics.status();
-      auto baselines = EvaluateBaselines(train, test, eval_options,
-                                         training.puresvd ? training.puresvd_factors : 0, log);
-      if (!baselines.ok()) return baselines.status();
-      std::optional<eval::RankingMetrics> live_metrics;
-      if (live.has_value()) {
-        auto m = eval::EvaluateFactorModel(*live_users, *live_items, train, test, eval_options);
-        if (!m.ok()) return m.status();
-        live_metrics = *std::move(m);
-      }
-      std::optional<eval::RatingMetrics> model_ratings, live_ratings;
-      if (explicit_model) {
-        eval::RatingEvalOptions rating_options;
-        rating_options.threads = training.als.threads;
-        rating_options.keep_errors = true;
-        auto r = eval::EvaluateRatings(candidate.users(), candidate.items(), test, rating_options);
-        if (!r.ok()) return r.status();
-        model_ratings = *std::move(r);
-        if (live_explicit) {
-          auto lr = eval::EvaluateRatings(*live_users, *live_items, test, rating_options);
-          if (!lr.ok()) return lr.status();
-          live_ratings = *std::move(lr);
-        }
-      }
-      std::vector<eval::MetricsColumn> columns;
-      columns.push_back({"candidate", &*model_metrics, model_ratings ? &*model_ratings : nullptr});
-      const std::string live_name =
-          !live.has_value() ? std::string()
-          : recipe_run      ? absl::StrCat("live v", live->version, " recipe")
-                            : absl::StrCat("live v", live->version);
-      if (live_metrics) {
-        columns.push_back({live_name, &*live_metrics, live_ratings ? &*live_ratings : nullptr});
-      }
-      columns.push_back({"most-popular", &baselines->popularity, nullptr});
-      if (baselines->puresvd) columns.push_back({"PureSVD", &*baselines->puresvd, nullptr});
-      log << absl::StrFormat("held-out evaluation (%s users sampled, seed %d):\n",
-                             training.eval_users > 0 ? absl::StrCat(training.eval_users) : "all",
-                             eval_options.seed)
-          << eval::FormatMetricsTable(columns);
-
-      *report.mutable_model() = eval::ToRankingMetricsProto(*model_metrics);
-      *report.mutable_popularity() = eval::ToRankingMetricsProto(baselines->popularity);
-      if (baselines->puresvd) {
-        *report.mutable_puresvd() = eval::ToRankingMetricsProto(*baselines->puresvd);
-      }
-      if (model_ratings) *report.mutable_model_ratings() = eval::ToRatingMetricsProto(*model_ratings);
-      AddMetrics(model_metrics->ToMap(), &metadata);
-      AddMetrics(baselines->popularity.ToMap("popularity."), &metadata);
-      if (baselines->puresvd) AddMetrics(baselines->puresvd->ToMap("puresvd."), &metadata);
-      if (model_ratings) AddMetrics(model_ratings->ToMap(), &metadata);
-      if (live_metrics) {
-        *report.mutable_live() = eval::ToRankingMetricsProto(*live_metrics);
-        report.set_live_version(static_cast<uint32_t>(live->version));
-        AddMetrics(live_metrics->ToMap("live."), &metadata);
-      }
-      if (live_ratings) {
-        *report.mutable_live_ratings() = eval::ToRatingMetricsProto(*live_ratings);
-        AddMetrics(live_ratings->ToMap("live."), &metadata);
-      }
-
-      // 5. The gate.
-      if (!live.has_value()) {
-        gate = FirstVersionGate(gate_metric);
-      } else if (rating_gate && !(model_ratings && live_ratings)) {
-        gate = NotComparableGate(
-            gate_options, live->version,
-            absl::StrCat(gate_metric, " needs explicit models on both sides (live version ",
-                         live->version, " is ", live->metadata.algorithm(), ")"));
-      } else {
-        absl::StatusOr<eval::PairedComparison> paired =
-            rating_gate
-                ? eval::CompareRatings(*model_ratings, *live_ratings, gate_metric)
-                : eval::CompareRankings(*model_metrics, *live_metrics,
-                                        GenericMetricName(gate_metric, training.k));
-        if (!paired.ok()) return paired.status();
-        MetricComparison c;
-        c.lower_is_better = rating_gate;
-        const std::map<std::string, double> cand_map =
-            rating_gate ? model_ratings->ToMap() : model_metrics->ToMap();
-        const std::map<std::string, double> live_map =
-            rating_gate ? live_ratings->ToMap() : live_metrics->ToMap();
-        c.candidate = cand_map.at(gate_metric);
-        c.live = live_map.at(gate_metric);
-        c.difference = c.candidate - c.live;
-        // The paired interval is on the per-unit values (for rmse: on the
-        // squared errors); it is shifted onto the reported difference.
-        c.ci_low = c.difference - paired->ci95 * (rating_gate && gate_metric == "rmse"
-                                                      ? 1.0 / (2 * std::max(c.live, 1e-12))
-                                                      : 1.0);
-        c.ci_high = 2 * c.difference - c.ci_low;
-        c.compared = paired->n;
-        gate = DecideGate(c, gate_options, live->version, comparison);
-      }
-    } else if (live.has_value()) {
-      gate = NotComparableGate(
-          gate_options, live->version,
-          absl::StrCat("no held-out interactions to compare on: the input has no interaction ",
-                       "that live version ", live->version,
-                       " has not seen (same data, or only new users); --force publishes "
-                       "without a comparison"));
-    } else {
-      gate = FirstVersionGate(gate_metric);
+    input.candidate = {"candidate", &candidate.users(), &candidate.items(),
+                       training.als.solver == AlsSolver::kExplicit};
+    if (live.has_value()) {
+      input.live_version = live->version;
+      input.live = recipe_factors
+                       ? ScoredModel{absl::StrCat("live v", live->version, " recipe"),
+                                     &recipe_factors->users(), &recipe_factors->items(),
+                                     live_explicit}
+                       : ScoredModel{absl::StrCat("live v", live->version), &live->users,
+                                     &live->items, live_explicit};
     }
+    auto evaluated = EvaluateAndGate(input, log, &report);
+    if (!evaluated.ok()) return evaluated.status();
+    gate = evaluated->gate;
+    for (const auto& [name, value] : evaluated->metrics) (*metadata.mutable_metrics())[name] = value;
   }
-  log << DescribeGate(gate) << "\n";
-  *report.mutable_gate() = gate;
   clock.Stop("evaluate");
   const bool eligible = GatePassed(gate);
 
@@ -442,6 +335,8 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
   std::string trained_on;
   const bool refitted = eligible && config.refit && test.nnz() > 0;
   if (refitted) {
+    recipe_factors.reset();
+    recipe_run.reset();
     run->trainer.reset();
     clock.Start();
     auto refit = TrainAls(data.matrix, nullptr, training.als, progress, "refit", log, nullptr);
@@ -528,7 +423,6 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
       "nightly: %s version %d (%s; trained on %s) | %s",
       eligible ? "published" : "gated: stored, not eligible,", result.version,
       DescribeGate(gate), trained_on, clock.Summary());
-  log << result.summary << "\n";
   return result;
 }
 

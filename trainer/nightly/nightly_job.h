@@ -16,7 +16,10 @@
 //  4. Refit: a candidate that passed is retrained on all interactions
 //     (held-out ones included) before it is published, unless refit is off.
 //  5. Retention (retention.h).
-// Each step logs its progress and wall time; the last line sums it up.
+// Before training, an input much smaller than the live version's data
+// (min_input_ratio) is refused: a truncated export is not a model to train.
+// Each step logs its progress and wall time to `log`; the result's summary
+// line (not logged) says what happened: published, gated or skipped.
 // Errors: those of the reader (InvalidArgument / NotFound for bad input),
 // the solvers, evaluation and the store. Nothing is published on error.
 #ifndef AFFINITY_TRAINER_NIGHTLY_NIGHTLY_JOB_H_
@@ -44,6 +47,10 @@ struct NightlyConfig {
   bool force = false;
   bool refit = true;
   int keep_versions = 7;
+  // An input with fewer interactions than this fraction of the live
+  // version's is refused before training (kGated, version 0, nothing
+  // stored) unless force; 0 turns the check off.
+  double min_input_ratio = 0.5;
 };
 
 enum class NightlyOutcome { kSkipped, kPublished, kGated };
@@ -53,7 +60,7 @@ struct NightlyResult {
   // The version published or stored, or the one that already covers the
   // input (kSkipped).
   uint64_t version = 0;
-  // The last line of the log.
+  // One line: outcome, version, gate, training data, time per step.
   std::string summary;
   affinity::v1::TrainingReport report;
 };

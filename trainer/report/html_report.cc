@@ -198,12 +198,38 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
       report.ingest_seconds(), report.ingest_mb_per_s(),
       report.peak_rss_bytes() / 1e6);
 
+  if (!report.outcome().empty()) {
+    // A nightly run: what happened, and on which data.
+    absl::StrAppend(&html, "<h2>Nightly run: ", HtmlEscape(report.outcome()),
+                    "</h2>\n<table><tr><th>comparison</th><td>",
+                    HtmlEscape(report.comparison()), "</td></tr><tr><th>gate</th><td>",
+                    HtmlEscape(report.gate().metric()), " ",
+                    HtmlEscape(affinity::v1::GateRecord::Outcome_Name(report.gate().outcome())),
+                    report.gate().live_version()
+                        ? absl::StrFormat(": %.4f vs %.4f for live version %d (difference "
+                                          "%+.4f, 95%% interval %+.4f .. %+.4f, tolerance %.4f)",
+                                          report.gate().candidate_value(),
+                                          report.gate().live_value(),
+                                          report.gate().live_version(),
+                                          report.gate().difference(),
+                                          report.gate().difference_ci_low(),
+                                          report.gate().difference_ci_high(),
+                                          report.gate().tolerance())
+                        : std::string(),
+                    "</td></tr><tr><th>published vectors trained on</th><td>",
+                    HtmlEscape(report.trained_on()), "</td></tr></table>\n");
+  }
   if (report.model().users_evaluated() > 0) {
+    const bool live = report.live_version() > 0 && report.live().users_evaluated() > 0;
     absl::StrAppend(&html, "<h2>Holdout metrics at k = ", report.k(),
-                    "</h2>\n<table><tr><th>metric</th><th>model</th>"
+                    "</h2>\n<table><tr><th>metric</th><th>",
+                    report.outcome().empty() ? "model" : "candidate", "</th>",
+                    live ? absl::StrCat("<th>live version ", report.live_version(), "</th>")
+                         : std::string(),
                     "<th>most popular</th>");
-    std::vector<const RankingMetricsProto*> columns = {&report.model(),
-                                                       &report.popularity()};
+    std::vector<const RankingMetricsProto*> columns = {&report.model()};
+    if (live) columns.push_back(&report.live());
+    columns.push_back(&report.popularity());
     if (report.has_puresvd() && report.puresvd().users_evaluated() > 0) {
       html += "<th>PureSVD</th>";
       columns.push_back(&report.puresvd());

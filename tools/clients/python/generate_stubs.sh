@@ -15,8 +15,9 @@ fi
 out_dir=$1
 proto_root=${2:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../proto" && pwd)"}
 proto=affinity/v1/recommender.proto
-# recommender.proto imports rules.proto (request filters): its messages too.
-imports=(affinity/v1/rules.proto)
+# recommender.proto imports rules.proto (request filters) and outcomes.proto
+# (ReportOutcome): their messages too.
+imports=(affinity/v1/rules.proto affinity/v1/outcomes.proto)
 if [ ! -f "$proto_root/$proto" ]; then
   echo "error: $proto_root/$proto not found (give PROTO_ROOT)" >&2
   exit 1
