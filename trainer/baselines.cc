@@ -9,23 +9,22 @@ namespace affinity {
 
 absl::StatusOr<BaselineResults> EvaluateBaselines(const CsrMatrix& train, const CsrMatrix& test,
                                                   const eval::EvalOptions& options,
-                                                  int puresvd_factors, std::ostream& log) {
+                                                  const eval::PureSvdOptions& puresvd,
+                                                  std::ostream& log) {
   BaselineResults out;
   auto popularity = eval::EvaluatePopularity(train, test, options);
   if (!popularity.ok()) return popularity.status();
   out.popularity = *std::move(popularity);
-  if (puresvd_factors <= 0) return out;
-  eval::PureSvdOptions svd_options;
-  svd_options.factors = puresvd_factors;
-  auto svd = eval::FitPureSvd(train, svd_options);
+  if (puresvd.factors <= 0) return out;
+  auto svd = eval::FitPureSvd(train, puresvd);
   if (!svd.ok()) {
     log << "PureSVD baseline skipped: " << svd.status().message() << "\n";
     return out;
   }
   out.puresvd_factors = svd->factors;
   out.puresvd_fit_seconds = svd->seconds;
-  log << absl::StrFormat("PureSVD baseline: %d factors fitted in %.2f s\n", svd->factors,
-                         svd->seconds);
+  log << absl::StrFormat("PureSVD baseline: %d factors fitted in %.2f s (%s)\n", svd->factors,
+                         svd->seconds, eval::PureSvdSolverName(svd->solver));
   auto metrics = eval::EvaluateFactorModel(svd->users, svd->items, train, test, options);
   if (!metrics.ok()) return metrics.status();
   out.puresvd = *std::move(metrics);

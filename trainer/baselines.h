@@ -12,6 +12,7 @@
 #include "trainer/data/csr.h"
 #include "trainer/eval/eval_options.h"
 #include "trainer/eval/metrics.h"
+#include "trainer/eval/pure_svd.h"
 
 namespace affinity {
 
@@ -22,11 +23,12 @@ struct BaselineResults {
   double puresvd_fit_seconds = 0;
 };
 
-// puresvd_factors 0 skips PureSVD. Logs the PureSVD fit time, or why it was
-// skipped.
+// puresvd.factors 0 skips PureSVD. Logs the PureSVD fit (solver, rank,
+// time), or why it was skipped.
 absl::StatusOr<BaselineResults> EvaluateBaselines(const CsrMatrix& train, const CsrMatrix& test,
                                                   const eval::EvalOptions& options,
-                                                  int puresvd_factors, std::ostream& log);
+                                                  const eval::PureSvdOptions& puresvd,
+                                                  std::ostream& log);
 
 }  // namespace affinity
 

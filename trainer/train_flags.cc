@@ -35,6 +35,9 @@ ABSL_FLAG(int64_t, eval_users, 10000,
           "Held-out users (a seeded sample) of the final evaluation; 0 = all of them.");
 ABSL_FLAG(bool, puresvd, true, "Report the PureSVD baseline beside most-popular.");
 ABSL_FLAG(int, puresvd_factors, 0, "Rank of the PureSVD baseline; 0 = the same as --factors.");
+ABSL_FLAG(std::string, puresvd_solver, "randomized",
+          "PureSVD's truncated SVD: randomized (subspace iteration, seconds on large sets) or "
+          "svds (Armadillo's Lanczos solver, the exact reference; slow beyond ~100k users).");
 ABSL_FLAG(std::string, on_error, "fail",
           "Malformed input rows: fail (stop at the first) or skip (count and report).");
 ABSL_FLAG(int, max_id_length, 256, "Longest accepted user or item id, in bytes.");
@@ -132,12 +135,23 @@ absl::StatusOr<TrainingJobConfig> TrainingJobConfigFromFlags() {
       !s.ok()) {
     return s;
   }
-  c.puresvd = absl::GetFlag(FLAGS_puresvd);
-  c.puresvd_factors = absl::GetFlag(FLAGS_puresvd_factors);
-  if (absl::Status s = Expect(c.puresvd_factors >= 0, "puresvd_factors", "a rank >= 0"); !s.ok()) {
+  const int puresvd_factors = absl::GetFlag(FLAGS_puresvd_factors);
+  if (absl::Status s = Expect(puresvd_factors >= 0, "puresvd_factors", "a rank >= 0"); !s.ok()) {
     return s;
   }
-  if (c.puresvd_factors == 0) c.puresvd_factors = c.als.factors;
+  c.puresvd.factors = !absl::GetFlag(FLAGS_puresvd) ? 0
+                      : puresvd_factors > 0         ? puresvd_factors
+                                                    : c.als.factors;
+  const std::string svd_solver = absl::GetFlag(FLAGS_puresvd_solver);
+  if (svd_solver == "randomized") {
+    c.puresvd.solver = eval::PureSvdSolver::kRandomized;
+  } else if (svd_solver == "svds") {
+    c.puresvd.solver = eval::PureSvdSolver::kSvds;
+  } else {
+    return Expect(false, "puresvd_solver", "randomized or svds");
+  }
+  c.puresvd.threads = c.als.threads;
+  c.puresvd.seed = c.als.seed;
   c.report_html = absl::GetFlag(FLAGS_report);
   c.metrics_json = absl::GetFlag(FLAGS_metrics_json);
 

@@ -98,8 +98,7 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
     auto model_metrics = eval::EvaluateFactorModel(factors.users(), factors.items(),
                                                    train, test, sample);
     if (!model_metrics.ok()) return model_metrics.status();
-    auto baselines = EvaluateBaselines(train, test, sample,
-                                       config.puresvd ? config.puresvd_factors : 0, log);
+    auto baselines = EvaluateBaselines(train, test, sample, config.puresvd, log);
     if (!baselines.ok()) return baselines.status();
     std::optional<eval::RatingMetrics> ratings;
     if (config.als.solver == AlsSolver::kExplicit) {

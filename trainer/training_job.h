@@ -14,6 +14,7 @@
 #include "trainer/als/options.h"
 #include "trainer/data/holdout.h"
 #include "trainer/data/interactions_reader.h"
+#include "trainer/eval/pure_svd.h"
 
 namespace affinity {
 
@@ -29,9 +30,8 @@ struct TrainingJobConfig {
   int64_t progress_eval_users = 1000;
   // Holdout users (a seeded sample) of the final evaluation; 0 = all.
   int64_t eval_users = 10000;
-  // The PureSVD baseline beside most-popular, with puresvd_factors factors.
-  bool puresvd = true;
-  int puresvd_factors = 64;
+  // The PureSVD baseline beside most-popular (factors 0: none).
+  eval::PureSvdOptions puresvd;
   std::string report_html;   // optional
   std::string metrics_json;  // optional
   // Command-line parameters recorded in the model metadata and the reports.

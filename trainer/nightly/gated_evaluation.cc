@@ -90,7 +90,7 @@ absl::StatusOr<GatedEvaluation> EvaluateAndGate(const GatedEvaluationInput& in,
     if (!r.ok()) return r.status();
     live_ratings = *std::move(r);
   }
-  auto baselines = EvaluateBaselines(train, test, options, in.puresvd_factors, log);
+  auto baselines = EvaluateBaselines(train, test, options, in.puresvd, log);
   if (!baselines.ok()) return baselines.status();
 
   std::vector<eval::MetricsColumn> columns;

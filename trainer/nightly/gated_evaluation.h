@@ -17,6 +17,7 @@
 #include "trainer/als/factors.h"
 #include "trainer/data/csr.h"
 #include "trainer/eval/eval_options.h"
+#include "trainer/eval/pure_svd.h"
 #include "trainer/nightly/gate.h"
 
 namespace affinity {
@@ -41,7 +42,7 @@ struct GatedEvaluationInput {
   // k, threads, seed and max_users (the user sample); per-user values are
   // kept inside.
   eval::EvalOptions eval_options;
-  int puresvd_factors = 0;  // 0: no PureSVD column
+  eval::PureSvdOptions puresvd;  // factors 0: no PureSVD column
   // gate.metric set by the caller ("ndcg_at_10", "rmse", ...).
   GateOptions gate;
   // How the held-out interactions were chosen, in words (recorded).

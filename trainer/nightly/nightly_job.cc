@@ -302,7 +302,7 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
   input.test = &test;
   input.eval_options = eval_options;
   input.eval_options.max_users = training.eval_users;
-  input.puresvd_factors = training.puresvd ? training.puresvd_factors : 0;
+  input.puresvd = training.puresvd;
   input.gate.metric = DefaultGateMetric(config, live_explicit || !live.has_value());
   input.gate.tolerance = config.gate_tolerance;
   input.gate.force = config.force;
