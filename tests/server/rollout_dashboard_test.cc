@@ -4,12 +4,8 @@
 // series exists, then every metric, label and label value the dashboard's
 // queries name must be in the server's /metrics, and every rollout, shadow
 // and model family the server exports must be on the dashboard.
-#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -28,6 +24,7 @@
 #include "storage/model_store.h"
 #include "tests/server/dashboard_queries.h"
 #include "tests/server/exposition.h"
+#include "tests/server/http_get.h"
 #include "tests/server/promql_refs.h"
 #include "tests/server/server_process.h"
 #include "tests/server/test_model.h"
@@ -59,24 +56,6 @@ bool IsRolloutFamily(const std::string& family) {
     if (absl::StartsWith(family, prefix)) return true;
   }
   return false;
-}
-
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    (void)!write(fd, req.data(), req.size());
-    char buf[4096];
-    for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) response.append(buf, n);
-  }
-  close(fd);
-  const size_t body = response.find("\r\n\r\n");
-  return body == std::string::npos ? "" : response.substr(body + 4);
 }
 
 // Sum of the values of `name`'s samples whose labels include `labels`.
@@ -312,7 +291,7 @@ TEST(RolloutDashboardTest, EveryMetricItNamesIsExportedByTheServer) {
   // Shadow scoring runs off the latency path: wait for its series.
   std::string metrics;
   for (int i = 0; i < 300; ++i) {
-    metrics = HttpGet(*metrics_port, "/metrics");
+    metrics = testing::HttpGetBody(*metrics_port, "/metrics");
     if (metrics.find("affinity_shadow_requests_total{") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
