@@ -68,4 +68,33 @@ std::map<std::string, double> Fractions(const std::map<std::string, int>& counts
   return out;
 }
 
+affinity::v1::ReportOutcomeRequest OutcomesFor(
+    const std::vector<affinity::v1::RecommendResponse>& answers, int64_t at,
+    std::map<ArmKey, ArmTally>* tally) {
+  affinity::v1::ReportOutcomeRequest request;
+  for (size_t a = 0; a < answers.size(); ++a) {
+    const affinity::v1::RecommendResponse& answer = answers[a];
+    const bool forced = answer.request_id().find(".f.") != std::string::npos;
+    ArmTally& t = (*tally)[{answer.arm(), answer.model_version(), forced}];
+    const int64_t when = at + static_cast<int64_t>(a);
+    for (const affinity::v1::ScoredItem& item : answer.items()) {
+      affinity::v1::OutcomeReport* o = request.add_outcomes();
+      o->set_request_id(answer.request_id());
+      o->set_item_id(item.item_id());
+      o->set_event(affinity::v1::IMPRESSION);
+      o->set_at_unix_micros(when);
+      ++t.impressions;
+    }
+    if (a % 2 == 0 && answer.items_size() > 0) {
+      affinity::v1::OutcomeReport* o = request.add_outcomes();
+      o->set_request_id(answer.request_id());
+      o->set_item_id(answer.items(0).item_id());
+      o->set_event(affinity::v1::CLICK);
+      o->set_at_unix_micros(when + 500000);
+      ++t.clicks;
+    }
+  }
+  return request;
+}
+
 }  // namespace affinity::server::testing

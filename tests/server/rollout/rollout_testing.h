@@ -15,9 +15,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "affinity/v1/recommender.pb.h"
 #include "affinity/v1/rollout.pb.h"
 #include "storage/model_store.h"
 
@@ -55,6 +57,22 @@ affinity::v1::RolloutArm Arm(const std::string& name, uint64_t version, int32_t 
 
 // Fraction of `units` per arm, from arm counts.
 std::map<std::string, double> Fractions(const std::map<std::string, int>& counts);
+
+// Requests and outcomes expected per (arm, model version, forced).
+struct ArmTally {
+  int64_t requests = 0;
+  int64_t impressions = 0;
+  int64_t clicks = 0;
+};
+using ArmKey = std::tuple<std::string, uint64_t, bool>;
+
+// What the web backend reports for `answers`: an impression of every item
+// and a click on the first item of every other answer, each outcome naming
+// only its answer's request_id, at `at` + the answer's index (clicks half a
+// second later). Adds them to (*tally)[answer's arm, version, forced].
+affinity::v1::ReportOutcomeRequest OutcomesFor(
+    const std::vector<affinity::v1::RecommendResponse>& answers, int64_t at,
+    std::map<ArmKey, ArmTally>* tally);
 
 }  // namespace affinity::server::testing
 
