@@ -104,19 +104,21 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(
   return std::unique_ptr<EventStore>(new EventStore(*std::move(db), options));
 }
 
-absl::StatusOr<int64_t> EventStore::Append(absl::Span<const Outcome> events) {
+absl::StatusOr<int64_t> EventStore::Append(absl::Span<const Outcome> events,
+                                           std::vector<bool>* stored) {
+  if (stored != nullptr) stored->assign(events.size(), false);
   for (size_t i = 0; i < events.size(); ++i) {
     if (absl::Status s = CheckEvent(i, events[i]); !s.ok()) return s;
   }
   // Distinct event keys of this call, first occurrence kept.
   std::vector<std::string> keys;
-  std::vector<const Outcome*> outcomes;
+  std::vector<size_t> positions;  // of each key's event in `events`
   absl::flat_hash_set<std::string> seen;
-  for (const Outcome& e : events) {
-    std::string key = event_keys::Event(e);
+  for (size_t i = 0; i < events.size(); ++i) {
+    std::string key = event_keys::Event(events[i]);
     if (!seen.insert(key).second) continue;
     keys.push_back(std::move(key));
-    outcomes.push_back(&e);
+    positions.push_back(i);
   }
   if (keys.empty()) return 0;
 
@@ -131,12 +133,14 @@ absl::StatusOr<int64_t> EventStore::Append(absl::Span<const Outcome> events) {
   absl::btree_map<std::string, uint64_t> increments;
   std::string value;
   int64_t added = 0;
+  std::vector<size_t> added_positions;
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].ok()) continue;  // already stored
     if (!statuses[i].IsNotFound()) {
       return FromRocks(statuses[i], absl::StrCat("reading ", db_->path()));
     }
-    const Outcome& e = *outcomes[i];
+    added_positions.push_back(positions[i]);
+    const Outcome& e = events[positions[i]];
     e.SerializeToString(&value);
     batch.Put(keys[i], value).PermitUncheckedError();
     event_keys::CounterId counter;
@@ -158,6 +162,9 @@ absl::StatusOr<int64_t> EventStore::Append(absl::Span<const Outcome> events) {
                                               db_->path()));
       !s.ok()) {
     return s;
+  }
+  if (stored != nullptr) {
+    for (size_t position : added_positions) (*stored)[position] = true;
   }
   return added;
 }

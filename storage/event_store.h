@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -66,8 +67,12 @@ class EventStore {
   // nothing written when an event has no arm, no item_id, an event type
   // other than IMPRESSION, CLICK or CONVERSION, an at_unix_micros <= 0, or
   // an id longer than kMaxOutcomeFieldBytes. user_id may be empty.
-  // Returns how many events were new.
-  absl::StatusOr<int64_t> Append(absl::Span<const affinity::v1::Outcome> events);
+  // Returns how many events were new; with `stored`, also which ones:
+  // (*stored)[i] is true when events[i] was stored by this call (false for
+  // an event stored before, or repeated earlier in the same call, and for
+  // all of them when the call fails).
+  absl::StatusOr<int64_t> Append(absl::Span<const affinity::v1::Outcome> events,
+                                 std::vector<bool>* stored = nullptr);
 
   // Adds `count` to the request counter of (arm, model_version, forced).
   // InvalidArgument when arm is empty or too long.

@@ -37,9 +37,13 @@ absl::StatusOr<affinity::v1::ReportOutcomeResponse> OutcomeRecorder::Record(
     }
     events.push_back(std::move(event));
   }
-  absl::StatusOr<int64_t> added = store_->Append(events);
+  std::vector<bool> stored;
+  absl::StatusOr<int64_t> added = store_->Append(events, &stored);
   if (!added.ok()) return added.status();
-  for (const affinity::v1::Outcome& e : events) {
+  // Retried reports (already stored) are not counted again.
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (!stored[i]) continue;
+    const affinity::v1::Outcome& e = events[i];
     metrics_->AddOutcomes(e.arm(), e.model_version(), e.forced_arm(), e.event(), 1);
   }
   affinity::v1::ReportOutcomeResponse response;

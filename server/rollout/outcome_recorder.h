@@ -3,7 +3,8 @@
 // answer's request_id (server/rpc/request_id.h carries arm, version and
 // whether the arm was forced) or gives user_id, arm and model_version
 // itself; it is appended durably to this server's events store
-// (storage/event_store.h: acknowledged = synced) and counted in ArmMetrics.
+// (storage/event_store.h: acknowledged = synced) and counted in ArmMetrics
+// once (a retried outcome, already stored, is not counted again).
 // Requests are counted in memory per (arm, version, forced) and flushed to
 // the events store by Flush (the server calls it about once a second).
 // Thread-safe.

@@ -191,6 +191,30 @@ TEST(EventStoreTest, EventsAndCountersSurviveClosingAndReopening) {
   ExpectCounts(CountsByGroup(*reader), want);
 }
 
+TEST(EventStoreTest, AppendSaysWhichEventsItStored) {
+  std::unique_ptr<EventStore> store = OpenStore(MakeTestDir(), "s1");
+  ASSERT_NE(store, nullptr);
+  const Outcome a = Event(kNov1 + 1, affinity::v1::IMPRESSION, "u1", "a");
+  const Outcome b = Event(kNov1 + 2, affinity::v1::CLICK, "u1", "a");
+  const Outcome c = Event(kNov1 + 3, affinity::v1::IMPRESSION, "u2", "b");
+  std::vector<bool> stored;
+  absl::StatusOr<int64_t> added = store->Append({a, b}, &stored);
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(*added, 2);
+  EXPECT_EQ(stored, (std::vector<bool>{true, true}));
+  // Stored before, new, repeated within the call, stored before.
+  added = store->Append({b, c, c, a}, &stored);
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(*added, 1);
+  EXPECT_EQ(stored, (std::vector<bool>{false, true, false, false}));
+  // A refused call stores nothing and says so.
+  Outcome bad = c;
+  bad.clear_arm();
+  stored.assign(3, true);
+  EXPECT_FALSE(store->Append({a, bad, c}, &stored).ok());
+  EXPECT_EQ(stored, (std::vector<bool>{false, false, false}));
+}
+
 TEST(EventStoreTest, CountersEqualTheDistinctEventsAppended) {
   const std::string dir = MakeTestDir();
   std::unique_ptr<EventStore> store = OpenStore(dir, "s1");
