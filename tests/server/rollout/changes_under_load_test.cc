@@ -124,6 +124,9 @@ class ChangesUnderLoadTest : public ::testing::Test {
           answer.phase = phase_.load();
           RecommendResponse response;
           const grpc::Status status = stack_->Recommend(request, &response);
+          // A request that spans a phase change (a thread descheduled
+          // for longer than a poll on a busy machine) belongs to no phase.
+          if (phase_.load() != answer.phase) answer.phase = kChanging;
           answer.ok = status.ok();
           answer.error = status.error_message();
           answer.version = response.model_version();
