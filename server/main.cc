@@ -252,13 +252,17 @@ int Run() {
   }
   GrpcServer* grpc = grpc_server->get();
 
-  models.AddSwapListener([&](const std::string& arm, const LoadedModel& model, uint64_t previous) {
+  models.AddLoadListener([&](const LoadedModel& model) {
     LogLine(absl::StrFormat(
-        "model loaded: version %d (arm %s, replaces %d), algorithm %s, users %d, items %d, "
-        "dims %d, scorer %s, load time %.3f s",
-        model.version, arm, previous, model.metadata.algorithm(), model.metadata.users(),
+        "model loaded: version %d, algorithm %s, users %d, items %d, dims %d, scorer %s, "
+        "load time %.3f s",
+        model.version, model.metadata.algorithm(), model.metadata.users(),
         model.metadata.items(), model.metadata.dims(), model.scorer->name(), model.load_seconds));
     metrics.RecordModelLoad(model.version, model.load_seconds);
+  });
+  models.AddSwapListener([&](const std::string& arm, const LoadedModel& model, uint64_t previous) {
+    LogLine(absl::StrFormat("arm %s now serves version %d (was %d)", arm, model.version,
+                            previous));
   });
   models.AddRoutingListener([&](const RoutingTable& table, const std::vector<std::string>& warnings) {
     LogLine(absl::StrCat("routing (rollout revision ", table.revision(), "): ", table.Describe()));

@@ -30,6 +30,11 @@ void ModelManager::AddFailureListener(FailureListener listener) {
   failure_listeners_.push_back(std::move(listener));
 }
 
+void ModelManager::AddLoadListener(LoadListener listener) {
+  std::lock_guard<std::mutex> lock(poll_mu_);
+  load_listeners_.push_back(std::move(listener));
+}
+
 void ModelManager::AddRoutingListener(RoutingListener listener) {
   std::lock_guard<std::mutex> lock(poll_mu_);
   routing_listeners_.push_back(std::move(listener));
@@ -80,6 +85,7 @@ absl::Status ModelManager::Poll() {
       if (first_failure.ok()) first_failure = status;
       continue;
     }
+    for (const auto& listener : load_listeners_) listener(**model);
     next.emplace(version, *std::move(model));
   }
 

@@ -57,6 +57,9 @@ class ModelManager {
   using SwapListener = std::function<void(const std::string& arm, const LoadedModel& model,
                                           uint64_t previous_version)>;
   using FailureListener = std::function<void(uint64_t version, const absl::Status& status)>;
+  // Called after every version load (an arm's or the shadow's), before the
+  // version serves.
+  using LoadListener = std::function<void(const LoadedModel& model)>;
   // Called after every table swap, with what was left out and why.
   using RoutingListener =
       std::function<void(const RoutingTable& table, const std::vector<std::string>& warnings)>;
@@ -73,6 +76,7 @@ class ModelManager {
   void SetWarmUp(VersionLoader::WarmUp warm_up);
   void AddSwapListener(SwapListener listener);
   void AddFailureListener(FailureListener listener);
+  void AddLoadListener(LoadListener listener);
   void AddRoutingListener(RoutingListener listener);
   void SetPollListener(PollListener listener);
 
@@ -111,6 +115,7 @@ class ModelManager {
   std::map<uint64_t, absl::Status> failed_;
   std::vector<SwapListener> swap_listeners_;
   std::vector<FailureListener> failure_listeners_;
+  std::vector<LoadListener> load_listeners_;
   std::vector<RoutingListener> routing_listeners_;
   PollListener poll_listener_;
 

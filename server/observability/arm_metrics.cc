@@ -82,6 +82,10 @@ void ArmMetrics::AddShadowDropped(uint64_t version) {
   GetShadow(version).dropped.fetch_add(1, std::memory_order_relaxed);
 }
 
+void ArmMetrics::AddShadowFailed(uint64_t version) {
+  GetShadow(version).failed.fetch_add(1, std::memory_order_relaxed);
+}
+
 uint64_t ArmMetrics::requests(const std::string& arm, uint64_t version, bool forced) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = series_.find(Key(arm, version, forced));
@@ -179,6 +183,12 @@ std::string ArmMetrics::Render() const {
   for (const auto& [version, s] : shadows_) {
     absl::StrAppend(&out, "affinity_shadow_dropped_total{version=\"", version, "\"} ",
                     s->dropped.load(), "\n");
+  }
+  Header("affinity_shadow_failures_total", "counter",
+         "Sampled shadow requests the shadow version could not answer.", &out);
+  for (const auto& [version, s] : shadows_) {
+    absl::StrAppend(&out, "affinity_shadow_failures_total{version=\"", version, "\"} ",
+                    s->failed.load(), "\n");
   }
   Header("affinity_shadow_duration_seconds", "histogram",
          "Time the shadow version took to score a request, in seconds.", &out);

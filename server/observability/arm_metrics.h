@@ -14,6 +14,7 @@
 //   affinity_rollout_revision                                    gauge
 //   affinity_shadow_requests_total{version}
 //   affinity_shadow_dropped_total{version}
+//   affinity_shadow_failures_total{version}
 //   affinity_shadow_duration_seconds{version}                    histogram
 //   affinity_shadow_overlap_at_k{version}                         histogram
 #ifndef AFFINITY_SERVER_OBSERVABILITY_ARM_METRICS_H_
@@ -47,6 +48,8 @@ class ArmMetrics {
                                          arms_versions_basis_points);
   void RecordShadow(uint64_t version, double seconds, double overlap);
   void AddShadowDropped(uint64_t version);
+  // The shadow version could not answer a sampled request.
+  void AddShadowFailed(uint64_t version);
 
   uint64_t requests(const std::string& arm, uint64_t version, bool forced) const;
   uint64_t outcomes(const std::string& arm, uint64_t version, bool forced, int event) const;
@@ -68,6 +71,7 @@ class ArmMetrics {
     Shadow();
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> dropped{0};
+    std::atomic<uint64_t> failed{0};
     Histogram latency;
     Histogram overlap;
   };

@@ -81,7 +81,9 @@ grpc::Status RecommenderService::Recommend(grpc::ServerContext* context,
     route = models_->RouteRequest(unit, request->arm());
     status = route.status();
   }
-  if (status.ok()) status = DoRecommend(context, *request, *route->model, response);
+  if (status.ok()) {
+    status = DoRecommend(context, *request, *route->model, /*shadow=*/false, response);
+  }
   if (status.ok()) {
     response->set_model_version(route->model->version);
     response->set_arm(route->arm);
@@ -127,10 +129,14 @@ void RecommenderService::SubmitShadow(std::shared_ptr<const LoadedModel> shadow,
       [this, shadow = std::move(shadow), copy, served_ids = std::move(served_ids)]() {
         const auto start = std::chrono::steady_clock::now();
         affinity::v1::RecommendResponse answer;
-        absl::Status s = DoRecommend(nullptr, *copy, *shadow, &answer);
+        absl::Status s = DoRecommend(nullptr, *copy, *shadow, /*shadow=*/true, &answer);
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (!s.ok() || arm_metrics_ == nullptr) return;
+        if (arm_metrics_ == nullptr) return;
+        if (!s.ok()) {
+          arm_metrics_->AddShadowFailed(shadow->version);
+          return;
+        }
         std::vector<std::string> ids;
         for (const auto& item : answer.items()) ids.push_back(item.item_id());
         arm_metrics_->RecordShadow(shadow->version, seconds,
@@ -172,7 +178,7 @@ grpc::Status RecommenderService::SimilarItems(
 
 absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
                                              const affinity::v1::RecommendRequest& request,
-                                             const LoadedModel& model,
+                                             const LoadedModel& model, bool shadow,
                                              affinity::v1::RecommendResponse* response) {
   absl::StatusOr<std::vector<rules::CompiledFilter>> filters =
       CompileRequestFilters(request.filters());
@@ -212,7 +218,7 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
     interactions.push_back(WeightedItem{*index, r.weight()});
     seen_indices.push_back(*index);
   }
-  if (recent_unknown > 0) metrics_->AddUnknownRecentItems(recent_unknown);
+  if (recent_unknown > 0 && !shadow) metrics_->AddUnknownRecentItems(recent_unknown);
   for (const std::string& id : request.exclude_item_ids()) {
     if (std::optional<uint32_t> index = model.FindItem(id)) excluded_indices.push_back(*index);
   }
@@ -235,7 +241,7 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
       folded = std::move(*x);
       query = folded;
       folded_in = true;
-      metrics_->AddFoldIn();
+      if (!shadow) metrics_->AddFoldIn();
     }
   }
   if (!folded_in && user.has_value() &&
@@ -248,7 +254,7 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
     std::vector<std::string> excluded_ids(request.exclude_item_ids().begin(),
                                           request.exclude_item_ids().end());
     return RespondWithRules(
-        model, request.rule_set(), k, request.explain(), seen_indices,
+        shadow, model, request.rule_set(), k, request.explain(), seen_indices,
         std::move(excluded_indices), excluded_ids, model.scorer.get(), model.items.get(), query,
         *filters,
         [&](const rules::RankedItem& item) {
@@ -263,7 +269,7 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
     return absl::OkStatus();
   }
   ScoringResult result = batcher_->Score(*model.scorer, ScoringQuery{query, k, &excluded});
-  metrics_->AddItemsScored(result.items_scored);
+  if (!shadow) metrics_->AddItemsScored(result.items_scored);
   for (const ScoredIndex& s : result.items) {
     AppendItem(model, s.index, s.score, false, response);
     if (request.explain()) {
@@ -306,7 +312,7 @@ absl::Status RecommenderService::DoSimilarItems(
     excluded_ids.push_back(request.item_id());
     const uint32_t query_item = *item;
     return RespondWithRules(
-        model, request.rule_set(), static_cast<size_t>(request.k()), request.explain(), {},
+        /*shadow=*/false, model, request.rule_set(), static_cast<size_t>(request.k()), request.explain(), {},
         std::move(excluded_indices), excluded_ids, model.similar_scorer.get(), model.normalized_items.get(),
         query, *filters,
         [&](const rules::RankedItem& ranked) {
@@ -348,7 +354,7 @@ RecommenderService::CompileRequestFilters(
 }
 
 absl::Status RecommenderService::RespondWithRules(
-    const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
+    bool shadow, const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
     const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
     const std::vector<std::string>& excluded_ids, const Scorer* scorer,
     const ItemMatrix* matrix, absl::Span<const float> query,
@@ -391,8 +397,10 @@ absl::Status RecommenderService::RespondWithRules(
     };
   }
   rules::RuleOutcome outcome = rules::RunRules(request);
-  metrics_->AddItemsScored(outcome.items_scored);
-  rule_metrics_->Record(set->rules->name, outcome.counts, outcome.items.empty());
+  if (!shadow) {
+    metrics_->AddItemsScored(outcome.items_scored);
+    rule_metrics_->Record(set->rules->name, outcome.counts, outcome.items.empty());
+  }
   for (const rules::RankedItem& item : outcome.items) {
     affinity::v1::ScoredItem* out = response->add_items();
     out->set_item_id(item.item_id);

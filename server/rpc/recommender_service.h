@@ -78,10 +78,11 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
   void SetShadow(rollout::ShadowRunner* shadow) { shadow_ = shadow; }
 
  private:
-  // Answers `request` with `model` (context may be null: no deadline).
+  // Answers `request` with `model` (context may be null: no deadline). A
+  // shadow answer touches no request metric.
   absl::Status DoRecommend(grpc::ServerContext* context,
                            const affinity::v1::RecommendRequest& request,
-                           const LoadedModel& model,
+                           const LoadedModel& model, bool shadow,
                            affinity::v1::RecommendResponse* response);
   // Queues the shadow's answer to `request` for comparison with `served`.
   void SubmitShadow(std::shared_ptr<const LoadedModel> shadow,
@@ -94,7 +95,7 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
   // The rule pipeline over `model`: `scorer` ranks the rows of `matrix`
   // against `query` (empty query: fallback only).
   absl::Status RespondWithRules(
-      const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
+      bool shadow, const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
       const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
       const std::vector<std::string>& excluded_ids, const Scorer* scorer,
       const ItemMatrix* matrix, absl::Span<const float> query,

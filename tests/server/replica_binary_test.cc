@@ -87,7 +87,7 @@ TEST(ReplicaBinaryTest, ServesAVersionShippedFromAnotherStore) {
                            "--metrics_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
                            "--poll_ms=100"},
                           log);
-  const std::string text = WaitForLog(log, "model loaded");
+  const std::string text = WaitForLog(log, "routing (rollout revision");
   ASSERT_NE(text.find("model loaded: version 2"), std::string::npos) << text;
   EXPECT_NE(text.find("users 30, items 150, dims 8"), std::string::npos) << text;
   const std::optional<int> port = LoggedPort(text, "started: grpc");

@@ -74,7 +74,8 @@ class RulesBinaryTest : public ::testing::Test {
                   "--metrics_listen=", "--admin_listen=127.0.0.1:0", "--poll_ms=100",
                   "--catalog_poll_ms=100"},
                  log_);
-    const std::string text = WaitForLog(log_, "model loaded");
+    WaitForLog(log_, "routing (rollout revision");  // the model serves
+    const std::string text = WaitForLog(log_, "admin services on");
     ASSERT_NE(text.find("model loaded"), std::string::npos) << text;
     const std::optional<int> port = LoggedPort(text, "started: grpc");
     ASSERT_TRUE(port.has_value()) << text;

@@ -85,7 +85,8 @@ TEST(ServerBinaryTest, ServesTheLiveModelAndExitsCleanlyOnSigterm) {
                            "--metrics_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
                            "--poll_ms=100"},
                           log);
-  std::string text = WaitForLog(log, "model loaded");
+  // Logged once the loaded version serves.
+  std::string text = WaitForLog(log, "routing (rollout revision");
   ASSERT_NE(text.find("model loaded: version 1"), std::string::npos) << text;
   EXPECT_NE(text.find("users 20, items 100, dims 8"), std::string::npos) << text;
   const std::optional<int> grpc_port = LoggedPort(text, "started: grpc");

@@ -47,7 +47,7 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
   GrpcServer* server = s->grpc_.get();
   ArmMetrics* arm_metrics = &s->arm_metrics_;
   ServerMetrics* metrics = &s->metrics_;
-  s->models_->AddSwapListener([metrics](const std::string&, const LoadedModel& model, uint64_t) {
+  s->models_->AddLoadListener([metrics](const LoadedModel& model) {
     metrics->RecordModelLoad(model.version, model.load_seconds);
   });
   s->models_->AddRoutingListener(
