@@ -36,11 +36,6 @@ absl::StatusOr<uint64_t> VersionFlag() {
   return static_cast<uint64_t>(version);
 }
 
-std::string FormatTime(int64_t unix_seconds) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixSeconds(unix_seconds),
-                          absl::UTCTimeZone());
-}
-
 // "2018-03-01..2018-09-24" for Unix-second timestamps, else the raw range.
 std::string DataRange(const affinity::v1::ModelMetadata& m) {
   if (!m.has_timestamps()) return "-";

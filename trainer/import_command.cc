@@ -25,10 +25,8 @@ ABSL_FLAG(std::string, interactions, "",
 
 // Training flags that `import` reads too (defined in train_flags.cc).
 ABSL_DECLARE_FLAG(std::string, format);
-ABSL_DECLARE_FLAG(std::string, header);
 ABSL_DECLARE_FLAG(std::string, weight);
 ABSL_DECLARE_FLAG(std::string, on_error);
-ABSL_DECLARE_FLAG(int, max_id_length);
 ABSL_DECLARE_FLAG(double, alpha);
 ABSL_DECLARE_FLAG(double, regularization);
 ABSL_DECLARE_FLAG(std::string, gate_metric);
@@ -38,10 +36,6 @@ ABSL_DECLARE_FLAG(int64_t, eval_users);
 
 namespace affinity {
 namespace {
-
-absl::Status FlagError(absl::string_view flag, const absl::Status& cause) {
-  return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", cause.message()));
-}
 
 absl::StatusOr<SparkImportConfig> ConfigFromFlags() {
   SparkImportConfig c;
@@ -56,28 +50,9 @@ absl::StatusOr<SparkImportConfig> ConfigFromFlags() {
     return absl::InvalidArgumentError(
         "--item_factors: expected the directory of Spark's itemFactors.write.json");
   }
-  auto format = ParseInteractionFormat(absl::GetFlag(FLAGS_format));
-  if (!format.ok()) return FlagError("format", format.status());
-  c.reader.format = *format;
-  const std::string header = absl::GetFlag(FLAGS_header);
-  if (header == "auto") {
-    c.reader.header = HeaderMode::kAuto;
-  } else if (header == "yes") {
-    c.reader.header = HeaderMode::kPresent;
-  } else if (header == "no") {
-    c.reader.header = HeaderMode::kAbsent;
-  } else {
-    return absl::InvalidArgumentError("--header: expected auto, yes or no");
-  }
-  auto weight = ParseWeightTransform(absl::GetFlag(FLAGS_weight));
-  if (!weight.ok()) return FlagError("weight", weight.status());
-  c.reader.weight_transform = *weight;
-  auto on_error = ParseOnError(absl::GetFlag(FLAGS_on_error));
-  if (!on_error.ok()) return FlagError("on_error", on_error.status());
-  c.reader.on_error = *on_error;
-  const int max_id = absl::GetFlag(FLAGS_max_id_length);
-  if (max_id < 1) return absl::InvalidArgumentError("--max_id_length: expected a length >= 1");
-  c.reader.max_id_length = max_id;
+  auto reader = ReaderOptionsFromFlags();
+  if (!reader.ok()) return reader.status();
+  c.reader = *reader;
   c.alpha = static_cast<float>(absl::GetFlag(FLAGS_alpha));
   c.regularization = static_cast<float>(absl::GetFlag(FLAGS_regularization));
   if (!c.interactions.empty()) {

@@ -59,6 +59,33 @@ absl::Status Expect(bool ok, absl::string_view flag, absl::string_view expected)
 
 }  // namespace
 
+absl::StatusOr<InteractionReaderOptions> ReaderOptionsFromFlags() {
+  InteractionReaderOptions reader;
+  auto format = ParseInteractionFormat(absl::GetFlag(FLAGS_format));
+  if (!format.ok()) return FlagError("format", format.status());
+  reader.format = *format;
+  const std::string header = absl::GetFlag(FLAGS_header);
+  if (header == "auto") {
+    reader.header = HeaderMode::kAuto;
+  } else if (header == "yes") {
+    reader.header = HeaderMode::kPresent;
+  } else if (header == "no") {
+    reader.header = HeaderMode::kAbsent;
+  } else {
+    return Expect(false, "header", "auto, yes or no");
+  }
+  auto weight = ParseWeightTransform(absl::GetFlag(FLAGS_weight));
+  if (!weight.ok()) return FlagError("weight", weight.status());
+  reader.weight_transform = *weight;
+  auto on_error = ParseOnError(absl::GetFlag(FLAGS_on_error));
+  if (!on_error.ok()) return FlagError("on_error", on_error.status());
+  reader.on_error = *on_error;
+  const int max_id = absl::GetFlag(FLAGS_max_id_length);
+  if (absl::Status s = Expect(max_id >= 1, "max_id_length", "a length >= 1"); !s.ok()) return s;
+  reader.max_id_length = max_id;
+  return reader;
+}
+
 absl::StatusOr<TrainingJobConfig> TrainingJobConfigFromFlags() {
   TrainingJobConfig c;
   c.input = absl::GetFlag(FLAGS_input);
@@ -71,28 +98,9 @@ absl::StatusOr<TrainingJobConfig> TrainingJobConfigFromFlags() {
     return s;
   }
 
-  auto format = ParseInteractionFormat(absl::GetFlag(FLAGS_format));
-  if (!format.ok()) return FlagError("format", format.status());
-  c.reader.format = *format;
-  const std::string header = absl::GetFlag(FLAGS_header);
-  if (header == "auto") {
-    c.reader.header = HeaderMode::kAuto;
-  } else if (header == "yes") {
-    c.reader.header = HeaderMode::kPresent;
-  } else if (header == "no") {
-    c.reader.header = HeaderMode::kAbsent;
-  } else {
-    return Expect(false, "header", "auto, yes or no");
-  }
-  auto weight = ParseWeightTransform(absl::GetFlag(FLAGS_weight));
-  if (!weight.ok()) return FlagError("weight", weight.status());
-  c.reader.weight_transform = *weight;
-  auto on_error = ParseOnError(absl::GetFlag(FLAGS_on_error));
-  if (!on_error.ok()) return FlagError("on_error", on_error.status());
-  c.reader.on_error = *on_error;
-  const int max_id = absl::GetFlag(FLAGS_max_id_length);
-  if (absl::Status s = Expect(max_id >= 1, "max_id_length", "a length >= 1"); !s.ok()) return s;
-  c.reader.max_id_length = max_id;
+  auto reader = ReaderOptionsFromFlags();
+  if (!reader.ok()) return reader.status();
+  c.reader = *reader;
 
   c.holdout.test_fraction = absl::GetFlag(FLAGS_holdout);
   if (absl::Status s = Expect(c.holdout.test_fraction >= 0 && c.holdout.test_fraction < 1,

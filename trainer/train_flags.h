@@ -19,6 +19,10 @@ namespace affinity {
 // Reads the FLAGS_* of train_flags.cc. InvalidArgument names the flag.
 absl::StatusOr<TrainingJobConfig> TrainingJobConfigFromFlags();
 
+// The interactions reader's flags alone (--format, --header, --weight,
+// --on_error, --max_id_length), for every command that reads interactions.
+absl::StatusOr<InteractionReaderOptions> ReaderOptionsFromFlags();
+
 }  // namespace affinity
 
 #endif  // AFFINITY_TRAINER_TRAIN_FLAGS_H_

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "server/rollout/text_columns.h"
 
 namespace affinity::server::rollout {
 namespace {
@@ -29,28 +30,6 @@ std::string Points(double difference) {
 std::string PValue(double p) {
   if (p < 0.0001) return "<0.0001";
   return absl::StrFormat("%.4f", p);
-}
-
-// Columns joined by two spaces, each padded to its widest cell; `right`
-// marks right-aligned columns. Widths count bytes (arm names are expected
-// to be ASCII).
-std::string Layout(const std::vector<std::vector<std::string>>& lines,
-                   const std::vector<bool>& right) {
-  std::vector<size_t> widths(right.size(), 0);
-  for (const auto& line : lines) {
-    for (size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], line[i].size());
-  }
-  std::string out;
-  for (const auto& line : lines) {
-    std::string text;
-    for (size_t i = 0; i < line.size(); ++i) {
-      if (i > 0) text += "  ";
-      const std::string pad(widths[i] - line[i].size(), ' ');
-      text += right[i] ? pad + line[i] : line[i] + pad;
-    }
-    absl::StrAppend(&out, absl::StripTrailingAsciiWhitespace(text), "\n");
-  }
-  return out;
 }
 
 }  // namespace
@@ -150,7 +129,7 @@ absl::StatusOr<std::string> FormatArmTable(absl::Span<const ArmStatsRow> rows) {
     }
     lines.push_back(std::move(line));
   }
-  return Layout(lines, {false, true, true, true, true, false, false, true});
+  return FormatColumns(lines, {false, true, true, true, true, false, false, true});
 }
 
 }  // namespace affinity::server::rollout

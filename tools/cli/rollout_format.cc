@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "server/rollout/bucketing.h"
+#include "server/rollout/text_columns.h"
 #include "storage/rollout_resolver.h"
 
 namespace affinity::cli {
@@ -64,27 +65,6 @@ std::string ControlText(uint64_t version) {
                       : absl::StrCat("pinned to version ", version);
 }
 
-// Columns joined by two spaces, each padded to its widest cell; `right`
-// marks right-aligned columns.
-std::string Columns(const std::vector<std::vector<std::string>>& lines,
-                    const std::vector<bool>& right) {
-  std::vector<size_t> widths(right.size(), 0);
-  for (const auto& line : lines) {
-    for (size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], line[i].size());
-  }
-  std::string out;
-  for (const auto& line : lines) {
-    std::string text;
-    for (size_t i = 0; i < line.size(); ++i) {
-      if (i > 0) text += "  ";
-      const std::string pad(widths[i] - line[i].size(), ' ');
-      text += right[i] ? pad + line[i] : line[i] + pad;
-    }
-    absl::StrAppend(&out, absl::StripTrailingAsciiWhitespace(text), "\n");
-  }
-  return out;
-}
-
 std::string ArmTable(const affinity::v1::ResolvedRollout& resolved) {
   std::vector<server::rollout::ArmShare> shares;
   for (const ResolvedArm& arm : resolved.arms()) {
@@ -102,7 +82,7 @@ std::string ArmTable(const affinity::v1::ResolvedRollout& resolved) {
     lines.push_back(
         {arm.name(), absl::StrCat(arm.version()), FormatShare(arm.basis_points()), buckets});
   }
-  return Columns(lines, {false, true, true, false});
+  return server::rollout::FormatColumns(lines, {false, true, true, false});
 }
 
 }  // namespace
