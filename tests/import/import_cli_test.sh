@@ -8,18 +8,7 @@ TRAIN="$TEST_SRCDIR/affinity/trainer/affinity-train"
 DATA="$TEST_SRCDIR/affinity/tests/import/testdata/spark_als"
 TMP="$TEST_TMPDIR"
 DB="$TMP/db"
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect_exit CODE PATTERN -- command...: runs it, checks exit code and output.
-expect_exit() {
-  local want=$1 pattern=$2; shift 3
-  local out code
-  out=$("$@" 2>&1); code=$?
-  [ "$code" -eq "$want" ] || fail "exit $code, want $want: $* :: $out"
-  grep -q -- "$pattern" <<<"$out" || fail "no '$pattern' in output of $*: $out"
-}
+source "$TEST_SRCDIR/affinity/tests/testing/cli_checks.sh"
 
 expect_exit 2 "--user_factors" -- "$TRAIN" import --db="$DB" --item_factors="$DATA/item_factors"
 expect_exit 2 "--item_factors" -- "$TRAIN" import --db="$DB" --user_factors="$DATA/user_factors"
@@ -56,5 +45,4 @@ out=$("$TRAIN" recommend --db="$DB" --users=3 --k=2)
 grep -q "1\. 101 *0\.3775" <<<"$out" || fail "recommend: $out"
 grep -q "2\. 100 *0\.2874" <<<"$out" || fail "recommend: $out"
 
-if [ "$failures" -ne 0 ]; then echo "$failures failed"; exit 1; fi
-echo "all affinity-train import checks passed"
+finish "affinity-train import"

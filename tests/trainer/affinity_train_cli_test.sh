@@ -8,18 +8,7 @@ TRAIN="$TEST_SRCDIR/affinity/trainer/affinity-train"
 DATA="$TEST_SRCDIR/affinity/data/movielens-latest-small"
 TMP="$TEST_TMPDIR"
 DB="$TMP/db"
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect_exit CODE PATTERN -- command...: runs it, checks exit code and output.
-expect_exit() {
-  local want=$1 pattern=$2; shift 3
-  local out code
-  out=$("$@" 2>&1); code=$?
-  [ "$code" -eq "$want" ] || fail "exit $code, want $want: $* :: $out"
-  grep -q -- "$pattern" <<<"$out" || fail "no '$pattern' in output of $*: $out"
-}
+source "$TEST_SRCDIR/affinity/tests/testing/cli_checks.sh"
 
 expect_exit 2 "--input" -- "$TRAIN"
 expect_exit 2 "unknown command 'frobnicate'" -- "$TRAIN" frobnicate --db="$DB"
@@ -56,5 +45,4 @@ expect_exit 0 "now 2" -- "$TRAIN" unpin --db="$DB"
 expect_exit 0 "deleted version 1" -- "$TRAIN" delete --db="$DB" --version=1
 "$TRAIN" versions --db="$DB" | grep -q "^live 2 " || fail "version 2 not live after delete of 1"
 
-if [ "$failures" -ne 0 ]; then echo "$failures failed"; exit 1; fi
-echo "all affinity-train CLI checks passed"
+finish "affinity-train CLI"

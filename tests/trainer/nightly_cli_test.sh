@@ -11,18 +11,7 @@ TRAIN="$TEST_SRCDIR/affinity/trainer/affinity-train"
 DATA="$TEST_SRCDIR/affinity/data/movielens-latest-small"
 TMP="$TEST_TMPDIR"
 DB="$TMP/db"
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect_exit CODE PATTERN -- command...: runs it, checks exit code and output.
-expect_exit() {
-  local want=$1 pattern=$2; shift 3
-  local out code
-  out=$("$@" 2>&1); code=$?
-  [ "$code" -eq "$want" ] || fail "exit $code, want $want: $* :: $out"
-  grep -Eq -- "$pattern" <<<"$out" || fail "no '$pattern' in output of $*: $out"
-}
+source "$TEST_SRCDIR/affinity/tests/testing/cli_checks.sh"
 
 # expect_versions PATTERN: a line of `versions` matches the extended regex.
 expect_versions() {
@@ -45,13 +34,13 @@ FLAGS=(--format=movielens --factors=16 --iterations=5 --threads=2 --puresvd=fals
        --progress_eval_users=0)
 
 # Night 1: the first version of the store.
-expect_exit 0 "nightly: published version 1 \(gate passed: first version" -- \
+expect_exit 0 "nightly: published version 1 (gate passed: first version" -- \
   "$TRAIN" nightly --input="$TMP/night1.csv" --db="$DB" "${FLAGS[@]}"
 # The same bytes again, under another name too: nothing to do, exit 0.
-expect_exit 0 "nightly: skipped \(unchanged input\): version 1 " -- \
+expect_exit 0 "nightly: skipped (unchanged input): version 1 " -- \
   "$TRAIN" nightly --input="$TMP/night1.csv" --db="$DB" "${FLAGS[@]}"
 cp "$TMP/night1.csv" "$TMP/night1-copy.csv"
-expect_exit 0 "skipped \(unchanged input\): version 1 " -- \
+expect_exit 0 "skipped (unchanged input): version 1 " -- \
   "$TRAIN" nightly --input="$TMP/night1-copy.csv" --db="$DB" "${FLAGS[@]}"
 # Bad nightly flags: exit 2 naming the flag, nothing trained or published.
 expect_exit 2 "--gate_metric: \"auc\" is not a metric" -- \
@@ -75,11 +64,11 @@ expect_versions "^ +2 .* failed by 0\.[0-9]+ +no "
 expect_exit 2 "version 2 may not take traffic: the nightly gate refused it" -- \
   "$TRAIN" rollback --db="$DB" --version=2
 # The refusal is recorded: the rerun is skipped and still names it.
-expect_exit 0 "skipped \(unchanged input\): version 2 \(gate failed by " -- \
+expect_exit 0 "skipped (unchanged input): version 2 (gate failed by " -- \
   "$TRAIN" nightly --input="$TMP/all.csv" --db="$DB" "${FLAGS[@]}" "${WORSE[@]}"
 
 # --force publishes the same candidate as version 3, recorded as forced.
-expect_exit 0 "gate overridden by --force \(it failed by" -- \
+expect_exit 0 "gate overridden by --force (it failed by" -- \
   "$TRAIN" nightly --input="$TMP/all.csv" --db="$DB" "${FLAGS[@]}" "${WORSE[@]}" --force
 expect_versions "^live 3 .* forced +yes "
 
@@ -95,5 +84,4 @@ expect_versions "^live 1 .* pinned "
 expect_exit 2 "cannot delete version 1: it is pinned" -- "$TRAIN" delete --db="$DB" --version=1
 expect_exit 0 "now 3" -- "$TRAIN" unpin --db="$DB"
 
-if [ "$failures" -ne 0 ]; then echo "$failures failed"; exit 1; fi
-echo "all nightly CLI checks passed"
+finish "nightly CLI"

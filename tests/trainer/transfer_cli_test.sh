@@ -7,18 +7,7 @@ set -uo pipefail
 
 TRAIN="$TEST_SRCDIR/affinity/trainer/affinity-train"
 TMP="$TEST_TMPDIR"
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect_exit CODE PATTERN -- command...: runs it, checks exit code and output.
-expect_exit() {
-  local want=$1 pattern=$2; shift 3
-  local out code
-  out=$("$@" 2>&1); code=$?
-  [ "$code" -eq "$want" ] || fail "exit $code, want $want: $* :: $out"
-  grep -q -- "$pattern" <<<"$out" || fail "no '$pattern' in output of $*: $out"
-}
+source "$TEST_SRCDIR/affinity/tests/testing/cli_checks.sh"
 
 # 6 users x 8 items, each user with 5 or 6 of them.
 {
@@ -66,5 +55,4 @@ expect_exit 1 "fails its checksums" -- "$TRAIN" import-version --from="$TMP/dama
 expect_exit 2 "version 2 already exists in $TMP/d/models" -- \
   "$TRAIN" import-version --from="$TMP/out" --db="$TMP/d"
 
-if [ "$failures" -ne 0 ]; then echo "$failures failed"; exit 1; fi
-echo "all export/import-version checks passed"
+finish "export/import-version"
