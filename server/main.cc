@@ -24,8 +24,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "server/background_work.h"
+#include "server/lifecycle/model_logging.h"
 #include "server/lifecycle/model_manager.h"
-#include "server/lifecycle/periodic_task.h"
 #include "server/observability/arm_metrics.h"
 #include "server/observability/log.h"
 #include "server/observability/metrics.h"
@@ -145,6 +146,37 @@ std::shared_ptr<const rules::CompiledRules> InitialRules(absl::Status* status) {
   return *std::move(loaded);
 }
 
+// DIR/events/INSTANCE, with --events_retention_days.
+absl::StatusOr<std::unique_ptr<storage::EventStore>> OpenEvents(const std::string& db,
+                                                                const std::string& instance) {
+  storage::EventStoreOptions options;
+  options.retention_days = absl::GetFlag(FLAGS_events_retention_days);
+  auto opened = storage::EventStore::Open(db, instance, options);
+  if (!opened.ok()) {
+    return absl::Status(opened.status().code(),
+                        absl::StrCat("cannot open the events store (--instance=", instance,
+                                     "): ", opened.status().ToString()));
+  }
+  return opened;
+}
+
+// The admin services on --admin_listen.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
+    std::initializer_list<grpc::Service*> services) {
+  const std::string listen = absl::GetFlag(FLAGS_admin_listen);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("--admin_listen: cannot listen on \"", listen, "\""));
+  }
+  LogLine(absl::StrCat("admin services on ", listen, " (port ", port, ")"));
+  return server;
+}
+
 int Run() {
   if (absl::Status s = CheckFlags(); !s.ok()) {
     LogLine(std::string(s.message()));
@@ -215,19 +247,16 @@ int Run() {
   // Outcomes and per-arm counts.
   const std::string instance = InstanceName();
   std::unique_ptr<storage::EventStore> events;
-  std::unique_ptr<OutcomeRecorder> outcomes;
   if (absl::GetFlag(FLAGS_events)) {
-    storage::EventStoreOptions event_options;
-    event_options.retention_days = absl::GetFlag(FLAGS_events_retention_days);
-    auto opened = storage::EventStore::Open(db, instance, event_options);
+    auto opened = OpenEvents(db, instance);
     if (!opened.ok()) {
-      LogLine(absl::StrCat("cannot open the events store (--instance=", instance,
-                           "): ", opened.status().ToString()));
+      LogLine(std::string(opened.status().message()));
       return absl::IsInvalidArgument(opened.status()) ? 2 : 1;
     }
     events = *std::move(opened);
-    outcomes = std::make_unique<OutcomeRecorder>(events.get(), &arm_metrics);
   }
+  std::unique_ptr<OutcomeRecorder> outcomes =
+      events ? std::make_unique<OutcomeRecorder>(events.get(), &arm_metrics) : nullptr;
   rollout::ShadowRunner shadow(static_cast<size_t>(absl::GetFlag(FLAGS_shadow_queue)));
 
   MicroBatcher batcher({std::chrono::microseconds(absl::GetFlag(FLAGS_batch_window_us)), 32});
@@ -252,35 +281,10 @@ int Run() {
   }
   GrpcServer* grpc = grpc_server->get();
 
-  models.AddLoadListener([&](const LoadedModel& model) {
-    LogLine(absl::StrFormat(
-        "model loaded: version %d, algorithm %s, users %d, items %d, dims %d, scorer %s, "
-        "load time %.3f s",
-        model.version, model.metadata.algorithm(), model.metadata.users(),
-        model.metadata.items(), model.metadata.dims(), model.scorer->name(), model.load_seconds));
-    metrics.RecordModelLoad(model.version, model.load_seconds);
-  });
-  models.AddSwapListener([&](const std::string& arm, const LoadedModel& model, uint64_t previous) {
-    LogLine(absl::StrFormat("arm %s now serves version %d (was %d)", arm, model.version,
-                            previous));
-  });
-  models.AddRoutingListener([&](const RoutingTable& table, const std::vector<std::string>& warnings) {
-    LogLine(absl::StrCat("routing (rollout revision ", table.revision(), "): ", table.Describe()));
-    for (const std::string& w : warnings) LogLine(absl::StrCat("rollout: ", w));
-    std::map<std::string, uint64_t> serving;
-    std::vector<std::tuple<std::string, uint64_t, int32_t>> shares;
-    for (const ArmServable& arm : table.arms()) {
-      serving[arm.name] = arm.version;
-      shares.emplace_back(arm.name, arm.version, arm.basis_points);
-    }
-    metrics.SetLoadedModels(serving);
-    arm_metrics.SetRollout(table.revision(), shares);
+  AttachModelLogging(&models, &metrics, &arm_metrics, absl::GetFlag(FLAGS_poll_ms));
+  models.AddRoutingListener([&](const RoutingTable& table, const std::vector<std::string>&) {
     rule_engine.Retain(table.versions());
     grpc->SetServing(true);
-  });
-  models.AddFailureListener([&](uint64_t version, const absl::Status& status) {
-    LogLine(absl::StrCat("model version ", version, " failed to load: ", status.ToString()));
-    metrics.AddModelLoadFailure();
   });
 
   std::unique_ptr<MetricsHttpServer> http;
@@ -303,89 +307,40 @@ int Run() {
       http == nullptr ? 0 : http->port(), db, instance, absl::GetFlag(FLAGS_scorer),
       limits.max_k, absl::GetFlag(FLAGS_batch_window_us), absl::GetFlag(FLAGS_poll_ms)));
 
-  // Logs when the polling outcome changes (not every period).
-  absl::StatusCode last_poll = absl::StatusCode::kOk;
-  models.SetPollListener([&](const absl::Status& status) {
-    if (status.code() == last_poll) return;
-    last_poll = status.code();
-    if (absl::IsNotFound(status)) {
-      LogLine(absl::StrCat("no model can serve yet (", status.message(), "); polling every ",
-                           absl::GetFlag(FLAGS_poll_ms), " ms"));
-    } else if (!status.ok() && !absl::IsCancelled(status)) {
-      LogLine(absl::StrCat("model poll failed: ", status.ToString()));
-    }
-  });
   models.StartPolling(std::chrono::milliseconds(absl::GetFlag(FLAGS_poll_ms)));
 
   // Admin services: catalog writes and rollout changes.
   CatalogAdminService catalog_admin(catalog->get(), warm_all);
   RolloutAdminService rollout_admin(db, [&]() { return admin_store->get(); });
   std::unique_ptr<grpc::Server> admin_server;
-  const std::string admin_listen = absl::GetFlag(FLAGS_admin_listen);
-  if (!admin_listen.empty()) {
-    int admin_port = 0;
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort(admin_listen, grpc::InsecureServerCredentials(), &admin_port);
-    builder.RegisterService(&catalog_admin);
-    builder.RegisterService(&rollout_admin);
-    admin_server = builder.BuildAndStart();
-    if (admin_server == nullptr || admin_port == 0) {
-      LogLine(absl::StrCat("--admin_listen: cannot listen on \"", admin_listen, "\""));
+  if (!absl::GetFlag(FLAGS_admin_listen).empty()) {
+    auto started = StartAdminServer({&catalog_admin, &rollout_admin});
+    if (!started.ok()) {
+      LogLine(std::string(started.status().message()));
       return 1;
     }
-    LogLine(absl::StrCat("admin services on ", admin_listen, " (port ", admin_port, ")"));
+    admin_server = *std::move(started);
   }
 
-  // Background work.
+  // Background work: catalog and rules file, request counts, autopilot.
   rules::RulesFileWatcher rules_watcher(absl::GetFlag(FLAGS_rules), limits.max_k, &rule_engine,
                                         LogLine, warm_all);
-  auto next_full_read = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  auto next_rules_check = std::chrono::steady_clock::now();
-  PeriodicTask catalog_and_rules(
-      std::chrono::milliseconds(absl::GetFlag(FLAGS_catalog_poll_ms)), [&] {
-        const auto now = std::chrono::steady_clock::now();
-        const bool full = now >= next_full_read;
-        if (full) next_full_read = now + std::chrono::minutes(5);
-        absl::StatusOr<bool> changed = (*catalog)->Refresh(full);
-        if (!changed.ok()) {
-          LogLine(absl::StrCat("catalog refresh failed: ", changed.status().ToString()));
-        } else if (*changed) {
-          warm_all();
-        }
-        if (now >= next_rules_check) {
-          rules_watcher.Check(false);
-          next_rules_check = now + std::chrono::seconds(1);
-        }
-      });
-  auto next_retention = std::chrono::steady_clock::now();
-  PeriodicTask events_flush(std::chrono::seconds(1), [&] {
-    if (outcomes == nullptr) return;
-    if (absl::Status s = outcomes->Flush(); !s.ok()) {
-      LogLine(absl::StrCat("request counts not stored yet: ", s.ToString()));
-    }
-    if (std::chrono::steady_clock::now() >= next_retention) {
-      next_retention = std::chrono::steady_clock::now() + std::chrono::hours(1);
-      if (absl::Status s = events->ApplyRetention(absl::Now()); !s.ok()) {
-        LogLine(absl::StrCat("events retention failed: ", s.ToString()));
-      }
-    }
-  });
-  std::unique_ptr<PeriodicTask> autopilot_task;
   std::unique_ptr<rollout::Autopilot> autopilot;
   if (absl::GetFlag(FLAGS_autopilot_seconds) > 0) {
-    autopilot = std::make_unique<rollout::Autopilot>(
-        db, admin_store->get(), absl::StrCat("autopilot on ", instance));
-    autopilot_task = std::make_unique<PeriodicTask>(
-        std::chrono::seconds(absl::GetFlag(FLAGS_autopilot_seconds)), [&] {
-          if (absl::Status s = (*admin_store)->Refresh(); !s.ok()) return;
-          absl::StatusOr<std::string> done = autopilot->RunOnce();
-          if (!done.ok()) {
-            LogLine(absl::StrCat("autopilot: ", done.status().ToString()));
-          } else if (!done->empty()) {
-            LogLine(*done);
-          }
-        });
+    autopilot = std::make_unique<rollout::Autopilot>(db, admin_store->get(),
+                                                     absl::StrCat("autopilot on ", instance));
   }
+  BackgroundWorkParts parts;
+  parts.catalog = catalog->get();
+  parts.rules_watcher = &rules_watcher;
+  parts.catalog_changed = warm_all;
+  parts.catalog_poll = std::chrono::milliseconds(absl::GetFlag(FLAGS_catalog_poll_ms));
+  parts.outcomes = outcomes.get();
+  parts.events = events.get();
+  parts.autopilot = autopilot.get();
+  parts.autopilot_store = admin_store->get();
+  parts.autopilot_period = std::chrono::seconds(absl::GetFlag(FLAGS_autopilot_seconds));
+  BackgroundWork background(std::move(parts));
 
   int signal_number = 0;
   while (true) {
@@ -394,8 +349,6 @@ int Run() {
     LogLine("SIGHUP: reloading the rules file");
     rules_watcher.Check(true);
   }
-  autopilot_task.reset();
-  catalog_and_rules.Stop();
   if (admin_server != nullptr) {
     admin_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
@@ -404,8 +357,7 @@ int Run() {
   models.StopPolling();
   grpc->Shutdown(std::chrono::seconds(5));
   shadow.Stop();
-  events_flush.Stop();
-  if (outcomes != nullptr) (void)outcomes->Flush();
+  background.Stop();  // after the drain: its last flush counts every request
   http.reset();
   LogLine("shut down");
   return 0;
