@@ -1,10 +1,5 @@
 #include "storage/event_db.h"
 
-#include <cstdlib>
-#include <filesystem>
-#include <system_error>
-#include <vector>
-
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/convenience.h"
@@ -13,7 +8,6 @@
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "storage/event_keys.h"
-#include "storage/rocks_status.h"
 
 namespace affinity::storage::internal {
 namespace {
@@ -71,62 +65,22 @@ rocksdb::Options MakeOptions() {
   return options;
 }
 
-absl::StatusOr<std::string> MakePrivateDir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat((tmp && *tmp) ? tmp : "/tmp",
-                                     "/affinity-events-XXXXXX");
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  if (mkdtemp(buffer.data()) == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create a secondary directory like ", pattern));
-  }
-  return std::string(buffer.data());
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EventDb>> EventDb::OpenPrimary(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create directory ", path, ": ", ec.message()));
-  }
-  std::unique_ptr<EventDb> handle(new EventDb(path));
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(MakeOptions(), path, &raw);
-  if (!status.ok()) return FromRocks(status, absl::StrCat("opening ", path));
-  handle->db_.reset(raw);
-  return handle;
+  auto db = RocksDb::OpenWithOptions(path, RocksDb::Mode::kReadWrite, MakeOptions(),
+                                     /*lock_wait_ms=*/0);
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<EventDb>(new EventDb(*std::move(db)));
 }
 
 absl::StatusOr<std::unique_ptr<EventDb>> EventDb::OpenSecondary(const std::string& path) {
-  std::unique_ptr<EventDb> handle(new EventDb(path));
-  absl::StatusOr<std::string> dir = MakePrivateDir();
-  if (!dir.ok()) return dir.status();
-  handle->secondary_dir_ = *dir;
   rocksdb::Options options = MakeOptions();
   options.create_if_missing = false;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status status =
-      rocksdb::DB::OpenAsSecondary(options, path, handle->secondary_dir_, &raw);
-  if (!status.ok()) {
-    return FromRocks(status, absl::StrCat("opening ", path, " as a secondary instance"));
-  }
-  handle->db_.reset(raw);
-  return handle;
-}
-
-EventDb::~EventDb() {
-  if (db_ != nullptr) {
-    db_->Close().PermitUncheckedError();
-    db_.reset();
-  }
-  if (!secondary_dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(secondary_dir_, ec);
-  }
+  auto db = RocksDb::OpenWithOptions(path, RocksDb::Mode::kFollower, options,
+                                     /*lock_wait_ms=*/0);
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<EventDb>(new EventDb(*std::move(db)));
 }
 
 }  // namespace affinity::storage::internal

@@ -10,11 +10,12 @@
 
 #include "absl/status/statusor.h"
 #include "rocksdb/db.h"
+#include "storage/rocks_db.h"
 
 namespace affinity::storage::internal {
 
 // An open event database; closes it (and removes a secondary instance's
-// private directory) on destruction.
+// private directory) on destruction (storage/rocks_db.h).
 class EventDb {
  public:
   // Read-write; creates `path` and its parents when missing. Fails while
@@ -23,20 +24,19 @@ class EventDb {
   // A secondary instance of the existing database at `path`, with a fresh
   // private directory under $TMPDIR (or /tmp).
   static absl::StatusOr<std::unique_ptr<EventDb>> OpenSecondary(const std::string& path);
-  ~EventDb();
   EventDb(const EventDb&) = delete;
   EventDb& operator=(const EventDb&) = delete;
 
-  rocksdb::DB* db() const { return db_.get(); }
-  const std::string& path() const { return path_; }
-  bool secondary() const { return !secondary_dir_.empty(); }
+  rocksdb::DB* db() const { return db_->db(); }
+  const std::string& path() const { return db_->path(); }
+  bool secondary() const { return db_->mode() == RocksDb::Mode::kFollower; }
+  // Catches a secondary instance up with its primary.
+  absl::Status Refresh() { return db_->Refresh(); }
 
  private:
-  explicit EventDb(std::string path) : path_(std::move(path)) {}
+  explicit EventDb(std::shared_ptr<RocksDb> db) : db_(std::move(db)) {}
 
-  std::string path_;
-  std::string secondary_dir_;
-  std::unique_ptr<rocksdb::DB> db_;
+  std::shared_ptr<RocksDb> db_;
 };
 
 }  // namespace affinity::storage::internal

@@ -89,7 +89,13 @@ bool IsLockHeld(const rocksdb::Status& status) {
 absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::Open(const std::string& path,
                                                        Mode mode,
                                                        const RocksTuning& tuning) {
-  rocksdb::Options options = MakeOptions(tuning);
+  return OpenWithOptions(path, mode, MakeOptions(tuning), tuning.lock_wait_ms);
+}
+
+absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::OpenWithOptions(const std::string& path,
+                                                                  Mode mode,
+                                                                  rocksdb::Options options,
+                                                                  int lock_wait_ms) {
   std::shared_ptr<RocksDb> handle(new RocksDb(path, mode));
   rocksdb::DB* raw = nullptr;
   if (mode == Mode::kReadWrite) {
@@ -100,7 +106,7 @@ absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::Open(const std::string& path,
           absl::StrCat("cannot create directory ", path, ": ", ec.message()));
     }
     const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(tuning.lock_wait_ms);
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(lock_wait_ms);
     rocksdb::Status status = rocksdb::DB::Open(options, path, &raw);
     while (IsLockHeld(status) && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -109,12 +115,14 @@ absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::Open(const std::string& path,
     if (IsLockHeld(status)) {
       return absl::UnavailableError(absl::StrCat(
           path, " is open for writing by another process (a trainer publishing or an admin "
-          "command); waited ", tuning.lock_wait_ms, " ms, retry later"));
+          "command); waited ", lock_wait_ms, " ms, retry later"));
     }
     if (!status.ok()) return FromRocks(status, absl::StrCat("opening ", path));
   } else {
-    absl::Status exists = EnsureExists(path, options);
-    if (!exists.ok()) return exists;
+    if (options.create_if_missing) {
+      absl::Status exists = EnsureExists(path, options);
+      if (!exists.ok()) return exists;
+    }
     absl::StatusOr<std::string> dir = MakePrivateDir();
     if (!dir.ok()) return dir.status();
     handle->secondary_dir_ = *dir;

@@ -37,6 +37,14 @@ class RocksDb {
   static absl::StatusOr<std::shared_ptr<RocksDb>> Open(const std::string& path,
                                                        Mode mode,
                                                        const RocksTuning& tuning);
+  // The same with the caller's own RocksDB options (e.g. a merge operator);
+  // they must set max_open_files = -1, which secondary instances need.
+  // kFollower requires the database to exist (NotFound otherwise) when
+  // options.create_if_missing is false.
+  static absl::StatusOr<std::shared_ptr<RocksDb>> OpenWithOptions(const std::string& path,
+                                                                  Mode mode,
+                                                                  rocksdb::Options options,
+                                                                  int lock_wait_ms);
   ~RocksDb();
   RocksDb(const RocksDb&) = delete;
   RocksDb& operator=(const RocksDb&) = delete;
