@@ -143,17 +143,8 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
 
   // 5. Publish.
   if (config.publish) {
-    metadata.set_algorithm(report.algorithm());
-    metadata.set_factors(config.als.factors);
+    FillRunMetadata(config, stats, report, &metadata);
     metadata.set_nnz(train.nnz());
-    metadata.set_regularization(config.als.regularization);
-    metadata.set_alpha(config.als.alpha);
-    metadata.set_weight_transform(WeightTransformName(config.reader.weight_transform));
-    metadata.set_input_crc32(stats.crc32);
-    metadata.set_input_path(config.input);
-    metadata.set_input_bytes(stats.bytes_read);
-    metadata.set_created_at_unix(std::time(nullptr));
-    *metadata.mutable_parameters() = report.parameters();
     TrainedModel model;
     model.user_ids = &data.user_ids;
     model.item_ids = &data.item_ids;

@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "trainer/als_run.h"
 #include "trainer/report/atomic_file.h"
 #include "trainer/report/html_report.h"
 
@@ -67,6 +69,21 @@ void LogIngest(const TrainingJobConfig& config, const Interactions& data, std::o
   report->set_rows_skipped(stats.rows_skipped);
   report->set_ingest_seconds(ingest_seconds);
   report->set_ingest_mb_per_s(mb_per_s);
+}
+
+void FillRunMetadata(const TrainingJobConfig& config, const InteractionStats& stats,
+                     const affinity::v1::TrainingReport& report,
+                     affinity::v1::ModelMetadata* metadata) {
+  metadata->set_algorithm(report.algorithm());
+  metadata->set_factors(config.als.factors);
+  metadata->set_regularization(config.als.regularization);
+  metadata->set_alpha(config.als.alpha);
+  metadata->set_weight_transform(WeightTransformName(config.reader.weight_transform));
+  metadata->set_input_crc32(stats.crc32);
+  metadata->set_input_path(config.input);
+  metadata->set_input_bytes(stats.bytes_read);
+  metadata->set_created_at_unix(std::time(nullptr));
+  *metadata->mutable_parameters() = report.parameters();
 }
 
 absl::Status WriteOutputs(const TrainingJobConfig& config,

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "absl/status/status.h"
+#include "affinity/v1/model.pb.h"
 #include "affinity/v1/training_report.pb.h"
 #include "trainer/data/interactions_reader.h"
 #include "trainer/training_job.h"
@@ -20,6 +21,13 @@ absl::Status CheckOutputPaths(const TrainingJobConfig& config);
 // Logs what was read (and skipped rows) and records it in `report`.
 void LogIngest(const TrainingJobConfig& config, const Interactions& data, std::ostream& log,
                affinity::v1::TrainingReport* report);
+
+// What every trained version's metadata records about the run: algorithm,
+// factors, regularization, alpha, weight transform, the input (path, bytes,
+// CRC-32), the parameters and the creation time. nnz is the caller's.
+void FillRunMetadata(const TrainingJobConfig& config, const InteractionStats& stats,
+                     const affinity::v1::TrainingReport& report,
+                     affinity::v1::ModelMetadata* metadata);
 
 // Writes the metrics JSON and the HTML report when their paths are set.
 absl::Status WriteOutputs(const TrainingJobConfig& config,

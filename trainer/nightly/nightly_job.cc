@@ -359,17 +359,8 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
 
   // 7. Publish (an ineligible version is stored but never serves).
   clock.Start();
-  metadata.set_algorithm(report.algorithm());
-  metadata.set_factors(training.als.factors);
+  FillRunMetadata(training, data.stats, report, &metadata);
   metadata.set_nnz(data.matrix.nnz());
-  metadata.set_regularization(training.als.regularization);
-  metadata.set_alpha(training.als.alpha);
-  metadata.set_weight_transform(WeightTransformName(training.reader.weight_transform));
-  metadata.set_input_crc32(data.stats.crc32);
-  metadata.set_input_path(training.input);
-  metadata.set_input_bytes(data.stats.bytes_read);
-  metadata.set_created_at_unix(std::time(nullptr));
-  *metadata.mutable_parameters() = report.parameters();
   metadata.set_fingerprint(fingerprint);
   metadata.set_has_timestamps(has_timestamps);
   metadata.set_data_min_timestamp(min_ts);
