@@ -13,12 +13,11 @@
 #include "trainer/als_run.h"
 #include "trainer/eval/popularity_eval.h"
 #include "trainer/model_publisher.h"
-#include "trainer/nightly/comparison_split.h"
+#include "trainer/nightly/comparison_plan.h"
 #include "trainer/nightly/fingerprint.h"
 #include "trainer/nightly/gate.h"
 #include "trainer/nightly/gated_evaluation.h"
 #include "trainer/nightly/live_model.h"
-#include "trainer/nightly/live_recipe.h"
 #include "trainer/nightly/retention.h"
 #include "trainer/report/peak_memory.h"
 #include "trainer/training_outputs.h"
@@ -189,75 +188,13 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
   // The held-out interactions of the comparison, and the live version laid
   // out in this data's indices.
   clock.Start();
-  std::optional<AlignedLiveModel> live;
-  std::optional<AlsOptions> live_recipe;
-  CsrMatrix train, test;
-  std::string comparison;
-  if (view->live.has_value()) {
-    auto reader = view->follower->OpenVersion(*view->live);
-    if (!reader.ok()) return reader.status();
-    const bool by_time = has_timestamps && (*reader)->metadata().has_timestamps();
-    auto aligned =
-        LoadAlignedLiveModel(**reader, data.user_ids, data.item_ids, /*with_seen=*/!by_time);
-    if (!aligned.ok()) return aligned.status();
-    live = *std::move(aligned);
-    ComparisonSplit split;
-    if (by_time) {
-      const int64_t after = live->metadata.data_max_timestamp();
-      split = SplitNewerThan(data.matrix, data.timestamps, after, live->known_users);
-      comparison = absl::StrFormat(
-          "interactions newer than live version %d's data (timestamp > %d)", live->version,
-          after);
-    } else {
-      split = SplitNotIn(data.matrix, live->seen, live->known_users);
-      comparison = absl::StrFormat(
-          "interactions absent from live version %d's data (no usable timestamps)",
-          live->version);
-    }
-    live->seen = CsrMatrix();
-    train = std::move(split.train);
-    test = std::move(split.test);
-    absl::StrAppendFormat(&comparison, ": %d held-out interactions of %d users it knows",
-                          test.nnz(), split.test_users);
-    if (test.nnz() == 0) {
-      // Nothing new to score the stored vectors on: retrain the live
-      // version's recipe on the same split as the candidate instead.
-      auto recipe = RecipeOf(live->metadata, training.als.threads);
-      const std::string weight = WeightTransformName(training.reader.weight_transform);
-      if (!recipe.ok()) {
-        absl::StrAppend(&comparison, "; ", recipe.status().message());
-      } else if (live->metadata.weight_transform() != weight) {
-        absl::StrAppend(&comparison, "; live version ", live->version, " used --weight=",
-                        live->metadata.weight_transform(), ", this run ", weight,
-                        ", so its recipe cannot be retrained on the same matrix");
-      } else if (training.holdout.test_fraction > 0) {
-        auto holdout = SplitHoldout(data.matrix, data.timestamps, training.holdout);
-        if (!holdout.ok()) return holdout.status();
-        train = std::move(holdout->train);
-        test = std::move(holdout->test);
-        live_recipe = *recipe;
-        comparison = absl::StrFormat(
-            "no interactions newer than live version %d's data, so its recipe (%s) is "
-            "retrained beside the candidate on the same split: a %s holdout of %.0f%% of each "
-            "user's interactions (%d interactions)",
-            live->version, DescribeRecipe(*recipe),
-            training.holdout.strategy == HoldoutStrategy::kTime ? "latest-by-time" : "random",
-            training.holdout.test_fraction * 100, test.nnz());
-      }
-    }
-  } else if (training.holdout.test_fraction > 0) {
-    auto split = SplitHoldout(data.matrix, data.timestamps, training.holdout);
-    if (!split.ok()) return split.status();
-    train = std::move(split->train);
-    test = std::move(split->test);
-    comparison = absl::StrFormat(
-        "first version: a %s holdout of %.0f%% of each user's interactions (%d interactions)",
-        training.holdout.strategy == HoldoutStrategy::kTime ? "latest-by-time" : "random",
-        training.holdout.test_fraction * 100, test.nnz());
-  } else {
-    train = data.matrix;
-    comparison = "first version, --holdout=0: not evaluated";
-  }
+  auto plan = PlanComparison(data, training, *view->follower, view->live);
+  if (!plan.ok()) return plan.status();
+  std::optional<AlignedLiveModel>& live = plan->live;
+  const std::optional<AlsOptions>& live_recipe = plan->live_recipe;
+  const CsrMatrix& train = plan->train;
+  const CsrMatrix& test = plan->test;
+  const std::string& comparison = plan->description;
   log << "comparison: " << comparison << "\n";
   report.set_comparison(comparison);
   report.set_nnz(train.nnz());
