@@ -179,7 +179,10 @@ class ModelStore {
   virtual absl::StatusOr<std::vector<affinity::v1::RolloutChange>> RolloutHistory(
       size_t limit) const = 0;
 
-  // NotFound for an unknown or unpublished version.
+  // NotFound for an unknown or unpublished version; DataLoss when its
+  // metadata disagrees with its stored items (count, dims); memory is sized
+  // by the stored items, and a version too large for it is
+  // ResourceExhausted.
   virtual absl::StatusOr<std::unique_ptr<ModelVersionReader>> OpenVersion(
       uint64_t version) const = 0;
 

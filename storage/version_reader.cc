@@ -1,11 +1,20 @@
 #include "storage/version_reader.h"
 
+#include <algorithm>
+#include <new>
+
 #include "absl/strings/str_cat.h"
 #include "storage/keys.h"
 #include "storage/record_codec.h"
 #include "storage/rocks_status.h"
 
 namespace affinity::storage {
+namespace {
+
+// Ids reserved up front at most; beyond, they grow as records are read.
+constexpr int64_t kMaxReserve = int64_t{1} << 16;
+
+}  // namespace
 
 RocksVersionReader::RocksVersionReader(std::shared_ptr<RocksDb> db,
                                        uint64_t version)
@@ -28,6 +37,18 @@ rocksdb::ReadOptions RocksVersionReader::ReadAt() const {
 }
 
 absl::StatusOr<std::unique_ptr<ModelVersionReader>> RocksVersionReader::Open(
+    std::shared_ptr<RocksDb> db, uint64_t version) {
+  // Everything held in memory is sized by what the store holds, but a
+  // version may simply be too large for this machine.
+  try {
+    return OpenOrThrow(std::move(db), version);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("version ", version, ": out of memory while reading its item ids"));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<ModelVersionReader>> RocksVersionReader::OpenOrThrow(
     std::shared_ptr<RocksDb> db, uint64_t version) {
   std::unique_ptr<RocksVersionReader> reader(
       new RocksVersionReader(std::move(db), version));
@@ -82,28 +103,50 @@ absl::Status RocksVersionReader::Scan(
 
 absl::Status RocksVersionReader::LoadItems() {
   const int64_t items = metadata_.items();
-  item_ids_.assign(items, std::string());
-  item_index_.reserve(items);
-  int64_t found = 0;
+  const int64_t dims = metadata_.dims();
+  const std::string where = absl::StrCat("version ", version_, ": ");
+  if (items < 0) {
+    return absl::DataLossError(
+        absl::StrCat(where, "its metadata says ", items, " items, expected 0 or more"));
+  }
+  // The metadata alone never sizes an allocation: the ids grow with the
+  // records actually read (keys ascend by index, so record i comes i-th).
+  const size_t reserve = static_cast<size_t>(std::min<int64_t>(items, kMaxReserve));
+  item_ids_.reserve(reserve);
+  item_index_.reserve(reserve);
   absl::Status s = Scan(
       keys::ItemPrefix(version_),
       [&](absl::string_view key, absl::string_view value) -> absl::Status {
         std::optional<uint32_t> index = keys::ParseItem(version_, key);
         absl::StatusOr<ItemView> item = DecodeItem(value);
-        if (!index.has_value() || *index >= items || !item.ok()) {
-          return absl::DataLossError(absl::StrCat(
-              "version ", version_, ": malformed item record, expected index < ",
-              items, item.ok() ? "" : " and " + item.status().ToString()));
+        if (!index.has_value() || !item.ok()) {
+          return absl::DataLossError(
+              absl::StrCat(where, "malformed item record",
+                           item.ok() ? "" : ": " + item.status().ToString()));
         }
-        item_ids_[*index] = std::string(item->item_id);
+        if (*index >= items) {
+          return absl::DataLossError(absl::StrCat(where, "item record ", *index,
+                                                  ", expected indices below ", items,
+                                                  " (its metadata's item count)"));
+        }
+        if (*index != item_ids_.size()) {
+          return absl::DataLossError(absl::StrCat(where, "item ", item_ids_.size(),
+                                                  " is missing (next record is item ", *index,
+                                                  ")"));
+        }
+        if (static_cast<int64_t>(item->dims) != dims) {
+          return absl::DataLossError(absl::StrCat(where, "item ", *index, " has ", item->dims,
+                                                  " dims, expected ", dims,
+                                                  " (its metadata's dims)"));
+        }
         item_index_.emplace(item->item_id, *index);
-        ++found;
+        item_ids_.emplace_back(item->item_id);
         return absl::OkStatus();
       });
   if (!s.ok()) return s;
-  if (found != items) {
-    return absl::DataLossError(absl::StrCat("version ", version_, " holds ", found,
-                                            " items, expected ", items));
+  if (static_cast<int64_t>(item_ids_.size()) != items) {
+    return absl::DataLossError(absl::StrCat(where, "its metadata says ", items,
+                                            " items, the store holds ", item_ids_.size()));
   }
   return absl::OkStatus();
 }

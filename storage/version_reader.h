@@ -1,7 +1,10 @@
 // The model store's ModelVersionReader: reads one published version (through
 // a RocksDB snapshot in read-write mode), keeping item ids and popular items
-// in memory. Internal
-// to //storage:model_store.
+// in memory. Open checks the metadata against the stored item records (count,
+// contiguous indices, dims) and sizes memory by the records, never by the
+// metadata alone: a mismatch is DataLoss naming the version, a version too
+// large for memory ResourceExhausted; nothing throws. Internal to
+// //storage:model_store.
 #ifndef AFFINITY_STORAGE_VERSION_READER_H_
 #define AFFINITY_STORAGE_VERSION_READER_H_
 
@@ -19,7 +22,8 @@ namespace affinity::storage {
 
 class RocksVersionReader : public ModelVersionReader {
  public:
-  // NotFound when `version` is not published.
+  // NotFound when `version` is not published; DataLoss when its records
+  // disagree with its metadata.
   static absl::StatusOr<std::unique_ptr<ModelVersionReader>> Open(
       std::shared_ptr<RocksDb> db, uint64_t version);
   ~RocksVersionReader() override;
@@ -36,6 +40,8 @@ class RocksVersionReader : public ModelVersionReader {
 
  private:
   RocksVersionReader(std::shared_ptr<RocksDb> db, uint64_t version);
+  static absl::StatusOr<std::unique_ptr<ModelVersionReader>> OpenOrThrow(
+      std::shared_ptr<RocksDb> db, uint64_t version);
   rocksdb::ReadOptions ReadAt() const;
   // Calls fn(key, value) for every key starting with prefix.
   absl::Status Scan(const std::string& prefix,

@@ -3,10 +3,12 @@
 #include <chrono>
 #include <limits>
 #include <new>
+#include <stdexcept>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "server/lifecycle/load_budget.h"
 #include "server/scoring/exact_scorer.h"
 
 namespace affinity::server {
@@ -38,6 +40,11 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
   }
   if (ids.size() > std::numeric_limits<uint32_t>::max()) {
     return absl::FailedPreconditionError(absl::StrCat(where, "too many items"));
+  }
+  if (absl::Status fits = CheckLoadFits(model->version, ids.size(), static_cast<uint64_t>(dims),
+                                        options);
+      !fits.ok()) {
+    return fits;
   }
   std::vector<float> dense(ids.size() * static_cast<size_t>(dims));
   if (absl::Status s = reader->ReadItemFactors(absl::MakeSpan(dense)); !s.ok()) {
@@ -81,6 +88,12 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModel(
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(
         absl::StrCat("model version ", version, ": out of memory while loading"));
+  } catch (const std::length_error& e) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("model version ", version, ": too large to load (", e.what(), ")"));
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        absl::StrCat("model version ", version, ": loading failed: ", e.what()));
   }
 }
 

@@ -51,7 +51,10 @@ struct LoadedModel {
 };
 
 // Reads every item vector of `reader`'s version into memory and builds the
-// scorers. Errors name the version and what was inconsistent.
+// scorers. Errors name the version and what was inconsistent; a model whose
+// estimated size exceeds the memory bound (load_budget.h) is refused before
+// anything is allocated, and running out of memory anyway is
+// ResourceExhausted. Nothing throws.
 absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModel(
     std::unique_ptr<storage::ModelVersionReader> reader, const ScorerOptions& options);
 

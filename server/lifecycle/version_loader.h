@@ -28,8 +28,11 @@ class VersionLoader {
   void SetWarmUp(WarmUp warm_up) { warm_up_ = std::move(warm_up); }
 
   // NotFound for a version that is not published; Cancelled when the
-  // options' cancel flag is raised; otherwise LoadModel's errors (a load
-  // that cannot fit in memory is ResourceExhausted), naming the version.
+  // options' cancel flag is raised; otherwise the store's and LoadModel's
+  // errors (DataLoss for metadata that disagrees with the stored items, a
+  // load that cannot fit in memory is ResourceExhausted), naming the
+  // version. An exception from any step (the warm-up hook included) becomes
+  // an error naming the version: Load never throws.
   absl::StatusOr<std::shared_ptr<const LoadedModel>> Load(const storage::ModelStore& store,
                                                           uint64_t version) const;
 

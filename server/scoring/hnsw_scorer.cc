@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -42,7 +43,11 @@ absl::StatusOr<std::unique_ptr<HnswScorer>> HnswScorer::Build(
   }
   if (rows == 0) return scorer;
   hnswlib::HierarchicalNSW<float>* index = scorer->index_.get();
-  index->addPoint(items->row(0), 0);
+  try {
+    index->addPoint(items->row(0), 0);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("hnsw: build failed: ", e.what()));
+  }
   std::atomic<size_t> next{1};
   std::atomic<bool> failed{false};
   std::string error;
@@ -66,7 +71,11 @@ absl::StatusOr<std::unique_ptr<HnswScorer>> HnswScorer::Build(
   };
   const int threads = std::max(1, options.build_threads);
   std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  try {
+    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  } catch (const std::system_error&) {
+    // Fewer threads than asked for: the ones started and this one build it.
+  }
   worker();
   for (std::thread& t : pool) t.join();
   if (failed) {

@@ -24,6 +24,9 @@ namespace affinity::server {
 class HnswScorer : public Scorer {
  public:
   // Builds the graph over every row of `items` with options.build_threads.
+  // ResourceExhausted when the graph cannot be allocated, Internal when
+  // hnswlib fails while adding a point, Cancelled when options.cancel rises;
+  // nothing throws.
   static absl::StatusOr<std::unique_ptr<HnswScorer>> Build(
       std::shared_ptr<const ItemMatrix> items, const ScorerOptions& options);
   ~HnswScorer() override;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 
 namespace affinity::server {
@@ -11,6 +12,11 @@ void ItemMatrix::FreeDeleter::operator()(float* p) const { std::free(p); }
 
 ItemMatrix::ItemMatrix(size_t rows, size_t dims)
     : rows_(rows), dims_(dims), stride_(StrideFor(dims)) {
+  // A size that does not fit in size_t cannot be allocated either.
+  constexpr size_t kMaxBytes = std::numeric_limits<size_t>::max() - 63;
+  if (stride_ < dims_ || (stride_ > 0 && rows_ > kMaxBytes / sizeof(float) / stride_)) {
+    throw std::bad_alloc();
+  }
   size_t bytes = std::max<size_t>(rows_ * stride_ * sizeof(float), 64);
   bytes = (bytes + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, bytes);

@@ -16,7 +16,9 @@ namespace affinity::server {
 
 class ItemMatrix {
  public:
-  // rows x dims, zero-filled.
+  // rows x dims, zero-filled. Throws std::bad_alloc when the block cannot
+  // be allocated, its size overflowing size_t included (the model loader
+  // turns that into a status).
   ItemMatrix(size_t rows, size_t dims);
   ItemMatrix(const ItemMatrix&) = delete;
   ItemMatrix& operator=(const ItemMatrix&) = delete;

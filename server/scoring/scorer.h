@@ -69,6 +69,11 @@ struct ScorerOptions {
   // When set and it turns true, a build in progress stops with Cancelled
   // (used to shut down without waiting for a long index build).
   const std::atomic<bool>* cancel = nullptr;
+  // A model whose load would need more memory than this (estimated from
+  // its item count and dims before anything is allocated) is refused with
+  // ResourceExhausted. 0: the memory the system has available
+  // (MemAvailable) when the load starts.
+  size_t max_load_bytes = 0;
 };
 
 // Parses "exact" or "hnsw".

@@ -2,6 +2,8 @@
 // exclusion contract (k always met), batches, and HNSW recall.
 #include <algorithm>
 #include <atomic>
+#include <limits>
+#include <new>
 #include <random>
 #include <set>
 #include <thread>
@@ -68,6 +70,13 @@ TEST(ItemMatrixTest, PadsRowsToSimdStride) {
   for (size_t i = 0; i < 5; ++i) {
     for (size_t d = 10; d < 16; ++d) EXPECT_EQ(m->row(i)[d], 0.0f);
   }
+}
+
+TEST(ItemMatrixTest, SizeBeyondSizeTIsBadAllocNotASmallBlock) {
+  // 2^40 rows of 2^30 floats: 2^72 bytes, which wraps to 0 in size_t.
+  EXPECT_THROW(ItemMatrix(size_t{1} << 40, size_t{1} << 30), std::bad_alloc);
+  // A dims value whose padded stride wraps.
+  EXPECT_THROW(ItemMatrix(2, std::numeric_limits<size_t>::max() - 3), std::bad_alloc);
 }
 
 TEST(ExactScorerTest, MatchesBruteForceForOddSizes) {

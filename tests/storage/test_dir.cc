@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "storage/keys.h"
 
 namespace affinity::storage::testing {
 
@@ -34,6 +35,24 @@ std::vector<std::string> RawKeys(const std::string& db_path,
   for (it->Seek(begin); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
   EXPECT_TRUE(it->status().ok()) << it->status().ToString();
   return keys;
+}
+
+void EditStoredMetadata(const std::string& dir, uint64_t version,
+                        const std::function<void(affinity::v1::ModelMetadata&)>& edit) {
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(rocksdb::Options(), dir + "/models", &raw);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value;
+  status = db->Get(rocksdb::ReadOptions(), keys::Published(version), &value);
+  ASSERT_TRUE(status.ok()) << "version " << version << ": " << status.ToString();
+  affinity::v1::ModelMetadata metadata;
+  ASSERT_TRUE(metadata.ParseFromString(value));
+  edit(metadata);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  status = db->Put(sync, keys::Published(version), metadata.SerializeAsString());
+  ASSERT_TRUE(status.ok()) << status.ToString();
 }
 
 }  // namespace affinity::storage::testing

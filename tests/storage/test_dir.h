@@ -1,10 +1,15 @@
 // Fresh scratch directories for storage tests, under $TEST_TMPDIR (or /tmp),
-// and a raw look at a store's keys that bypasses the store's API.
+// and raw access to a store that bypasses the store's API and its checks:
+// its keys, and a version's stored metadata rewritten as damage would.
 #ifndef AFFINITY_TESTS_STORAGE_TEST_DIR_H_
 #define AFFINITY_TESTS_STORAGE_TEST_DIR_H_
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "affinity/v1/model.pb.h"
 
 namespace affinity::storage::testing {
 
@@ -16,6 +21,13 @@ std::string MakeTestDir();
 std::vector<std::string> RawKeys(const std::string& db_path,
                                  const std::string& begin,
                                  const std::string& end);
+
+// Applies `edit` to the stored metadata of published `version` in the model
+// store DIR/models and writes it back, unchecked (the store must not be open
+// read-write in this process; followers see it after Refresh). Failures are
+// test failures.
+void EditStoredMetadata(const std::string& dir, uint64_t version,
+                        const std::function<void(affinity::v1::ModelMetadata&)>& edit);
 
 }  // namespace affinity::storage::testing
 
