@@ -33,6 +33,12 @@ absl::Status CheckDeadline(grpc::ServerContext* context) {
   return absl::OkStatus();
 }
 
+// The request's deadline for the batcher; none for a null context (shadow
+// scoring) or a call without one.
+std::chrono::system_clock::time_point DeadlineOf(grpc::ServerContext* context) {
+  return context == nullptr ? std::chrono::system_clock::time_point::max() : context->deadline();
+}
+
 void AppendItem(const LoadedModel& model, uint32_t index, float score, bool from_fallback,
                 affinity::v1::RecommendResponse* response) {
   affinity::v1::ScoredItem* item = response->add_items();
@@ -254,7 +260,7 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
     std::vector<std::string> excluded_ids(request.exclude_item_ids().begin(),
                                           request.exclude_item_ids().end());
     return RespondWithRules(
-        shadow, model, request.rule_set(), k, request.explain(), seen_indices,
+        DeadlineOf(context), shadow, model, request.rule_set(), k, request.explain(), seen_indices,
         std::move(excluded_indices), excluded_ids, model.scorer.get(), model.items.get(), query,
         *filters,
         [&](const rules::RankedItem& item) {
@@ -268,9 +274,11 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
     AppendFallback(model, k, excluded, request.explain(), response);
     return absl::OkStatus();
   }
-  ScoringResult result = batcher_->Score(*model.scorer, ScoringQuery{query, k, &excluded});
-  if (!shadow) metrics_->AddItemsScored(result.items_scored);
-  for (const ScoredIndex& s : result.items) {
+  absl::StatusOr<ScoringResult> result =
+      batcher_->Score(*model.scorer, ScoringQuery{query, k, &excluded}, DeadlineOf(context));
+  if (!result.ok()) return result.status();
+  if (!shadow) metrics_->AddItemsScored(result->items_scored);
+  for (const ScoredIndex& s : result->items) {
     AppendItem(model, s.index, s.score, false, response);
     if (request.explain()) {
       response->mutable_items(response->items_size() - 1)
@@ -312,7 +320,8 @@ absl::Status RecommenderService::DoSimilarItems(
     excluded_ids.push_back(request.item_id());
     const uint32_t query_item = *item;
     return RespondWithRules(
-        /*shadow=*/false, model, request.rule_set(), static_cast<size_t>(request.k()), request.explain(), {},
+        DeadlineOf(context), /*shadow=*/false, model, request.rule_set(),
+        static_cast<size_t>(request.k()), request.explain(), {},
         std::move(excluded_indices), excluded_ids, model.similar_scorer.get(), model.normalized_items.get(),
         query, *filters,
         [&](const rules::RankedItem& ranked) {
@@ -321,12 +330,14 @@ absl::Status RecommenderService::DoSimilarItems(
         response);
   }
   const ExclusionSet excluded(std::move(excluded_indices));
-  ScoringResult result = batcher_->Score(
-      *model.similar_scorer, ScoringQuery{query, static_cast<size_t>(request.k()), &excluded});
-  metrics_->AddItemsScored(result.items_scored);
+  absl::StatusOr<ScoringResult> result = batcher_->Score(
+      *model.similar_scorer, ScoringQuery{query, static_cast<size_t>(request.k()), &excluded},
+      DeadlineOf(context));
+  if (!result.ok()) return result.status();
+  metrics_->AddItemsScored(result->items_scored);
   response->set_model_version(model.version);
   response->set_arm(route.arm);
-  for (const ScoredIndex& s : result.items) {
+  for (const ScoredIndex& s : result->items) {
     AppendItem(model, s.index, s.score, false, response);
     if (request.explain()) {
       response->mutable_items(response->items_size() - 1)
@@ -354,7 +365,8 @@ RecommenderService::CompileRequestFilters(
 }
 
 absl::Status RecommenderService::RespondWithRules(
-    bool shadow, const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
+    std::chrono::system_clock::time_point deadline, bool shadow, const LoadedModel& model,
+    absl::string_view rule_set, size_t k, bool explain,
     const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
     const std::vector<std::string>& excluded_ids, const Scorer* scorer,
     const ItemMatrix* matrix, absl::Span<const float> query,
@@ -383,11 +395,19 @@ absl::Status RecommenderService::RespondWithRules(
   request.excluded_ids = &excluded_id_set;
   request.popular = &model.reader->popular_items();
   if (!request_filters.empty()) request.request_filters = &request_filters;
+  // The pipeline takes a plain result: a scoring error is kept here, and
+  // the answer built without candidates is discarded for it.
+  absl::Status scoring = absl::OkStatus();
   if (!query.empty()) {
     request.score = [&](size_t fetch, const ItemBitmap* allowed) {
       ScoringQuery q{query, fetch, &excluded};
       q.allowed = allowed;
-      return batcher_->Score(*scorer, q);
+      absl::StatusOr<ScoringResult> scored = batcher_->Score(*scorer, q, deadline);
+      if (!scored.ok()) {
+        scoring = scored.status();
+        return ScoringResult{};
+      }
+      return *std::move(scored);
     };
     request.score_item = [&](uint32_t index) {
       const float* row = matrix->row(index);
@@ -397,6 +417,7 @@ absl::Status RecommenderService::RespondWithRules(
     };
   }
   rules::RuleOutcome outcome = rules::RunRules(request);
+  if (!scoring.ok()) return scoring;
   if (!shadow) {
     metrics_->AddItemsScored(outcome.items_scored);
     rule_metrics_->Record(set->rules->name, outcome.counts, outcome.items.empty());

@@ -30,9 +30,12 @@
 // Status codes: INVALID_ARGUMENT (bad request, message names the field),
 // NOT_FOUND (unknown item in SimilarItems), UNAVAILABLE (no model loaded;
 // ReportOutcome on a server without an events store), DEADLINE_EXCEEDED
-// (deadline passed before scoring), INTERNAL (store read failure).
+// (deadline passed before scoring, or while waiting for a scoring batch),
+// INTERNAL (store read failure, scoring failure).
 #ifndef AFFINITY_SERVER_RPC_RECOMMENDER_SERVICE_H_
 #define AFFINITY_SERVER_RPC_RECOMMENDER_SERVICE_H_
+
+#include <chrono>
 
 #include "affinity/v1/recommender.grpc.pb.h"
 #include "server/observability/arm_metrics.h"
@@ -93,9 +96,11 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
                               affinity::v1::RecommendResponse* response);
 
   // The rule pipeline over `model`: `scorer` ranks the rows of `matrix`
-  // against `query` (empty query: fallback only).
+  // against `query` (empty query: fallback only) through the batcher, by
+  // `deadline`.
   absl::Status RespondWithRules(
-      bool shadow, const LoadedModel& model, absl::string_view rule_set, size_t k, bool explain,
+      std::chrono::system_clock::time_point deadline, bool shadow, const LoadedModel& model,
+      absl::string_view rule_set, size_t k, bool explain,
       const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
       const std::vector<std::string>& excluded_ids, const Scorer* scorer,
       const ItemMatrix* matrix, absl::Span<const float> query,

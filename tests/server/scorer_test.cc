@@ -212,7 +212,7 @@ TEST(MicroBatcherTest, ConcurrentQueriesShareBatchesAndGetTheirOwnResults) {
   std::vector<std::vector<float>> vectors;
   for (int i = 0; i < kThreads; ++i) vectors.push_back(RandomVector(&rng, 16));
   ExclusionSet none;
-  std::vector<ScoringResult> results(kThreads);
+  std::vector<absl::StatusOr<ScoringResult>> results(kThreads);
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] { results[i] = batcher.Score(scorer, {vectors[i], 5, &none}); });
@@ -220,8 +220,9 @@ TEST(MicroBatcherTest, ConcurrentQueriesShareBatchesAndGetTheirOwnResults) {
   for (auto& t : threads) t.join();
   for (int i = 0; i < kThreads; ++i) {
     ScoringResult want = scorer.TopK({vectors[i], 5, &none});
-    ASSERT_EQ(results[i].items.size(), 5u);
-    for (size_t j = 0; j < 5; ++j) EXPECT_EQ(results[i].items[j].index, want.items[j].index);
+    ASSERT_TRUE(results[i].ok()) << results[i].status();
+    ASSERT_EQ(results[i]->items.size(), 5u);
+    for (size_t j = 0; j < 5; ++j) EXPECT_EQ(results[i]->items[j].index, want.items[j].index);
   }
   EXPECT_EQ(batcher.batched_queries(), static_cast<size_t>(kThreads));
   EXPECT_LT(batcher.batches(), static_cast<size_t>(kThreads));

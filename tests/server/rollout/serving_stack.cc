@@ -31,7 +31,7 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
     s->outcomes_ = std::make_unique<OutcomeRecorder>(s->events_.get(), &s->arm_metrics_);
   }
   s->shadow_ = std::make_unique<rollout::ShadowRunner>(options.shadow_queue);
-  s->batcher_ = std::make_unique<MicroBatcher>(MicroBatcherOptions{std::chrono::microseconds(0), 32});
+  s->batcher_ = std::make_unique<MicroBatcher>(MicroBatcherOptions{options.batch_window, 32});
   s->rule_sets_.SetLookup([engine](absl::string_view name) { return engine->Known(name); });
   s->service_ = std::make_unique<RecommenderService>(s->models_.get(), &s->metrics_,
                                                      s->batcher_.get(), RequestLimits{},

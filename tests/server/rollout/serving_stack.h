@@ -3,7 +3,8 @@
 // listener feeding ArmMetrics and the rule engine's retained versions),
 // the rule engine with no rules over DIR/catalog, the events store
 // (DIR/events/<instance>) with an OutcomeRecorder, a ShadowRunner, and
-// RecommenderService with arm metrics, outcomes and shadow set, on a gRPC
+// RecommenderService with arm metrics, outcomes and shadow set (its
+// MicroBatcher's window is --batch_window_us, 0 unless set), on a gRPC
 // server bound to a free loopback port. Without a poll period the test
 // drives the manager with models().Poll(); with one, it polls like the
 // binary. Request counts reach the events store at outcomes()->Flush() and
@@ -44,6 +45,7 @@ struct ServingStackOptions {
   std::string instance = "test";
   size_t shadow_queue = 64;            // --shadow_queue
   std::chrono::milliseconds poll{0};   // --poll_ms; 0: the test calls Poll()
+  std::chrono::microseconds batch_window{0};  // --batch_window_us
 };
 
 class ServingStack {
