@@ -22,6 +22,12 @@ printf 'user,item,weight\na,x,1\nb,y,nan\nc,z,2\n' > "$TMP/nan.csv"
 expect_exit 2 "nan.csv:3:" -- "$TRAIN" --input="$TMP/nan.csv" --db="$DB"
 [ -d "$DB/models" ] && "$TRAIN" versions --db="$DB" | grep -q "^live" && fail "bad input published a version"
 
+# Ids that are not UTF-8 (a Windows-1252 export) would break every client
+# that receives them: refused, nothing published.
+printf 'user,item\na,x\nJos\xe9,y\n' > "$TMP/cp1252.csv"
+expect_exit 2 "cp1252.csv:3: user id 'Jos\\\\xe9' is not valid UTF-8" -- "$TRAIN" --input="$TMP/cp1252.csv" --db="$DB"
+[ -d "$DB/models" ] && "$TRAIN" versions --db="$DB" | grep -q "^live" && fail "bad UTF-8 published a version"
+
 # Skip mode reports the bad row and trains on the rest.
 expect_exit 0 "skipped 1 malformed rows" -- "$TRAIN" --input="$TMP/nan.csv" --no_publish \
   --holdout=0 --factors=2 --iterations=1 --on_error=skip
@@ -34,6 +40,8 @@ grep -q '"precision_at_k"' "$TMP/m.json" || fail "metrics json lacks precision_a
 grep -q '<svg' "$TMP/r.html" || fail "report has no plot"
 expect_exit 0 "published model version 2" -- "$TRAIN" "${COMMON[@]}" --holdout=0
 
+printf 'movieId,title,genres\n1,Am\xe9lie (2001),Comedy\n' > "$TMP/movies-cp1252.csv"
+expect_exit 2 "movies-cp1252.csv:2: title is not valid UTF-8" -- "$TRAIN" catalog --db="$DB" --input="$TMP/movies-cp1252.csv"
 expect_exit 0 "loaded 9742 items" -- "$TRAIN" catalog --db="$DB" --input="$DATA/movies.csv" --catalog_format=movielens
 expect_exit 0 "(19[0-9][0-9])" -- "$TRAIN" recommend --db="$DB" --users=1,2 --k=5
 
