@@ -43,6 +43,12 @@ absl::Status CheckShapes(const TrainedModel& m) {
 
 }  // namespace
 
+absl::Status CheckPublishTarget(const std::string& db) {
+  absl::Status s = storage::CheckStoreWritable(db);
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat("--db: ", s.message()));
+}
+
 absl::StatusOr<uint64_t> PublishModel(const std::string& db,
                                       const TrainedModel& model,
                                       affinity::v1::ModelMetadata metadata) {

@@ -45,6 +45,9 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
   }
   if (absl::Status s = ValidateOptions(config.als); !s.ok()) return s;
   if (absl::Status s = CheckOutputPaths(config); !s.ok()) return s;
+  if (config.publish) {
+    if (absl::Status s = CheckPublishTarget(config.db); !s.ok()) return s;
+  }
 
   // 1. Interactions, streamed into a user-major CSR.
   auto read = ReadInteractions(config.input, config.reader);

@@ -122,6 +122,7 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
   }
   if (training.db.empty()) return absl::InvalidArgumentError("--db: expected the model store");
   if (absl::Status s = CheckOutputPaths(training); !s.ok()) return s;
+  if (absl::Status s = CheckPublishTarget(training.db); !s.ok()) return s;
 
   // 1. Idempotence.
   clock.Start();
