@@ -112,6 +112,10 @@ struct ModelStoreOptions {
   bool create_if_missing = true;
 };
 
+// Users, and items, one version can hold: their indices are stored as
+// non-negative int32 (VersionWriter refuses larger ones).
+inline constexpr int64_t kMaxIdsPerVersion = int64_t{1} << 31;
+
 // Who changes a rollout and why; recorded in its history.
 struct RolloutChangeInfo {
   std::string by;      // e.g. "alice@host via affinity rollout"

@@ -74,6 +74,10 @@ absl::StatusOr<bool> ImportSparkCommand(std::ostream& out) {
   if (absl::Status s = CheckPublishTarget(db); !s.ok()) return s;
   absl::StatusOr<ImportedModel> model = AssembleSparkModel(*config, out);
   if (!model.ok()) return model.status();
+  if (absl::Status s = CheckModelSize(model->metadata.users(), model->metadata.items());
+      !s.ok()) {
+    return s;
+  }
   GateOptions gate;
   gate.metric = absl::GetFlag(FLAGS_gate_metric);
   gate.tolerance = absl::GetFlag(FLAGS_gate_tolerance);

@@ -34,6 +34,11 @@ struct TrainedModel {
 // created).
 absl::Status CheckPublishTarget(const std::string& db);
 
+// Whether a model of this size can be published, checked right after
+// ingest: InvalidArgument "N distinct user ids, expected at most
+// 2147483648 (2^31) per model version" (items likewise) otherwise.
+absl::Status CheckModelSize(int64_t users, int64_t items);
+
 // Returns the published version number. metadata's dims, users and items
 // are filled in from the model.
 absl::StatusOr<uint64_t> PublishModel(const std::string& db,

@@ -55,6 +55,11 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
   Interactions data = *std::move(read);
   const InteractionStats& stats = data.stats;
   LogIngest(config, data, log, &report);
+  if (config.publish) {
+    if (absl::Status s = CheckModelSize(data.user_ids.size(), data.item_ids.size()); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(config.input, ": ", s.message()));
+    }
+  }
 
   // 2. Holdout.
   const bool evaluate = config.holdout.test_fraction > 0;
