@@ -39,6 +39,7 @@
 #include "server/rpc/recommender_service.h"
 #include "server/rpc/request_validation.h"
 #include "server/rpc/rollout_admin_service.h"
+#include "server/rpc/utf8_checked_service.h"
 #include "server/rules/catalog_view.h"
 #include "server/rules/rule_config_loader.h"
 #include "server/rules/rule_engine.h"
@@ -274,7 +275,10 @@ int Run() {
   GrpcServerOptions grpc_options;
   grpc_options.listen = absl::GetFlag(FLAGS_listen);
   grpc_options.threads = absl::GetFlag(FLAGS_threads);
-  auto grpc_server = GrpcServer::Start(grpc_options, &service);
+  // Parses requests itself: a string field that is not UTF-8 is
+  // INVALID_ARGUMENT naming it, not gRPC's INTERNAL.
+  std::unique_ptr<Utf8CheckedService> checked_service = Utf8CheckedRecommender(&service);
+  auto grpc_server = GrpcServer::Start(grpc_options, checked_service.get());
   if (!grpc_server.ok()) {
     LogLine(grpc_server.status().ToString());
     return 1;
@@ -311,10 +315,11 @@ int Run() {
 
   // Admin services: catalog writes and rollout changes.
   CatalogAdminService catalog_admin(catalog->get(), warm_all);
+  std::unique_ptr<Utf8CheckedService> checked_catalog_admin = Utf8CheckedCatalogAdmin(&catalog_admin);
   RolloutAdminService rollout_admin(db, [&]() { return admin_store->get(); });
   std::unique_ptr<grpc::Server> admin_server;
   if (!absl::GetFlag(FLAGS_admin_listen).empty()) {
-    auto started = StartAdminServer({&catalog_admin, &rollout_admin});
+    auto started = StartAdminServer({checked_catalog_admin.get(), &rollout_admin});
     if (!started.ok()) {
       LogLine(std::string(started.status().message()));
       return 1;

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -14,6 +15,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "storage/csv_reader.h"
+#include "storage/utf8.h"
 
 namespace affinity::storage {
 namespace {
@@ -46,6 +48,43 @@ class IdChecker {
   absl::string_view name_;
   absl::flat_hash_map<std::string, int> first_line_;
 };
+
+absl::Status CheckUtf8(absl::string_view field, absl::string_view value,
+                       absl::string_view name, int line) {
+  if (IsValidUtf8(value)) return absl::OkStatus();
+  return LineError(name, line,
+                   absl::StrCat(field, " is not valid UTF-8 (", InvalidUtf8Position(value),
+                                "), ", kUtf8Expectation));
+}
+
+// Every text field is valid UTF-8 (clients read them as proto3 strings),
+// and the id has no NUL byte.
+absl::Status CheckText(const CatalogItem& item, absl::string_view name, int line) {
+  if (const size_t nul = FindNul(item.item_id()); nul != absl::string_view::npos) {
+    return LineError(name, line,
+                     absl::StrCat("item_id contains a NUL byte (offset ", nul,
+                                  "), expected an id without NUL bytes"));
+  }
+  for (const auto& [field, value] :
+       {std::pair<absl::string_view, absl::string_view>{"item_id", item.item_id()},
+        {"title", item.title()},
+        {"brand", item.brand()},
+        {"region", item.region()}}) {
+    if (absl::Status s = CheckUtf8(field, value, name, line); !s.ok()) return s;
+  }
+  for (const auto& [field, values] :
+       {std::pair<absl::string_view, const google::protobuf::RepeatedPtrField<std::string>*>{
+            "categories", &item.categories()},
+        {"tags", &item.tags()}}) {
+    for (int i = 0; i < values->size(); ++i) {
+      if (absl::Status s = CheckUtf8(absl::StrCat(field, "[", i, "]"), values->Get(i), name, line);
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
 
 void AddValues(absl::string_view field,
                google::protobuf::RepeatedPtrField<std::string>* out) {
@@ -221,6 +260,7 @@ absl::StatusOr<std::vector<CatalogItem>> ParseCatalogCsv(absl::string_view text,
         return s;
       }
     }
+    if (absl::Status s = CheckText(item, name, record.line); !s.ok()) return s;
     if (absl::Status s = ids.Check(item.item_id(), record.line); !s.ok()) return s;
     items.push_back(std::move(item));
   }
@@ -257,6 +297,7 @@ absl::StatusOr<std::vector<CatalogItem>> ParseMovieLensMovies(absl::string_view 
           absl::FromCivil(absl::CivilDay(*year, 1, 1), absl::UTCTimeZone())));
     }
     item.set_in_stock(true);
+    if (absl::Status s = CheckText(item, name, record.line); !s.ok()) return s;
     items.push_back(std::move(item));
   }
   return items;
@@ -272,6 +313,14 @@ absl::StatusOr<std::vector<CatalogItem>> ParseCatalogJsonLines(
     row = absl::StripAsciiWhitespace(row);
     if (line == 1) absl::ConsumePrefix(&row, "\xEF\xBB\xBF");
     if (row.empty()) continue;
+    // Raw bytes inside JSON strings: say where, before the JSON parser
+    // rejects the line less clearly.
+    if (const size_t bad = FindInvalidUtf8(row); bad != absl::string_view::npos) {
+      return LineError(name, line,
+                       absl::StrFormat("byte 0x%02X at column %d is not valid UTF-8, %s",
+                                       static_cast<unsigned char>(row[bad]), bad + 1,
+                                       kUtf8Expectation));
+    }
     CatalogItem item;
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
@@ -283,6 +332,7 @@ absl::StatusOr<std::vector<CatalogItem>> ParseCatalogJsonLines(
                                                 status.message().size()),
                                     ", expected one CatalogItem JSON object per line"));
     }
+    if (absl::Status s = CheckText(item, name, line); !s.ok()) return s;
     if (absl::Status s = ids.Check(item.item_id(), line); !s.ok()) return s;
     items.push_back(std::move(item));
   }

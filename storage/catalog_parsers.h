@@ -1,7 +1,10 @@
 // Parsers of catalog file contents into CatalogItems, one per format. Each
 // parses the whole text or fails on the first bad row with InvalidArgument
 // "NAME:LINE: what, expected what" (NAME is the file name given). Item ids
-// must be non-empty and unique within a file.
+// must be non-empty and unique within a file, without NUL bytes; every text
+// field must be valid UTF-8 (storage/utf8.h), the error naming the field
+// ("title", "tags[1]") or, in JSON Lines, the column of the bad byte. A
+// UTF-8 byte order mark at the start of the text is skipped.
 #ifndef AFFINITY_STORAGE_CATALOG_PARSERS_H_
 #define AFFINITY_STORAGE_CATALOG_PARSERS_H_
 

@@ -1,6 +1,12 @@
 #include "storage/model_store.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <set>
 #include <utility>
 
@@ -409,10 +415,15 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Open(
   tuning.write_buffer_bytes = options.write_buffer_bytes;
   tuning.background_jobs = options.background_jobs;
   tuning.lock_wait_ms = options.lock_wait_ms;
+  tuning.create_if_missing = options.create_if_missing;
   absl::StatusOr<std::shared_ptr<RocksDb>> db = RocksDb::Open(
       dir + "/models",
       mode == Mode::kReadWrite ? RocksDb::Mode::kReadWrite : RocksDb::Mode::kFollower,
       tuning);
+  if (absl::IsNotFound(db.status()) && !options.create_if_missing) {
+    return absl::NotFoundError(
+        absl::StrCat("no model store at ", dir, " (", dir, "/models does not exist)"));
+  }
   if (!db.ok()) return db.status();
   auto store = std::make_unique<RocksModelStore>(
       *std::move(db), mode, std::max<size_t>(options.write_batch_bytes, 1));
@@ -420,6 +431,36 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Open(
     if (absl::Status s = store->RemoveUnpublished(); !s.ok()) return s;
   }
   return std::unique_ptr<ModelStore>(std::move(store));
+}
+
+absl::Status CheckStoreWritable(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const fs::path models = fs::absolute(fs::path(dir) / "models");
+  auto refuse = [&](const std::string& why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write a model store at ", dir, ": ", why));
+  };
+  // The nearest existing path: the store itself, or where it would be made.
+  fs::path existing = models;
+  std::error_code ec;
+  while (!fs::exists(existing, ec)) {
+    if (!existing.has_relative_path()) return refuse("no existing parent directory");
+    existing = existing.parent_path();
+  }
+  if (!fs::is_directory(existing, ec)) {
+    return refuse(absl::StrCat(existing.string(), " is not a directory"));
+  }
+  // access() says yes to root on a read-only file system: try a file.
+  std::string probe = (existing / ".affinity-write-check-XXXXXX").string();
+  const int fd = mkstemp(probe.data());
+  if (fd < 0) {
+    const int err = errno;
+    return refuse(absl::StrCat("cannot create files in ", existing.string(), " (",
+                               std::strerror(err), ")"));
+  }
+  close(fd);
+  unlink(probe.c_str());
+  return absl::OkStatus();
 }
 
 }  // namespace affinity::storage

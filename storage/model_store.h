@@ -104,7 +104,17 @@ struct ModelStoreOptions {
   // open for writing (a trainer publishing, another admin command) before
   // it gives up with Unavailable.
   int lock_wait_ms = 30000;
+  // When DIR/models holds no store: true creates an empty one (what the
+  // trainer's runs and imports need, and servers, which wait for the first
+  // version); false fails with NotFound "no model store at DIR" and creates
+  // nothing (the admin commands: versions, recommend, rollback, unpin,
+  // delete).
+  bool create_if_missing = true;
 };
+
+// Users, and items, one version can hold: their indices are stored as
+// non-negative int32 (VersionWriter refuses larger ones).
+inline constexpr int64_t kMaxIdsPerVersion = int64_t{1} << 31;
 
 // Who changes a rollout and why; recorded in its history.
 struct RolloutChangeInfo {
@@ -125,11 +135,13 @@ class ModelStore {
     kFollower,
   };
 
-  // Opens DIR/models (creating DIR and the store in kReadWrite mode).
+  // Opens DIR/models (creating DIR and the store, in both modes, unless
+  // options.create_if_missing is false: then NotFound "no model store at
+  // DIR (DIR/models does not exist)").
   // kReadWrite also deletes the data of versions a crashed writer left
   // unpublished. kFollower opens a RocksDB secondary instance (a private
   // directory under $TMPDIR, removed on close) and works whether or not a
-  // read-write process is running; a missing store is created empty.
+  // read-write process is running.
   static absl::StatusOr<std::unique_ptr<ModelStore>> Open(const std::string& dir,
                                                           Mode mode);
   static absl::StatusOr<std::unique_ptr<ModelStore>> Open(
@@ -191,6 +203,13 @@ class ModelStore {
   // an arm, the shadow or the control to roll back to).
   virtual absl::Status DeleteVersion(uint64_t version) = 0;
 };
+
+// Whether Open(dir, kReadWrite) will be able to create or write DIR/models,
+// checked without creating anything: DIR/models is a directory in which a
+// file can be created, or the nearest existing ancestor is. Meant for jobs
+// that publish at the end, to fail before hours of work. InvalidArgument
+// "cannot write a model store at DIR: <why>" otherwise.
+absl::Status CheckStoreWritable(const std::string& dir);
 
 }  // namespace affinity::storage
 

@@ -19,7 +19,7 @@ namespace {
 
 rocksdb::Options MakeOptions(const RocksTuning& tuning) {
   rocksdb::Options options;
-  options.create_if_missing = true;
+  options.create_if_missing = tuning.create_if_missing;
   options.IncreaseParallelism(tuning.background_jobs);
   options.max_background_jobs = tuning.background_jobs;
   options.write_buffer_size = tuning.write_buffer_bytes;
@@ -98,9 +98,15 @@ absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::OpenWithOptions(const std::str
                                                                   int lock_wait_ms) {
   std::shared_ptr<RocksDb> handle(new RocksDb(path, mode));
   rocksdb::DB* raw = nullptr;
+  if (!options.create_if_missing) {
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec)) {
+      return absl::NotFoundError(absl::StrCat("no database at ", path));
+    }
+  }
   if (mode == Mode::kReadWrite) {
     std::error_code ec;
-    std::filesystem::create_directories(path, ec);
+    if (options.create_if_missing) std::filesystem::create_directories(path, ec);
     if (ec) {
       return absl::UnavailableError(
           absl::StrCat("cannot create directory ", path, ": ", ec.message()));

@@ -22,6 +22,9 @@ struct RocksTuning {
   // kReadWrite: while another process holds the database's lock, Open
   // retries for this long, then fails with Unavailable.
   int lock_wait_ms = 0;
+  // false: a missing database is NotFound in both modes, and nothing is
+  // created (readers that must not leave an empty store behind).
+  bool create_if_missing = true;
 };
 
 // An open database. Closes it (and, for a follower, removes its private
@@ -33,13 +36,14 @@ class RocksDb {
   // kReadWrite creates `path` (and parents) when missing. kFollower opens a
   // secondary instance of `path` with a fresh private directory under
   // $TMPDIR (or /tmp); a missing database is created first, so followers
-  // may start before any writer.
+  // may start before any writer. With tuning.create_if_missing false,
+  // neither mode creates anything: NotFound when there is no database.
   static absl::StatusOr<std::shared_ptr<RocksDb>> Open(const std::string& path,
                                                        Mode mode,
                                                        const RocksTuning& tuning);
   // The same with the caller's own RocksDB options (e.g. a merge operator);
   // they must set max_open_files = -1, which secondary instances need.
-  // kFollower requires the database to exist (NotFound otherwise) when
+  // Both modes require the database to exist (NotFound otherwise) when
   // options.create_if_missing is false.
   static absl::StatusOr<std::shared_ptr<RocksDb>> OpenWithOptions(const std::string& path,
                                                                   Mode mode,

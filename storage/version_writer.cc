@@ -12,7 +12,8 @@
 namespace affinity::storage {
 namespace {
 
-constexpr uint32_t kMaxIndex = std::numeric_limits<int32_t>::max();
+constexpr uint32_t kMaxIndex = static_cast<uint32_t>(kMaxIdsPerVersion - 1);
+static_assert(kMaxIndex == std::numeric_limits<int32_t>::max());
 
 }  // namespace
 

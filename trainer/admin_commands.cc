@@ -24,10 +24,14 @@ namespace {
 
 using storage::ModelStore;
 
+// Every command here reads or changes an existing store: a path without
+// one is an error ("no model store at DIR"), never a new empty store.
 absl::StatusOr<std::unique_ptr<ModelStore>> OpenStore(ModelStore::Mode mode) {
   const std::string db = absl::GetFlag(FLAGS_db);
   if (db.empty()) return absl::InvalidArgumentError("--db: expected the model store directory");
-  return ModelStore::Open(db, mode);
+  storage::ModelStoreOptions options;
+  options.create_if_missing = false;
+  return ModelStore::Open(db, mode, options);
 }
 
 absl::StatusOr<uint64_t> VersionFlag() {

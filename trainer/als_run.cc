@@ -64,9 +64,14 @@ absl::StatusOr<AlsRun> TrainAls(const CsrMatrix& train, const CsrMatrix* progres
       row->set_iteration(it);
       row->set_seconds(step->seconds);
       row->set_loss(step->loss);
+      row->set_failed_solves(static_cast<double>(step->failed_solves));
     }
     std::string line = absl::StrFormat("%s iteration %2d/%d  %7.3f s  loss %.6g", label, it,
                                        iterations, step->seconds, step->loss);
+    if (step->failed_solves > 0) {
+      absl::StrAppendFormat(&line, "  %d rows failed to solve (kept their previous vectors)",
+                            step->failed_solves);
+    }
     if (show_progress) {
       ScoringFactors factors(*run.trainer);
       auto sampled = eval::EvaluateFactorModel(factors.users(), factors.items(), train,

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "trainer/import/import_job.h"
+#include "trainer/model_publisher.h"
 #include "trainer/nightly/gate.h"
 #include "trainer/nightly/gated_evaluation.h"
 #include "trainer/nightly/import_gate.h"
@@ -70,8 +71,13 @@ absl::StatusOr<bool> ImportSparkCommand(std::ostream& out) {
   if (db.empty()) return absl::InvalidArgumentError("--db: expected the model store directory");
   absl::StatusOr<SparkImportConfig> config = ConfigFromFlags();
   if (!config.ok()) return config.status();
+  if (absl::Status s = CheckPublishTarget(db); !s.ok()) return s;
   absl::StatusOr<ImportedModel> model = AssembleSparkModel(*config, out);
   if (!model.ok()) return model.status();
+  if (absl::Status s = CheckModelSize(model->metadata.users(), model->metadata.items());
+      !s.ok()) {
+    return s;
+  }
   GateOptions gate;
   gate.metric = absl::GetFlag(FLAGS_gate_metric);
   gate.tolerance = absl::GetFlag(FLAGS_gate_tolerance);

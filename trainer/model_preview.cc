@@ -1,6 +1,7 @@
 #include "trainer/model_preview.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <numeric>
 
 #include <Eigen/Core>
@@ -44,8 +45,14 @@ absl::Status PrintTopK(const storage::ModelVersionReader& model,
       !s.ok()) {
     return s;
   }
-  // Titles are a nicety: without a catalog, ids alone are printed.
-  auto catalog = storage::CatalogStore::Open(db, storage::CatalogStore::Mode::kFollower);
+  // Titles are a nicety: without a catalog, ids alone are printed (and no
+  // empty catalog is created: a follower of a missing store would be).
+  absl::StatusOr<std::unique_ptr<storage::CatalogStore>> catalog =
+      absl::NotFoundError("no catalog");
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::path(db) / "catalog" / "CURRENT", ec)) {
+    catalog = storage::CatalogStore::Open(db, storage::CatalogStore::Mode::kFollower);
+  }
   for (const std::string& user : users) {
     auto record = model.GetUser(user);
     if (absl::IsNotFound(record.status())) {

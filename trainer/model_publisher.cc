@@ -1,6 +1,7 @@
 #include "trainer/model_publisher.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "storage/model_store.h"
@@ -42,6 +43,23 @@ absl::Status CheckShapes(const TrainedModel& m) {
 }
 
 }  // namespace
+
+absl::Status CheckModelSize(int64_t users, int64_t items) {
+  for (const auto& [count, what] : {std::pair<int64_t, const char*>{users, "user"}, {items, "item"}}) {
+    if (count > storage::kMaxIdsPerVersion) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(count, " distinct ", what, " ids, expected at most ",
+                       storage::kMaxIdsPerVersion, " (2^31) per model version"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPublishTarget(const std::string& db) {
+  absl::Status s = storage::CheckStoreWritable(db);
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat("--db: ", s.message()));
+}
 
 absl::StatusOr<uint64_t> PublishModel(const std::string& db,
                                       const TrainedModel& model,

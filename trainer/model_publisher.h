@@ -27,6 +27,18 @@ struct TrainedModel {
   std::vector<uint32_t> popular_items;  // most popular first
 };
 
+// What PublishModel will need, checked before any work so that a job
+// fails in seconds instead of after ingest and training: InvalidArgument
+// "--db: cannot write a model store at DIR: <why>" when DIR/models can be
+// neither created nor written (storage::CheckStoreWritable; nothing is
+// created).
+absl::Status CheckPublishTarget(const std::string& db);
+
+// Whether a model of this size can be published, checked right after
+// ingest: InvalidArgument "N distinct user ids, expected at most
+// 2147483648 (2^31) per model version" (items likewise) otherwise.
+absl::Status CheckModelSize(int64_t users, int64_t items);
+
 // Returns the published version number. metadata's dims, users and items
 // are filled in from the model.
 absl::StatusOr<uint64_t> PublishModel(const std::string& db,

@@ -45,6 +45,9 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
   }
   if (absl::Status s = ValidateOptions(config.als); !s.ok()) return s;
   if (absl::Status s = CheckOutputPaths(config); !s.ok()) return s;
+  if (config.publish) {
+    if (absl::Status s = CheckPublishTarget(config.db); !s.ok()) return s;
+  }
 
   // 1. Interactions, streamed into a user-major CSR.
   auto read = ReadInteractions(config.input, config.reader);
@@ -52,6 +55,11 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
   Interactions data = *std::move(read);
   const InteractionStats& stats = data.stats;
   LogIngest(config, data, log, &report);
+  if (config.publish) {
+    if (absl::Status s = CheckModelSize(data.user_ids.size(), data.item_ids.size()); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(config.input, ": ", s.message()));
+    }
+  }
 
   // 2. Holdout.
   const bool evaluate = config.holdout.test_fraction > 0;

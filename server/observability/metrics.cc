@@ -148,6 +148,11 @@ std::string ServerMetrics::Render() const {
   Header("affinity_fold_ins_total", "counter",
          "User vectors computed at request time from interactions.", &out);
   absl::StrAppend(&out, "affinity_fold_ins_total ", fold_ins_.load(), "\n");
+  Header("affinity_fold_in_failures_total", "counter",
+         "Requests whose fold-in failed (normal equations not positive definite), answered "
+         "with the stored user vector or the most-popular fallback.",
+         &out);
+  absl::StrAppend(&out, "affinity_fold_in_failures_total ", fold_in_failures_.load(), "\n");
   Header("affinity_model_loads_total", "counter", "Model versions loaded.", &out);
   absl::StrAppend(&out, "affinity_model_loads_total ", model_loads_.load(), "\n");
   Header("affinity_model_load_failures_total", "counter",

@@ -49,6 +49,10 @@ class ServerMetrics {
     unknown_recent_items_.fetch_add(n, std::memory_order_relaxed);
   }
   void AddFoldIn() { fold_ins_.fetch_add(1, std::memory_order_relaxed); }
+  // Returns the count including this one (callers log the 1st, 2nd, 4th, ...).
+  uint64_t AddFoldInFailure() {
+    return fold_in_failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
   void RecordModelLoad(uint64_t version, double seconds);
   void AddModelLoadFailure() { model_load_failures_.fetch_add(1, std::memory_order_relaxed); }
   // Replaces the set of loaded versions (arm name -> version).
@@ -68,6 +72,7 @@ class ServerMetrics {
   std::atomic<uint64_t> items_scored_{0};
   std::atomic<uint64_t> unknown_recent_items_{0};
   std::atomic<uint64_t> fold_ins_{0};
+  std::atomic<uint64_t> fold_in_failures_{0};
   std::atomic<uint64_t> model_loads_{0};
   std::atomic<uint64_t> model_load_failures_{0};
   mutable std::mutex models_mu_;

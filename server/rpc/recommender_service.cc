@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/random/random.h"
+#include "server/observability/log.h"
 #include "server/rpc/explanations.h"
 #include "server/rpc/request_id.h"
 #include "server/scoring/fold_in.h"
@@ -248,6 +249,15 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
       query = folded;
       folded_in = true;
       if (!shadow) metrics_->AddFoldIn();
+    } else if (!shadow) {
+      // Answered without it (below); logged at the 1st, 2nd, 4th, 8th, ...
+      // failure so that a broken model cannot flood the log.
+      const uint64_t failures = metrics_->AddFoldInFailure();
+      if ((failures & (failures - 1)) == 0) {
+        LogLine(absl::StrCat("fold-in failed for model version ", model.version, " (",
+                             failures, " so far): ", x.status().message(),
+                             "; answering with the stored user vector or the fallback"));
+      }
     }
   }
   if (!folded_in && user.has_value() &&

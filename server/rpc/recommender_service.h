@@ -5,7 +5,9 @@
 //  - `recent` given (implicit models): the user vector is folded in on the
 //    spot from the request's interactions plus, for a known user, the stored
 //    history (each seen item with raw weight 1: the store keeps seen item
-//    indices, not weights);
+//    indices, not weights); a fold-in that fails (normal equations not
+//    positive definite) is counted and logged (ServerMetrics), and the
+//    request is scored with the stored vector (unknown user: the fallback);
 //  - explicit models ignore `recent` for scoring (their vectors carry bias
 //    terms the implicit normal equations do not model): a known user is
 //    scored with the stored vector, an unknown one gets the fallback;

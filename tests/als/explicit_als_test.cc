@@ -77,6 +77,74 @@ TEST(ExplicitUpdateTest, ZeroesTheGradientOfEveryRow) {
   EXPECT_LT(after, 1e-4 * before);
 }
 
+TEST(ExplicitUpdateTest, RowsWhoseSolveFailsKeepTheirValuesAndAreCounted) {
+  // Items y = [1, 0], [0, 1], [1, 1]. A user who rated only item 0 has
+  // the normal matrix [[1,0,1],[0,0,0],[1,0,1]] + reg I, singular once reg
+  // (1e-30) is lost against 1 in float: its factorization fails. A user who
+  // rated all three has a positive definite system.
+  FactorMatrix y(3, 2);
+  y << 1, 0, 0, 1, 1, 1;
+  const FactorVector item_bias = FactorVector::Zero(3);
+  const std::vector<uint32_t> rows = {0, 1, 1, 1}, cols = {0, 0, 1, 2};
+  const std::vector<float> r = {4.0f, 3.0f, 1.0f, 5.0f};
+  const auto m = CsrMatrix::FromTriplets(3, 3, rows, cols, r);  // user 2: no ratings
+  ASSERT_TRUE(m.ok());
+  FactorMatrix x(3, 2);
+  x << 7, 8, 7, 8, 7, 8;
+  FactorVector bias(3);
+  bias << 9, 9, 9;
+
+  const int64_t failed = UpdateExplicit(*m, y, item_bias, 0.0f, 1e-30f, 2, &x, &bias);
+  EXPECT_EQ(failed, 1);
+  // User 0 kept its previous values.
+  EXPECT_EQ(x(0, 0), 7.0f);
+  EXPECT_EQ(x(0, 1), 8.0f);
+  EXPECT_EQ(bias(0), 9.0f);
+  // User 1 was solved: its prediction error sums to zero over its ratings
+  // (the bias equation), and the vector changed.
+  double residual = 0;
+  for (int i = 0; i < 3; ++i) {
+    residual += r[1 + i] - (bias(1) + x.row(1).dot(y.row(i)));
+  }
+  EXPECT_NEAR(residual, 0.0, 1e-3);
+  EXPECT_NE(x(1, 0), 7.0f);
+  // User 2 has no ratings: zero, not a failure.
+  EXPECT_EQ(x.row(2).norm(), 0.0f);
+  EXPECT_EQ(bias(2), 0.0f);
+}
+
+TEST(ExplicitAlsTest, IterationsReportFailedSolves) {
+  // Users with one rating each and a regularization float cannot see:
+  // their 2 x 2 systems [[y^2, y], [y, 1]] are singular.
+  std::vector<uint32_t> rows, cols;
+  std::vector<float> r;
+  for (uint32_t u = 0; u < 200; ++u) {
+    rows.push_back(u);
+    cols.push_back(u % 7);
+    r.push_back(1.0f + static_cast<float>(u % 5));
+  }
+  const auto m = CsrMatrix::FromTriplets(200, 7, rows, cols, r);
+  ASSERT_TRUE(m.ok());
+  AlsOptions options = ExplicitOptions();
+  options.factors = 1;
+  options.regularization = 1e-30f;
+  options.iterations = 2;
+  ExplicitAls model(options);
+  ASSERT_TRUE(model.Init(*m).ok());
+  absl::StatusOr<IterationStats> step = model.RunIteration();
+  ASSERT_TRUE(step.ok()) << step.status();
+  EXPECT_GT(step->failed_solves, 0);
+  EXPECT_LE(step->failed_solves, 207);
+
+  // A well-posed problem has none.
+  const auto data = MakePlantedRatings(50, 40, 3, 0.3, 0.1, 3);
+  ExplicitAls healthy(ExplicitOptions());
+  ASSERT_TRUE(healthy.Init(data.train).ok());
+  step = healthy.RunIteration();
+  ASSERT_TRUE(step.ok());
+  EXPECT_EQ(step->failed_solves, 0);
+}
+
 TEST(ExplicitAlsTest, RecoversPlantedLowRankRatings) {
   // Rank-3 ratings with biases, 40% observed; ratings spread ~1.9 around 3.
   const auto data = MakePlantedRatings(300, 200, 3, 0.4, 0.1, 21);

@@ -395,10 +395,94 @@ INSTANTIATE_TEST_SUITE_P(
                    "of the line"},
         BadRowCase{"one_field", "a,x\nlonely\n", 2,
                    "missing field: row has 1 field, expected 2 fields "
-                   "(user,item)"}),
+                   "(user,item)"},
+        BadRowCase{"latin1_user", "a,x\ncaf\xE9,y\nb,z\n", 2,
+                   "user id 'caf\\xe9' is not valid UTF-8 (byte 0xE9 at "
+                   "offset 3), expected valid UTF-8"},
+        BadRowCase{"latin1_item", "a,x,1\nb,na\xEFve,2\nc,z,3\n", 2,
+                   "item id 'na\\xefve' is not valid UTF-8 (byte 0xEF at "
+                   "offset 2), expected valid UTF-8"},
+        BadRowCase{"surrogate", "a,x\n\"\xED\xA0\x80\",y\n", 2,
+                   "user id '\\xed\\xa0\\x80' is not valid UTF-8 (byte 0xED "
+                   "at offset 0), expected valid UTF-8"},
+        BadRowCase{"truncated", "a,x\nb,\xE2\x82\n", 2,
+                   "item id '\\xe2\\x82' is not valid UTF-8 (byte 0xE2 at "
+                   "offset 0), expected valid UTF-8"},
+        BadRowCase{"nul_in_id", std::string("a,x\nb\0z,y\nd,z\n", 14), 2,
+                   "user id 'b\\x00z' contains a NUL byte (offset 1), "
+                   "expected an id without NUL bytes"}),
     [](const ::testing::TestParamInfo<BadRowCase>& info) {
       return info.param.name;
     });
+
+TEST(ReadInteractionsTest, Utf8IdsAreKept) {
+  absl::StatusOr<Interactions> r = ReadInteractions(WriteTempFile(
+      "utf8.csv",
+      "user,item\ncaf\xC3\xA9,\xE2\x82\xAC" "5\n\xF0\x9F\x8E\xAC,x\n"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->user_ids, ElementsAre("caf\xC3\xA9", "\xF0\x9F\x8E\xAC"));
+  EXPECT_THAT(r->item_ids, ElementsAre("\xE2\x82\xAC" "5", "x"));
+}
+
+TEST(ReadInteractionsTest, ByteOrderMarkIsNotPartOfTheFirstLine) {
+  // With a header: the BOM would hide the known column name "user" and
+  // make the header a data row.
+  absl::StatusOr<Interactions> r = ReadInteractions(
+      WriteTempFile("bom_header.csv", "\xEF\xBB\xBFuser,item\na,x\n"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->stats.has_header);
+  EXPECT_THAT(r->user_ids, ElementsAre("a"));
+
+  // Without one: the first id.
+  r = ReadInteractions(
+      WriteTempFile("bom_data.tsv", "\xEF\xBB\xBF" "7\t8\n9\t8\n"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->stats.has_header);
+  EXPECT_THAT(r->user_ids, ElementsAre("7", "9"));
+  EXPECT_EQ(r->stats.delimiter, "tab");
+
+  // MovieLens ratings.csv saved by a Windows editor.
+  InteractionReaderOptions options;
+  options.format = InteractionFormat::kMovieLens;
+  r = ReadInteractions(
+      WriteTempFile("ratings.csv", "\xEF\xBB\xBFuserId,movieId,rating,timestamp\r\n"
+                                   "1,31,2.5,1260759144\r\n"),
+      options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->stats.has_header);
+  EXPECT_THAT(r->user_ids, ElementsAre("1"));
+
+  // Only at the start of the file.
+  const std::string path =
+      WriteTempFile("bom_late.csv", "a,x\n\xEF\xBB\xBF" "b,y\n");
+  r = ReadInteractions(path);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->user_ids, ElementsAre("a", "\xEF\xBB\xBF" "b"));
+}
+
+TEST(ReadInteractionsTest, Windows1252FileIsRejectedOrSkippedRowByRow) {
+  // "Jos\xe9" and "Z\xfcrich" in Windows-1252 / Latin-1.
+  const std::string contents =
+      "user,item,weight\nann,x,1\nJos\xE9,y,2\nbob,Z\xFCrich,1\nbob,x,3\n";
+  const std::string path = WriteTempFile("cp1252.csv", contents);
+  absl::StatusOr<Interactions> r = ReadInteractions(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr(path + ":3: user id 'Jos\\xe9' is not valid UTF-8"));
+  EXPECT_THAT(r.status().message(), HasSubstr("iconv -f WINDOWS-1252 -t UTF-8"));
+
+  InteractionReaderOptions options;
+  options.on_error = OnError::kSkip;
+  r = ReadInteractions(path, options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->stats.rows_skipped, 2);
+  EXPECT_THAT(r->user_ids, ElementsAre("ann", "bob"));
+  EXPECT_THAT(r->item_ids, ElementsAre("x"));
+  ASSERT_EQ(r->stats.error_samples.size(), 2u);
+  EXPECT_THAT(r->stats.error_samples[1],
+              HasSubstr(path + ":4: item id 'Z\\xfcrich' is not valid UTF-8"));
+}
 
 TEST(ReadInteractionsTest, MaxIdLengthOption) {
   InteractionReaderOptions options;

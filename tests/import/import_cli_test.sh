@@ -16,6 +16,12 @@ expect_exit 2 "--db" -- "$TRAIN" import --user_factors="$DATA/user_factors" --it
 expect_exit 2 "$TMP/none: no such file" -- "$TRAIN" import --db="$DB" \
   --user_factors="$TMP/none" --item_factors="$DATA/item_factors"
 
+# A --db that cannot be written: refused before the factors are read.
+touch "$TMP/not-a-dir"
+expect_exit 2 "--db: cannot write a model store at $TMP/not-a-dir/db: $TMP/not-a-dir is not a directory" -- \
+  "$TRAIN" import --db="$TMP/not-a-dir/db" --user_factors="$DATA/user_factors" \
+  --item_factors="$DATA/item_factors"
+
 mkdir -p "$TMP/nan_items"
 printf '{"id":100,"features":[0.1,0.2,0.3]}\n{"id":101,"features":[0.1,"NaN",0.3]}\n' \
   > "$TMP/nan_items/part-00000"

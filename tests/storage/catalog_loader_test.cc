@@ -214,5 +214,62 @@ TEST_F(CatalogLoaderTest, BadFilesWriteNothing) {
   EXPECT_TRUE(absl::IsNotFound(store_->Get("a").status()));
 }
 
+TEST_F(CatalogLoaderTest, TextThatIsNotUtf8IsRejectedNamingTheField) {
+  ASSERT_TRUE(LoadCatalogFile(WriteFile("ok.csv", "item_id,title\nkeep,Kept\n"), *store_).ok());
+  // Windows-1252 / Latin-1 bytes in every kind of text field.
+  ExpectRejected("cp1252_title.csv", "item_id,title\na,Fine\nb,Caf\xE9\n", 3,
+                 "title is not valid UTF-8 (byte 0xE9 at offset 3), expected valid UTF-8");
+  ExpectRejected("cp1252_id.csv", "item_id,title\nsk\xFC-1,Shoe\n", 2,
+                 "item_id is not valid UTF-8 (byte 0xFC at offset 2)");
+  ExpectRejected("cp1252_tags.csv", "item_id,tags,brand,region\na,new|M\xFCller,b,r\n", 2,
+                 "tags[1] is not valid UTF-8 (byte 0xFC at offset 1)");
+  ExpectRejected("cp1252_brand.csv", "item_id,brand\na,N\xE9stle\n", 2,
+                 "brand is not valid UTF-8");
+  ExpectRejected("surrogate.csv", "item_id,region\na,\xED\xA0\x80\n", 2,
+                 "region is not valid UTF-8 (byte 0xED at offset 0)");
+  ExpectRejected("truncated.csv", "item_id,categories\na,x|\xE2\x82\n", 2,
+                 "categories[1] is not valid UTF-8");
+  ExpectRejected("movies.csv",
+                 "movieId,title,genres\n1,Heat (1995),Action\n2,Am\xE9lie (2001),Comedy\n", 3,
+                 "title is not valid UTF-8 (byte 0xE9 at offset 2), expected valid UTF-8 "
+                 "(convert the file first, e.g. iconv -f WINDOWS-1252 -t UTF-8)");
+  ExpectRejected("raw.jsonl", "{\"itemId\": \"a\"}\n{\"itemId\": \"b\", \"title\": \"Caf\xE9\"}\n",
+                 2, "byte 0xE9 at column 30 is not valid UTF-8, expected valid UTF-8");
+  // A lone surrogate escape: the JSON parser refuses it.
+  ExpectRejected("surrogate.jsonl", "{\"itemId\": \"a\\ud800\"}\n", 1,
+                 "expected one CatalogItem JSON object per line");
+  // NUL is valid UTF-8, but not in an id.
+  ExpectRejected("nul.jsonl", "{\"itemId\": \"a\\u0000b\"}\n", 1,
+                 "item_id contains a NUL byte (offset 1), expected an id without NUL bytes");
+  ExpectRejected("nul.csv", std::string("item_id\na\0b\n", 13), 2,
+                 "item_id contains a NUL byte (offset 1)");
+
+  absl::StatusOr<CatalogItem> kept = store_->Get("keep");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->title(), "Kept");
+  EXPECT_EQ(Count(), 1);
+}
+
+TEST_F(CatalogLoaderTest, Utf8TextAndByteOrderMarksAreRead) {
+  absl::StatusOr<std::vector<CatalogItem>> csv = ReadCatalogFile(
+      WriteFile("bom.csv", "\xEF\xBB\xBFitem_id,title\nsk\xC3\xBC-1,Caf\xC3\xA9 \xF0\x9F\x8E\xAC\n"));
+  ASSERT_TRUE(csv.ok()) << csv.status();
+  ASSERT_EQ(csv->size(), 1u);
+  EXPECT_EQ((*csv)[0].item_id(), "sk\xC3\xBC-1");
+  EXPECT_EQ((*csv)[0].title(), "Caf\xC3\xA9 \xF0\x9F\x8E\xAC");
+
+  absl::StatusOr<std::vector<CatalogItem>> movies = ReadCatalogFile(
+      WriteFile("bom_movies.csv", "\xEF\xBB\xBFmovieId,title,genres\n7,Am\xC3\xA9lie (2001),Comedy\n"));
+  ASSERT_TRUE(movies.ok()) << movies.status();
+  ASSERT_EQ(movies->size(), 1u);
+  EXPECT_EQ((*movies)[0].item_id(), "7");
+
+  absl::StatusOr<std::vector<CatalogItem>> jsonl = ReadCatalogFile(
+      WriteFile("bom.jsonl", "\xEF\xBB\xBF{\"itemId\": \"\\u00e9t\\u00e9\"}\n"));
+  ASSERT_TRUE(jsonl.ok()) << jsonl.status();
+  ASSERT_EQ(jsonl->size(), 1u);
+  EXPECT_EQ((*jsonl)[0].item_id(), "\xC3\xA9t\xC3\xA9");
+}
+
 }  // namespace
 }  // namespace affinity::storage

@@ -1,8 +1,14 @@
 // The model store's versioning contract: round trips, visibility only after
 // Publish, abandonment, completeness checks, numbering, deletion and the
-// live-version pin.
+// live-version pin; opening without creating, and the writability check
+// jobs run before they work.
 #include "storage/model_store.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -337,6 +343,68 @@ TEST(ModelStoreTest, LiveVersionPinAndUnpin) {
   EXPECT_EQ(*live, 3u);
   EXPECT_TRUE(store->DeleteVersion(1).ok());
   EXPECT_THAT(Versions(*store), ElementsAre(2u, 3u));
+}
+
+TEST(ModelStoreTest, OpenWithoutCreateRefusesAMissingStoreAndCreatesNothing) {
+  const std::string dir = MakeTestDir() + "/typo";
+  ModelStoreOptions options;
+  options.create_if_missing = false;
+  for (const ModelStore::Mode mode : {ModelStore::Mode::kFollower, ModelStore::Mode::kReadWrite}) {
+    absl::StatusOr<std::unique_ptr<ModelStore>> store = ModelStore::Open(dir, mode, options);
+    ASSERT_TRUE(absl::IsNotFound(store.status())) << store.status();
+    EXPECT_EQ(store.status().message(),
+              "no model store at " + dir + " (" + dir + "/models does not exist)");
+    EXPECT_FALSE(std::filesystem::exists(dir));
+  }
+  // An existing store opens either way.
+  ASSERT_NE(OpenReadWrite(dir), nullptr);
+  for (const ModelStore::Mode mode : {ModelStore::Mode::kFollower, ModelStore::Mode::kReadWrite}) {
+    absl::StatusOr<std::unique_ptr<ModelStore>> store = ModelStore::Open(dir, mode, options);
+    EXPECT_TRUE(store.ok()) << store.status();
+  }
+  // By default a follower (a server waiting for its first version) creates
+  // the store.
+  const std::string fresh = MakeTestDir() + "/fresh";
+  EXPECT_TRUE(ModelStore::Open(fresh, ModelStore::Mode::kFollower).ok());
+  EXPECT_TRUE(std::filesystem::exists(fresh + "/models/CURRENT"));
+}
+
+TEST(ModelStoreTest, CheckStoreWritableCreatesNothing) {
+  const std::string root = MakeTestDir();
+  // Where the store would be created: fine, and still absent after.
+  EXPECT_TRUE(CheckStoreWritable(root + "/a/b/db").ok());
+  EXPECT_FALSE(std::filesystem::exists(root + "/a"));
+  // An existing store.
+  ASSERT_NE(OpenReadWrite(root + "/db"), nullptr);
+  EXPECT_TRUE(CheckStoreWritable(root + "/db").ok());
+  // The probe file is gone.
+  for (const auto& entry : std::filesystem::directory_iterator(root + "/db/models")) {
+    EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr("write-check")));
+  }
+  // A file in the way.
+  std::ofstream(root + "/file") << "x";
+  absl::Status s = CheckStoreWritable(root + "/file/db");
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_EQ(s.message(), "cannot write a model store at " + root + "/file/db: " + root +
+                             "/file is not a directory");
+  s = CheckStoreWritable(root + "/file");
+  EXPECT_THAT(s.message(), HasSubstr(root + "/file is not a directory"));
+}
+
+TEST(ModelStoreTest, CheckStoreWritableRefusesAnUnwritableDirectory) {
+  // /proc refuses new files even to root; a directory without write
+  // permission refuses them to anyone else.
+  absl::Status s = CheckStoreWritable("/proc/affinity-db");
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_THAT(s.message(), HasSubstr("cannot write a model store at /proc/affinity-db: cannot "
+                                     "create files in /proc ("));
+  if (geteuid() != 0) {
+    const std::string locked = MakeTestDir();
+    ASSERT_EQ(chmod(locked.c_str(), 0555), 0);
+    s = CheckStoreWritable(locked + "/db");
+    EXPECT_THAT(s.message(), HasSubstr("cannot create files in " + locked));
+    chmod(locked.c_str(), 0755);
+  }
 }
 
 }  // namespace

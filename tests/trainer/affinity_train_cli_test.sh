@@ -18,9 +18,32 @@ expect_exit 2 "--factors" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --f
 
 expect_exit 2 "--report: cannot write" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --report="$TMP/missing-dir/r.html"
 
+# A --db that cannot be written is found before ingest and training (the
+# whole MovieLens file would take a while), and nothing is created.
+expect_exit 2 "--db: cannot write a model store at $TMP/r.csv/db: $TMP/r.csv is not a directory" -- \
+  bash -c "touch '$TMP/r.csv' && '$TRAIN' --input='$DATA/ratings.csv' --format=movielens --db='$TMP/r.csv/db'"
+out=$("$TRAIN" --input="$DATA/ratings.csv" --format=movielens --db=/proc/affinity-db 2>&1)
+grep -q "cannot create files in /proc" <<<"$out" || fail "unwritable --db not refused: $out"
+grep -q "^read \|training" <<<"$out" && fail "ingest or training ran before the --db check: $out"
+[ -e /proc/affinity-db ] && fail "created /proc/affinity-db"
+
+# Read-only and admin commands on a path without a store: an error, and no
+# empty store left behind.
+for cmd in "versions" "recommend --users=1" "rollback --version=1" "unpin" "delete --version=1"; do
+  # shellcheck disable=SC2086
+  expect_exit 2 "no model store at $TMP/typo" -- "$TRAIN" $cmd --db="$TMP/typo"
+done
+[ -e "$TMP/typo" ] && fail "an admin command created $TMP/typo"
+
 printf 'user,item,weight\na,x,1\nb,y,nan\nc,z,2\n' > "$TMP/nan.csv"
 expect_exit 2 "nan.csv:3:" -- "$TRAIN" --input="$TMP/nan.csv" --db="$DB"
 [ -d "$DB/models" ] && "$TRAIN" versions --db="$DB" | grep -q "^live" && fail "bad input published a version"
+
+# Ids that are not UTF-8 (a Windows-1252 export) would break every client
+# that receives them: refused, nothing published.
+printf 'user,item\na,x\nJos\xe9,y\n' > "$TMP/cp1252.csv"
+expect_exit 2 "cp1252.csv:3: user id 'Jos\\\\xe9' is not valid UTF-8" -- "$TRAIN" --input="$TMP/cp1252.csv" --db="$DB"
+[ -d "$DB/models" ] && "$TRAIN" versions --db="$DB" | grep -q "^live" && fail "bad UTF-8 published a version"
 
 # Skip mode reports the bad row and trains on the rest.
 expect_exit 0 "skipped 1 malformed rows" -- "$TRAIN" --input="$TMP/nan.csv" --no_publish \
@@ -33,7 +56,12 @@ expect_exit 0 "published model version 1" -- "$TRAIN" "${COMMON[@]}" --metrics_j
 grep -q '"precision_at_k"' "$TMP/m.json" || fail "metrics json lacks precision_at_k"
 grep -q '<svg' "$TMP/r.html" || fail "report has no plot"
 expect_exit 0 "published model version 2" -- "$TRAIN" "${COMMON[@]}" --holdout=0
+# Without a catalog, ids alone; recommend creates none.
+expect_exit 0 "model version 2" -- "$TRAIN" recommend --db="$DB" --users=1 --k=3
+[ -e "$DB/catalog" ] && fail "recommend created an empty catalog"
 
+printf 'movieId,title,genres\n1,Am\xe9lie (2001),Comedy\n' > "$TMP/movies-cp1252.csv"
+expect_exit 2 "movies-cp1252.csv:2: title is not valid UTF-8" -- "$TRAIN" catalog --db="$DB" --input="$TMP/movies-cp1252.csv"
 expect_exit 0 "loaded 9742 items" -- "$TRAIN" catalog --db="$DB" --input="$DATA/movies.csv" --catalog_format=movielens
 expect_exit 0 "(19[0-9][0-9])" -- "$TRAIN" recommend --db="$DB" --users=1,2 --k=5
 

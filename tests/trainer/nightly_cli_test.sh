@@ -49,6 +49,12 @@ expect_exit 2 "--gate_tolerance" -- \
   "$TRAIN" nightly --input="$TMP/all.csv" --db="$DB" "${FLAGS[@]}" --gate_tolerance=-1
 expect_exit 2 "--keep_versions" -- \
   "$TRAIN" nightly --input="$TMP/all.csv" --db="$DB" "${FLAGS[@]}" --keep_versions=0
+# A --db that cannot be written: refused before the input is even hashed.
+out=$("$TRAIN" nightly --input="$TMP/all.csv" --db="$TMP/all.csv/db" "${FLAGS[@]}" 2>&1); code=$?
+[ "$code" -eq 2 ] || fail "unwritable --db: exit $code, want 2: $out"
+grep -q -- "--db: cannot write a model store at $TMP/all.csv/db: $TMP/all.csv is not a directory" \
+  <<<"$out" || fail "unwritable --db not named: $out"
+grep -q "fingerprint\|ingest" <<<"$out" && fail "nightly worked before the --db check: $out"
 expect_versions "^live 1 "
 if grep -Eq "^ *(live)? *2 " <<<"$("$TRAIN" versions --db="$DB")"; then
   fail "a refused run published version 2"

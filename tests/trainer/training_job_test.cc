@@ -141,6 +141,42 @@ TEST(TrainingJob, NoPublishWritesNoStore) {
   }
 }
 
+TEST(TrainingJob, FailedSolvesAreReportedPerIteration) {
+  // One rating per user and a regularization lost to float rounding: the
+  // explicit solver's 2 x 2 systems are singular for many users.
+  const std::string input = TempPath("singular.csv");
+  {
+    std::ofstream out(input);
+    out << "user,item,rating\n";
+    for (int u = 0; u < 200; ++u) out << "u" << u << ",i" << u % 7 << "," << 1 + u % 5 << "\n";
+  }
+  TrainingJobConfig c = SmallConfig(input, "");
+  c.publish = false;
+  c.holdout.test_fraction = 0;
+  c.als.solver = AlsSolver::kExplicit;
+  c.als.factors = 1;
+  c.als.regularization = 1e-30f;
+  c.als.iterations = 2;
+  std::ostringstream log;
+  auto report = RunTrainingJob(c, log);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->iterations_size(), 2);
+  const double failed = report->iterations(0).failed_solves();
+  EXPECT_GT(failed, 0);
+  EXPECT_THAT(log.str(), HasSubstr("training iteration  1/2"));
+  EXPECT_THAT(log.str(), HasSubstr(absl::StrCat(static_cast<int64_t>(failed),
+                                                " rows failed to solve (kept their previous "
+                                                "vectors)")));
+
+  // A healthy run says nothing of the kind.
+  c.als.regularization = 0.05f;
+  std::ostringstream healthy;
+  report = RunTrainingJob(c, healthy);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->iterations(0).failed_solves(), 0);
+  EXPECT_THAT(healthy.str(), ::testing::Not(HasSubstr("failed to solve")));
+}
+
 TEST(TrainingJob, ExplicitModelPublishesBiasFoldedVectors) {
   const std::string input = WritePlantedInteractions("explicit.csv", 80, 60, 3, 8, 5);
   TrainingJobConfig c = SmallConfig(input, TempPath("explicit-db"));

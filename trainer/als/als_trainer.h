@@ -31,6 +31,10 @@ struct IterationStats {
   double seconds = 0;        // wall time of the two half-iterations
   double loss = 0;           // solver's loss after the iteration (see below)
   double loss_seconds = 0;   // wall time spent evaluating `loss`
+  // Rows (users and items) whose exact solve failed in this iteration and
+  // that kept their previous vectors: the Cholesky and explicit solvers
+  // (0 in practice, they require regularization > 0); always 0 for CG.
+  int64_t failed_solves = 0;
 };
 
 // Vectors whose dot product is the model's score:

@@ -38,11 +38,11 @@ absl::StatusOr<IterationStats> ExplicitAls::RunIteration() {
   const float reg = options_.regularization;
   const int threads = options_.threads;
   const auto start = std::chrono::steady_clock::now();
-  UpdateExplicit(*user_items_, items_, item_bias_, global_mean_, reg, threads,
-                 &users_, &user_bias_);
-  UpdateExplicit(item_users_, users_, user_bias_, global_mean_, reg, threads,
-                 &items_, &item_bias_);
   IterationStats stats;
+  stats.failed_solves += UpdateExplicit(*user_items_, items_, item_bias_, global_mean_,
+                                        reg, threads, &users_, &user_bias_);
+  stats.failed_solves += UpdateExplicit(item_users_, users_, user_bias_, global_mean_,
+                                        reg, threads, &items_, &item_bias_);
   stats.iteration = ++iterations_done_;
   stats.seconds = SecondsSince(start);
   const auto loss_start = std::chrono::steady_clock::now();

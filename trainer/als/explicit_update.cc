@@ -1,6 +1,7 @@
 #include "trainer/als/explicit_update.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include <Eigen/Cholesky>
 
@@ -13,7 +14,7 @@ namespace affinity {
 namespace {
 
 template <int kF>
-void ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
+int64_t ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
                   const FactorVector& other_bias, float global_mean,
                   float regularization, int64_t begin, int64_t end,
                   FactorMatrix* factors, FactorVector* bias) {
@@ -31,6 +32,7 @@ void ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
   Eigen::LLT<Mat1> llt(f + 1);
   const uint32_t* all_indices = ratings.indices().data();
   const int64_t chunk_end = ratings.indptr()[end];
+  int64_t failures = 0;
   for (int64_t u = begin; u < end; ++u) {
     const CsrMatrix::Row row = ratings.row(u);
     Eigen::Map<Vec> x(factors->data() + u * f, f);
@@ -69,11 +71,15 @@ void ExplicitRows(const CsrMatrix& ratings, const FactorMatrix& other,
     b(f) = t_sum;
     a.diagonal().array() += regularization;
     llt.compute(a);  // reads the lower triangle only
-    if (llt.info() != Eigen::Success) continue;
+    if (llt.info() != Eigen::Success) {
+      ++failures;  // keeps the previous [x, b]
+      continue;
+    }
     z = llt.solve(b);
     x = z.template head<kF>(f);
     (*bias)(u) = z(f);
   }
+  return failures;
 }
 
 template <int kF>
@@ -101,20 +107,22 @@ double ErrorRows(const CsrMatrix& ratings, const FactorMatrix& users,
 
 }  // namespace
 
-void UpdateExplicit(const CsrMatrix& ratings, const FactorMatrix& other,
-                    const FactorVector& other_bias, float global_mean,
-                    float regularization, int threads, FactorMatrix* factors,
-                    FactorVector* bias) {
+int64_t UpdateExplicit(const CsrMatrix& ratings, const FactorMatrix& other,
+                       const FactorVector& other_bias, float global_mean,
+                       float regularization, int threads, FactorMatrix* factors,
+                       FactorVector* bias) {
   const int64_t rows = ratings.rows();
   const int64_t chunk =
       std::clamp<int64_t>(rows / (static_cast<int64_t>(threads) * 64), 8, 256);
+  std::atomic<int64_t> failures{0};
   DispatchFactors(static_cast<int>(other.cols()), [&](auto size) {
     constexpr int kF = decltype(size)::value;
     ParallelFor(rows, threads, chunk, [&](int64_t begin, int64_t end, int) {
-      ExplicitRows<kF>(ratings, other, other_bias, global_mean,
-                       regularization, begin, end, factors, bias);
+      failures += ExplicitRows<kF>(ratings, other, other_bias, global_mean,
+                                   regularization, begin, end, factors, bias);
     });
   });
+  return failures.load();
 }
 
 double ExplicitSquaredError(const CsrMatrix& ratings,

@@ -40,27 +40,29 @@ absl::StatusOr<IterationStats> ImplicitAls::RunIteration() {
   const auto start = std::chrono::steady_clock::now();
   if (!item_gram_valid_) item_gram_ = Gramian(items_, reg, threads);
   const bool cg = options_.solver == AlsSolver::kConjugateGradient;
+  int64_t failures = 0;
   if (cg) {
     UpdateImplicitCg(*user_items_, items_, item_gram_, alpha,
                      options_.cg_steps, threads, &users_);
   } else {
-    cholesky_failures_ += UpdateImplicitCholesky(*user_items_, items_,
-                                                 item_gram_, alpha, threads,
-                                                 &users_);
+    failures += UpdateImplicitCholesky(*user_items_, items_, item_gram_, alpha,
+                                       threads, &users_);
   }
   const Eigen::MatrixXf user_gram = Gramian(users_, reg, threads);
   if (cg) {
     UpdateImplicitCg(item_users_, users_, user_gram, alpha, options_.cg_steps,
                      threads, &items_);
   } else {
-    cholesky_failures_ += UpdateImplicitCholesky(
-        item_users_, users_, user_gram, alpha, threads, &items_);
+    failures += UpdateImplicitCholesky(item_users_, users_, user_gram, alpha,
+                                       threads, &items_);
   }
+  cholesky_failures_ += failures;
   // Needed by the loss and by the next user half-iteration.
   item_gram_ = Gramian(items_, reg, threads);
   item_gram_valid_ = true;
 
   IterationStats stats;
+  stats.failed_solves = failures;
   stats.iteration = ++iterations_done_;
   stats.seconds = SecondsSince(start);
   const auto loss_start = std::chrono::steady_clock::now();

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -14,6 +15,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "storage/utf8.h"
 #include "trainer/data/coo_builder.h"
 #include "trainer/data/id_interner.h"
 #include "trainer/data/line_reader.h"
@@ -26,6 +29,27 @@ using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Non-empty, at most max_length bytes, and every byte in 0x01..0x7F: the
+// common case, which needs no further check.
+inline bool IsShortAsciiId(absl::string_view id, size_t max_length) {
+  if (id.empty() || id.size() > max_length) return false;
+  const char* p = id.data();
+  const char* const end = p + id.size();
+  // 8 bytes at a time: (w - 0x01..01) | w has a byte's high bit set when
+  // that byte is 0 or >= 0x80 (false alarms only after such a byte).
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighs = 0x8080808080808080ull;
+  for (; end - p >= 8; p += 8) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof(w));
+    if (((w - kOnes) | w) & kHighs) return false;
+  }
+  for (; p < end; ++p) {
+    if (static_cast<unsigned char>(*p - 1) >= 0x7F) return false;
+  }
+  return true;
 }
 
 bool IsBlankLine(absl::string_view line) {
@@ -218,6 +242,8 @@ absl::Status Parser::Run() {
   absl::string_view line;
   bool first = true;
   while (lines_.Next(&line)) {
+    // A byte order mark (Windows editors) is not part of the first field.
+    if (lines_.line_number() == 1) absl::ConsumePrefix(&line, "\xEF\xBB\xBF");
     if (line.empty() ||
         ((line[0] == ' ' || line[0] == '\t') && IsBlankLine(line))) {
       continue;
@@ -274,6 +300,15 @@ std::string Parser::CheckId(absl::string_view what,
                         " bytes long, expected at most ",
                         options_.max_id_length, " bytes");
   }
+  if (const size_t nul = storage::FindNul(id); nul != absl::string_view::npos) {
+    return absl::StrCat(what, " id ", Quoted(id), " contains a NUL byte (offset ",
+                        nul, "), expected an id without NUL bytes");
+  }
+  if (!storage::IsValidUtf8(id)) {
+    return absl::StrCat(what, " id ", Quoted(id), " is not valid UTF-8 (",
+                        storage::InvalidUtf8Position(id), "), ",
+                        storage::kUtf8Expectation);
+  }
   return std::string();
 }
 
@@ -307,11 +342,11 @@ absl::Status Parser::Row(absl::string_view line) {
   const absl::string_view user = splitter_->field(0);
   const absl::string_view item = splitter_->field(1);
   const size_t max_id = options_.max_id_length;
-  if (user.empty() || item.empty() || user.size() > max_id ||
-      item.size() > max_id) {
+  if (ABSL_PREDICT_FALSE(!IsShortAsciiId(user, max_id) ||
+                         !IsShortAsciiId(item, max_id))) {
     std::string problem = CheckId("user", user);
     if (problem.empty()) problem = CheckId("item", item);
-    return Reject(std::move(problem));
+    if (!problem.empty()) return Reject(std::move(problem));
   }
 
   float weight = 1.0f;

@@ -5,13 +5,16 @@
 //   user, item [, weight [, timestamp]]
 // The number of fields is fixed per file (by its header, else by its first
 // data row); every row must have exactly that many.
-//  - Ids are arbitrary non-empty strings of at most max_id_length bytes.
-//    Spaces (and tabs, unless tab is the delimiter) around a field are not
-//    part of it. CSV fields may be double-quoted (RFC 4180, one line).
+//  - Ids are arbitrary non-empty strings of at most max_id_length bytes,
+//    valid UTF-8 (see storage/utf8.h) without NUL bytes: every id reaches
+//    clients as a proto3 string. Spaces (and tabs, unless tab is the
+//    delimiter) around a field are not part of it. CSV fields may be
+//    double-quoted (RFC 4180, one line).
 //  - weight: finite, >= 0, decimal (integer, fraction or exponent form).
 //    Without a weight column every row weighs 1.
 //  - timestamp: integer >= 0 (e.g. Unix seconds).
-//  - Blank lines are ignored. Line ends may be "\n" or "\r\n".
+//  - Blank lines are ignored. Line ends may be "\n" or "\r\n". A UTF-8 byte
+//    order mark at the start of the file is skipped.
 //
 // Header: with HeaderMode::kAuto the first non-blank line is a header when
 // its first two fields are known user and item column names (user, userId,
@@ -38,7 +41,8 @@
 //  - missing file: NotFound; unreadable file: the errno's status code.
 //  - empty file, or a file without a single usable row.
 //  - a malformed row, as "FILE:LINE: <what was wrong>, expected <what>":
-//    wrong field count, empty or overlong id, weight that is not a number,
+//    wrong field count, empty or overlong id, id that is not valid UTF-8
+//    ("... expected valid UTF-8 ...") or holds a NUL byte, weight that is not a number,
 //    negative, NaN or infinite, timestamp that is not a non-negative
 //    integer, bad CSV quoting. OnError::kFail stops at the first one;
 //    OnError::kSkip drops such rows, counts them in stats.rows_skipped and

@@ -122,6 +122,7 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
   }
   if (training.db.empty()) return absl::InvalidArgumentError("--db: expected the model store");
   if (absl::Status s = CheckOutputPaths(training); !s.ok()) return s;
+  if (absl::Status s = CheckPublishTarget(training.db); !s.ok()) return s;
 
   // 1. Idempotence.
   clock.Start();
@@ -157,6 +158,9 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
   if (!read.ok()) return read.status();
   Interactions data = *std::move(read);
   LogIngest(training, data, log, &report);
+  if (absl::Status s = CheckModelSize(data.user_ids.size(), data.item_ids.size()); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(training.input, ": ", s.message()));
+  }
   clock.Stop("ingest");
   // A truncated or partial export would train a model on a fraction of the
   // data, and the comparison cannot tell (there is nothing new to compare

@@ -41,7 +41,8 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
   s->service_->SetOutcomes(s->outcomes_.get());
   s->service_->SetShadow(s->shadow_.get());
 
-  auto grpc = GrpcServer::Start({"127.0.0.1:0", 0}, s->service_.get());
+  s->checked_service_ = Utf8CheckedRecommender(s->service_.get());
+  auto grpc = GrpcServer::Start({"127.0.0.1:0", 0}, s->checked_service_.get());
   if (!grpc.ok()) return grpc.status();
   s->grpc_ = *std::move(grpc);
   GrpcServer* server = s->grpc_.get();

@@ -4,10 +4,10 @@
 // the rule engine with no rules over DIR/catalog, the events store
 // (DIR/events/<instance>) with an OutcomeRecorder, a ShadowRunner, and
 // RecommenderService with arm metrics, outcomes and shadow set (its
-// MicroBatcher's window is --batch_window_us, 0 unless set), on a gRPC
-// server bound to a free loopback port. Without a poll period the test
-// drives the manager with models().Poll(); with one, it polls like the
-// binary. Request counts reach the events store at outcomes()->Flush() and
+// MicroBatcher's window is --batch_window_us, 0 unless set), behind
+// Utf8CheckedRecommender, on a gRPC server bound to a free loopback port.
+// Without a poll period the test drives the manager with models().Poll();
+// with one, it polls like the binary. Request counts reach the events store at outcomes()->Flush() and
 // at Stop() (the binary also flushes every second). Stop() (and the
 // destructor) shut down in main.cc's order: polling, gRPC drain, shadow
 // runner, final outcome flush.
@@ -32,6 +32,7 @@
 #include "server/rpc/grpc_server.h"
 #include "server/rpc/recommender_service.h"
 #include "server/rpc/request_validation.h"
+#include "server/rpc/utf8_checked_service.h"
 #include "server/rules/catalog_view.h"
 #include "server/rules/rule_engine.h"
 #include "server/rules/rule_metrics.h"
@@ -85,6 +86,7 @@ class ServingStack {
   std::unique_ptr<MicroBatcher> batcher_;
   RuleSetRegistry rule_sets_;
   std::unique_ptr<RecommenderService> service_;
+  std::unique_ptr<Utf8CheckedService> checked_service_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<affinity::v1::Recommender::Stub> stub_;
   bool stopped_ = false;
