@@ -166,12 +166,14 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
   const std::string listen = absl::GetFlag(FLAGS_admin_listen);
   int port = 0;
   grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // an address in use is an error
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(
-        absl::StrCat("--admin_listen: cannot listen on \"", listen, "\""));
+        absl::StrCat("--admin_listen: cannot listen on \"", listen,
+                     "\" (in use by another process, or not an address of this host)"));
   }
   LogLine(absl::StrCat("admin services on ", listen, " (port ", port, ")"));
   return server;
