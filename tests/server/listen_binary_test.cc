@@ -3,12 +3,10 @@
 // --admin_listen) exits 1 naming the flag and the address, and the first
 // server keeps answering.
 #include <signal.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include <grpcpp/grpcpp.h>
 
@@ -67,20 +65,13 @@ class ListenBinaryTest : public ::testing::Test {
                             log);
     // A second server that did start is stopped, so that the test fails
     // rather than hangs.
-    int code = -1;
-    for (int i = 0; i < 300 && code < 0; ++i) {
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      } else if (ReadFile(log).find("routing (rollout revision") != std::string::npos) {
-        kill(pid, SIGTERM);
-        code = WaitExit(pid);
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
+    std::optional<int> code = testing::WaitExitFor(pid, 10000);
+    if (!code.has_value()) {
+      kill(pid, SIGTERM);
+      code = WaitExit(pid);
     }
     *log_text = ReadFile(log);
-    return code;
+    return *code;
   }
 
   // The first server still answers Recommend with its model.
