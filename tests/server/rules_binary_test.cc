@@ -140,6 +140,40 @@ TEST_F(RulesBinaryTest, BadRulesFileAtStartIsAUsageErrorNamingTheLine) {
   EXPECT_NE(ReadFile(log_).find(rules_ + ":4:"), std::string::npos) << ReadFile(log_);
 }
 
+TEST_F(RulesBinaryTest, EmptyRulesFileAtStartIsAUsageError) {
+  WriteFile(rules_, "# the shop's rules\n\n");
+  const pid_t pid = Spawn({kServerBinary, "--db=" + db_, "--rules=" + rules_,
+                           "--listen=127.0.0.1:0", "--metrics_listen=",
+                           "--admin_listen=127.0.0.1:0"},
+                          log_);
+  const std::optional<int> code = testing::WaitExitFor(pid, 10000);
+  if (!code.has_value()) {  // it serves: stop it, the test has failed
+    kill(pid, SIGKILL);
+    WaitExit(pid);
+  }
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(ReadFile(log_).find("rules rejected: " + rules_ + ": no rule set and no blocklist"),
+            std::string::npos)
+      << ReadFile(log_);
+}
+
+TEST_F(RulesBinaryTest, ARulesFileEmptiedWhileServingKeepsTheRules) {
+  WriteFile(rules_, kNoG0);
+  Start();
+  // Truncated in place, as an editor does before writing the new contents.
+  std::ofstream(rules_, std::ios::trunc).flush();
+  const std::string text = WaitForLog(log_, "rules rejected");
+  EXPECT_NE(text.find("rules rejected, keeping the previous rules: " + rules_ +
+                      ": no rule set and no blocklist entry (0 bytes"),
+            std::string::npos)
+      << text;
+  grpc::Status status;
+  const std::vector<std::string> ids = Recommend("shop", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ids.size(), 10u);
+  EXPECT_EQ(CountCategory(ids, 0), 0);
+}
+
 TEST_F(RulesBinaryTest, RulesFileEditsAreReloadedAndAMalformedEditKeepsTheOldRules) {
   WriteFile(rules_, kNoG0);
   Start();
