@@ -82,6 +82,9 @@ ABSL_FLAG(std::string, instance, "",
           "empty: HOSTNAME-PORT of --listen (HOSTNAME-pidPID when the port is 0).");
 ABSL_FLAG(int, events_retention_days, 90, "Outcome events older than this are deleted; 0 keeps all.");
 ABSL_FLAG(int, max_outcomes_per_call, 1000, "Largest number of outcomes in one ReportOutcome.");
+ABSL_FLAG(int, max_request_filters, 32, "Largest number of catalog filters in one request.");
+ABSL_FLAG(int, max_filter_values, 1000,
+          "Largest number of any_of/none_of values in one catalog filter of a request.");
 ABSL_FLAG(int, shadow_queue, 64,
           "Shadow requests that may wait for the shadow version; beyond it they are dropped.");
 ABSL_FLAG(int, autopilot_seconds, 10,
@@ -112,6 +115,12 @@ absl::Status CheckFlags() {
   }
   if (absl::GetFlag(FLAGS_max_outcomes_per_call) < 1) {
     return absl::InvalidArgumentError("--max_outcomes_per_call: expected >= 1");
+  }
+  if (absl::GetFlag(FLAGS_max_request_filters) < 1) {
+    return absl::InvalidArgumentError("--max_request_filters: expected >= 1");
+  }
+  if (absl::GetFlag(FLAGS_max_filter_values) < 1) {
+    return absl::InvalidArgumentError("--max_filter_values: expected >= 1");
   }
   if (absl::GetFlag(FLAGS_shadow_queue) < 1) {
     return absl::InvalidArgumentError("--shadow_queue: expected >= 1");
@@ -265,6 +274,8 @@ int Run() {
   RequestLimits limits;
   limits.max_k = absl::GetFlag(FLAGS_max_k);
   limits.max_outcomes = static_cast<size_t>(absl::GetFlag(FLAGS_max_outcomes_per_call));
+  limits.max_filters = absl::GetFlag(FLAGS_max_request_filters);
+  limits.max_filter_values = absl::GetFlag(FLAGS_max_filter_values);
   RuleSetRegistry rule_sets;
   rule_sets.SetLookup([&](absl::string_view name) { return rule_engine.Known(name); });
   RecommenderService service(&models, &metrics, &batcher, limits, &rule_sets);

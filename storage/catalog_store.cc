@@ -1,6 +1,7 @@
 #include "storage/catalog_store.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -33,6 +34,17 @@ absl::StatusOr<CatalogItem> ParseItem(absl::string_view item_id,
 }
 
 }  // namespace
+
+absl::Status CheckCatalogItem(const CatalogItem& item) {
+  if (item.item_id().empty()) {
+    return absl::InvalidArgumentError("item_id: empty, expected an id");
+  }
+  if (item.has_price() && !std::isfinite(item.price())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("price: ", item.price(), ", expected a finite number (or no price)"));
+  }
+  return absl::OkStatus();
+}
 
 CatalogStore::CatalogStore(std::shared_ptr<RocksDb> db, Mode mode)
     : db_(std::move(db)), mode_(mode) {}
@@ -106,6 +118,10 @@ absl::Status CatalogStore::Upsert(absl::Span<const CatalogItem> items) {
     if (item.item_id().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "catalog item #", i, " has an empty item_id, expected an id"));
+    }
+    if (absl::Status s = CheckCatalogItem(item); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("catalog item #", i, " ('", item.item_id(), "'): ", s.message()));
     }
     auto [it, inserted] = latest.emplace(item.item_id(), &item);
     if (inserted) {

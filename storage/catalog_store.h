@@ -29,6 +29,11 @@ namespace affinity::storage {
 
 class RocksDb;
 
+// The fields of one item as the store accepts them: a non-empty item_id and,
+// when set, a finite price. InvalidArgument "FIELD: what, expected what"
+// naming the field (item_id, price) otherwise.
+absl::Status CheckCatalogItem(const affinity::v1::CatalogItem& item);
+
 struct CatalogStoreOptions {
   size_t block_cache_bytes = size_t{64} << 20;
 };
@@ -49,7 +54,7 @@ class CatalogStore {
 
   // kReadWrite only. Inserts or replaces items by item_id; when ids repeat
   // in `items` the last one wins. InvalidArgument (nothing written) when an
-  // item_id is empty.
+  // item fails CheckCatalogItem: "catalog item #3 ('sku-9'): price: ...".
   absl::Status Upsert(absl::Span<const affinity::v1::CatalogItem> items);
   // kReadWrite only. Removes the items; unknown ids are ignored. Returns
   // how many items were removed.

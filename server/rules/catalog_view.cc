@@ -126,6 +126,9 @@ absl::StatusOr<int64_t> CatalogView::Upsert(absl::Span<const CatalogItem> items)
     if (items[i].item_id().empty()) {
       return absl::InvalidArgumentError(absl::StrCat("items[", i, "].item_id: must not be empty"));
     }
+    if (absl::Status s = storage::CheckCatalogItem(items[i]); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("items[", i, "].", s.message()));
+    }
   }
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (!dir_.empty()) {

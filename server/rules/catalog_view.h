@@ -63,7 +63,9 @@ class CatalogView {
   // in the instant between this view's check and its own write could
   // otherwise go unread until the next change).
   absl::StatusOr<bool> Refresh(bool force = false);
-  // Returns the number of items written / removed.
+  // Returns the number of items written / removed. Upsert checks every
+  // item first (storage::CheckCatalogItem) and writes nothing when one
+  // fails: InvalidArgument "items[3].price: ...".
   absl::StatusOr<int64_t> Upsert(absl::Span<const affinity::v1::CatalogItem> items);
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> item_ids);
 
