@@ -1,6 +1,12 @@
 #include "storage/rocks_db.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -47,18 +53,68 @@ rocksdb::Options MakeOptions(const RocksTuning& tuning) {
   return options;
 }
 
-absl::StatusOr<std::string> MakePrivateDir() {
+constexpr char kPrivateDirPrefix[] = "affinity-follower-";
+constexpr char kOwnerFile[] = "owner";
+
+std::string TmpRoot() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat((tmp && *tmp) ? tmp : "/tmp",
-                                     "/affinity-follower-XXXXXX");
+  return (tmp && *tmp) ? tmp : "/tmp";
+}
+
+// Removes the private directories under `root` whose owner has ended: their
+// owner file is not locked any more (the kernel drops a process's locks when
+// it ends, however it ends). Directories without an owner file (being
+// created, or left by older versions) and other users' are left alone.
+void RemoveStaleFollowerDirs(const std::string& root) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kPrivateDirPrefix, 0) != 0) continue;
+    std::error_code e;
+    if (!entry.is_directory(e)) continue;
+    const std::string owner = (entry.path() / kOwnerFile).string();
+    const int fd = open(owner.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) std::filesystem::remove_all(entry.path(), e);
+    close(fd);
+  }
+}
+
+}  // namespace
+
+// A fresh directory under $TMPDIR holding a locked owner file (the pid, for
+// people) for as long as `lock_fd` stays open.
+absl::StatusOr<RocksDb::PrivateDir> RocksDb::MakePrivateDir() {
+  const std::string root = TmpRoot();
+  RemoveStaleFollowerDirs(root);
+  std::string pattern = absl::StrCat(root, "/", kPrivateDirPrefix, "XXXXXX");
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (mkdtemp(buffer.data()) == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("cannot create a follower directory like ", pattern));
   }
-  return std::string(buffer.data());
+  PrivateDir dir{std::string(buffer.data()), -1};
+  // Locked under another name, then renamed: a cleaner never sees an owner
+  // file that is not locked yet.
+  const std::string pending = absl::StrCat(dir.path, "/", kOwnerFile, ".new");
+  const std::string owner = absl::StrCat(dir.path, "/", kOwnerFile);
+  dir.lock_fd = open(pending.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const std::string pid = absl::StrCat("pid ", getpid(), "\n");
+  if (dir.lock_fd < 0 || flock(dir.lock_fd, LOCK_EX) != 0 ||
+      write(dir.lock_fd, pid.data(), pid.size()) != static_cast<ssize_t>(pid.size()) ||
+      rename(pending.c_str(), owner.c_str()) != 0) {
+    const int error = errno;
+    if (dir.lock_fd >= 0) close(dir.lock_fd);
+    std::error_code ec;
+    std::filesystem::remove_all(dir.path, ec);
+    return absl::UnavailableError(absl::StrCat("cannot create the owner file of ", dir.path,
+                                               ": ", std::strerror(error)));
+  }
+  return dir;
 }
+
+namespace {
 
 // Creates the database at `path` if it does not exist yet. Losing a race
 // with another process creating it is fine.
@@ -123,9 +179,10 @@ absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::OpenWithOptions(const std::str
       absl::Status exists = EnsureExists(path, options);
       if (!exists.ok()) return exists;
     }
-    absl::StatusOr<std::string> dir = MakePrivateDir();
+    absl::StatusOr<PrivateDir> dir = MakePrivateDir();
     if (!dir.ok()) return dir.status();
-    handle->secondary_dir_ = *dir;
+    handle->secondary_dir_ = dir->path;
+    handle->secondary_lock_fd_ = dir->lock_fd;
     options.create_if_missing = false;
     rocksdb::Status status =
         rocksdb::DB::OpenAsSecondary(options, path, handle->secondary_dir_, &raw);
@@ -146,6 +203,7 @@ RocksDb::~RocksDb() {
     std::error_code ec;
     std::filesystem::remove_all(secondary_dir_, ec);
   }
+  if (secondary_lock_fd_ >= 0) close(secondary_lock_fd_);
 }
 
 absl::Status RocksDb::Refresh() {

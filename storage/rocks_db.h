@@ -26,14 +26,22 @@ struct RocksTuning {
 
 // An open database. Closes it (and, for a follower, removes its private
 // secondary directory) when the last reference goes away.
+//
+// A follower's private directory, $TMPDIR/affinity-follower-XXXXXX (or
+// under /tmp), holds an `owner` file with the owner's pid, locked (flock)
+// for as long as the follower is open. A process that ends without closing
+// (a crash, SIGKILL) leaves its directory behind with the lock released;
+// every follower Open removes such directories first, so they do not pile
+// up. Directories without an owner file are never touched.
 class RocksDb {
  public:
   enum class Mode { kReadWrite, kFollower };
 
   // kReadWrite creates `path` (and parents) when missing. kFollower opens a
   // secondary instance of `path` with a fresh private directory under
-  // $TMPDIR (or /tmp); a missing database is created first, so followers
-  // may start before any writer.
+  // $TMPDIR (or /tmp), after removing the private directories of ended
+  // owners; a missing database is created first, so followers may start
+  // before any writer.
   static absl::StatusOr<std::shared_ptr<RocksDb>> Open(const std::string& path,
                                                        Mode mode,
                                                        const RocksTuning& tuning);
@@ -59,11 +67,18 @@ class RocksDb {
   absl::Status Refresh();
 
  private:
+  struct PrivateDir {
+    std::string path;
+    int lock_fd = -1;
+  };
+  static absl::StatusOr<PrivateDir> MakePrivateDir();
+
   RocksDb(std::string path, Mode mode) : path_(std::move(path)), mode_(mode) {}
 
   std::string path_;
   Mode mode_;
   std::string secondary_dir_;
+  int secondary_lock_fd_ = -1;
   std::unique_ptr<rocksdb::DB> db_;
   absl::Mutex mutex_;
 };
