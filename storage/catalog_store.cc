@@ -53,19 +53,34 @@ CatalogStore::~CatalogStore() = default;
 
 absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(
     const std::string& dir, Mode mode, const CatalogStoreOptions& options) {
+  const std::string path = dir + "/catalog";
+  if (!options.expected_identity.empty() &&
+      ReadDbIdentity(path) != std::optional<std::string>(options.expected_identity)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " no longer holds the catalog of identity ", options.expected_identity,
+        " (deleted, or deleted and created again)"));
+  }
   RocksTuning tuning;
   tuning.block_cache_bytes = options.block_cache_bytes;
   tuning.write_buffer_bytes = size_t{16} << 20;
   tuning.background_jobs = 2;
   absl::StatusOr<std::shared_ptr<RocksDb>> db = RocksDb::Open(
-      dir + "/catalog",
-      mode == Mode::kReadWrite ? RocksDb::Mode::kReadWrite : RocksDb::Mode::kFollower,
+      path, mode == Mode::kReadWrite ? RocksDb::Mode::kReadWrite : RocksDb::Mode::kFollower,
       tuning);
   if (!db.ok()) return db.status();
+  if (!options.expected_identity.empty() && (*db)->identity() != options.expected_identity) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " no longer holds the catalog of identity ", options.expected_identity,
+        " (now ", (*db)->identity(), ")"));
+  }
   return std::unique_ptr<CatalogStore>(new CatalogStore(*std::move(db), mode));
 }
 
 absl::Status CatalogStore::Refresh() { return db_->Refresh(); }
+
+const std::string& CatalogStore::identity() const { return db_->identity(); }
+
+absl::Status CatalogStore::CheckSameDatabase() const { return db_->CheckSameDatabase(); }
 
 absl::Status CatalogStore::RequireReadWrite(absl::string_view operation) const {
   if (mode_ == Mode::kReadWrite) return absl::OkStatus();

@@ -36,6 +36,10 @@ absl::Status CheckCatalogItem(const affinity::v1::CatalogItem& item);
 
 struct CatalogStoreOptions {
   size_t block_cache_bytes = size_t{64} << 20;
+  // When set, Open fails with FailedPrecondition (creating nothing) unless
+  // DIR/catalog holds the database of this identity (see identity()): a
+  // writer for the catalog a follower reads, never for one that replaced it.
+  std::string expected_identity;
 };
 
 class CatalogStore {
@@ -50,7 +54,12 @@ class CatalogStore {
   ~CatalogStore();
 
   // kFollower: catch up with the read-write process. kReadWrite: no-op.
+  // FailedPrecondition, for good, once DIR/catalog was deleted or replaced
+  // since Open (storage/rocks_db.h); the items read before stay readable.
   absl::Status Refresh();
+  // The database's identity, and whether DIR/catalog still holds it.
+  const std::string& identity() const;
+  absl::Status CheckSameDatabase() const;
 
   // kReadWrite only. Inserts or replaces items by item_id; when ids repeat
   // in `items` the last one wins. InvalidArgument (nothing written) when an

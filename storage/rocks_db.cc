@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,11 +10,14 @@
 #include <cstring>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -191,7 +195,41 @@ absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::OpenWithOptions(const std::str
     }
   }
   handle->db_.reset(raw);
+  // A secondary instance does not read its identity: take the file's (the
+  // same file RocksDB's GetDbIdentity reads), as CheckSameDatabase does.
+  const std::optional<std::string> identity = ReadDbIdentity(path);
+  if (!identity.has_value() || identity->empty()) {
+    return absl::DataLossError(absl::StrCat(path, ": no IDENTITY file, expected RocksDB's"));
+  }
+  handle->identity_ = *identity;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) {
+    handle->dir_device_ = st.st_dev;
+    handle->dir_inode_ = st.st_ino;
+  }
   return handle;
+}
+
+std::optional<std::string> ReadDbIdentity(const std::string& path) {
+  std::ifstream in(std::filesystem::path(path) / "IDENTITY", std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return std::string(absl::StripAsciiWhitespace(contents.str()));
+}
+
+absl::Status RocksDb::CheckSameDatabase() const {
+  struct stat st;
+  const bool exists = stat(path_.c_str(), &st) == 0;
+  const bool same_dir = exists && st.st_dev == dir_device_ && st.st_ino == dir_inode_;
+  const std::optional<std::string> now = exists ? ReadDbIdentity(path_) : std::nullopt;
+  if (same_dir && now.has_value() && *now == identity_) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      path_, ": the database was deleted", now.has_value() ? " and created again" : "",
+      " since this process opened it (identity ", identity_, ", now ",
+      now.has_value() ? *now : "none", same_dir || !exists ? "" : ", in a new directory",
+      "); what was read from it stays available, nothing more is read from the directory; "
+      "restart to use the database now there"));
 }
 
 RocksDb::~RocksDb() {
@@ -208,6 +246,15 @@ RocksDb::~RocksDb() {
 
 absl::Status RocksDb::Refresh() {
   if (mode_ != Mode::kFollower) return absl::OkStatus();
+  // Catching up with the files of another database than the one opened
+  // fails an assertion inside RocksDB: check first, and for good. (A
+  // deletion racing with the catch-up itself is not covered.)
+  absl::MutexLock lock(&refresh_mutex_);
+  if (!stopped_.ok()) return stopped_;  // the same error every time
+  if (absl::Status same = CheckSameDatabase(); !same.ok()) {
+    stopped_ = same;
+    return same;
+  }
   return FromRocks(db_->TryCatchUpWithPrimary(),
                    absl::StrCat("catching up with ", path_));
 }

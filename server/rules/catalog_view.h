@@ -17,6 +17,10 @@
 //    process holds the store at the same instant the call fails with
 //    UNAVAILABLE "catalog is busy, retry". On success the change is in the
 //    next snapshot() at once.
+//  - DIR/catalog deleted (or deleted and created again) after Open: the
+//    view keeps its last snapshot, Refresh fails with FAILED_PRECONDITION
+//    at every call (storage/rocks_db.h), and Upsert/Delete fail with
+//    FAILED_PRECONDITION "nothing written: ..." without creating a catalog.
 #ifndef AFFINITY_SERVER_RULES_CATALOG_VIEW_H_
 #define AFFINITY_SERVER_RULES_CATALOG_VIEW_H_
 

@@ -92,6 +92,9 @@ class RulesBinaryTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    // Closing the channels first lets the server's drain end at once.
+    stub_.reset();
+    admin_.reset();
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
       EXPECT_EQ(WaitExit(pid_), 0);

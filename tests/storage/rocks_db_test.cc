@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "tests/storage/test_dir.h"
 
 namespace affinity::storage {
@@ -128,6 +129,71 @@ TEST_F(RocksDbFollowerTest, DirectoriesWithoutAnOwnerFileAreLeftAlone) {
   EXPECT_TRUE(std::filesystem::exists(unowned + "/LOG"));
   EXPECT_FALSE(std::filesystem::exists(stale));
   EXPECT_EQ(FollowerDirs(tmp_).size(), 2u);
+}
+
+// A database at `path` holding key "k" = `value`, closed again.
+void WriteDb(const std::string& path, const std::string& value) {
+  auto db = RocksDb::Open(path, RocksDb::Mode::kReadWrite, RocksTuning());
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)->db()->Put(rocksdb::WriteOptions(), "k", value).ok());
+}
+
+std::string Get(const RocksDb& db) {
+  std::string value;
+  rocksdb::Status s = db.db()->Get(rocksdb::ReadOptions(), "k", &value);
+  return s.ok() ? value : s.ToString();
+}
+
+TEST_F(RocksDbFollowerTest, AFollowerStopsFollowingADatabaseCreatedAgainInItsPlace) {
+  ASSERT_NO_FATAL_FAILURE(WriteDb(db_, "old"));
+  std::shared_ptr<RocksDb> follower = OpenFollower();
+  ASSERT_NE(follower, nullptr);
+  ASSERT_FALSE(follower->identity().empty());
+  EXPECT_TRUE(follower->Refresh().ok());
+
+  std::filesystem::remove_all(db_);
+  ASSERT_NO_FATAL_FAILURE(WriteDb(db_, "new"));
+  ASSERT_NO_FATAL_FAILURE(WriteDb(db_, "newer"));  // another MANIFEST
+  const absl::Status refreshed = follower->Refresh();
+  EXPECT_TRUE(absl::IsFailedPrecondition(refreshed)) << refreshed;
+  EXPECT_EQ(refreshed.message().rfind(
+                db_ + ": the database was deleted and created again since this process opened "
+                      "it (identity " + follower->identity() + ", now ",
+                0),
+            0u)
+      << refreshed;
+  EXPECT_EQ(Get(*follower), "old");  // what was read stays readable
+  EXPECT_EQ(follower->Refresh(), refreshed);  // for good, the same words
+  EXPECT_EQ(follower->CheckSameDatabase().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(RocksDbFollowerTest, ACopyOfTheSameDatabaseInANewDirectoryIsNotFollowedEither) {
+  ASSERT_NO_FATAL_FAILURE(WriteDb(db_, "old"));
+  std::shared_ptr<RocksDb> follower = OpenFollower();
+  ASSERT_NE(follower, nullptr);
+  // A backup restored in place of the directory: same IDENTITY file.
+  const std::string copy = db_ + ".copy";
+  std::filesystem::copy(db_, copy);
+  std::filesystem::remove_all(db_);
+  std::filesystem::rename(copy, db_);
+  ASSERT_EQ(ReadDbIdentity(db_), follower->identity());
+  const absl::Status refreshed = follower->Refresh();
+  EXPECT_TRUE(absl::IsFailedPrecondition(refreshed)) << refreshed;
+  EXPECT_NE(refreshed.message().find("in a new directory"), std::string::npos) << refreshed;
+  EXPECT_EQ(Get(*follower), "old");
+}
+
+TEST_F(RocksDbFollowerTest, ADeletedDatabaseIsReportedAndItsDataStaysReadable) {
+  ASSERT_NO_FATAL_FAILURE(WriteDb(db_, "old"));
+  std::shared_ptr<RocksDb> follower = OpenFollower();
+  ASSERT_NE(follower, nullptr);
+  std::filesystem::remove_all(db_);
+  const absl::Status refreshed = follower->Refresh();
+  EXPECT_TRUE(absl::IsFailedPrecondition(refreshed)) << refreshed;
+  EXPECT_NE(refreshed.message().find("the database was deleted since this process opened it"),
+            std::string::npos)
+      << refreshed;
+  EXPECT_EQ(Get(*follower), "old");
 }
 
 }  // namespace
