@@ -27,6 +27,10 @@ struct RocksTuning {
   int lock_wait_ms = 0;
 };
 
+// The identity of the database in directory `path` (its IDENTITY file,
+// without surrounding whitespace); nullopt when there is none.
+std::optional<std::string> ReadDbIdentity(const std::string& path);
+
 // An open database. Closes it (and, for a follower, removes its private
 // secondary directory) when the last reference goes away.
 //
@@ -45,10 +49,6 @@ struct RocksTuning {
 // abort the process) and what was read before stays readable. Files
 // swapped inside the same directory with the same IDENTITY (a copy restored
 // over the contents) are not detected.
-// The identity of the database in directory `path` (its IDENTITY file,
-// without surrounding whitespace); nullopt when there is none.
-std::optional<std::string> ReadDbIdentity(const std::string& path);
-
 class RocksDb {
  public:
   enum class Mode { kReadWrite, kFollower };
