@@ -10,17 +10,21 @@ BackgroundWork::BackgroundWork(BackgroundWorkParts parts) : parts_(std::move(par
   using Clock = std::chrono::steady_clock;
   auto next_full_read = std::make_shared<Clock::time_point>(Clock::now() + std::chrono::minutes(5));
   auto next_rules_check = std::make_shared<Clock::time_point>(Clock::now());
+  auto last_error = std::make_shared<std::string>();  // logged once, not at every poll
   catalog_and_rules_ = std::make_unique<PeriodicTask>(
-      parts_.catalog_poll, [this, next_full_read, next_rules_check] {
+      parts_.catalog_poll, [this, next_full_read, next_rules_check, last_error] {
         const auto now = Clock::now();
         // A full re-read every 5 minutes is the safety net of the cheap
         // change detection.
         const bool full = now >= *next_full_read;
         if (full) *next_full_read = now + std::chrono::minutes(5);
         absl::StatusOr<bool> changed = parts_.catalog->Refresh(full);
-        if (!changed.ok()) {
-          LogLine(absl::StrCat("catalog refresh failed: ", changed.status().ToString()));
-        } else if (*changed && parts_.catalog_changed) {
+        const std::string error = changed.ok() ? "" : changed.status().ToString();
+        if (error != *last_error && !error.empty()) {
+          LogLine(absl::StrCat("catalog refresh failed: ", error));
+        }
+        *last_error = error;
+        if (changed.ok() && *changed && parts_.catalog_changed) {
           parts_.catalog_changed();
         }
         if (now >= *next_rules_check) {

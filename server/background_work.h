@@ -1,5 +1,6 @@
 // BackgroundWork: the server's periodic duties besides model polling, each
-// on its own thread: catalog refresh and rules-file checks (catalog_poll),
+// on its own thread: catalog refresh (a failure is logged when it first
+// occurs, not at every poll) and rules-file checks (catalog_poll),
 // the per-arm request counts flushed to the events store every second
 // with the events retention hourly, and the canary autopilot. Stop (or
 // destruction) ends them all; nothing it calls may throw.

@@ -83,6 +83,9 @@ ABSL_FLAG(std::string, instance, "",
           "empty: HOSTNAME-PORT of --listen (HOSTNAME-pidPID when the port is 0).");
 ABSL_FLAG(int, events_retention_days, 90, "Outcome events older than this are deleted; 0 keeps all.");
 ABSL_FLAG(int, max_outcomes_per_call, 1000, "Largest number of outcomes in one ReportOutcome.");
+ABSL_FLAG(int, max_request_filters, 32, "Largest number of catalog filters in one request.");
+ABSL_FLAG(int, max_filter_values, 1000,
+          "Largest number of any_of/none_of values in one catalog filter of a request.");
 ABSL_FLAG(int, shadow_queue, 64,
           "Shadow requests that may wait for the shadow version; beyond it they are dropped.");
 ABSL_FLAG(int, autopilot_seconds, 10,
@@ -113,6 +116,12 @@ absl::Status CheckFlags() {
   }
   if (absl::GetFlag(FLAGS_max_outcomes_per_call) < 1) {
     return absl::InvalidArgumentError("--max_outcomes_per_call: expected >= 1");
+  }
+  if (absl::GetFlag(FLAGS_max_request_filters) < 1) {
+    return absl::InvalidArgumentError("--max_request_filters: expected >= 1");
+  }
+  if (absl::GetFlag(FLAGS_max_filter_values) < 1) {
+    return absl::InvalidArgumentError("--max_filter_values: expected >= 1");
   }
   if (absl::GetFlag(FLAGS_shadow_queue) < 1) {
     return absl::InvalidArgumentError("--shadow_queue: expected >= 1");
@@ -167,12 +176,14 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
   const std::string listen = absl::GetFlag(FLAGS_admin_listen);
   int port = 0;
   grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // an address in use is an error
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(
-        absl::StrCat("--admin_listen: cannot listen on \"", listen, "\""));
+        absl::StrCat("--admin_listen: cannot listen on \"", listen,
+                     "\" (in use by another process, or not an address of this host)"));
   }
   LogLine(absl::StrCat("admin services on ", listen, " (port ", port, ")"));
   return server;
@@ -264,6 +275,8 @@ int Run() {
   RequestLimits limits;
   limits.max_k = absl::GetFlag(FLAGS_max_k);
   limits.max_outcomes = static_cast<size_t>(absl::GetFlag(FLAGS_max_outcomes_per_call));
+  limits.max_filters = absl::GetFlag(FLAGS_max_request_filters);
+  limits.max_filter_values = absl::GetFlag(FLAGS_max_filter_values);
   RuleSetRegistry rule_sets;
   rule_sets.SetLookup([&](absl::string_view name) { return rule_engine.Known(name); });
   RecommenderService service(&models, &metrics, &batcher, limits, &rule_sets);
@@ -311,9 +324,9 @@ int Run() {
       http == nullptr ? 0 : http->port(), db, instance, absl::GetFlag(FLAGS_scorer),
       limits.max_k, absl::GetFlag(FLAGS_batch_window_us), absl::GetFlag(FLAGS_poll_ms)));
 
-  models.StartPolling(std::chrono::milliseconds(absl::GetFlag(FLAGS_poll_ms)));
-
-  // Admin services: catalog writes and rollout changes.
+  // Admin services: catalog writes and rollout changes. Every listening
+  // address is bound before any model loads, so a failure to listen returns
+  // before background threads exist.
   CatalogAdminService catalog_admin(catalog->get(), warm_all);
   std::unique_ptr<Utf8CheckedService> checked_catalog_admin = Utf8CheckedCatalogAdmin(&catalog_admin);
   RolloutAdminService rollout_admin(db, [&]() { return admin_store->get(); });
@@ -326,6 +339,8 @@ int Run() {
     }
     admin_server = *std::move(started);
   }
+
+  models.StartPolling(std::chrono::milliseconds(absl::GetFlag(FLAGS_poll_ms)));
 
   // Background work: catalog and rules file, request counts, autopilot.
   rules::RulesFileWatcher rules_watcher(absl::GetFlag(FLAGS_rules), limits.max_k, &rule_engine,

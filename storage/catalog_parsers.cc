@@ -1,5 +1,6 @@
 #include "storage/catalog_parsers.h"
 
+#include <cmath>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "storage/catalog_store.h"
 #include "storage/csv_reader.h"
 #include "storage/utf8.h"
 
@@ -154,10 +156,11 @@ absl::Status SetField(Column column, absl::string_view value, CatalogItem* item,
       AddValues(value, item->mutable_tags());
       break;
     case Column::kPrice: {
+      if (value.empty()) break;  // no price
       double price = 0;
-      if (!value.empty() && !absl::SimpleAtod(value, &price)) {
+      if (!absl::SimpleAtod(value, &price) || !std::isfinite(price)) {
         return LineError(name, line,
-                         absl::StrCat("price '", value, "', expected a number"));
+                         absl::StrCat("price '", value, "', expected a finite number"));
       }
       item->set_price(price);
       break;
@@ -334,6 +337,7 @@ absl::StatusOr<std::vector<CatalogItem>> ParseCatalogJsonLines(
     }
     if (absl::Status s = CheckText(item, name, line); !s.ok()) return s;
     if (absl::Status s = ids.Check(item.item_id(), line); !s.ok()) return s;
+    if (absl::Status s = CheckCatalogItem(item); !s.ok()) return LineError(name, line, s.message());
     items.push_back(std::move(item));
   }
   return items;

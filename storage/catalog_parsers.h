@@ -21,8 +21,8 @@ namespace affinity::storage {
 // region, tags, in any order (RFC 4180 quoting, see csv_reader.h).
 // categories and tags hold several values separated by '|'. in_stock is
 // true/false/1/0/yes/no, true when empty or absent. created_at is Unix
-// seconds or a YYYY-MM-DD date (UTC midnight), 0 when empty. price is 0
-// when empty.
+// seconds or a YYYY-MM-DD date (UTC midnight), 0 when empty. price is a
+// finite number (NaN and infinities are errors), unset when empty.
 absl::StatusOr<std::vector<affinity::v1::CatalogItem>> ParseCatalogCsv(
     absl::string_view text, absl::string_view name);
 
@@ -35,7 +35,8 @@ absl::StatusOr<std::vector<affinity::v1::CatalogItem>> ParseMovieLensMovies(
 
 // JSON Lines: one affinity.v1.CatalogItem JSON object per line (proto3
 // JSON mapping: "itemId" or "item_id", "inStock", ...); blank lines are
-// skipped, unknown fields are errors.
+// skipped, unknown fields are errors, and so is a price that is not finite
+// ("NaN", "Infinity"); an item without "price" has none.
 absl::StatusOr<std::vector<affinity::v1::CatalogItem>> ParseCatalogJsonLines(
     absl::string_view text, absl::string_view name);
 

@@ -1,6 +1,7 @@
 #include "storage/catalog_store.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -34,6 +35,17 @@ absl::StatusOr<CatalogItem> ParseItem(absl::string_view item_id,
 
 }  // namespace
 
+absl::Status CheckCatalogItem(const CatalogItem& item) {
+  if (item.item_id().empty()) {
+    return absl::InvalidArgumentError("item_id: empty, expected an id");
+  }
+  if (item.has_price() && !std::isfinite(item.price())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("price: ", item.price(), ", expected a finite number (or no price)"));
+  }
+  return absl::OkStatus();
+}
+
 CatalogStore::CatalogStore(std::shared_ptr<RocksDb> db, Mode mode)
     : db_(std::move(db)), mode_(mode) {}
 
@@ -41,19 +53,34 @@ CatalogStore::~CatalogStore() = default;
 
 absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(
     const std::string& dir, Mode mode, const CatalogStoreOptions& options) {
+  const std::string path = dir + "/catalog";
+  if (!options.expected_identity.empty() &&
+      ReadDbIdentity(path) != std::optional<std::string>(options.expected_identity)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " no longer holds the catalog of identity ", options.expected_identity,
+        " (deleted, or deleted and created again)"));
+  }
   RocksTuning tuning;
   tuning.block_cache_bytes = options.block_cache_bytes;
   tuning.write_buffer_bytes = size_t{16} << 20;
   tuning.background_jobs = 2;
   absl::StatusOr<std::shared_ptr<RocksDb>> db = RocksDb::Open(
-      dir + "/catalog",
-      mode == Mode::kReadWrite ? RocksDb::Mode::kReadWrite : RocksDb::Mode::kFollower,
+      path, mode == Mode::kReadWrite ? RocksDb::Mode::kReadWrite : RocksDb::Mode::kFollower,
       tuning);
   if (!db.ok()) return db.status();
+  if (!options.expected_identity.empty() && (*db)->identity() != options.expected_identity) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " no longer holds the catalog of identity ", options.expected_identity,
+        " (now ", (*db)->identity(), ")"));
+  }
   return std::unique_ptr<CatalogStore>(new CatalogStore(*std::move(db), mode));
 }
 
 absl::Status CatalogStore::Refresh() { return db_->Refresh(); }
+
+const std::string& CatalogStore::identity() const { return db_->identity(); }
+
+absl::Status CatalogStore::CheckSameDatabase() const { return db_->CheckSameDatabase(); }
 
 absl::Status CatalogStore::RequireReadWrite(absl::string_view operation) const {
   if (mode_ == Mode::kReadWrite) return absl::OkStatus();
@@ -106,6 +133,10 @@ absl::Status CatalogStore::Upsert(absl::Span<const CatalogItem> items) {
     if (item.item_id().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "catalog item #", i, " has an empty item_id, expected an id"));
+    }
+    if (absl::Status s = CheckCatalogItem(item); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("catalog item #", i, " ('", item.item_id(), "'): ", s.message()));
     }
     auto [it, inserted] = latest.emplace(item.item_id(), &item);
     if (inserted) {

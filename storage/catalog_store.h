@@ -29,8 +29,17 @@ namespace affinity::storage {
 
 class RocksDb;
 
+// The fields of one item as the store accepts them: a non-empty item_id and,
+// when set, a finite price. InvalidArgument "FIELD: what, expected what"
+// naming the field (item_id, price) otherwise.
+absl::Status CheckCatalogItem(const affinity::v1::CatalogItem& item);
+
 struct CatalogStoreOptions {
   size_t block_cache_bytes = size_t{64} << 20;
+  // When set, Open fails with FailedPrecondition (creating nothing) unless
+  // DIR/catalog holds the database of this identity (see identity()): a
+  // writer for the catalog a follower reads, never for one that replaced it.
+  std::string expected_identity;
 };
 
 class CatalogStore {
@@ -45,11 +54,16 @@ class CatalogStore {
   ~CatalogStore();
 
   // kFollower: catch up with the read-write process. kReadWrite: no-op.
+  // FailedPrecondition, for good, once DIR/catalog was deleted or replaced
+  // since Open (storage/rocks_db.h); the items read before stay readable.
   absl::Status Refresh();
+  // The database's identity, and whether DIR/catalog still holds it.
+  const std::string& identity() const;
+  absl::Status CheckSameDatabase() const;
 
   // kReadWrite only. Inserts or replaces items by item_id; when ids repeat
   // in `items` the last one wins. InvalidArgument (nothing written) when an
-  // item_id is empty.
+  // item fails CheckCatalogItem: "catalog item #3 ('sku-9'): price: ...".
   absl::Status Upsert(absl::Span<const affinity::v1::CatalogItem> items);
   // kReadWrite only. Removes the items; unknown ids are ignored. Returns
   // how many items were removed.

@@ -1,13 +1,23 @@
 #include "storage/rocks_db.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -47,18 +57,68 @@ rocksdb::Options MakeOptions(const RocksTuning& tuning) {
   return options;
 }
 
-absl::StatusOr<std::string> MakePrivateDir() {
+constexpr char kPrivateDirPrefix[] = "affinity-follower-";
+constexpr char kOwnerFile[] = "owner";
+
+std::string TmpRoot() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat((tmp && *tmp) ? tmp : "/tmp",
-                                     "/affinity-follower-XXXXXX");
+  return (tmp && *tmp) ? tmp : "/tmp";
+}
+
+// Removes the private directories under `root` whose owner has ended: their
+// owner file is not locked any more (the kernel drops a process's locks when
+// it ends, however it ends). Directories without an owner file (being
+// created, or left by older versions) and other users' are left alone.
+void RemoveStaleFollowerDirs(const std::string& root) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kPrivateDirPrefix, 0) != 0) continue;
+    std::error_code e;
+    if (!entry.is_directory(e)) continue;
+    const std::string owner = (entry.path() / kOwnerFile).string();
+    const int fd = open(owner.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) std::filesystem::remove_all(entry.path(), e);
+    close(fd);
+  }
+}
+
+}  // namespace
+
+// A fresh directory under $TMPDIR holding a locked owner file (the pid, for
+// people) for as long as `lock_fd` stays open.
+absl::StatusOr<RocksDb::PrivateDir> RocksDb::MakePrivateDir() {
+  const std::string root = TmpRoot();
+  RemoveStaleFollowerDirs(root);
+  std::string pattern = absl::StrCat(root, "/", kPrivateDirPrefix, "XXXXXX");
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (mkdtemp(buffer.data()) == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("cannot create a follower directory like ", pattern));
   }
-  return std::string(buffer.data());
+  PrivateDir dir{std::string(buffer.data()), -1};
+  // Locked under another name, then renamed: a cleaner never sees an owner
+  // file that is not locked yet.
+  const std::string pending = absl::StrCat(dir.path, "/", kOwnerFile, ".new");
+  const std::string owner = absl::StrCat(dir.path, "/", kOwnerFile);
+  dir.lock_fd = open(pending.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const std::string pid = absl::StrCat("pid ", getpid(), "\n");
+  if (dir.lock_fd < 0 || flock(dir.lock_fd, LOCK_EX) != 0 ||
+      write(dir.lock_fd, pid.data(), pid.size()) != static_cast<ssize_t>(pid.size()) ||
+      rename(pending.c_str(), owner.c_str()) != 0) {
+    const int error = errno;
+    if (dir.lock_fd >= 0) close(dir.lock_fd);
+    std::error_code ec;
+    std::filesystem::remove_all(dir.path, ec);
+    return absl::UnavailableError(absl::StrCat("cannot create the owner file of ", dir.path,
+                                               ": ", std::strerror(error)));
+  }
+  return dir;
 }
+
+namespace {
 
 // Creates the database at `path` if it does not exist yet. Losing a race
 // with another process creating it is fine.
@@ -129,9 +189,10 @@ absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::OpenWithOptions(const std::str
       absl::Status exists = EnsureExists(path, options);
       if (!exists.ok()) return exists;
     }
-    absl::StatusOr<std::string> dir = MakePrivateDir();
+    absl::StatusOr<PrivateDir> dir = MakePrivateDir();
     if (!dir.ok()) return dir.status();
-    handle->secondary_dir_ = *dir;
+    handle->secondary_dir_ = dir->path;
+    handle->secondary_lock_fd_ = dir->lock_fd;
     options.create_if_missing = false;
     rocksdb::Status status =
         rocksdb::DB::OpenAsSecondary(options, path, handle->secondary_dir_, &raw);
@@ -140,7 +201,41 @@ absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::OpenWithOptions(const std::str
     }
   }
   handle->db_.reset(raw);
+  // A secondary instance does not read its identity: take the file's (the
+  // same file RocksDB's GetDbIdentity reads), as CheckSameDatabase does.
+  const std::optional<std::string> identity = ReadDbIdentity(path);
+  if (!identity.has_value() || identity->empty()) {
+    return absl::DataLossError(absl::StrCat(path, ": no IDENTITY file, expected RocksDB's"));
+  }
+  handle->identity_ = *identity;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) {
+    handle->dir_device_ = st.st_dev;
+    handle->dir_inode_ = st.st_ino;
+  }
   return handle;
+}
+
+std::optional<std::string> ReadDbIdentity(const std::string& path) {
+  std::ifstream in(std::filesystem::path(path) / "IDENTITY", std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return std::string(absl::StripAsciiWhitespace(contents.str()));
+}
+
+absl::Status RocksDb::CheckSameDatabase() const {
+  struct stat st;
+  const bool exists = stat(path_.c_str(), &st) == 0;
+  const bool same_dir = exists && st.st_dev == dir_device_ && st.st_ino == dir_inode_;
+  const std::optional<std::string> now = exists ? ReadDbIdentity(path_) : std::nullopt;
+  if (same_dir && now.has_value() && *now == identity_) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      path_, ": the database was deleted", now.has_value() ? " and created again" : "",
+      " since this process opened it (identity ", identity_, ", now ",
+      now.has_value() ? *now : "none", same_dir || !exists ? "" : ", in a new directory",
+      "); what was read from it stays available, nothing more is read from the directory; "
+      "restart to use the database now there"));
 }
 
 RocksDb::~RocksDb() {
@@ -152,10 +247,20 @@ RocksDb::~RocksDb() {
     std::error_code ec;
     std::filesystem::remove_all(secondary_dir_, ec);
   }
+  if (secondary_lock_fd_ >= 0) close(secondary_lock_fd_);
 }
 
 absl::Status RocksDb::Refresh() {
   if (mode_ != Mode::kFollower) return absl::OkStatus();
+  // Catching up with the files of another database than the one opened
+  // fails an assertion inside RocksDB: check first, and for good. (A
+  // deletion racing with the catch-up itself is not covered.)
+  absl::MutexLock lock(&refresh_mutex_);
+  if (!stopped_.ok()) return stopped_;  // the same error every time
+  if (absl::Status same = CheckSameDatabase(); !same.ok()) {
+    stopped_ = same;
+    return same;
+  }
   return FromRocks(db_->TryCatchUpWithPrimary(),
                    absl::StrCat("catching up with ", path_));
 }

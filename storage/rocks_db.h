@@ -5,9 +5,12 @@
 #define AFFINITY_STORAGE_ROCKS_DB_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
@@ -27,17 +30,38 @@ struct RocksTuning {
   bool create_if_missing = true;
 };
 
+// The identity of the database in directory `path` (its IDENTITY file,
+// without surrounding whitespace); nullopt when there is none.
+std::optional<std::string> ReadDbIdentity(const std::string& path);
+
 // An open database. Closes it (and, for a follower, removes its private
 // secondary directory) when the last reference goes away.
+//
+// A follower's private directory, $TMPDIR/affinity-follower-XXXXXX (or
+// under /tmp), holds an `owner` file with the owner's pid, locked (flock)
+// for as long as the follower is open. A process that ends without closing
+// (a crash, SIGKILL) leaves its directory behind with the lock released;
+// every follower Open removes such directories first, so they do not pile
+// up. Directories without an owner file are never touched.
+//
+// The directory's inode and the database's identity (RocksDB's IDENTITY
+// file, unique per database) are read at open. A directory deleted, or
+// deleted and created again (even from a copy of the same database), under
+// a running process differs in one or the other: Refresh then stops
+// following it for good (catching up with another database's files would
+// abort the process) and what was read before stays readable. Files
+// swapped inside the same directory with the same IDENTITY (a copy restored
+// over the contents) are not detected.
 class RocksDb {
  public:
   enum class Mode { kReadWrite, kFollower };
 
   // kReadWrite creates `path` (and parents) when missing. kFollower opens a
   // secondary instance of `path` with a fresh private directory under
-  // $TMPDIR (or /tmp); a missing database is created first, so followers
-  // may start before any writer. With tuning.create_if_missing false,
-  // neither mode creates anything: NotFound when there is no database.
+  // $TMPDIR (or /tmp), after removing the private directories of ended
+  // owners; a missing database is created first, so followers may start
+  // before any writer. With tuning.create_if_missing false, neither mode
+  // creates anything: NotFound when there is no database.
   static absl::StatusOr<std::shared_ptr<RocksDb>> Open(const std::string& path,
                                                        Mode mode,
                                                        const RocksTuning& tuning);
@@ -59,15 +83,39 @@ class RocksDb {
   // Serializes read-modify-write sequences of one process.
   absl::Mutex& mutex() { return mutex_; }
 
-  // kFollower: catches up with the primary. kReadWrite: no-op.
+  // kFollower: catches up with the primary, unless the directory no longer
+  // holds this database (CheckSameDatabase fails); from then on it returns
+  // that same error at every call and never catches up again. kReadWrite:
+  // no-op.
   absl::Status Refresh();
 
+  // The identity read at open (the IDENTITY file RocksDB writes when it
+  // creates a database).
+  const std::string& identity() const { return identity_; }
+  // FailedPrecondition "PATH: the database was deleted ..." when the
+  // directory is gone or is another directory (inode), or its IDENTITY file
+  // is gone or names another database.
+  absl::Status CheckSameDatabase() const;
+
  private:
+  struct PrivateDir {
+    std::string path;
+    int lock_fd = -1;
+  };
+  static absl::StatusOr<PrivateDir> MakePrivateDir();
+
   RocksDb(std::string path, Mode mode) : path_(std::move(path)), mode_(mode) {}
 
   std::string path_;
   Mode mode_;
   std::string secondary_dir_;
+  int secondary_lock_fd_ = -1;
+  std::string identity_;
+  uint64_t dir_device_ = 0;
+  uint64_t dir_inode_ = 0;
+  absl::Mutex refresh_mutex_;
+  // Not OK once the follower stopped following; guarded by refresh_mutex_.
+  absl::Status stopped_;
   std::unique_ptr<rocksdb::DB> db_;
   absl::Mutex mutex_;
 };

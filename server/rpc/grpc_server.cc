@@ -17,6 +17,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<GrpcServer> server(new GrpcServer());
   grpc::ServerBuilder builder;
+  // Without SO_REUSEPORT a second server on the same address fails to
+  // start instead of sharing the port (and its clients) with this one.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(service);
   if (options.threads > 0) {
@@ -29,7 +32,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
-        absl::StrCat("--listen: cannot listen on \"", options.listen, "\""));
+        absl::StrCat("--listen: cannot listen on \"", options.listen,
+                     "\" (in use by another process, or not an address of this host)"));
   }
   server->SetServing(false);
   return server;

@@ -17,7 +17,8 @@ namespace affinity::server {
 inline constexpr char kRecommenderServiceName[] = "affinity.v1.Recommender";
 
 struct GrpcServerOptions {
-  // "HOST:PORT"; port 0 picks a free port (see port()).
+  // "HOST:PORT"; port 0 picks a free port (see port()). The address is not
+  // shared (no SO_REUSEPORT): Start fails when another process listens on it.
   std::string listen = "127.0.0.1:50051";
   // Upper bound on threads serving requests; 0 leaves gRPC's default (grow
   // as needed). With a bound, calls arriving while every thread is busy are

@@ -360,11 +360,18 @@ absl::Status RecommenderService::DoSimilarItems(
 absl::StatusOr<std::vector<rules::CompiledFilter>>
 RecommenderService::CompileRequestFilters(
     const google::protobuf::RepeatedPtrField<affinity::v1::Filter>& filters) const {
-  constexpr int kMaxRequestFilters = 32;
   if (filters.empty()) return std::vector<rules::CompiledFilter>();
-  if (filters.size() > kMaxRequestFilters) {
+  if (filters.size() > limits_.max_filters) {
     return absl::InvalidArgumentError(absl::StrCat("filters: ", filters.size(),
-                                                   " given, at most ", kMaxRequestFilters));
+                                                   " given, at most ", limits_.max_filters));
+  }
+  for (int i = 0; i < filters.size(); ++i) {
+    const int values = filters[i].any_of_size() + filters[i].none_of_size();
+    if (values > limits_.max_filter_values) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("filters[", i, "]: ", values, " any_of/none_of values, at most ",
+                       limits_.max_filter_values));
+    }
   }
   if (rules_ == nullptr) {
     return absl::InvalidArgumentError(

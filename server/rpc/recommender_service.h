@@ -110,8 +110,9 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
       const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
       affinity::v1::RecommendResponse* response);
 
-  // The request's `filters`, compiled; InvalidArgument names the bad one,
-  // or says that this server runs without a catalog rules engine.
+  // The request's `filters`, compiled; InvalidArgument names the bad one
+  // (also one beyond the limits' max_filters or max_filter_values), or
+  // says that this server runs without a catalog rules engine.
   absl::StatusOr<std::vector<rules::CompiledFilter>> CompileRequestFilters(
       const google::protobuf::RepeatedPtrField<affinity::v1::Filter>& filters) const;
 

@@ -21,6 +21,10 @@ struct RequestLimits {
   size_t max_excludes = 10000;
   size_t max_id_bytes = 256;
   size_t max_outcomes = 1000;
+  // Request-time catalog filters (`filters`): how many per request, and how
+  // many any_of + none_of values per filter.
+  int max_filters = 32;
+  int max_filter_values = 1000;
 };
 
 // Named business-rule sets a request may select: "" and "default" always,

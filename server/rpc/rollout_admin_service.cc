@@ -52,6 +52,11 @@ grpc::Status RolloutAdminService::UpdateRollout(grpc::ServerContext* context,
       request->by().empty() ? absl::StrCat("RolloutAdmin client ", context->peer()) : request->by();
   change.action = request->action();
   change.reason = request->reason();
+  // A store deleted, or created again, since the server opened it is not
+  // the one it serves: its follower refuses to refresh, and so do writes.
+  if (storage::ModelStore* store = follower_ ? follower_() : nullptr; store != nullptr) {
+    if (absl::Status s = store->Refresh(); !s.ok()) return ToGrpc(s);
+  }
   absl::MutexLock lock(&write_mutex_);
   absl::StatusOr<affinity::v1::RolloutStatus> status = rollout::WriteRollout(
       store_dir_, request->expected_revision(), request->state(), change, options_.lock_wait_ms);

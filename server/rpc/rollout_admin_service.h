@@ -10,7 +10,9 @@
 // (ABORTED stale revision, NOT_FOUND unpublished version,
 // FAILED_PRECONDITION a version that may not take traffic, INVALID_ARGUMENT
 // the field named, UNAVAILABLE "busy, retry" when another process holds the
-// write lock or the server has no follower store yet). Thread-safe.
+// write lock or the server has no follower store yet). Reads and writes
+// fail with FAILED_PRECONDITION once DIR/models was deleted or created
+// again since the follower opened it (storage/rocks_db.h). Thread-safe.
 #ifndef AFFINITY_SERVER_RPC_ROLLOUT_ADMIN_SERVICE_H_
 #define AFFINITY_SERVER_RPC_ROLLOUT_ADMIN_SERVICE_H_
 

@@ -112,7 +112,20 @@ absl::StatusOr<bool> CatalogView::Refresh(bool force) {
 }
 
 absl::StatusOr<std::unique_ptr<storage::CatalogStore>> CatalogView::OpenWriter() const {
-  auto store = storage::CatalogStore::Open(dir_, storage::CatalogStore::Mode::kReadWrite);
+  // Only the catalog this view reads: opening a deleted one would create an
+  // empty catalog holding just this write, and one created again since is
+  // not what the server serves.
+  if (absl::Status s = follower_->CheckSameDatabase(); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("nothing written: ", s.message()));
+  }
+  storage::CatalogStoreOptions options;
+  options.expected_identity = follower_->identity();
+  auto store =
+      storage::CatalogStore::Open(dir_, storage::CatalogStore::Mode::kReadWrite, options);
+  if (absl::IsFailedPrecondition(store.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("nothing written: ", store.status().message()));
+  }
   if (absl::IsUnavailable(store.status())) {
     return absl::UnavailableError(absl::StrCat(
         "catalog is busy, retry (another process is writing ", dir_, "/catalog: ",
@@ -125,6 +138,9 @@ absl::StatusOr<int64_t> CatalogView::Upsert(absl::Span<const CatalogItem> items)
   for (size_t i = 0; i < items.size(); ++i) {
     if (items[i].item_id().empty()) {
       return absl::InvalidArgumentError(absl::StrCat("items[", i, "].item_id: must not be empty"));
+    }
+    if (absl::Status s = storage::CheckCatalogItem(items[i]); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("items[", i, "].", s.message()));
     }
   }
   std::lock_guard<std::mutex> write_lock(write_mu_);

@@ -17,6 +17,10 @@
 //    process holds the store at the same instant the call fails with
 //    UNAVAILABLE "catalog is busy, retry". On success the change is in the
 //    next snapshot() at once.
+//  - DIR/catalog deleted (or deleted and created again) after Open: the
+//    view keeps its last snapshot, Refresh fails with FAILED_PRECONDITION
+//    at every call (storage/rocks_db.h), and Upsert/Delete fail with
+//    FAILED_PRECONDITION "nothing written: ..." without creating a catalog.
 #ifndef AFFINITY_SERVER_RULES_CATALOG_VIEW_H_
 #define AFFINITY_SERVER_RULES_CATALOG_VIEW_H_
 
@@ -63,7 +67,9 @@ class CatalogView {
   // in the instant between this view's check and its own write could
   // otherwise go unread until the next change).
   absl::StatusOr<bool> Refresh(bool force = false);
-  // Returns the number of items written / removed.
+  // Returns the number of items written / removed. Upsert checks every
+  // item first (storage::CheckCatalogItem) and writes nothing when one
+  // fails: InvalidArgument "items[3].price: ...".
   absl::StatusOr<int64_t> Upsert(absl::Span<const affinity::v1::CatalogItem> items);
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> item_ids);
 

@@ -82,6 +82,13 @@ absl::Status CompileFilter(const affinity::v1::Filter& in, Checker& check, Compi
     return check.Error(in.newer_than().empty() ? "older_than" : "newer_than",
                        "date conditions apply to created_at only");
   }
+  // NaN compares false with everything: a NaN bound would keep every item.
+  if (in.has_min() && !std::isfinite(in.min())) {
+    return check.Error("min", absl::StrCat("expected a finite number, got ", in.min()));
+  }
+  if (in.has_max() && !std::isfinite(in.max())) {
+    return check.Error("max", absl::StrCat("expected a finite number, got ", in.max()));
+  }
   if (in.has_equals() && kind != AttributeKind::kBoolean) {
     return check.Error("equals",
                        absl::StrCat("attribute \"", in.attribute(), "\" is not boolean"));

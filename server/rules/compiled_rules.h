@@ -4,7 +4,8 @@
 // changes.
 //
 // CompileRules checks what the proto's types cannot: known attribute names,
-// conditions that fit the attribute's kind, parseable dates, pin slots in
+// conditions that fit the attribute's kind, finite min/max, parseable
+// dates, pin slots in
 // 1..max_slot, caps >= 1, unique non-empty rule set names, a default that
 // exists. Errors name the field (rule_sets[1].filters[0].attribute: ...)
 // and, through `error_path`, let the loader point at the file's line.

@@ -1,5 +1,7 @@
 #include "server/rules/item_attributes.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 
 namespace affinity::server::rules {
@@ -67,7 +69,12 @@ StringValues StringValuesOf(Attribute attribute, const affinity::v1::CatalogItem
 
 std::optional<double> NumberOf(Attribute attribute, const affinity::v1::CatalogItem* item) {
   if (item == nullptr) return std::nullopt;
-  if (attribute == Attribute::kPrice) return item->price();
+  if (attribute == Attribute::kPrice) {
+    // Unset is missing; so is a NaN or infinity stored before writes
+    // refused them.
+    if (!item->has_price() || !std::isfinite(item->price())) return std::nullopt;
+    return item->price();
+  }
   if (attribute == Attribute::kCreatedAt && item->created_at_unix() != 0) {
     return static_cast<double>(item->created_at_unix());
   }

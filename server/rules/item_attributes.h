@@ -40,7 +40,8 @@ using StringValues = absl::InlinedVector<absl::string_view, 4>;
 // attribute; empty strings are not values.
 StringValues StringValuesOf(Attribute attribute, const affinity::v1::CatalogItem* item);
 // Number for price / created_at; nullopt when the item is not in the
-// catalog or (created_at) the date is unknown.
+// catalog, has no price (unset, or not finite), or (created_at) the date is
+// unknown.
 std::optional<double> NumberOf(Attribute attribute, const affinity::v1::CatalogItem* item);
 // in_stock; nullopt when the item is not in the catalog.
 std::optional<bool> BooleanOf(Attribute attribute, const affinity::v1::CatalogItem* item);

@@ -103,7 +103,19 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> LoadRulesFile(const std::st
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read the rules file"));
   std::stringstream contents;
   contents << in.rdbuf();
-  return ParseRules(path, contents.str(), max_slot);
+  const std::string text = contents.str();
+  absl::StatusOr<std::shared_ptr<const CompiledRules>> rules = ParseRules(path, text, max_slot);
+  if (!rules.ok()) return rules;
+  // A file without any rule is what a reader sees while the file is being
+  // rewritten in place (truncated, not yet written); serving it would drop
+  // every rule set and the blocklist.
+  if ((*rules)->Names().empty() && (*rules)->blocklist().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": no rule set and no blocklist entry (", text.size(),
+        " bytes: an empty file, or one being rewritten), expected at least one; to serve "
+        "without rules, leave --rules empty"));
+  }
+  return rules;
 }
 
 }  // namespace affinity::server::rules

@@ -20,7 +20,12 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> ParseRules(const std::strin
                                                                 absl::string_view contents,
                                                                 int max_slot = 1000);
 
-// NotFound when the file cannot be read; otherwise ParseRules.
+// NotFound when the file cannot be read; otherwise ParseRules, and
+// InvalidArgument "FILE: no rule set and no blocklist entry ..." when the
+// file holds neither (empty, only whitespace or comments, "{}"): a file
+// caught while it is rewritten in place reads like that. A file cut at a
+// message boundary still parses and cannot be told from a shorter file;
+// replace rules files by renaming a complete file over them.
 absl::StatusOr<std::shared_ptr<const CompiledRules>> LoadRulesFile(const std::string& path,
                                                                    int max_slot = 1000);
 

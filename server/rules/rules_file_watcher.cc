@@ -2,6 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <iterator>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/rules/rule_config_loader.h"
@@ -9,10 +13,14 @@
 namespace affinity::server::rules {
 namespace {
 
-int64_t FileMtimeNs(const std::string& path) {
+RulesFileWatcher::FileState StateOf(const std::string& path) {
+  RulesFileWatcher::FileState state;
   struct stat st;
-  if (stat(path.c_str(), &st) != 0) return -1;
-  return int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  if (stat(path.c_str(), &st) != 0) return state;
+  state.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  state.size = static_cast<int64_t>(st.st_size);
+  state.inode = static_cast<int64_t>(st.st_ino);
+  return state;
 }
 
 }  // namespace
@@ -25,22 +33,31 @@ RulesFileWatcher::RulesFileWatcher(std::string path, int max_k, RuleEngine* engi
       engine_(engine),
       log_(std::move(log)),
       reloaded_(std::move(reloaded)),
-      mtime_ns_(FileMtimeNs(path_)) {}
+      read_(StateOf(path_)),
+      seen_(read_) {}
 
 void RulesFileWatcher::Check(bool force) {
   std::lock_guard<std::mutex> lock(mu_);
   if (path_.empty()) return;
-  const int64_t mtime = FileMtimeNs(path_);
-  if (!force && mtime == mtime_ns_) return;
-  mtime_ns_ = mtime;
+  const FileState now = StateOf(path_);
+  const bool settled = now == seen_;
+  seen_ = now;
+  if (!force && (now == read_ || !settled)) return;
+  read_ = now;
   auto loaded = LoadRulesFile(path_, max_k_);
   if (!loaded.ok()) {
     log_(absl::StrCat("rules rejected, keeping the previous rules: ", loaded.status().message()));
     return;
   }
+  const std::vector<std::string> before = engine_->rules()->Names();
+  const std::vector<std::string> after = (*loaded)->Names();
+  std::vector<std::string> removed;
+  std::set_difference(before.begin(), before.end(), after.begin(), after.end(),
+                      std::back_inserter(removed));
   engine_->SetRules(*loaded);
-  log_(absl::StrCat("rules reloaded from ", path_, " (rule sets: ",
-                    absl::StrJoin((*loaded)->Names(), ", "), ")"));
+  log_(absl::StrCat("rules reloaded from ", path_, " (rule sets: ", absl::StrJoin(after, ", "),
+                    ")",
+                    removed.empty() ? "" : absl::StrCat("; removed: ", absl::StrJoin(removed, ", "))));
   if (reloaded_) reloaded_();
 }
 

@@ -5,7 +5,9 @@
 // admin port and by another process reach the answers without a restart.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -69,11 +71,13 @@ class RulesBinaryTest : public ::testing::Test {
     ASSERT_TRUE((*catalog)->Upsert(items).ok());
   }
 
-  void Start() {
-    pid_ = Spawn({kServerBinary, "--db=" + db_, "--rules=" + rules_, "--listen=127.0.0.1:0",
-                  "--metrics_listen=", "--admin_listen=127.0.0.1:0", "--poll_ms=100",
-                  "--catalog_poll_ms=100"},
-                 log_);
+  void Start(const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> args = {kServerBinary, "--db=" + db_, "--rules=" + rules_,
+                                     "--listen=127.0.0.1:0", "--metrics_listen=",
+                                     "--admin_listen=127.0.0.1:0", "--poll_ms=100",
+                                     "--catalog_poll_ms=100"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    pid_ = Spawn(args, log_);
     WaitForLog(log_, "routing (rollout revision");  // the model serves
     const std::string text = WaitForLog(log_, "admin services on");
     ASSERT_NE(text.find("model loaded"), std::string::npos) << text;
@@ -88,6 +92,9 @@ class RulesBinaryTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    // Closing the channels first lets the server's drain end at once.
+    stub_.reset();
+    admin_.reset();
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
       EXPECT_EQ(WaitExit(pid_), 0);
@@ -95,11 +102,13 @@ class RulesBinaryTest : public ::testing::Test {
   }
 
   // Item ids of the answer; empty with `status` set on failure.
-  std::vector<std::string> Recommend(const std::string& rule_set, grpc::Status* status) {
+  std::vector<std::string> Recommend(const std::string& rule_set, grpc::Status* status,
+                                     const std::vector<affinity::v1::Filter>& filters = {}) {
     affinity::v1::RecommendRequest request;
     request.set_user_id(TestModel::UserId(1));
     request.set_k(10);
     request.set_rule_set(rule_set);
+    for (const affinity::v1::Filter& f : filters) *request.add_filters() = f;
     affinity::v1::RecommendResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -138,6 +147,40 @@ TEST_F(RulesBinaryTest, BadRulesFileAtStartIsAUsageErrorNamingTheLine) {
                                   log_));
   EXPECT_EQ(code, 2);
   EXPECT_NE(ReadFile(log_).find(rules_ + ":4:"), std::string::npos) << ReadFile(log_);
+}
+
+TEST_F(RulesBinaryTest, EmptyRulesFileAtStartIsAUsageError) {
+  WriteFile(rules_, "# the shop's rules\n\n");
+  const pid_t pid = Spawn({kServerBinary, "--db=" + db_, "--rules=" + rules_,
+                           "--listen=127.0.0.1:0", "--metrics_listen=",
+                           "--admin_listen=127.0.0.1:0"},
+                          log_);
+  const std::optional<int> code = testing::WaitExitFor(pid, 10000);
+  if (!code.has_value()) {  // it serves: stop it, the test has failed
+    kill(pid, SIGKILL);
+    WaitExit(pid);
+  }
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(ReadFile(log_).find("rules rejected: " + rules_ + ": no rule set and no blocklist"),
+            std::string::npos)
+      << ReadFile(log_);
+}
+
+TEST_F(RulesBinaryTest, ARulesFileEmptiedWhileServingKeepsTheRules) {
+  WriteFile(rules_, kNoG0);
+  Start();
+  // Truncated in place, as an editor does before writing the new contents.
+  std::ofstream(rules_, std::ios::trunc).flush();
+  const std::string text = WaitForLog(log_, "rules rejected");
+  EXPECT_NE(text.find("rules rejected, keeping the previous rules: " + rules_ +
+                      ": no rule set and no blocklist entry (0 bytes"),
+            std::string::npos)
+      << text;
+  grpc::Status status;
+  const std::vector<std::string> ids = Recommend("shop", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ids.size(), 10u);
+  EXPECT_EQ(CountCategory(ids, 0), 0);
 }
 
 TEST_F(RulesBinaryTest, RulesFileEditsAreReloadedAndAMalformedEditKeepsTheOldRules) {
@@ -210,6 +253,76 @@ TEST_F(RulesBinaryTest, CatalogWritesReachTheNextAnswersWithoutARestart) {
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(gone) << before[1] << " still returned after an external catalog write";
+}
+
+affinity::v1::Filter PriceAtMost(double max) {
+  affinity::v1::Filter filter;
+  filter.set_attribute("price");
+  filter.set_max(max);
+  return filter;
+}
+
+TEST_F(RulesBinaryTest, PricesAreFiniteOrMissingAndRequestFiltersAreBounded) {
+  WriteFile(rules_, kNoG0);
+  Start({"--max_request_filters=2", "--max_filter_values=3"});
+  grpc::Status status;
+  // No catalog item has a price: a price range keeps none of them.
+  std::vector<std::string> ids = Recommend("", &status, {PriceAtMost(100)});
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(ids.empty()) << ids.size() << " unpriced items passed a price filter";
+  affinity::v1::Filter keep_missing = PriceAtMost(100);
+  keep_missing.set_keep_missing(true);
+  EXPECT_EQ(Recommend("", &status, {keep_missing}).size(), 10u);
+
+  // A priced item the user has not seen passes; a NaN price is refused by
+  // the admin service, naming the field, and the stored price is kept.
+  int unseen = 0;
+  while (std::binary_search(model_.seen[1].begin(), model_.seen[1].end(),
+                            static_cast<uint32_t>(unseen))) {
+    ++unseen;
+  }
+  for (double price : {20.0, std::nan(""), HUGE_VAL}) {
+    affinity::v1::UpsertItemsRequest upsert;
+    CatalogItem* item = upsert.add_items();
+    *item = Item(unseen, true);
+    item->set_price(price);
+    affinity::v1::UpsertItemsResponse upserted;
+    grpc::ClientContext context;
+    const grpc::Status written = admin_->UpsertItems(&context, upsert, &upserted);
+    if (std::isfinite(price)) {
+      ASSERT_TRUE(written.ok()) << written.error_message();
+    } else {
+      EXPECT_EQ(written.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_EQ(written.error_message().rfind("items[0].price: ", 0), 0u)
+          << written.error_message();
+    }
+  }
+  ids = Recommend("", &status, {PriceAtMost(100)});
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ids, std::vector<std::string>{TestModel::ItemId(unseen)});
+
+  // A NaN bound would keep everything: refused, naming the field.
+  affinity::v1::Filter nan_min;
+  nan_min.set_attribute("price");
+  nan_min.set_min(std::nan(""));
+  Recommend("", &status, {nan_min});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "filters[0].min: expected a finite number, got nan");
+
+  // --max_filter_values and --max_request_filters.
+  affinity::v1::Filter many;
+  many.set_attribute("category");
+  for (const char* v : {"g1", "g2", "g3", "g4"}) many.add_any_of(v);
+  Recommend("", &status, {many});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "filters[0]: 4 any_of/none_of values, at most 3");
+  many.mutable_any_of()->RemoveLast();
+  ids = Recommend("", &status, {many});
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ids.size(), 10u);
+  Recommend("", &status, {many, keep_missing, many});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "filters: 3 given, at most 2");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Each rule stage alone against hand-made cases, the rules file loader's
 // error reporting, and the scorers' allowed-items bitmap.
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -68,6 +69,51 @@ TEST(FilterTest, StringNumberBooleanAndDateConditions) {
   // ... but passes a none_of-only rule set.
   auto lax = MustParse(R"pb(rule_sets { name: "n" filters { attribute: "category" none_of: "Horror" } })pb");
   EXPECT_TRUE(lax->Find("n")->PassesFilters(nullptr));
+}
+
+TEST(FilterTest, AnItemWithoutAFinitePriceHasNoPrice) {
+  auto rules = MustParse(R"pb(
+    rule_sets { name: "cheap" filters { attribute: "price" max: 20 } }
+    rule_sets { name: "cheap_or_unknown" filters { attribute: "price" max: 20 keep_missing: true } }
+  )pb");
+  ASSERT_NE(rules, nullptr);
+  const CompiledRuleSet& cheap = *rules->Find("cheap");
+  const CompiledRuleSet& lax = *rules->Find("cheap_or_unknown");
+  CatalogItem free = Item("free", {"x"}, "", 0);
+  EXPECT_TRUE(cheap.PassesFilters(&free));  // a price of 0, set
+  CatalogItem unpriced = Item("unpriced", {"x"});
+  unpriced.clear_price();
+  EXPECT_FALSE(cheap.PassesFilters(&unpriced));
+  EXPECT_TRUE(lax.PassesFilters(&unpriced));
+  // Stored before writes refused them: not a price either.
+  for (double bad : {std::nan(""), -HUGE_VAL}) {
+    CatalogItem odd = Item("odd", {"x"}, "", bad);
+    EXPECT_FALSE(cheap.PassesFilters(&odd)) << bad;
+    EXPECT_TRUE(lax.PassesFilters(&odd)) << bad;
+  }
+}
+
+TEST(FilterTest, NonFiniteBoundsAreRejectedNamingTheField) {
+  auto rules = ParseRules("r.textproto",
+                          "rule_sets {\n  name: \"a\"\n  filters { attribute: \"price\" min: nan }\n}\n");
+  ASSERT_FALSE(rules.ok());
+  EXPECT_EQ(std::string(rules.status().message()),
+            "r.textproto:3:32: rule_sets[0].filters[0].min: expected a finite number, got nan");
+  rules = ParseRules("r.textproto",
+                     "rule_sets { name: \"a\" filters { attribute: \"price\" max: inf } }");
+  ASSERT_FALSE(rules.ok());
+  EXPECT_NE(rules.status().message().find("rule_sets[0].filters[0].max: expected a finite number, got inf"),
+            std::string::npos)
+      << rules.status();
+  affinity::v1::Filter ok;
+  ok.set_attribute("price");
+  ok.set_min(1);
+  affinity::v1::Filter nan_max;
+  nan_max.set_attribute("price");
+  nan_max.set_max(std::nan(""));
+  auto request = CompileFilters({ok, nan_max});
+  ASSERT_FALSE(request.ok());
+  EXPECT_EQ(std::string(request.status().message()), "filters[1].max: expected a finite number, got nan");
 }
 
 TEST(RuleFileTest, SyntaxErrorNamesFileLineAndColumn) {

@@ -45,6 +45,17 @@ int WaitExit(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+std::optional<int> WaitExitFor(pid_t pid, int timeout_ms) {
+  for (int waited = 0;; waited += 20) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (waited >= timeout_ms) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 std::string WaitForLog(const std::string& log, const std::string& text) {
   std::string contents;
   for (int i = 0; i < 300; ++i) {

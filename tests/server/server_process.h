@@ -29,6 +29,10 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& log);
 // Waits for `pid` to end; its exit code, or 128 + signal if it was killed.
 int WaitExit(pid_t pid);
 
+// Waits up to `timeout_ms` for `pid` to end: its exit code as WaitExit
+// gives it, or nullopt when it is still running (it is left running).
+std::optional<int> WaitExitFor(pid_t pid, int timeout_ms);
+
 // Re-reads `log` every 100 ms, up to 30 s, until it contains `text`;
 // returns the last contents read.
 std::string WaitForLog(const std::string& log, const std::string& text);

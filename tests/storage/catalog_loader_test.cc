@@ -104,7 +104,8 @@ TEST_F(CatalogLoaderTest, LoadsCsvWithAllColumns) {
   CatalogItem plain = Get("sku-3");
   EXPECT_TRUE(plain.in_stock());  // empty in_stock means in stock
   EXPECT_EQ(plain.created_at_unix(), 0);
-  EXPECT_EQ(plain.price(), 0.0);
+  EXPECT_FALSE(plain.has_price());  // an empty price is no price
+  EXPECT_TRUE(chair.has_price());
   EXPECT_EQ(plain.region(), "us");
 }
 
@@ -188,7 +189,14 @@ TEST_F(CatalogLoaderTest, BadFilesWriteNothing) {
   ASSERT_EQ(Count(), 1);
 
   ExpectRejected("price.csv", "item_id,price\na,1\nb,2\nc,abc\n", 4,
-                 "price 'abc', expected a number");
+                 "price 'abc', expected a finite number");
+  ExpectRejected("nan.csv", "item_id,price\na,1\nb,nan\n", 3,
+                 "price 'nan', expected a finite number");
+  ExpectRejected("inf.csv", "item_id,price\na,-inf\n", 2, "price '-inf', expected a finite number");
+  ExpectRejected("nan.jsonl", "{\"itemId\": \"a\", \"price\": 2}\n{\"itemId\": \"b\", \"price\": \"NaN\"}\n",
+                 2, "price: nan, expected a finite number");
+  ExpectRejected("inf.jsonl", "{\"itemId\": \"a\", \"price\": \"Infinity\"}\n", 1,
+                 "price: inf, expected a finite number");
   ExpectRejected("stock.csv", "item_id,in_stock\na,maybe\n", 2, "in_stock 'maybe'");
   ExpectRejected("date.csv", "item_id,created_at\na,2021-13-45\n", 2,
                  "created_at '2021-13-45', expected Unix seconds or YYYY-MM-DD");

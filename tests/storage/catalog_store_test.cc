@@ -2,6 +2,7 @@
 // ordered iteration, exact counts, persistence and follower refresh.
 #include "storage/catalog_store.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,39 @@ TEST(CatalogStoreTest, EmptyIdRejectsTheWholeCall) {
   EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
   EXPECT_EQ(Count(*store), 0);
   EXPECT_TRUE(absl::IsNotFound(store->Get("a").status()));
+}
+
+TEST(CatalogStoreTest, NonFinitePriceRejectsTheWholeCallNamingTheItem) {
+  std::unique_ptr<CatalogStore> store = Open(MakeTestDir());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Upsert({Item("kept", "before", 5.0)}).ok());
+  for (double bad : {std::nan(""), HUGE_VAL, -HUGE_VAL}) {
+    absl::Status s = store->Upsert({Item("a", "ok", 1.0), Item("kept", "after", bad)});
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+    EXPECT_EQ(s.message().rfind("catalog item #1 ('kept'): price: ", 0), 0u) << s;
+    EXPECT_NE(s.message().find("expected a finite number"), std::string::npos) << s;
+  }
+  EXPECT_EQ(Count(*store), 1);
+  EXPECT_TRUE(absl::IsNotFound(store->Get("a").status()));
+  absl::StatusOr<CatalogItem> kept = store->Get("kept");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->title(), "before");
+  EXPECT_EQ(kept->price(), 5.0);
+}
+
+TEST(CatalogStoreTest, AnUnsetPriceStaysUnsetAndAZeroPriceIsKept) {
+  std::unique_ptr<CatalogStore> store = Open(MakeTestDir());
+  ASSERT_NE(store, nullptr);
+  CatalogItem unpriced = Item("unpriced", "no price", 0);
+  unpriced.clear_price();
+  ASSERT_TRUE(store->Upsert({unpriced, Item("free", "costs nothing", 0.0)}).ok());
+  absl::StatusOr<CatalogItem> read = store->Get("unpriced");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_FALSE(read->has_price());
+  read = store->Get("free");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(read->has_price());
+  EXPECT_EQ(read->price(), 0.0);
 }
 
 TEST(CatalogStoreTest, ForEachStopsAtFirstError) {
