@@ -390,7 +390,7 @@ absl::Status RecommenderService::RespondWithRules(
     const std::vector<rules::CompiledFilter>& request_filters,
     const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
     affinity::v1::RecommendResponse* response) {
-  std::shared_ptr<const rules::PreparedRules> prepared = rules_->Prepare(model);
+  std::shared_ptr<const rules::PreparedRules> prepared = rules_->ForRequest(model);
   const rules::PreparedRuleSet* set = prepared->Find(rule_set);
   if (set == nullptr) {
     return absl::InvalidArgumentError(
