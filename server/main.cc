@@ -51,6 +51,10 @@
 #include "storage/model_store.h"
 
 ABSL_FLAG(std::string, db, "", "Model store directory (required); its rollout is served.");
+ABSL_FLAG(bool, create_store, false,
+          "Create an empty model store when --db holds none, and wait for its first version. "
+          "false: a --db without a store is an error at start (exit 1), so a mistyped or "
+          "unmounted path is not served as an empty store.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address HOST:PORT.");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "HTTP address HOST:PORT for /metrics (Prometheus) and /healthz; empty disables.");
@@ -209,12 +213,17 @@ int Run() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const std::string db = absl::GetFlag(FLAGS_db);
-  auto store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kFollower);
+  storage::ModelStoreOptions store_options;
+  store_options.create_if_missing = absl::GetFlag(FLAGS_create_store);
+  auto store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kFollower, store_options);
   if (!store.ok()) {
-    LogLine(absl::StrCat("cannot open model store --db=", db, ": ", store.status().ToString()));
+    LogLine(absl::StrCat("cannot open model store --db=", db, ": ", store.status().message(),
+                         absl::IsNotFound(store.status())
+                             ? " (publish a version first, or pass --create_store to wait for one)"
+                             : ""));
     return 1;
   }
-  auto admin_store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kFollower);
+  auto admin_store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kFollower, store_options);
   if (!admin_store.ok()) {
     LogLine(absl::StrCat("cannot open model store --db=", db, ": ",
                          admin_store.status().ToString()));

@@ -10,6 +10,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -22,6 +23,22 @@
 #include "storage/version_writer.h"
 
 namespace affinity::storage {
+
+namespace {
+constexpr char kNoModelStorePayload[] = "type.affinity/no-model-store";
+}  // namespace
+
+absl::Status NoModelStoreError(absl::string_view dir, absl::string_view detail) {
+  absl::Status status =
+      absl::NotFoundError(absl::StrCat("no model store at ", dir, " (", detail, ")"));
+  status.SetPayload(kNoModelStorePayload, absl::Cord(dir));
+  return status;
+}
+
+bool IsNoModelStore(const absl::Status& status) {
+  return absl::IsNotFound(status) && status.GetPayload(kNoModelStorePayload).has_value();
+}
+
 namespace {
 
 rocksdb::WriteOptions Synced() {
@@ -421,8 +438,7 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Open(
       mode == Mode::kReadWrite ? RocksDb::Mode::kReadWrite : RocksDb::Mode::kFollower,
       tuning);
   if (absl::IsNotFound(db.status()) && !options.create_if_missing) {
-    return absl::NotFoundError(
-        absl::StrCat("no model store at ", dir, " (", dir, "/models does not exist)"));
+    return NoModelStoreError(dir, absl::StrCat(dir, "/models does not exist"));
   }
   if (!db.ok()) return db.status();
   auto store = std::make_unique<RocksModelStore>(

@@ -112,6 +112,13 @@ struct ModelStoreOptions {
   bool create_if_missing = true;
 };
 
+// The error for a directory that holds no model store: NotFound "no model
+// store at DIR (DETAIL)", marked so that IsNoModelStore recognizes it. Tools
+// exit 1 for it (the store may be unmounted or not yet created), not 2 (a
+// bad argument).
+absl::Status NoModelStoreError(absl::string_view dir, absl::string_view detail);
+bool IsNoModelStore(const absl::Status& status);
+
 // Users, and items, one version can hold: their indices are stored as
 // non-negative int32 (VersionWriter refuses larger ones).
 inline constexpr int64_t kMaxIdsPerVersion = int64_t{1} << 31;

@@ -19,6 +19,7 @@
 #include "rocksdb/utilities/backup_engine.h"
 #include "rocksdb/write_batch.h"
 #include "storage/keys.h"
+#include "storage/model_store.h"
 #include "storage/rocks_db.h"
 #include "storage/rocks_status.h"
 
@@ -419,7 +420,7 @@ absl::StatusOr<VersionTransfer> ExportVersion(const std::string& db_dir, uint64_
   const std::string models = ModelsPath(db_dir);
   std::error_code ec;
   if (!fs::exists(fs::path(models) / "CURRENT", ec)) {
-    return absl::NotFoundError(absl::StrCat("no model store at ", db_dir, " (", models, ")"));
+    return NoModelStoreError(db_dir, models);
   }
   const bool out_existed = fs::exists(out_dir, ec);
   if (out_existed && (!fs::is_directory(out_dir, ec) || !fs::is_empty(out_dir, ec))) {

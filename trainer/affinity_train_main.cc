@@ -13,6 +13,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "storage/model_store.h"
 #include "trainer/admin_commands.h"
 #include "trainer/import_command.h"
 #include "trainer/nightly/gate.h"
@@ -66,6 +67,7 @@ bool IsProjectFlagFile(absl::string_view file) {
 }
 
 int ExitCode(const absl::Status& status) {
+  if (affinity::storage::IsNoModelStore(status)) return 1;  // unmounted or not yet created
   switch (status.code()) {
     case absl::StatusCode::kOk: return 0;
     case absl::StatusCode::kInvalidArgument:

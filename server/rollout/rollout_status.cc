@@ -49,7 +49,7 @@ absl::StatusOr<std::unique_ptr<storage::ModelStore>> OpenRolloutWriter(const std
                                                                        int lock_wait_ms) {
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(dir) / "models" / "CURRENT", ec)) {
-    return absl::NotFoundError(absl::StrCat("no model store (", dir, "/models does not exist)"));
+    return storage::NoModelStoreError(dir, absl::StrCat(dir, "/models does not exist"));
   }
   storage::ModelStoreOptions options;
   options.lock_wait_ms = lock_wait_ms;

@@ -125,7 +125,7 @@ TEST_F(RolloutCommandTest, RefusalsExitWithTheDocumentedCodes) {
 
   const std::string missing = MakeTestDir() + "/no-store";
   Result no_store = Rollout({"show", "--db=" + missing});
-  EXPECT_EQ(no_store.code, kRolloutBadInput);
+  EXPECT_EQ(no_store.code, kRolloutFailed);
   EXPECT_THAT(no_store.err, HasSubstr("no model store"));
   EXPECT_FALSE(std::filesystem::exists(missing));
 

@@ -31,7 +31,7 @@ grep -q "^read \|training" <<<"$out" && fail "ingest or training ran before the 
 # empty store left behind.
 for cmd in "versions" "recommend --users=1" "rollback --version=1" "unpin" "delete --version=1"; do
   # shellcheck disable=SC2086
-  expect_exit 2 "no model store at $TMP/typo" -- "$TRAIN" $cmd --db="$TMP/typo"
+  expect_exit 1 "no model store at $TMP/typo" -- "$TRAIN" $cmd --db="$TMP/typo"
 done
 [ -e "$TMP/typo" ] && fail "an admin command created $TMP/typo"
 

@@ -13,6 +13,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "server/rollout/rollout_status.h"
 #include "storage/event_reader.h"
+#include "storage/model_store.h"
 #include "tools/cli/rollout_args.h"
 #include "tools/cli/rollout_format.h"
 #include "tools/cli/rollout_outcomes.h"
@@ -32,6 +33,7 @@ bool IsWrite(const std::string& subcommand) {
 
 // Refusals caused by what the command asked for.
 int ExitCodeFor(const absl::Status& status) {
+  if (storage::IsNoModelStore(status)) return kRolloutFailed;
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
@@ -105,7 +107,7 @@ class Command {
       absl::StatusOr<std::unique_ptr<RolloutTarget>> target = OpenStoreTarget(dir, access);
       if (!target.ok()) {
         return Fail(err_, "--db=" + dir, target.status(),
-                    absl::IsNotFound(target.status()) ? kRolloutBadInput : kRolloutFailed);
+                    ExitCodeFor(target.status()));
       }
       targets_.push_back(*std::move(target));
     }

@@ -117,7 +117,7 @@ absl::StatusOr<std::unique_ptr<RolloutTarget>> OpenStoreTarget(const std::string
   } else {
     std::error_code ec;
     if (!std::filesystem::exists(std::filesystem::path(dir) / "models" / "CURRENT", ec)) {
-      return absl::NotFoundError(absl::StrCat("no model store (", dir, "/models does not exist)"));
+      return storage::NoModelStoreError(dir, absl::StrCat(dir, "/models does not exist"));
     }
     store = storage::ModelStore::Open(dir, storage::ModelStore::Mode::kFollower);
   }
