@@ -88,7 +88,8 @@ absl::StatusOr<AlsRun> TrainAls(const CsrMatrix& train, const CsrMatrix* progres
   }
   for (double s : run.iteration_seconds) run.train_seconds += s;
   log << absl::StrFormat("%s done in %.2f s, %.3f s/iteration (median)\n", label,
-                         run.train_seconds, Median(run.iteration_seconds));
+                         run.train_seconds, Median(run.iteration_seconds))
+      << std::flush;
   return run;
 }
 

@@ -55,6 +55,9 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
   Interactions data = *std::move(read);
   const InteractionStats& stats = data.stats;
   LogIngest(config, data, log, &report);
+  // Each step's lines are flushed as it ends: a redirected log of a run
+  // that is killed, or hangs, shows how far it got.
+  log.flush();
   if (config.publish) {
     if (absl::Status s = CheckModelSize(data.user_ids.size(), data.item_ids.size()); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat(config.input, ": ", s.message()));
@@ -70,7 +73,8 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
     train = std::move(split->train);
     test = std::move(split->test);
     log << absl::StrFormat("holdout: %d training and %d held-out interactions\n",
-                           train.nnz(), test.nnz());
+                           train.nnz(), test.nnz())
+        << std::flush;
   } else {
     train = std::move(data.matrix);
   }
@@ -123,7 +127,7 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
     log << absl::StrFormat("holdout evaluation (%.1f s, %s users sampled):\n",
                            absl::ToDoubleSeconds(absl::Now() - start),
                            config.eval_users > 0 ? absl::StrCat(config.eval_users) : "all")
-        << eval::FormatMetricsTable(columns);
+        << eval::FormatMetricsTable(columns) << std::flush;
     *report.mutable_model() = eval::ToRankingMetricsProto(*model_metrics);
     *report.mutable_popularity() = eval::ToRankingMetricsProto(baselines->popularity);
     if (baselines->puresvd) {
@@ -166,7 +170,8 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
     if (!version.ok()) return version.status();
     report.set_version(static_cast<uint32_t>(*version));
     log << absl::StrFormat("published model version %d to %s (%.2f s)\n", *version,
-                           config.db, absl::ToDoubleSeconds(absl::Now() - start));
+                           config.db, absl::ToDoubleSeconds(absl::Now() - start))
+        << std::flush;
   } else {
     log << "not published (--no_publish)\n";
   }

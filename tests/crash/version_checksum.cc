@@ -1,0 +1,103 @@
+#include "tests/crash/version_checksum.h"
+
+#include <openssl/evp.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "absl/strings/str_cat.h"
+
+namespace affinity::testing {
+namespace {
+
+struct DigestDeleter {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+// Feeds length-prefixed fields into SHA-256, so that field boundaries are
+// part of the checksum.
+class Hasher {
+ public:
+  Hasher() : ctx_(EVP_MD_CTX_new()) {
+    ok_ = ctx_ != nullptr && EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) == 1;
+  }
+  void Bytes(const void* data, size_t size) {
+    const uint64_t n = size;
+    ok_ = ok_ && EVP_DigestUpdate(ctx_.get(), &n, sizeof(n)) == 1 &&
+          EVP_DigestUpdate(ctx_.get(), data, size) == 1;
+  }
+  void String(absl::string_view s) { Bytes(s.data(), s.size()); }
+  template <typename T>
+  void Vector(const std::vector<T>& v) {
+    Bytes(v.data(), v.size() * sizeof(T));
+  }
+  absl::StatusOr<std::string> Hex() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (!ok_ || EVP_DigestFinal_ex(ctx_.get(), digest, &size) != 1) {
+      return absl::InternalError("SHA-256 failed");
+    }
+    return absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(digest), size));
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, DigestDeleter> ctx_;
+  bool ok_ = false;
+};
+
+absl::Status HashContent(const storage::ModelVersionReader& version, Hasher* h) {
+  const affinity::v1::ModelMetadata& m = version.metadata();
+  std::vector<float> items(static_cast<size_t>(m.items()) * static_cast<size_t>(m.dims()));
+  if (absl::Status s = version.ReadItemFactors(absl::MakeSpan(items)); !s.ok()) return s;
+  for (const std::string& id : version.item_ids()) h->String(id);
+  h->Vector(items);
+  h->Vector(version.popular_items());
+  int64_t users = 0;
+  absl::Status s = version.ForEachUser(
+      [&](absl::string_view id, const storage::UserRecord& user) -> absl::Status {
+        h->String(id);
+        h->Bytes(&user.index, sizeof(user.index));
+        h->Vector(user.factors);
+        h->Vector(user.seen);
+        ++users;
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  if (users != m.users()) {
+    return absl::DataLossError(absl::StrCat("version ", m.version(), " holds ", users,
+                                            " users, its metadata says ", m.users()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ContentChecksum(const storage::ModelVersionReader& version) {
+  Hasher h;
+  if (absl::Status s = HashContent(version, &h); !s.ok()) return s;
+  return h.Hex();
+}
+
+absl::StatusOr<std::string> FullChecksum(const storage::ModelVersionReader& version) {
+  Hasher h;
+  if (absl::Status s = HashContent(version, &h); !s.ok()) return s;
+  // Deterministic: the metadata holds maps (parameters, metrics).
+  std::string metadata;
+  {
+    google::protobuf::io::StringOutputStream stream(&metadata);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!version.metadata().SerializeToCodedStream(&coded)) {
+      return absl::InternalError("serializing the metadata");
+    }
+  }
+  h.String(metadata);
+  return h.Hex();
+}
+
+}  // namespace affinity::testing
