@@ -34,6 +34,7 @@
 #include "server/rollout/autopilot.h"
 #include "server/rollout/outcome_recorder.h"
 #include "server/rollout/shadow_runner.h"
+#include "server/rpc/admin_auth.h"
 #include "server/rpc/catalog_admin_service.h"
 #include "server/rpc/grpc_server.h"
 #include "server/rpc/recommender_service.h"
@@ -73,6 +74,10 @@ ABSL_FLAG(std::string, rules, "",
 ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052",
           "gRPC address of the admin services (affinity.v1.CatalogAdmin, "
           "affinity.v1.RolloutAdmin); empty disables.");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "File holding the token every admin call must carry as gRPC metadata "
+          "\"authorization: Bearer TOKEN\"; read at start. Required when --admin_listen is not "
+          "a loopback address.");
 ABSL_FLAG(int, catalog_poll_ms, 500,
           "How often catalog writes by other processes are picked up (milliseconds).");
 ABSL_FLAG(bool, events, true,
@@ -170,6 +175,22 @@ absl::StatusOr<std::unique_ptr<storage::EventStore>> OpenEvents(const std::strin
   return opened;
 }
 
+// The admin token of --admin_token_file, or null without one; an admin
+// port reachable from other hosts must have one.
+absl::StatusOr<std::unique_ptr<AdminAuth>> AdminAuthFromFlags() {
+  const std::string path = absl::GetFlag(FLAGS_admin_token_file);
+  const std::string listen = absl::GetFlag(FLAGS_admin_listen);
+  if (path.empty()) {
+    if (listen.empty() || IsLoopbackListen(listen)) return nullptr;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--admin_listen=", listen, " is not a loopback address: other hosts could change the "
+        "catalog and the rollout, so --admin_token_file is required with it"));
+  }
+  absl::StatusOr<std::string> token = LoadAdminToken(path);
+  if (!token.ok()) return token.status();
+  return std::make_unique<AdminAuth>(*token);
+}
+
 // The admin services on --admin_listen.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
     std::initializer_list<grpc::Service*> services) {
@@ -197,6 +218,11 @@ int Run() {
   absl::StatusOr<ScorerKind> kind = ParseScorerKind(absl::GetFlag(FLAGS_scorer));
   if (!kind.ok()) {
     LogLine(std::string(kind.status().message()));
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<AdminAuth>> admin_auth = AdminAuthFromFlags();
+  if (!admin_auth.ok()) {
+    LogLine(std::string(admin_auth.status().message()));
     return 2;
   }
   // Signals are taken synchronously by sigwait below; block them before any
@@ -330,6 +356,8 @@ int Run() {
   CatalogAdminService catalog_admin(catalog->get(), warm_all);
   std::unique_ptr<Utf8CheckedService> checked_catalog_admin = Utf8CheckedCatalogAdmin(&catalog_admin);
   RolloutAdminService rollout_admin(db, [&]() { return admin_store->get(); });
+  catalog_admin.SetAuth(admin_auth->get());
+  rollout_admin.SetAuth(admin_auth->get());
   std::unique_ptr<grpc::Server> admin_server;
   if (!absl::GetFlag(FLAGS_admin_listen).empty()) {
     auto started = StartAdminServer({checked_catalog_admin.get(), &rollout_admin});

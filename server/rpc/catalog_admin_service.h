@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "affinity/v1/admin.grpc.pb.h"
+#include "server/rpc/admin_auth.h"
 #include "server/rules/catalog_view.h"
 
 namespace affinity::server {
@@ -17,6 +18,9 @@ class CatalogAdminService final : public affinity::v1::CatalogAdmin::Service {
   // `catalog` must outlive the service; `on_change` (may be empty) runs
   // after every successful write.
   CatalogAdminService(rules::CatalogView* catalog, std::function<void()> on_change);
+  // Every call must carry the admin token (admin_auth.h); `auth` outlives
+  // the service. Set before serving; unset: no token is asked for.
+  void SetAuth(const AdminAuth* auth) { auth_ = auth; }
 
   grpc::Status UpsertItems(grpc::ServerContext* context,
                            const affinity::v1::UpsertItemsRequest* request,
@@ -28,6 +32,7 @@ class CatalogAdminService final : public affinity::v1::CatalogAdmin::Service {
  private:
   rules::CatalogView* catalog_;
   std::function<void()> on_change_;
+  const AdminAuth* auth_ = nullptr;
 };
 
 }  // namespace affinity::server
