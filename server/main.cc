@@ -40,6 +40,7 @@
 #include "server/rpc/recommender_service.h"
 #include "server/rpc/request_validation.h"
 #include "server/rpc/rollout_admin_service.h"
+#include "server/rpc/server_credentials.h"
 #include "server/rpc/utf8_checked_service.h"
 #include "server/rules/catalog_view.h"
 #include "server/rules/rule_config_loader.h"
@@ -78,6 +79,14 @@ ABSL_FLAG(std::string, admin_token_file, "",
           "File holding the token every admin call must carry as gRPC metadata "
           "\"authorization: Bearer TOKEN\"; read at start. Required when --admin_listen is not "
           "a loopback address.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate (chain) of the gRPC ports; with --tls_key, --listen and "
+          "--admin_listen speak TLS only. Empty: plaintext.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (unencrypted).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificate(s): clients of the gRPC ports must present a certificate "
+          "signed by one (mutual TLS). Needs --tls_cert.");
+ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection on the gRPC ports.");
 ABSL_FLAG(int, catalog_poll_ms, 500,
           "How often catalog writes by other processes are picked up (milliseconds).");
 ABSL_FLAG(bool, events, true,
@@ -191,22 +200,22 @@ absl::StatusOr<std::unique_ptr<AdminAuth>> AdminAuthFromFlags() {
   return std::make_unique<AdminAuth>(*token);
 }
 
-// The admin services on --admin_listen.
+// The admin services on --admin_listen, with the credentials and options
+// of the recommendation port.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
-    std::initializer_list<grpc::Service*> services) {
-  const std::string listen = absl::GetFlag(FLAGS_admin_listen);
+    GrpcServerOptions options, std::initializer_list<grpc::Service*> services) {
+  options.listen = absl::GetFlag(FLAGS_admin_listen);
   int port = 0;
   grpc::ServerBuilder builder;
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // an address in use is an error
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  ConfigureListener(options, &builder, &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(
-        absl::StrCat("--admin_listen: cannot listen on \"", listen,
+        absl::StrCat("--admin_listen: cannot listen on \"", options.listen,
                      "\" (in use by another process, or not an address of this host)"));
   }
-  LogLine(absl::StrCat("admin services on ", listen, " (port ", port, ")"));
+  LogLine(absl::StrCat("admin services on ", options.listen, " (port ", port, ")"));
   return server;
 }
 
@@ -223,6 +232,13 @@ int Run() {
   absl::StatusOr<std::unique_ptr<AdminAuth>> admin_auth = AdminAuthFromFlags();
   if (!admin_auth.ok()) {
     LogLine(std::string(admin_auth.status().message()));
+    return 2;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentialsFromFiles({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                                  absl::GetFlag(FLAGS_tls_client_ca)});
+  if (!credentials.ok()) {
+    LogLine(std::string(credentials.status().message()));
     return 2;
   }
   // Signals are taken synchronously by sigwait below; block them before any
@@ -314,6 +330,8 @@ int Run() {
   GrpcServerOptions grpc_options;
   grpc_options.listen = absl::GetFlag(FLAGS_listen);
   grpc_options.threads = absl::GetFlag(FLAGS_threads);
+  grpc_options.credentials = *credentials;
+  grpc_options.reflection = absl::GetFlag(FLAGS_reflection);
   // Parses requests itself: a string field that is not UTF-8 is
   // INVALID_ARGUMENT naming it, not gRPC's INTERNAL.
   std::unique_ptr<Utf8CheckedService> checked_service = Utf8CheckedRecommender(&service);
@@ -343,6 +361,11 @@ int Run() {
     }
     http = std::move(*started);
   }
+  LogLine(absl::StrCat("gRPC ports: ",
+                       absl::GetFlag(FLAGS_tls_cert).empty()        ? "plaintext"
+                       : absl::GetFlag(FLAGS_tls_client_ca).empty() ? "TLS"
+                                                                    : "TLS with client certificates",
+                       ", reflection ", absl::GetFlag(FLAGS_reflection) ? "on" : "off"));
   LogLine(absl::StrFormat(
       "started: grpc %s (port %d), metrics %s (port %d), db %s, instance %s, scorer %s, "
       "max_k %d, batch_window_us %d, poll_ms %d",
@@ -360,7 +383,7 @@ int Run() {
   rollout_admin.SetAuth(admin_auth->get());
   std::unique_ptr<grpc::Server> admin_server;
   if (!absl::GetFlag(FLAGS_admin_listen).empty()) {
-    auto started = StartAdminServer({checked_catalog_admin.get(), &rollout_admin});
+    auto started = StartAdminServer(grpc_options, {checked_catalog_admin.get(), &rollout_admin});
     if (!started.ok()) {
       LogLine(std::string(started.status().message()));
       return 1;
