@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <grpcpp/grpcpp.h>
 
@@ -100,6 +101,19 @@ ABSL_FLAG(int, max_outcomes_per_call, 1000, "Largest number of outcomes in one R
 ABSL_FLAG(int, max_request_filters, 32, "Largest number of catalog filters in one request.");
 ABSL_FLAG(int, max_filter_values, 1000,
           "Largest number of any_of/none_of values in one catalog filter of a request.");
+ABSL_FLAG(int, max_recent, 1000, "Largest number of recent interactions in one request.");
+ABSL_FLAG(int, max_exclude_items, 10000,
+          "Largest number of exclude_item_ids in one Recommend or SimilarItems request.");
+ABSL_FLAG(int, max_id_bytes, 256,
+          "Longest id or name in a request, in bytes: user, item, session and request ids, "
+          "rule_set, a filter's attribute, values and dates.");
+ABSL_FLAG(int, max_admin_items, 10000,
+          "Largest number of items in one UpsertItems, or of item ids in one DeleteItems.");
+ABSL_FLAG(int, max_item_bytes, 65536,
+          "Largest catalog item of an UpsertItems, serialized (title, categories, tags, ...).");
+ABSL_FLAG(int, max_message_bytes, 4 << 20,
+          "Largest request message the gRPC ports accept, in bytes; larger ones are refused "
+          "with RESOURCE_EXHAUSTED before they are parsed.");
 ABSL_FLAG(int, shadow_queue, 64,
           "Shadow requests that may wait for the shadow version; beyond it they are dropped.");
 ABSL_FLAG(int, autopilot_seconds, 10,
@@ -136,6 +150,17 @@ absl::Status CheckFlags() {
   }
   if (absl::GetFlag(FLAGS_max_filter_values) < 1) {
     return absl::InvalidArgumentError("--max_filter_values: expected >= 1");
+  }
+  for (const auto& [name, value] :
+       {std::pair<const char*, int>{"max_recent", absl::GetFlag(FLAGS_max_recent)},
+        {"max_exclude_items", absl::GetFlag(FLAGS_max_exclude_items)},
+        {"max_id_bytes", absl::GetFlag(FLAGS_max_id_bytes)},
+        {"max_admin_items", absl::GetFlag(FLAGS_max_admin_items)},
+        {"max_item_bytes", absl::GetFlag(FLAGS_max_item_bytes)}}) {
+    if (value < 1) return absl::InvalidArgumentError(absl::StrCat("--", name, ": expected >= 1"));
+  }
+  if (absl::GetFlag(FLAGS_max_message_bytes) < 1024) {
+    return absl::InvalidArgumentError("--max_message_bytes: expected >= 1024");
   }
   if (absl::GetFlag(FLAGS_shadow_queue) < 1) {
     return absl::InvalidArgumentError("--shadow_queue: expected >= 1");
@@ -319,6 +344,9 @@ int Run() {
   limits.max_outcomes = static_cast<size_t>(absl::GetFlag(FLAGS_max_outcomes_per_call));
   limits.max_filters = absl::GetFlag(FLAGS_max_request_filters);
   limits.max_filter_values = absl::GetFlag(FLAGS_max_filter_values);
+  limits.max_recent = static_cast<size_t>(absl::GetFlag(FLAGS_max_recent));
+  limits.max_excludes = static_cast<size_t>(absl::GetFlag(FLAGS_max_exclude_items));
+  limits.max_id_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_id_bytes));
   RuleSetRegistry rule_sets;
   rule_sets.SetLookup([&](absl::string_view name) { return rule_engine.Known(name); });
   RecommenderService service(&models, &metrics, &batcher, limits, &rule_sets);
@@ -332,6 +360,7 @@ int Run() {
   grpc_options.threads = absl::GetFlag(FLAGS_threads);
   grpc_options.credentials = *credentials;
   grpc_options.reflection = absl::GetFlag(FLAGS_reflection);
+  grpc_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   // Parses requests itself: a string field that is not UTF-8 is
   // INVALID_ARGUMENT naming it, not gRPC's INTERNAL.
   std::unique_ptr<Utf8CheckedService> checked_service = Utf8CheckedRecommender(&service);
@@ -380,6 +409,9 @@ int Run() {
   std::unique_ptr<Utf8CheckedService> checked_catalog_admin = Utf8CheckedCatalogAdmin(&catalog_admin);
   RolloutAdminService rollout_admin(db, [&]() { return admin_store->get(); });
   catalog_admin.SetAuth(admin_auth->get());
+  catalog_admin.SetLimits({static_cast<size_t>(absl::GetFlag(FLAGS_max_admin_items)),
+                           limits.max_id_bytes,
+                           static_cast<size_t>(absl::GetFlag(FLAGS_max_item_bytes))});
   rollout_admin.SetAuth(admin_auth->get());
   std::unique_ptr<grpc::Server> admin_server;
   if (!absl::GetFlag(FLAGS_admin_listen).empty()) {

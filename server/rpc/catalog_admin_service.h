@@ -9,6 +9,7 @@
 
 #include "affinity/v1/admin.grpc.pb.h"
 #include "server/rpc/admin_auth.h"
+#include "server/rpc/admin_validation.h"
 #include "server/rules/catalog_view.h"
 
 namespace affinity::server {
@@ -21,6 +22,8 @@ class CatalogAdminService final : public affinity::v1::CatalogAdmin::Service {
   // Every call must carry the admin token (admin_auth.h); `auth` outlives
   // the service. Set before serving; unset: no token is asked for.
   void SetAuth(const AdminAuth* auth) { auth_ = auth; }
+  // Bounds on one call (admin_validation.h); set before serving.
+  void SetLimits(const AdminLimits& limits) { limits_ = limits; }
 
   grpc::Status UpsertItems(grpc::ServerContext* context,
                            const affinity::v1::UpsertItemsRequest* request,
@@ -33,6 +36,7 @@ class CatalogAdminService final : public affinity::v1::CatalogAdmin::Service {
   rules::CatalogView* catalog_;
   std::function<void()> on_change_;
   const AdminAuth* auth_ = nullptr;
+  AdminLimits limits_;
 };
 
 }  // namespace affinity::server
