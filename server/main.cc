@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <grpcpp/grpcpp.h>
 
@@ -34,11 +35,13 @@
 #include "server/rollout/autopilot.h"
 #include "server/rollout/outcome_recorder.h"
 #include "server/rollout/shadow_runner.h"
+#include "server/rpc/admin_auth.h"
 #include "server/rpc/catalog_admin_service.h"
 #include "server/rpc/grpc_server.h"
 #include "server/rpc/recommender_service.h"
 #include "server/rpc/request_validation.h"
 #include "server/rpc/rollout_admin_service.h"
+#include "server/rpc/server_credentials.h"
 #include "server/rpc/utf8_checked_service.h"
 #include "server/rules/catalog_view.h"
 #include "server/rules/rule_config_loader.h"
@@ -77,6 +80,18 @@ ABSL_FLAG(std::string, rules, "",
 ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052",
           "gRPC address of the admin services (affinity.v1.CatalogAdmin, "
           "affinity.v1.RolloutAdmin); empty disables.");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "File holding the token every admin call must carry as gRPC metadata "
+          "\"authorization: Bearer TOKEN\"; read at start. Required when --admin_listen is not "
+          "a loopback address.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate (chain) of the gRPC ports; with --tls_key, --listen and "
+          "--admin_listen speak TLS only. Empty: plaintext.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (unencrypted).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificate(s): clients of the gRPC ports must present a certificate "
+          "signed by one (mutual TLS). Needs --tls_cert.");
+ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection on the gRPC ports.");
 ABSL_FLAG(int, catalog_poll_ms, 500,
           "How often catalog writes by other processes are picked up (milliseconds).");
 ABSL_FLAG(bool, events, true,
@@ -90,6 +105,19 @@ ABSL_FLAG(int, max_outcomes_per_call, 1000, "Largest number of outcomes in one R
 ABSL_FLAG(int, max_request_filters, 32, "Largest number of catalog filters in one request.");
 ABSL_FLAG(int, max_filter_values, 1000,
           "Largest number of any_of/none_of values in one catalog filter of a request.");
+ABSL_FLAG(int, max_recent, 1000, "Largest number of recent interactions in one request.");
+ABSL_FLAG(int, max_exclude_items, 10000,
+          "Largest number of exclude_item_ids in one Recommend or SimilarItems request.");
+ABSL_FLAG(int, max_id_bytes, 256,
+          "Longest id or name in a request, in bytes: user, item, session and request ids, "
+          "rule_set, a filter's attribute, values and dates.");
+ABSL_FLAG(int, max_admin_items, 10000,
+          "Largest number of items in one UpsertItems, or of item ids in one DeleteItems.");
+ABSL_FLAG(int, max_item_bytes, 65536,
+          "Largest catalog item of an UpsertItems, serialized (title, categories, tags, ...).");
+ABSL_FLAG(int, max_message_bytes, 4 << 20,
+          "Largest request message the gRPC ports accept, in bytes; larger ones are refused "
+          "with RESOURCE_EXHAUSTED before they are parsed.");
 ABSL_FLAG(int, shadow_queue, 64,
           "Shadow requests that may wait for the shadow version; beyond it they are dropped.");
 ABSL_FLAG(int, autopilot_seconds, 10,
@@ -126,6 +154,17 @@ absl::Status CheckFlags() {
   }
   if (absl::GetFlag(FLAGS_max_filter_values) < 1) {
     return absl::InvalidArgumentError("--max_filter_values: expected >= 1");
+  }
+  for (const auto& [name, value] :
+       {std::pair<const char*, int>{"max_recent", absl::GetFlag(FLAGS_max_recent)},
+        {"max_exclude_items", absl::GetFlag(FLAGS_max_exclude_items)},
+        {"max_id_bytes", absl::GetFlag(FLAGS_max_id_bytes)},
+        {"max_admin_items", absl::GetFlag(FLAGS_max_admin_items)},
+        {"max_item_bytes", absl::GetFlag(FLAGS_max_item_bytes)}}) {
+    if (value < 1) return absl::InvalidArgumentError(absl::StrCat("--", name, ": expected >= 1"));
+  }
+  if (absl::GetFlag(FLAGS_max_message_bytes) < 1024) {
+    return absl::InvalidArgumentError("--max_message_bytes: expected >= 1024");
   }
   if (absl::GetFlag(FLAGS_shadow_queue) < 1) {
     return absl::InvalidArgumentError("--shadow_queue: expected >= 1");
@@ -174,22 +213,38 @@ absl::StatusOr<std::unique_ptr<storage::EventStore>> OpenEvents(const std::strin
   return opened;
 }
 
-// The admin services on --admin_listen.
-absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
-    std::initializer_list<grpc::Service*> services) {
+// The admin token of --admin_token_file, or null without one; an admin
+// port reachable from other hosts must have one.
+absl::StatusOr<std::unique_ptr<AdminAuth>> AdminAuthFromFlags() {
+  const std::string path = absl::GetFlag(FLAGS_admin_token_file);
   const std::string listen = absl::GetFlag(FLAGS_admin_listen);
+  if (path.empty()) {
+    if (listen.empty() || IsLoopbackListen(listen)) return nullptr;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--admin_listen=", listen, " is not a loopback address: other hosts could change the "
+        "catalog and the rollout, so --admin_token_file is required with it"));
+  }
+  absl::StatusOr<std::string> token = LoadAdminToken(path);
+  if (!token.ok()) return token.status();
+  return std::make_unique<AdminAuth>(*token);
+}
+
+// The admin services on --admin_listen, with the credentials and options
+// of the recommendation port.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
+    GrpcServerOptions options, std::initializer_list<grpc::Service*> services) {
+  options.listen = absl::GetFlag(FLAGS_admin_listen);
   int port = 0;
   grpc::ServerBuilder builder;
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // an address in use is an error
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  ConfigureListener(options, &builder, &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(
-        absl::StrCat("--admin_listen: cannot listen on \"", listen,
+        absl::StrCat("--admin_listen: cannot listen on \"", options.listen,
                      "\" (in use by another process, or not an address of this host)"));
   }
-  LogLine(absl::StrCat("admin services on ", listen, " (port ", port, ")"));
+  LogLine(absl::StrCat("admin services on ", options.listen, " (port ", port, ")"));
   return server;
 }
 
@@ -201,6 +256,18 @@ int Run() {
   absl::StatusOr<ScorerKind> kind = ParseScorerKind(absl::GetFlag(FLAGS_scorer));
   if (!kind.ok()) {
     LogLine(std::string(kind.status().message()));
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<AdminAuth>> admin_auth = AdminAuthFromFlags();
+  if (!admin_auth.ok()) {
+    LogLine(std::string(admin_auth.status().message()));
+    return 2;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentialsFromFiles({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                                  absl::GetFlag(FLAGS_tls_client_ca)});
+  if (!credentials.ok()) {
+    LogLine(std::string(credentials.status().message()));
     return 2;
   }
   // Signals are taken synchronously by sigwait below; block them before any
@@ -286,6 +353,9 @@ int Run() {
   limits.max_outcomes = static_cast<size_t>(absl::GetFlag(FLAGS_max_outcomes_per_call));
   limits.max_filters = absl::GetFlag(FLAGS_max_request_filters);
   limits.max_filter_values = absl::GetFlag(FLAGS_max_filter_values);
+  limits.max_recent = static_cast<size_t>(absl::GetFlag(FLAGS_max_recent));
+  limits.max_excludes = static_cast<size_t>(absl::GetFlag(FLAGS_max_exclude_items));
+  limits.max_id_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_id_bytes));
   RuleSetRegistry rule_sets;
   rule_sets.SetLookup([&](absl::string_view name) { return rule_engine.Known(name); });
   RecommenderService service(&models, &metrics, &batcher, limits, &rule_sets);
@@ -297,6 +367,9 @@ int Run() {
   GrpcServerOptions grpc_options;
   grpc_options.listen = absl::GetFlag(FLAGS_listen);
   grpc_options.threads = absl::GetFlag(FLAGS_threads);
+  grpc_options.credentials = *credentials;
+  grpc_options.reflection = absl::GetFlag(FLAGS_reflection);
+  grpc_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   // Parses requests itself: a string field that is not UTF-8 is
   // INVALID_ARGUMENT naming it, not gRPC's INTERNAL.
   std::unique_ptr<Utf8CheckedService> checked_service = Utf8CheckedRecommender(&service);
@@ -326,6 +399,11 @@ int Run() {
     }
     http = std::move(*started);
   }
+  LogLine(absl::StrCat("gRPC ports: ",
+                       absl::GetFlag(FLAGS_tls_cert).empty()        ? "plaintext"
+                       : absl::GetFlag(FLAGS_tls_client_ca).empty() ? "TLS"
+                                                                    : "TLS with client certificates",
+                       ", reflection ", absl::GetFlag(FLAGS_reflection) ? "on" : "off"));
   LogLine(absl::StrFormat(
       "started: grpc %s (port %d), metrics %s (port %d), db %s, instance %s, scorer %s, "
       "max_k %d, batch_window_us %d, poll_ms %d",
@@ -339,9 +417,14 @@ int Run() {
   CatalogAdminService catalog_admin(catalog->get(), warm_all);
   std::unique_ptr<Utf8CheckedService> checked_catalog_admin = Utf8CheckedCatalogAdmin(&catalog_admin);
   RolloutAdminService rollout_admin(db, [&]() { return admin_store->get(); });
+  catalog_admin.SetAuth(admin_auth->get());
+  catalog_admin.SetLimits({static_cast<size_t>(absl::GetFlag(FLAGS_max_admin_items)),
+                           limits.max_id_bytes,
+                           static_cast<size_t>(absl::GetFlag(FLAGS_max_item_bytes))});
+  rollout_admin.SetAuth(admin_auth->get());
   std::unique_ptr<grpc::Server> admin_server;
   if (!absl::GetFlag(FLAGS_admin_listen).empty()) {
-    auto started = StartAdminServer({checked_catalog_admin.get(), &rollout_admin});
+    auto started = StartAdminServer(grpc_options, {checked_catalog_admin.get(), &rollout_admin});
     if (!started.ok()) {
       LogLine(std::string(started.status().message()));
       return 1;

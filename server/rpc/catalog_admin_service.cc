@@ -17,9 +17,11 @@ CatalogAdminService::CatalogAdminService(rules::CatalogView* catalog,
                                          std::function<void()> on_change)
     : catalog_(catalog), on_change_(std::move(on_change)) {}
 
-grpc::Status CatalogAdminService::UpsertItems(grpc::ServerContext*,
+grpc::Status CatalogAdminService::UpsertItems(grpc::ServerContext* context,
                                               const affinity::v1::UpsertItemsRequest* request,
                                               affinity::v1::UpsertItemsResponse* response) {
+  if (grpc::Status s = CheckAdminAuth(auth_, *context); !s.ok()) return s;
+  if (absl::Status s = ValidateUpsertItems(*request, limits_); !s.ok()) return ToGrpc(s);
   const std::vector<affinity::v1::CatalogItem> items(request->items().begin(),
                                                      request->items().end());
   absl::StatusOr<int64_t> n = catalog_->Upsert(items);
@@ -29,9 +31,11 @@ grpc::Status CatalogAdminService::UpsertItems(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status CatalogAdminService::DeleteItems(grpc::ServerContext*,
+grpc::Status CatalogAdminService::DeleteItems(grpc::ServerContext* context,
                                               const affinity::v1::DeleteItemsRequest* request,
                                               affinity::v1::DeleteItemsResponse* response) {
+  if (grpc::Status s = CheckAdminAuth(auth_, *context); !s.ok()) return s;
+  if (absl::Status s = ValidateDeleteItems(*request, limits_); !s.ok()) return ToGrpc(s);
   const std::vector<std::string> ids(request->item_ids().begin(), request->item_ids().end());
   absl::StatusOr<int64_t> n = catalog_->Delete(ids);
   if (!n.ok()) return ToGrpc(n.status());

@@ -8,6 +8,8 @@
 #include <functional>
 
 #include "affinity/v1/admin.grpc.pb.h"
+#include "server/rpc/admin_auth.h"
+#include "server/rpc/admin_validation.h"
 #include "server/rules/catalog_view.h"
 
 namespace affinity::server {
@@ -17,6 +19,11 @@ class CatalogAdminService final : public affinity::v1::CatalogAdmin::Service {
   // `catalog` must outlive the service; `on_change` (may be empty) runs
   // after every successful write.
   CatalogAdminService(rules::CatalogView* catalog, std::function<void()> on_change);
+  // Every call must carry the admin token (admin_auth.h); `auth` outlives
+  // the service. Set before serving; unset: no token is asked for.
+  void SetAuth(const AdminAuth* auth) { auth_ = auth; }
+  // Bounds on one call (admin_validation.h); set before serving.
+  void SetLimits(const AdminLimits& limits) { limits_ = limits; }
 
   grpc::Status UpsertItems(grpc::ServerContext* context,
                            const affinity::v1::UpsertItemsRequest* request,
@@ -28,6 +35,8 @@ class CatalogAdminService final : public affinity::v1::CatalogAdmin::Service {
  private:
   rules::CatalogView* catalog_;
   std::function<void()> on_change_;
+  const AdminAuth* auth_ = nullptr;
+  AdminLimits limits_;
 };
 
 }  // namespace affinity::server

@@ -1,6 +1,11 @@
 #include "server/rpc/grpc_server.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
@@ -8,19 +13,47 @@
 #include "absl/strings/str_cat.h"
 
 namespace affinity::server {
+namespace {
+
+// Drops the reflection plugin gRPC adds to every ServerBuilder.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+                                    return plugin->name() == "proto_server_reflection";
+                                  }),
+                   plugins->end());
+  }
+};
+
+}  // namespace
+
+void ConfigureListener(const GrpcServerOptions& options, grpc::ServerBuilder* builder, int* port) {
+  // Registers the reflection plugin (for builders made after this call);
+  // calling it also keeps the linker from dropping grpc++_reflection's
+  // static initializer.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  if (!options.reflection) builder->SetOption(std::make_unique<WithoutReflection>());
+  // Without SO_REUSEPORT a second server on the same address fails to
+  // start instead of sharing the port (and its clients) with this one.
+  builder->AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder->AddListeningPort(options.listen,
+                            options.credentials != nullptr ? options.credentials
+                                                           : grpc::InsecureServerCredentials(),
+                            port);
+  if (options.max_message_bytes > 0) builder->SetMaxReceiveMessageSize(options.max_message_bytes);
+}
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const GrpcServerOptions& options, grpc::Service* service) {
   grpc::EnableDefaultHealthCheckService(true);
-  // Registers the reflection plugin; calling it also keeps the linker from
-  // dropping grpc++_reflection's static initializer.
+  // Before the builder exists: it takes the plugins registered by then.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<GrpcServer> server(new GrpcServer());
   grpc::ServerBuilder builder;
-  // Without SO_REUSEPORT a second server on the same address fails to
-  // start instead of sharing the port (and its clients) with this one.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  ConfigureListener(options, &builder, &server->port_);
   builder.RegisterService(service);
   if (options.threads > 0) {
     grpc::ResourceQuota quota("affinity-server");

@@ -1,6 +1,8 @@
 // GrpcServer: runs a gRPC service with the standard grpc.health.v1.Health
-// service and server reflection. Health starts NOT_SERVING for "" and
-// "affinity.v1.Recommender"; SetServing flips both.
+// service and (unless turned off) server reflection. Health starts
+// NOT_SERVING for "" and "affinity.v1.Recommender"; SetServing flips both.
+// ConfigureListener gives another server (the admin port) the same
+// credentials, reflection choice and message size limit.
 #ifndef AFFINITY_SERVER_RPC_GRPC_SERVER_H_
 #define AFFINITY_SERVER_RPC_GRPC_SERVER_H_
 
@@ -26,7 +28,19 @@ struct GrpcServerOptions {
   // clients may retry; micro-batching needs at least as many threads as the
   // requests it should gather.
   int threads = 0;
+  // Plaintext when null; server_credentials.h makes TLS ones.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Serve grpc.reflection.v1alpha.ServerReflection on this port.
+  bool reflection = true;
+  // Largest request message accepted, in bytes; a larger one is answered
+  // RESOURCE_EXHAUSTED before it is parsed. 0: gRPC's default (4 MiB).
+  int max_message_bytes = 0;
 };
+
+// Makes `builder` listen on options.listen (no SO_REUSEPORT) with the
+// options' credentials, reflection choice and message size limit; the port
+// bound is written to *port by BuildAndStart.
+void ConfigureListener(const GrpcServerOptions& options, grpc::ServerBuilder* builder, int* port);
 
 class GrpcServer {
  public:

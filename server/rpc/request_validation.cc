@@ -43,7 +43,50 @@ absl::Status CheckExcludes(const google::protobuf::RepeatedPtrField<std::string>
   return absl::OkStatus();
 }
 
-absl::Status CheckRuleSet(absl::string_view rule_set, const RuleSetRegistry& rule_sets) {
+// The number of request filters, their values and their strings (the
+// filters compile later, in RecommenderService).
+absl::Status CheckFilterStrings(const google::protobuf::RepeatedPtrField<affinity::v1::Filter>& filters,
+                                const RequestLimits& limits) {
+  if (filters.size() > limits.max_filters) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("filters: ", filters.size(), " given, at most ", limits.max_filters));
+  }
+  for (int i = 0; i < filters.size(); ++i) {
+    const affinity::v1::Filter& f = filters[i];
+    const int values = f.any_of_size() + f.none_of_size();
+    if (values > limits.max_filter_values) {
+      return absl::InvalidArgumentError(absl::StrCat("filters[", i, "]: ", values,
+                                                     " any_of/none_of values, at most ",
+                                                     limits.max_filter_values));
+    }
+    const std::string at = absl::StrCat("filters[", i, "].");
+    if (absl::Status s = CheckId(at + "attribute", f.attribute(), false, limits); !s.ok()) return s;
+    if (absl::Status s = CheckId(at + "newer_than", f.newer_than(), false, limits); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckId(at + "older_than", f.older_than(), false, limits); !s.ok()) {
+      return s;
+    }
+    for (int j = 0; j < f.any_of_size(); ++j) {
+      if (absl::Status s = CheckId(absl::StrCat(at, "any_of[", j, "]"), f.any_of(j), false, limits);
+          !s.ok()) {
+        return s;
+      }
+    }
+    for (int j = 0; j < f.none_of_size(); ++j) {
+      if (absl::Status s =
+              CheckId(absl::StrCat(at, "none_of[", j, "]"), f.none_of(j), false, limits);
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRuleSet(absl::string_view rule_set, const RuleSetRegistry& rule_sets,
+                          const RequestLimits& limits) {
+  if (absl::Status s = CheckId("rule_set", rule_set, false, limits); !s.ok()) return s;
   if (!rule_sets.Known(rule_set)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "rule_set: unknown rule set \"", rule_set.substr(0, 64),
@@ -95,7 +138,8 @@ absl::Status ValidateRecommendRequest(const affinity::v1::RecommendRequest& requ
     return absl::InvalidArgumentError(
         absl::StrCat("arm: at most 32 bytes (an arm name), got ", request.arm().size()));
   }
-  return CheckRuleSet(request.rule_set(), rule_sets);
+  if (absl::Status s = CheckFilterStrings(request.filters(), limits); !s.ok()) return s;
+  return CheckRuleSet(request.rule_set(), rule_sets, limits);
 }
 
 absl::Status ValidateOutcomeRequest(const affinity::v1::ReportOutcomeRequest& request,
@@ -145,7 +189,8 @@ absl::Status ValidateSimilarItemsRequest(const affinity::v1::SimilarItemsRequest
   if (absl::Status s = CheckK(request.k(), limits); !s.ok()) return s;
   if (absl::Status s = CheckId("item_id", request.item_id(), true, limits); !s.ok()) return s;
   if (absl::Status s = CheckExcludes(request.exclude_item_ids(), limits); !s.ok()) return s;
-  return CheckRuleSet(request.rule_set(), rule_sets);
+  if (absl::Status s = CheckFilterStrings(request.filters(), limits); !s.ok()) return s;
+  return CheckRuleSet(request.rule_set(), rule_sets, limits);
 }
 
 }  // namespace affinity::server

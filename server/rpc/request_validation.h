@@ -15,10 +15,14 @@
 
 namespace affinity::server {
 
+// Every field a client can make large is bounded here (server flags of the
+// same names, server/README.md "Security").
 struct RequestLimits {
   int max_k = 1000;
   size_t max_recent = 1000;
   size_t max_excludes = 10000;
+  // Any id or name a request carries: user, item, session and request ids,
+  // rule_set, a filter's attribute, values and dates.
   size_t max_id_bytes = 256;
   size_t max_outcomes = 1000;
   // Request-time catalog filters (`filters`): how many per request, and how

@@ -21,6 +21,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "affinity/v1/admin.grpc.pb.h"
+#include "server/rpc/admin_auth.h"
 #include "server/rollout/rollout_status.h"
 #include "storage/model_store.h"
 
@@ -40,6 +41,9 @@ class RolloutAdminService final : public affinity::v1::RolloutAdmin::Service {
   // `store_dir` is the DIR the server serves from (DIR/models).
   RolloutAdminService(std::string store_dir, FollowerStore follower,
                       RolloutAdminOptions options = RolloutAdminOptions());
+  // Every call must carry the admin token (admin_auth.h); `auth` outlives
+  // the service. Set before serving; unset: no token is asked for.
+  void SetAuth(const AdminAuth* auth) { auth_ = auth; }
 
   grpc::Status GetRollout(grpc::ServerContext* context,
                           const affinity::v1::GetRolloutRequest* request,
@@ -59,6 +63,7 @@ class RolloutAdminService final : public affinity::v1::RolloutAdmin::Service {
   const FollowerStore follower_;
   const RolloutAdminOptions options_;
   absl::Mutex write_mutex_;
+  const AdminAuth* auth_ = nullptr;
 };
 
 }  // namespace affinity::server

@@ -15,9 +15,9 @@
 namespace affinity::cli {
 namespace {
 
-std::unique_ptr<affinity::v1::CatalogAdmin::Stub> ConnectAdmin(const std::string& server) {
-  return affinity::v1::CatalogAdmin::NewStub(
-      grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+std::unique_ptr<affinity::v1::CatalogAdmin::Stub> ConnectAdmin(const std::string& server,
+                                                               const Connection& connection) {
+  return affinity::v1::CatalogAdmin::NewStub(grpc::CreateChannel(server, connection.credentials));
 }
 
 void SetDeadline(grpc::ClientContext& context, int timeout_ms) {
@@ -51,13 +51,15 @@ absl::StatusOr<std::vector<affinity::v1::CatalogItem>> ParseCatalogItemsJson(
 }
 
 int RunAdminUpsert(const std::string& admin_server, int timeout_ms,
-                   const std::vector<affinity::v1::CatalogItem>& items) {
+                   const std::vector<affinity::v1::CatalogItem>& items,
+                   const Connection& connection) {
   affinity::v1::UpsertItemsRequest request;
   for (const auto& item : items) *request.add_items() = item;
   affinity::v1::UpsertItemsResponse response;
   grpc::ClientContext context;
   SetDeadline(context, timeout_ms);
-  const grpc::Status status = ConnectAdmin(admin_server)->UpsertItems(&context, request, &response);
+  AddAdminToken(connection, &context);
+  const grpc::Status status = ConnectAdmin(admin_server, connection)->UpsertItems(&context, request, &response);
   if (!status.ok()) {
     std::cerr << FormatRpcError(status) << "\n";
     return ExitCodeForRpc(status);
@@ -67,13 +69,14 @@ int RunAdminUpsert(const std::string& admin_server, int timeout_ms,
 }
 
 int RunAdminDelete(const std::string& admin_server, int timeout_ms,
-                   const std::vector<std::string>& item_ids) {
+                   const std::vector<std::string>& item_ids, const Connection& connection) {
   affinity::v1::DeleteItemsRequest request;
   for (const auto& id : item_ids) request.add_item_ids(id);
   affinity::v1::DeleteItemsResponse response;
   grpc::ClientContext context;
   SetDeadline(context, timeout_ms);
-  const grpc::Status status = ConnectAdmin(admin_server)->DeleteItems(&context, request, &response);
+  AddAdminToken(connection, &context);
+  const grpc::Status status = ConnectAdmin(admin_server, connection)->DeleteItems(&context, request, &response);
   if (!status.ok()) {
     std::cerr << FormatRpcError(status) << "\n";
     return ExitCodeForRpc(status);

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "affinity/v1/model.pb.h"
+#include "tools/cli/connection.h"
 
 namespace affinity::cli {
 
@@ -23,10 +24,13 @@ absl::StatusOr<std::vector<affinity::v1::CatalogItem>> ParseCatalogItemsJson(
     absl::string_view text, absl::string_view source);
 
 // Upserts `items` / deletes `item_ids` through the admin service.
+// Calls carry `connection`'s credentials and admin token.
 int RunAdminUpsert(const std::string& admin_server, int timeout_ms,
-                   const std::vector<affinity::v1::CatalogItem>& items);
+                   const std::vector<affinity::v1::CatalogItem>& items,
+                   const Connection& connection = Connection());
 int RunAdminDelete(const std::string& admin_server, int timeout_ms,
-                   const std::vector<std::string>& item_ids);
+                   const std::vector<std::string>& item_ids,
+                   const Connection& connection = Connection());
 
 }  // namespace affinity::cli
 

@@ -16,6 +16,7 @@
 // answer; 1 any other failure; rollout show: 3 when its targets disagree.
 // `affinity rollout` reads its own flags (tools/cli/rollout_args.h).
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -37,12 +38,22 @@
 #include "tools/cli/catalog_titles.h"
 #include "tools/cli/events_command.h"
 #include "tools/cli/grpc_error.h"
+#include "tools/cli/connection.h"
 #include "tools/cli/request_args.h"
 #include "tools/cli/response_format.h"
 #include "tools/cli/rollout_command.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "Address of the affinity server (host:port).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA certificate that signed the server's (TLS; empty with --tls_cert: the "
+          "system's roots). All TLS flags empty: plaintext.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM client certificate, for a server run with --tls_client_ca (TLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "admin: file holding the server's admin token (its --admin_token_file), sent as "
+          "\"authorization: Bearer TOKEN\".");
 ABSL_FLAG(int32_t, timeout_ms, 1000, "Deadline of the RPC in milliseconds.");
 ABSL_FLAG(std::string, db, "",
           "Store directory. recommend, similar: optional; item titles are read "
@@ -128,9 +139,19 @@ int UsageError(absl::string_view message) {
   return kUsageExit;
 }
 
+// The TLS and admin token flags, loaded; a bad one ends the process with
+// the usage exit code.
+Connection LoadConnectionOrExit() {
+  absl::StatusOr<Connection> connection =
+      LoadConnection({absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+                      absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_admin_token_file)});
+  if (!connection.ok()) std::exit(UsageError(connection.status().message()));
+  return *std::move(connection);
+}
+
 std::unique_ptr<affinity::v1::Recommender::Stub> Connect() {
-  return affinity::v1::Recommender::NewStub(grpc::CreateChannel(
-      absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+  return affinity::v1::Recommender::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), LoadConnectionOrExit().credentials));
 }
 
 void SetDeadline(grpc::ClientContext& context) {
@@ -263,14 +284,14 @@ int RunAdmin(absl::string_view subcommand) {
     absl::StatusOr<std::vector<affinity::v1::CatalogItem>> items =
         ParseCatalogItemsJson(text, file.empty() ? "--item_json" : file);
     if (!items.ok()) return UsageError(items.status().message());
-    return RunAdminUpsert(server, timeout_ms, *items);
+    return RunAdminUpsert(server, timeout_ms, *items, LoadConnectionOrExit());
   }
   if (subcommand == "delete") {
     absl::StatusOr<std::vector<std::string>> ids =
         ParseIdList(absl::GetFlag(FLAGS_item), "--item");
     if (!ids.ok()) return UsageError(ids.status().message());
     if (ids->empty()) return UsageError("admin delete needs --item=a,b");
-    return RunAdminDelete(server, timeout_ms, *ids);
+    return RunAdminDelete(server, timeout_ms, *ids, LoadConnectionOrExit());
   }
   return UsageError(absl::StrCat("unknown admin command \"", subcommand,
                                  "\" (expected upsert or delete)"));

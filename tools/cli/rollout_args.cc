@@ -29,7 +29,8 @@ const char kRolloutUsage[] =
     "  affinity rollout status    --db=DIR[,DIR...]\n"
     "\n"
     "TARGETS: --db=DIR[,DIR...] (the stores themselves) or --admin=HOST:PORT[,...]\n"
-    "(their servers' RolloutAdmin service; --timeout_ms=5000). A change is computed\n"
+    "(their servers' RolloutAdmin service; --timeout_ms=5000; --admin_token_file=FILE,\n"
+    "--tls_ca=CA.pem, --tls_cert=CERT.pem --tls_key=KEY.pem as the server asks). A change is computed\n"
     "from the first target and the same state is written to every target.\n"
     "Fractions: 0.1, 10% or 1000bp. set --arm=control --version=N pins control\n"
     "(--version=0: control follows the newest eligible version); --fraction=0\n"
@@ -44,8 +45,8 @@ namespace {
 
 using affinity::v1::NewVersionPolicy;
 
-constexpr char kTargets[] = "db,admin,timeout_ms";
-constexpr char kWrite[] = "db,admin,timeout_ms,reason";
+constexpr char kTargets[] = "db,admin,timeout_ms,tls_ca,tls_cert,tls_key,admin_token_file";
+constexpr char kWrite[] = "db,admin,timeout_ms,tls_ca,tls_cert,tls_key,admin_token_file,reason";
 
 // Flags each subcommand takes (besides --help).
 const std::map<std::string, std::set<std::string>>& AllowedFlags() {
@@ -236,6 +237,14 @@ absl::StatusOr<RolloutArgs> ParseRolloutArgs(const std::vector<std::string>& arg
       out.limit = *limit;
     } else if (name == "reason") {
       out.reason = value;
+    } else if (name == "tls_ca") {
+      out.tls_ca = value;
+    } else if (name == "tls_cert") {
+      out.tls_cert = value;
+    } else if (name == "tls_key") {
+      out.tls_key = value;
+    } else if (name == "admin_token_file") {
+      out.admin_token_file = value;
     } else if (name == "timeout_ms") {
       absl::StatusOr<int> ms = ParseInt<int>(value, flag, 1, 3600000, "1..3600000");
       if (!ms.ok()) return ms.status();

@@ -51,6 +51,8 @@ struct RolloutArgs {
   // Why, for the history (empty: the command's own summary is recorded).
   std::string reason;
   int timeout_ms = 5000;
+  // --tls_ca, --tls_cert, --tls_key, --admin_token_file (with --admin).
+  std::string tls_ca, tls_cert, tls_key, admin_token_file;
   bool help = false;
 };
 

@@ -111,8 +111,12 @@ class Command {
       }
       targets_.push_back(*std::move(target));
     }
+    if (args_.admin.empty()) return kRolloutOk;
+    absl::StatusOr<Connection> connection = LoadConnection(
+        {args_.tls_ca, args_.tls_cert, args_.tls_key, args_.admin_token_file});
+    if (!connection.ok()) return Fail(err_, "--admin", connection.status(), kRolloutBadInput);
     for (const std::string& address : args_.admin) {
-      targets_.push_back(ConnectAdminTarget(address, args_.timeout_ms));
+      targets_.push_back(ConnectAdminTarget(address, args_.timeout_ms, *connection));
     }
     return kRolloutOk;
   }

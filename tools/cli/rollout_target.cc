@@ -52,11 +52,12 @@ absl::Status FromGrpc(const grpc::Status& status) {
 
 class AdminTarget final : public RolloutTarget {
  public:
-  AdminTarget(std::string address, int timeout_ms)
+  AdminTarget(std::string address, int timeout_ms, Connection connection)
       : address_(std::move(address)),
         timeout_ms_(timeout_ms),
+        connection_(std::move(connection)),
         stub_(affinity::v1::RolloutAdmin::NewStub(
-            grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()))) {}
+            grpc::CreateChannel(address_, connection_.credentials))) {}
 
   const std::string& name() const override { return address_; }
 
@@ -99,11 +100,13 @@ class AdminTarget final : public RolloutTarget {
 
  private:
   void SetDeadline(grpc::ClientContext& context) const {
+    AddAdminToken(connection_, &context);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms_));
   }
 
   const std::string address_;
   const int timeout_ms_;
+  const Connection connection_;
   std::unique_ptr<affinity::v1::RolloutAdmin::Stub> stub_;
 };
 
@@ -125,8 +128,9 @@ absl::StatusOr<std::unique_ptr<RolloutTarget>> OpenStoreTarget(const std::string
   return std::unique_ptr<RolloutTarget>(new StoreTarget(dir, *std::move(store)));
 }
 
-std::unique_ptr<RolloutTarget> ConnectAdminTarget(const std::string& address, int timeout_ms) {
-  return std::make_unique<AdminTarget>(address, timeout_ms);
+std::unique_ptr<RolloutTarget> ConnectAdminTarget(const std::string& address, int timeout_ms,
+                                                  const Connection& connection) {
+  return std::make_unique<AdminTarget>(address, timeout_ms, connection);
 }
 
 }  // namespace affinity::cli

@@ -25,6 +25,8 @@
 #include "affinity/v1/rollout.pb.h"
 #include "storage/model_store.h"
 
+#include "tools/cli/connection.h"
+
 namespace affinity::cli {
 
 class RolloutTarget {
@@ -48,7 +50,9 @@ absl::StatusOr<std::unique_ptr<RolloutTarget>> OpenStoreTarget(const std::string
                                                                TargetAccess access);
 
 // Connects lazily: an unreachable server fails the first call (Unavailable).
-std::unique_ptr<RolloutTarget> ConnectAdminTarget(const std::string& address, int timeout_ms);
+// Every call carries `connection`'s credentials and admin token.
+std::unique_ptr<RolloutTarget> ConnectAdminTarget(const std::string& address, int timeout_ms,
+                                                  const Connection& connection = Connection());
 
 }  // namespace affinity::cli
 

@@ -3,6 +3,7 @@
 
     recommend.py --user U [--k 10] [--recent item:weight,...] [--rule_set NAME]
     recommend.py --item I [--k 10]
+    (either with [--tls_ca CA.pem] [--tls_cert CERT.pem --tls_key KEY.pem] for a TLS server)
 
 Needs the stubs made by generate_stubs.sh (--stubs_dir, default ./gen) and
 Debian's python3-grpcio and python3-protobuf. Prints the model version, the
@@ -31,6 +32,31 @@ def parse_recent(text):
     return out
 
 
+def read_bytes(flag, path):
+    """The file's bytes, or None for no path; raises ValueError naming the flag."""
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise ValueError(f"{flag} {path}: cannot read it ({e.strerror})")
+
+
+def open_channel(grpc, args):
+    """Plaintext without TLS flags; TLS (server checked against --tls_ca, or the
+    system's roots) with any of them."""
+    if not (args.tls_ca or args.tls_cert or args.tls_key):
+        return grpc.insecure_channel(args.server)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ValueError("--tls_cert and --tls_key: give both or neither")
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=read_bytes("--tls_ca", args.tls_ca),
+        private_key=read_bytes("--tls_key", args.tls_key),
+        certificate_chain=read_bytes("--tls_cert", args.tls_cert))
+    return grpc.secure_channel(args.server, credentials)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", default="127.0.0.1:50051")
@@ -42,6 +68,9 @@ def main():
     parser.add_argument("--recent", default="", help="item:weight,... (with --user)")
     parser.add_argument("--rule_set", default="")
     parser.add_argument("--timeout_s", type=float, default=2.0)
+    parser.add_argument("--tls_ca", default="", help="PEM CA that signed the server's certificate")
+    parser.add_argument("--tls_cert", default="", help="PEM client certificate (mutual TLS)")
+    parser.add_argument("--tls_key", default="", help="PEM private key of --tls_cert")
     args = parser.parse_args()
 
     sys.path.insert(0, args.stubs_dir)
@@ -50,11 +79,12 @@ def main():
 
     try:
         recent = parse_recent(args.recent)
+        channel = open_channel(grpc, args)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-    with grpc.insecure_channel(args.server) as channel:
+    with channel:
         stub = recommender_pb2_grpc.RecommenderStub(channel)
         try:
             if args.user is not None:
