@@ -64,9 +64,10 @@ ABSL_FLAG(int, batch_window_us, 0,
 ABSL_FLAG(int, poll_ms, 250,
           "How often the store is checked for a rollout change or a new version "
           "(milliseconds); every server of a store applies a change within about this long.");
-ABSL_FLAG(int, threads, 0,
-          "Maximum request-serving threads (0 = gRPC default, grows as needed). When "
-          "bounded, calls beyond it are rejected with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, threads, -1,
+          "Maximum request-serving threads: -1 = 2 per core, 0 = unbounded (gRPC's default, a "
+          "thread per concurrent call). Calls arriving while every thread is busy are refused "
+          "at once with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(std::string, rules, "",
           "Business rules file (protobuf text format, or JSON when it ends in .json); "
           "reloaded when it changes and on SIGHUP. Empty: no rules.");
@@ -110,7 +111,11 @@ absl::Status CheckFlags() {
   if (absl::GetFlag(FLAGS_catalog_poll_ms) < 10) {
     return absl::InvalidArgumentError("--catalog_poll_ms: expected >= 10");
   }
-  if (absl::GetFlag(FLAGS_threads) < 0) return absl::InvalidArgumentError("--threads: expected >= 0");
+  if (absl::GetFlag(FLAGS_threads) < -1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--threads: expected -1 (2 per core), 0 (unbounded) or a bound, got ",
+        absl::GetFlag(FLAGS_threads)));
+  }
   if (absl::GetFlag(FLAGS_events_retention_days) < 0) {
     return absl::InvalidArgumentError("--events_retention_days: expected >= 0");
   }
@@ -287,7 +292,9 @@ int Run() {
 
   GrpcServerOptions grpc_options;
   grpc_options.listen = absl::GetFlag(FLAGS_listen);
-  grpc_options.threads = absl::GetFlag(FLAGS_threads);
+  grpc_options.threads =
+      absl::GetFlag(FLAGS_threads) < 0 ? DefaultServingThreads() : absl::GetFlag(FLAGS_threads);
+  grpc_options.on_refused = [&metrics] { metrics.AddShed(); };
   // Parses requests itself: a string field that is not UTF-8 is
   // INVALID_ARGUMENT naming it, not gRPC's INTERNAL.
   std::unique_ptr<Utf8CheckedService> checked_service = Utf8CheckedRecommender(&service);
@@ -319,10 +326,12 @@ int Run() {
   }
   LogLine(absl::StrFormat(
       "started: grpc %s (port %d), metrics %s (port %d), db %s, instance %s, scorer %s, "
-      "max_k %d, batch_window_us %d, poll_ms %d",
+      "max_k %d, threads %s, batch_window_us %d, poll_ms %d",
       grpc_options.listen, grpc->port(), metrics_listen.empty() ? "off" : metrics_listen,
       http == nullptr ? 0 : http->port(), db, instance, absl::GetFlag(FLAGS_scorer),
-      limits.max_k, absl::GetFlag(FLAGS_batch_window_us), absl::GetFlag(FLAGS_poll_ms)));
+      limits.max_k,
+      grpc_options.threads > 0 ? absl::StrCat(grpc_options.threads) : std::string("unbounded"),
+      absl::GetFlag(FLAGS_batch_window_us), absl::GetFlag(FLAGS_poll_ms)));
 
   // Admin services: catalog writes and rollout changes. Every listening
   // address is bound before any model loads, so a failure to listen returns

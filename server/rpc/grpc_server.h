@@ -1,10 +1,17 @@
 // GrpcServer: runs a gRPC service with the standard grpc.health.v1.Health
 // service and server reflection. Health starts NOT_SERVING for "" and
 // "affinity.v1.Recommender"; SetServing flips both.
+//
+// Overload: with `threads` > 0 at most that many calls are worked on at
+// once; a call arriving while every request thread is busy is answered
+// RESOURCE_EXHAUSTED ("Server Threadpool Exhausted") at once by gRPC itself,
+// without reaching the service, and reported to `on_refused`. Health checks
+// are answered on a thread of their own and keep answering.
 #ifndef AFFINITY_SERVER_RPC_GRPC_SERVER_H_
 #define AFFINITY_SERVER_RPC_GRPC_SERVER_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,13 +27,19 @@ struct GrpcServerOptions {
   // "HOST:PORT"; port 0 picks a free port (see port()). The address is not
   // shared (no SO_REUSEPORT): Start fails when another process listens on it.
   std::string listen = "127.0.0.1:50051";
-  // Upper bound on threads serving requests; 0 leaves gRPC's default (grow
-  // as needed). With a bound, calls arriving while every thread is busy are
-  // rejected with RESOURCE_EXHAUSTED ("Server Threadpool Exhausted"), which
+  // Upper bound on threads serving requests; 0 leaves gRPC's default (a
+  // thread per concurrent call, however many). With a bound, calls arriving
+  // while every thread is busy are rejected with RESOURCE_EXHAUSTED, which
   // clients may retry; micro-batching needs at least as many threads as the
   // requests it should gather.
   int threads = 0;
+  // Called (on a gRPC thread, so it must be cheap and thread-safe) for every
+  // call answered RESOURCE_EXHAUSTED; may be empty.
+  std::function<void()> on_refused;
 };
+
+// The default bound on request threads: 2 per core.
+int DefaultServingThreads();
 
 class GrpcServer {
  public:
@@ -43,6 +56,7 @@ class GrpcServer {
 
  private:
   GrpcServer() = default;
+  std::function<void()> on_refused_;  // declared first: outlives server_
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

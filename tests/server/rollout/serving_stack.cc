@@ -42,7 +42,12 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
   s->service_->SetShadow(s->shadow_.get());
 
   s->checked_service_ = Utf8CheckedRecommender(s->service_.get());
-  auto grpc = GrpcServer::Start({"127.0.0.1:0", 0}, s->checked_service_.get());
+  GrpcServerOptions grpc_options;
+  grpc_options.listen = "127.0.0.1:0";
+  grpc_options.threads = options.threads;
+  ServerMetrics* server_metrics = &s->metrics_;
+  grpc_options.on_refused = [server_metrics] { server_metrics->AddShed(); };
+  auto grpc = GrpcServer::Start(grpc_options, s->checked_service_.get());
   if (!grpc.ok()) return grpc.status();
   s->grpc_ = *std::move(grpc);
   GrpcServer* server = s->grpc_.get();
