@@ -284,8 +284,8 @@ int Run() {
   limits.max_filter_values = absl::GetFlag(FLAGS_max_filter_values);
   RuleSetRegistry rule_sets;
   rule_sets.SetLookup([&](absl::string_view name) { return rule_engine.Known(name); });
-  RecommenderService service(&models, &metrics, &batcher, limits, &rule_sets);
-  service.SetRules(&rule_engine, &rule_metrics);
+  RecommenderService service(&models, &metrics, &batcher, limits, &rule_sets, &rule_engine,
+                             &rule_metrics);
   service.SetArmMetrics(&arm_metrics);
   service.SetOutcomes(outcomes.get());
   service.SetShadow(&shadow);
