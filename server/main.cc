@@ -65,7 +65,7 @@ ABSL_FLAG(int, poll_ms, 250,
           "How often the store is checked for a rollout change or a new version "
           "(milliseconds); every server of a store applies a change within about this long.");
 ABSL_FLAG(int, threads, -1,
-          "Maximum request-serving threads: -1 = 2 per core, 0 = unbounded (gRPC's default, a "
+          "Maximum request-serving threads: -1 = 4 per core, 0 = unbounded (gRPC's default, a "
           "thread per concurrent call). Calls arriving while every thread is busy are refused "
           "at once with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(std::string, rules, "",
@@ -113,7 +113,7 @@ absl::Status CheckFlags() {
   }
   if (absl::GetFlag(FLAGS_threads) < -1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--threads: expected -1 (2 per core), 0 (unbounded) or a bound, got ",
+        "--threads: expected -1 (4 per core), 0 (unbounded) or a bound, got ",
         absl::GetFlag(FLAGS_threads)));
   }
   if (absl::GetFlag(FLAGS_events_retention_days) < 0) {

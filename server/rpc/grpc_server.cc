@@ -52,7 +52,7 @@ class RefusalInterceptorFactory final : public gx::ServerInterceptorFactoryInter
 }  // namespace
 
 int DefaultServingThreads() {
-  return 2 * std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return 4 * std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(

@@ -38,7 +38,7 @@ struct GrpcServerOptions {
   std::function<void()> on_refused;
 };
 
-// The default bound on request threads: 2 per core.
+// The default bound on request threads: 4 per core.
 int DefaultServingThreads();
 
 class GrpcServer {

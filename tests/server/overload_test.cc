@@ -2,7 +2,7 @@
 // calls at once with RESOURCE_EXHAUSTED (never after a deadline), keeps
 // answering health checks, counts the refusals in
 // affinity_requests_shed_total and serves again once the load drops; the
-// binary bounds its request threads by default (2 per core).
+// binary bounds its request threads by default (4 per core).
 //
 // Saturation is made deterministic with the micro-batcher: every call that
 // gets a thread waits out a long batch window while holding it.
@@ -181,7 +181,7 @@ TEST(OverloadTest, TheBinaryBoundsRequestThreadsByDefault) {
                                     "--batch_window_us=100000"},
                                    log);
   const std::string text = testing::WaitForLog(log, "routing (rollout revision");
-  const int bound = 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int bound = 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   EXPECT_NE(text.find("threads " + std::to_string(bound) + ","), std::string::npos) << text;
   const std::optional<int> port = testing::LoggedPort(text, "started: grpc");
   ASSERT_TRUE(port.has_value()) << text;
