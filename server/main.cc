@@ -71,9 +71,10 @@ ABSL_FLAG(int, batch_window_us, 0,
 ABSL_FLAG(int, poll_ms, 250,
           "How often the store is checked for a rollout change or a new version "
           "(milliseconds); every server of a store applies a change within about this long.");
-ABSL_FLAG(int, threads, 0,
-          "Maximum request-serving threads (0 = gRPC default, grows as needed). When "
-          "bounded, calls beyond it are rejected with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, threads, -1,
+          "Maximum request-serving threads: -1 = 4 per core, 0 = unbounded (gRPC's default, a "
+          "thread per concurrent call). Calls arriving while every thread is busy are refused "
+          "at once with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(std::string, rules, "",
           "Business rules file (protobuf text format, or JSON when it ends in .json); "
           "reloaded when it changes and on SIGHUP. Empty: no rules.");
@@ -142,7 +143,11 @@ absl::Status CheckFlags() {
   if (absl::GetFlag(FLAGS_catalog_poll_ms) < 10) {
     return absl::InvalidArgumentError("--catalog_poll_ms: expected >= 10");
   }
-  if (absl::GetFlag(FLAGS_threads) < 0) return absl::InvalidArgumentError("--threads: expected >= 0");
+  if (absl::GetFlag(FLAGS_threads) < -1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--threads: expected -1 (4 per core), 0 (unbounded) or a bound, got ",
+        absl::GetFlag(FLAGS_threads)));
+  }
   if (absl::GetFlag(FLAGS_events_retention_days) < 0) {
     return absl::InvalidArgumentError("--events_retention_days: expected >= 0");
   }
@@ -358,15 +363,17 @@ int Run() {
   limits.max_id_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_id_bytes));
   RuleSetRegistry rule_sets;
   rule_sets.SetLookup([&](absl::string_view name) { return rule_engine.Known(name); });
-  RecommenderService service(&models, &metrics, &batcher, limits, &rule_sets);
-  service.SetRules(&rule_engine, &rule_metrics);
+  RecommenderService service(&models, &metrics, &batcher, limits, &rule_sets, &rule_engine,
+                             &rule_metrics);
   service.SetArmMetrics(&arm_metrics);
   service.SetOutcomes(outcomes.get());
   service.SetShadow(&shadow);
 
   GrpcServerOptions grpc_options;
   grpc_options.listen = absl::GetFlag(FLAGS_listen);
-  grpc_options.threads = absl::GetFlag(FLAGS_threads);
+  grpc_options.threads =
+      absl::GetFlag(FLAGS_threads) < 0 ? DefaultServingThreads() : absl::GetFlag(FLAGS_threads);
+  grpc_options.on_refused = [&metrics] { metrics.AddShed(); };
   grpc_options.credentials = *credentials;
   grpc_options.reflection = absl::GetFlag(FLAGS_reflection);
   grpc_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
@@ -406,10 +413,12 @@ int Run() {
                        ", reflection ", absl::GetFlag(FLAGS_reflection) ? "on" : "off"));
   LogLine(absl::StrFormat(
       "started: grpc %s (port %d), metrics %s (port %d), db %s, instance %s, scorer %s, "
-      "max_k %d, batch_window_us %d, poll_ms %d",
+      "max_k %d, threads %s, batch_window_us %d, poll_ms %d",
       grpc_options.listen, grpc->port(), metrics_listen.empty() ? "off" : metrics_listen,
       http == nullptr ? 0 : http->port(), db, instance, absl::GetFlag(FLAGS_scorer),
-      limits.max_k, absl::GetFlag(FLAGS_batch_window_us), absl::GetFlag(FLAGS_poll_ms)));
+      limits.max_k,
+      grpc_options.threads > 0 ? absl::StrCat(grpc_options.threads) : std::string("unbounded"),
+      absl::GetFlag(FLAGS_batch_window_us), absl::GetFlag(FLAGS_poll_ms)));
 
   // Admin services: catalog writes and rollout changes. Every listening
   // address is bound before any model loads, so a failure to listen returns

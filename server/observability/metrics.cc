@@ -133,6 +133,11 @@ std::string ServerMetrics::Render() const {
     latency_[m]->Render("affinity_request_latency_seconds",
                         absl::StrCat("method=\"", kMethodNames[m], "\""), &out);
   }
+  Header("affinity_requests_shed_total", "counter",
+         "Calls refused with RESOURCE_EXHAUSTED because every request thread was busy "
+         "(--threads); not in affinity_requests_total.",
+         &out);
+  absl::StrAppend(&out, "affinity_requests_shed_total ", shed_.load(), "\n");
   Header("affinity_fallback_total", "counter",
          "Responses answered (wholly or partly) by the most-popular fallback.", &out);
   absl::StrAppend(&out, "affinity_fallback_total ", fallbacks_.load(), "\n");

@@ -53,6 +53,9 @@ class ServerMetrics {
   uint64_t AddFoldInFailure() {
     return fold_in_failures_.fetch_add(1, std::memory_order_relaxed) + 1;
   }
+  // A call refused with RESOURCE_EXHAUSTED because every request thread was
+  // busy (it never reached the service, so RecordRequest does not see it).
+  void AddShed() { shed_.fetch_add(1, std::memory_order_relaxed); }
   void RecordModelLoad(uint64_t version, double seconds);
   void AddModelLoadFailure() { model_load_failures_.fetch_add(1, std::memory_order_relaxed); }
   // Replaces the set of loaded versions (arm name -> version).
@@ -61,6 +64,7 @@ class ServerMetrics {
   uint64_t requests(Method method, int code) const;
   uint64_t fallbacks() const { return fallbacks_.load(); }
   uint64_t unknown_recent_items() const { return unknown_recent_items_.load(); }
+  uint64_t shed() const { return shed_.load(); }
 
   // Prometheus text format.
   std::string Render() const;
@@ -73,6 +77,7 @@ class ServerMetrics {
   std::atomic<uint64_t> unknown_recent_items_{0};
   std::atomic<uint64_t> fold_ins_{0};
   std::atomic<uint64_t> fold_in_failures_{0};
+  std::atomic<uint64_t> shed_{0};
   std::atomic<uint64_t> model_loads_{0};
   std::atomic<uint64_t> model_load_failures_{0};
   mutable std::mutex models_mu_;

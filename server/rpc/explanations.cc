@@ -39,10 +39,6 @@ std::string ExplainModelItem(const LoadedModel& model, uint32_t item, float scor
   return out;
 }
 
-std::string ExplainFallbackItem(size_t popularity_rank) {
-  return absl::StrCat("most-popular fallback, popularity rank ", popularity_rank + 1);
-}
-
 std::string ExplainSimilarItem(const LoadedModel& model, uint32_t query_item, float cosine) {
   return absl::StrFormat("cosine %.4f with %s (model v%d)", cosine,
                          model.item_id(query_item), model.version);

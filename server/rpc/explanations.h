@@ -16,9 +16,6 @@ namespace affinity::server {
 std::string ExplainModelItem(const LoadedModel& model, uint32_t item, float score,
                              const std::vector<uint32_t>& history, bool folded_in);
 
-// For an item added by the most-popular fallback.
-std::string ExplainFallbackItem(size_t popularity_rank);
-
 // For an item returned by SimilarItems.
 std::string ExplainSimilarItem(const LoadedModel& model, uint32_t query_item, float cosine);
 

@@ -1,13 +1,16 @@
 #include "server/rpc/grpc_server.h"
 
-#include <algorithm>
-#include <vector>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
+#include <grpcpp/support/server_interceptor.h>
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -28,6 +31,39 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
   }
 };
 
+namespace gx = grpc::experimental;
+
+// Reports every call whose status is RESOURCE_EXHAUSTED, including those
+// gRPC refuses itself when every request thread is busy (interceptors run
+// for them too, before the status is sent).
+class RefusalInterceptor final : public gx::Interceptor {
+ public:
+  explicit RefusalInterceptor(const std::function<void()>* on_refused)
+      : on_refused_(on_refused) {}
+  void Intercept(gx::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::PRE_SEND_STATUS) &&
+        methods->GetSendStatus().error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      (*on_refused_)();
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::function<void()>* on_refused_;
+};
+
+class RefusalInterceptorFactory final : public gx::ServerInterceptorFactoryInterface {
+ public:
+  explicit RefusalInterceptorFactory(const std::function<void()>* on_refused)
+      : on_refused_(on_refused) {}
+  gx::Interceptor* CreateServerInterceptor(gx::ServerRpcInfo*) override {
+    return new RefusalInterceptor(on_refused_);
+  }
+
+ private:
+  const std::function<void()>* on_refused_;
+};
+
 }  // namespace
 
 void ConfigureListener(const GrpcServerOptions& options, grpc::ServerBuilder* builder, int* port) {
@@ -46,6 +82,10 @@ void ConfigureListener(const GrpcServerOptions& options, grpc::ServerBuilder* bu
   if (options.max_message_bytes > 0) builder->SetMaxReceiveMessageSize(options.max_message_bytes);
 }
 
+int DefaultServingThreads() {
+  return 4 * std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const GrpcServerOptions& options, grpc::Service* service) {
   grpc::EnableDefaultHealthCheckService(true);
@@ -55,6 +95,12 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::ServerBuilder builder;
   ConfigureListener(options, &builder, &server->port_);
   builder.RegisterService(service);
+  if (options.on_refused) {
+    server->on_refused_ = options.on_refused;
+    std::vector<std::unique_ptr<gx::ServerInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(std::make_unique<RefusalInterceptorFactory>(&server->on_refused_));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   if (options.threads > 0) {
     grpc::ResourceQuota quota("affinity-server");
     quota.SetMaxThreads(options.threads + 2);  // + completion-queue pollers

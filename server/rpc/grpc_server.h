@@ -3,10 +3,17 @@
 // NOT_SERVING for "" and "affinity.v1.Recommender"; SetServing flips both.
 // ConfigureListener gives another server (the admin port) the same
 // credentials, reflection choice and message size limit.
+//
+// Overload: with `threads` > 0 at most that many calls are worked on at
+// once; a call arriving while every request thread is busy is answered
+// RESOURCE_EXHAUSTED ("Server Threadpool Exhausted") at once by gRPC itself,
+// without reaching the service, and reported to `on_refused`. Health checks
+// are answered on a thread of their own and keep answering.
 #ifndef AFFINITY_SERVER_RPC_GRPC_SERVER_H_
 #define AFFINITY_SERVER_RPC_GRPC_SERVER_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,12 +29,15 @@ struct GrpcServerOptions {
   // "HOST:PORT"; port 0 picks a free port (see port()). The address is not
   // shared (no SO_REUSEPORT): Start fails when another process listens on it.
   std::string listen = "127.0.0.1:50051";
-  // Upper bound on threads serving requests; 0 leaves gRPC's default (grow
-  // as needed). With a bound, calls arriving while every thread is busy are
-  // rejected with RESOURCE_EXHAUSTED ("Server Threadpool Exhausted"), which
+  // Upper bound on threads serving requests; 0 leaves gRPC's default (a
+  // thread per concurrent call, however many). With a bound, calls arriving
+  // while every thread is busy are rejected with RESOURCE_EXHAUSTED, which
   // clients may retry; micro-batching needs at least as many threads as the
   // requests it should gather.
   int threads = 0;
+  // Called (on a gRPC thread, so it must be cheap and thread-safe) for every
+  // call answered RESOURCE_EXHAUSTED; may be empty.
+  std::function<void()> on_refused;
   // Plaintext when null; server_credentials.h makes TLS ones.
   std::shared_ptr<grpc::ServerCredentials> credentials;
   // Serve grpc.reflection.v1alpha.ServerReflection on this port.
@@ -41,6 +51,9 @@ struct GrpcServerOptions {
 // options' credentials, reflection choice and message size limit; the port
 // bound is written to *port by BuildAndStart.
 void ConfigureListener(const GrpcServerOptions& options, grpc::ServerBuilder* builder, int* port);
+
+// The default bound on request threads: 4 per core.
+int DefaultServingThreads();
 
 class GrpcServer {
  public:
@@ -57,6 +70,7 @@ class GrpcServer {
 
  private:
   GrpcServer() = default;
+  std::function<void()> on_refused_;  // declared first: outlives server_
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -40,37 +40,15 @@ std::chrono::system_clock::time_point DeadlineOf(grpc::ServerContext* context) {
   return context == nullptr ? std::chrono::system_clock::time_point::max() : context->deadline();
 }
 
-void AppendItem(const LoadedModel& model, uint32_t index, float score, bool from_fallback,
-                affinity::v1::RecommendResponse* response) {
-  affinity::v1::ScoredItem* item = response->add_items();
-  item->set_item_id(model.item_id(index));
-  item->set_score(score);
-  item->set_from_fallback(from_fallback);
-}
-
-// The most-popular items not excluded, at most k. Scores decrease with rank.
-void AppendFallback(const LoadedModel& model, size_t k, const ExclusionSet& excluded,
-                    bool explain, affinity::v1::RecommendResponse* response) {
-  const std::vector<uint32_t>& popular = model.reader->popular_items();
-  for (size_t rank = 0; rank < popular.size() && static_cast<size_t>(response->items_size()) < k;
-       ++rank) {
-    const uint32_t index = popular[rank];
-    if (index >= model.items->rows() || excluded.Contains(index)) continue;
-    AppendItem(model, index, 1.0f / static_cast<float>(rank + 1), true, response);
-    if (explain) {
-      response->mutable_items(response->items_size() - 1)
-          ->set_explanation(ExplainFallbackItem(rank));
-    }
-  }
-  response->set_fallback(true);
-}
-
 }  // namespace
 
 RecommenderService::RecommenderService(ModelManager* models, ServerMetrics* metrics,
                                        MicroBatcher* batcher, RequestLimits limits,
-                                       const RuleSetRegistry* rule_sets)
+                                       const RuleSetRegistry* rule_sets,
+                                       rules::RuleEngine* rules, rules::RuleMetrics* rule_metrics)
     : models_(models),
+      rules_(rules),
+      rule_metrics_(rule_metrics),
       metrics_(metrics),
       batcher_(batcher),
       limits_(limits),
@@ -266,36 +244,16 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
   }
 
   if (absl::Status s = CheckDeadline(context); !s.ok()) return s;
-  if (rules_ != nullptr) {
-    std::vector<std::string> excluded_ids(request.exclude_item_ids().begin(),
-                                          request.exclude_item_ids().end());
-    return RespondWithRules(
-        DeadlineOf(context), shadow, model, request.rule_set(), k, request.explain(), seen_indices,
-        std::move(excluded_indices), excluded_ids, model.scorer.get(), model.items.get(), query,
-        *filters,
-        [&](const rules::RankedItem& item) {
-          return ExplainModelItem(model, *item.index, item.score, history, folded_in);
-        },
-        response);
-  }
-  excluded_indices.insert(excluded_indices.end(), seen_indices.begin(), seen_indices.end());
-  const ExclusionSet excluded(std::move(excluded_indices));
-  if (query.empty()) {
-    AppendFallback(model, k, excluded, request.explain(), response);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<ScoringResult> result =
-      batcher_->Score(*model.scorer, ScoringQuery{query, k, &excluded}, DeadlineOf(context));
-  if (!result.ok()) return result.status();
-  if (!shadow) metrics_->AddItemsScored(result->items_scored);
-  for (const ScoredIndex& s : result->items) {
-    AppendItem(model, s.index, s.score, false, response);
-    if (request.explain()) {
-      response->mutable_items(response->items_size() - 1)
-          ->set_explanation(ExplainModelItem(model, s.index, s.score, history, folded_in));
-    }
-  }
-  return absl::OkStatus();
+  std::vector<std::string> excluded_ids(request.exclude_item_ids().begin(),
+                                        request.exclude_item_ids().end());
+  return RespondWithRules(
+      DeadlineOf(context), shadow, model, request.rule_set(), k, request.explain(), seen_indices,
+      std::move(excluded_indices), excluded_ids, model.scorer.get(), model.items.get(), query,
+      *filters,
+      [&](const rules::RankedItem& item) {
+        return ExplainModelItem(model, *item.index, item.score, history, folded_in);
+      },
+      response);
 }
 
 absl::Status RecommenderService::DoSimilarItems(
@@ -322,39 +280,20 @@ absl::Status RecommenderService::DoSimilarItems(
   const ItemMatrix& normalized = *model.normalized_items;
   const absl::Span<const float> query(normalized.row(*item), normalized.dims());
   if (absl::Status s = CheckDeadline(context); !s.ok()) return s;
-  if (rules_ != nullptr) {
-    response->set_model_version(model.version);
-    response->set_arm(route.arm);
-    std::vector<std::string> excluded_ids(request.exclude_item_ids().begin(),
-                                          request.exclude_item_ids().end());
-    excluded_ids.push_back(request.item_id());
-    const uint32_t query_item = *item;
-    return RespondWithRules(
-        DeadlineOf(context), /*shadow=*/false, model, request.rule_set(),
-        static_cast<size_t>(request.k()), request.explain(), {},
-        std::move(excluded_indices), excluded_ids, model.similar_scorer.get(), model.normalized_items.get(),
-        query, *filters,
-        [&](const rules::RankedItem& ranked) {
-          return ExplainSimilarItem(model, query_item, ranked.score);
-        },
-        response);
-  }
-  const ExclusionSet excluded(std::move(excluded_indices));
-  absl::StatusOr<ScoringResult> result = batcher_->Score(
-      *model.similar_scorer, ScoringQuery{query, static_cast<size_t>(request.k()), &excluded},
-      DeadlineOf(context));
-  if (!result.ok()) return result.status();
-  metrics_->AddItemsScored(result->items_scored);
   response->set_model_version(model.version);
   response->set_arm(route.arm);
-  for (const ScoredIndex& s : result->items) {
-    AppendItem(model, s.index, s.score, false, response);
-    if (request.explain()) {
-      response->mutable_items(response->items_size() - 1)
-          ->set_explanation(ExplainSimilarItem(model, *item, s.score));
-    }
-  }
-  return absl::OkStatus();
+  std::vector<std::string> excluded_ids(request.exclude_item_ids().begin(),
+                                        request.exclude_item_ids().end());
+  excluded_ids.push_back(request.item_id());
+  const uint32_t query_item = *item;
+  return RespondWithRules(
+      DeadlineOf(context), /*shadow=*/false, model, request.rule_set(),
+      static_cast<size_t>(request.k()), request.explain(), {}, std::move(excluded_indices),
+      excluded_ids, model.similar_scorer.get(), model.normalized_items.get(), query, *filters,
+      [&](const rules::RankedItem& ranked) {
+        return ExplainSimilarItem(model, query_item, ranked.score);
+      },
+      response);
 }
 
 absl::StatusOr<std::vector<rules::CompiledFilter>>
@@ -372,10 +311,6 @@ RecommenderService::CompileRequestFilters(
           absl::StrCat("filters[", i, "]: ", values, " any_of/none_of values, at most ",
                        limits_.max_filter_values));
     }
-  }
-  if (rules_ == nullptr) {
-    return absl::InvalidArgumentError(
-        "filters: this server runs without a catalog, so it cannot filter by attributes");
   }
   return rules::CompileFilters(
       std::vector<affinity::v1::Filter>(filters.begin(), filters.end()), "filters");

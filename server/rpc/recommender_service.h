@@ -16,8 +16,10 @@
 //  Seen items, `recent` items and exclude_item_ids are never returned and
 //  the answer holds k items whenever the catalog has that many others.
 // SimilarItems: cosine of item vectors; the item itself is never returned.
-// With a RuleEngine (SetRules), both run the business-rule pipeline of the
-// request's rule set (server/rules/rule_pipeline.h) over the catalog.
+// Both always run the business-rule pipeline of the request's rule set
+// (server/rules/rule_pipeline.h) over the catalog: a server without a rules
+// file has an empty rule set, and without catalog items an empty catalog,
+// on the same path.
 //
 // A/B arms: Recommend routes each request by its user id (else its
 // session id; neither: control) to an arm of the rollout (ModelManager,
@@ -55,16 +57,11 @@ namespace affinity::server {
 
 class RecommenderService final : public affinity::v1::Recommender::Service {
  public:
-  // All pointers must outlive the service.
+  // All pointers must outlive the service and none may be null. Business
+  // rules come from `rules` and are counted in `rule_metrics`.
   RecommenderService(ModelManager* models, ServerMetrics* metrics, MicroBatcher* batcher,
-                     RequestLimits limits, const RuleSetRegistry* rule_sets);
-
-  // Applies business rules from `engine` and counts them in `metrics`
-  // (both must outlive the service). Call before serving.
-  void SetRules(rules::RuleEngine* engine, rules::RuleMetrics* metrics) {
-    rules_ = engine;
-    rule_metrics_ = metrics;
-  }
+                     RequestLimits limits, const RuleSetRegistry* rule_sets,
+                     rules::RuleEngine* rules, rules::RuleMetrics* rule_metrics);
 
   grpc::Status Recommend(grpc::ServerContext* context,
                          const affinity::v1::RecommendRequest* request,
@@ -111,14 +108,13 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
       affinity::v1::RecommendResponse* response);
 
   // The request's `filters`, compiled; InvalidArgument names the bad one
-  // (also one beyond the limits' max_filters or max_filter_values), or
-  // says that this server runs without a catalog rules engine.
+  // (also one beyond the limits' max_filters or max_filter_values).
   absl::StatusOr<std::vector<rules::CompiledFilter>> CompileRequestFilters(
       const google::protobuf::RepeatedPtrField<affinity::v1::Filter>& filters) const;
 
   ModelManager* models_;
-  rules::RuleEngine* rules_ = nullptr;
-  rules::RuleMetrics* rule_metrics_ = nullptr;
+  rules::RuleEngine* rules_;
+  rules::RuleMetrics* rule_metrics_;
   ServerMetrics* metrics_;
   ArmMetrics* arm_metrics_ = nullptr;
   OutcomeRecorder* outcomes_ = nullptr;

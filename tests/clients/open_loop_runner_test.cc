@@ -91,6 +91,7 @@ TEST(OpenLoopRunnerTest, EveryDueRequestIsAnsweredAndClassified) {
   EXPECT_EQ(result.by_code.at(grpc::StatusCode::NOT_FOUND), 60 - good);
   EXPECT_EQ(result.latency_ok.count(), static_cast<uint64_t>(good));
   EXPECT_EQ(result.latency_all.count(), 60u);
+  EXPECT_EQ(result.latency_failed.count(), static_cast<uint64_t>(60 - good));
   EXPECT_EQ(result.first_error.at(grpc::StatusCode::NOT_FOUND), "unknown user bad");
   EXPECT_EQ(result.first_error.count(grpc::StatusCode::OK), 0u);
 }

@@ -39,6 +39,8 @@ TEST(ServerMetricsTest, RendersCountersByMethodAndCode) {
   m.RecordRequest(ServerMetrics::kRecommend, 3, 0.0001);
   m.RecordRequest(ServerMetrics::kSimilarItems, 5, 0.0001);
   m.AddFallback();
+  m.AddShed();
+  m.AddShed();
   m.AddItemsScored(1000);
   m.AddUnknownRecentItems(2);
   m.RecordModelLoad(7, 1.5);
@@ -51,6 +53,7 @@ TEST(ServerMetricsTest, RendersCountersByMethodAndCode) {
       Contains(text, "affinity_requests_total{method=\"SimilarItems\",code=\"NOT_FOUND\"} 1\n"));
   EXPECT_TRUE(Contains(text, "affinity_request_latency_seconds_count{method=\"Recommend\"} 3\n"));
   EXPECT_TRUE(Contains(text, "affinity_fallback_total 1\n"));
+  EXPECT_TRUE(Contains(text, "affinity_requests_shed_total 2\n"));
   EXPECT_TRUE(Contains(text, "affinity_items_scored_total 1000\n"));
   EXPECT_TRUE(Contains(text, "affinity_unknown_recent_items_total 2\n"));
   EXPECT_TRUE(Contains(text, "affinity_model_loaded{arm=\"control\",version=\"7\"} 1\n"));

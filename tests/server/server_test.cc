@@ -1,5 +1,7 @@
-// The affinity.v1.Recommender service end to end: an in-process server on a
-// loopback port over a model written with the model store API.
+// The affinity.v1.Recommender service end to end: an in-process server
+// composed as the binary composes it (ServingStack: no rules file, so an
+// empty rule set over the store's empty catalog) on a loopback port, over a
+// model written with the model store API.
 #include <atomic>
 #include <future>
 #include <memory>
@@ -14,13 +16,11 @@
 
 #include "affinity/v1/recommender.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "server/rpc/grpc_server.h"
-#include "server/observability/metrics.h"
-#include "server/scoring/micro_batcher.h"
 #include "server/lifecycle/model_manager.h"
-#include "server/rpc/recommender_service.h"
-#include "server/rpc/request_validation.h"
+#include "server/observability/metrics.h"
+#include "server/rpc/grpc_server.h"
 #include "storage/model_store.h"
+#include "tests/server/rollout/serving_stack.h"
 #include "tests/server/test_model.h"
 
 namespace affinity::server {
@@ -125,21 +125,16 @@ class ServerTest : public ::testing::Test {
   }
 
   void StartServer(ScorerOptions scorer = {}, std::chrono::microseconds window = {}) {
-    auto follower = ModelStore::Open(dir_, ModelStore::Mode::kFollower);
-    ASSERT_TRUE(follower.ok()) << follower.status();
-    ModelManagerOptions options;
+    testing::ServingStackOptions options;
+    options.instance = "";  // --events=false
     options.scorer = scorer;
-    manager_ = std::make_unique<ModelManager>(std::move(*follower), options);
-    batcher_ = std::make_unique<MicroBatcher>(MicroBatcherOptions{window, 32});
-    service_ = std::make_unique<RecommenderService>(manager_.get(), &metrics_, batcher_.get(),
-                                                    RequestLimits{}, &rule_sets_);
-    auto server = GrpcServer::Start({"127.0.0.1:0", 0}, service_.get());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    GrpcServer* grpc = server_.get();
-    manager_->AddSwapListener(
-        [grpc](const std::string&, const LoadedModel&, uint64_t) { grpc->SetServing(true); });
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+    options.batch_window = window;
+    auto stack = testing::ServingStack::Start(dir_, options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = std::move(*stack);
+    manager_ = &stack_->models();
+    metrics_ = &stack_->metrics();
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(stack_->port()),
                                    grpc::InsecureChannelCredentials());
     stub_ = affinity::v1::Recommender::NewStub(channel_);
   }
@@ -151,10 +146,9 @@ class ServerTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown(std::chrono::milliseconds(500));
-    server_.reset();
-    service_.reset();
-    manager_.reset();
+    stub_.reset();
+    channel_.reset();
+    stack_.reset();
   }
 
   grpc::Status Recommend(const RecommendRequest& request, RecommendResponse* response) {
@@ -190,12 +184,9 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<ModelStore> rw_;
   TestModel model_;
   uint64_t last_version_ = 0;
-  ServerMetrics metrics_;
-  RuleSetRegistry rule_sets_;
-  std::unique_ptr<ModelManager> manager_;
-  std::unique_ptr<MicroBatcher> batcher_;
-  std::unique_ptr<RecommenderService> service_;
-  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<testing::ServingStack> stack_;
+  ModelManager* manager_ = nullptr;
+  ServerMetrics* metrics_ = nullptr;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<affinity::v1::Recommender::Stub> stub_;
 };
@@ -310,7 +301,7 @@ TEST_F(ServerTest, UnknownUserGetsPopularFallbackWithoutExcludedItems) {
     EXPECT_TRUE(response.items(r).from_fallback());
     EXPECT_FALSE(response.items(r).explanation().empty());
   }
-  EXPECT_EQ(metrics_.fallbacks(), 1u);
+  EXPECT_EQ(metrics_->fallbacks(), 1u);
 }
 
 TEST_F(ServerTest, UnknownRecentItemsAreIgnoredAndCounted) {
@@ -323,7 +314,7 @@ TEST_F(ServerTest, UnknownRecentItemsAreIgnoredAndCounted) {
   ASSERT_TRUE(Recommend(request, &response).ok());
   EXPECT_TRUE(response.fallback());  // nothing left to fold in
   EXPECT_EQ(response.items_size(), 4);
-  EXPECT_EQ(metrics_.unknown_recent_items(), 2u);
+  EXPECT_EQ(metrics_->unknown_recent_items(), 2u);
 }
 
 TEST_F(ServerTest, ExplicitModelsScoreStoredVectorsAndFallBackForAnonymousRecent) {
@@ -470,7 +461,7 @@ TEST_F(ServerTest, InvalidRequestsAreRejectedNamingTheField) {
   similar.set_item_id(TestModel::ItemId(1));
   similar.set_k(0);
   EXPECT_EQ(Similar(similar, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_GE(metrics_.requests(ServerMetrics::kRecommend, 3), cases.size());
+  EXPECT_GE(metrics_->requests(ServerMetrics::kRecommend, 3), cases.size());
 }
 
 TEST_F(ServerTest, RandomRequestsGetAnAnswerOrInvalidArgument) {

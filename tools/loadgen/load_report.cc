@@ -45,6 +45,9 @@ std::string FormatLoadReport(const LoadOptions& options, const LoadResult& resul
   }
   absl::StrAppend(&out, LatencyLine("all", result.latency_all),
                   LatencyLine("ok", result.latency_ok));
+  if (result.latency_failed.count() > 0) {
+    absl::StrAppend(&out, LatencyLine("failed", result.latency_failed));
+  }
   for (const auto& [code, message] : result.first_error) {
     absl::StrAppend(&out, "error ", CodeName(code), ": ", message, "\n");
   }

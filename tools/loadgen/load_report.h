@@ -5,7 +5,8 @@
 // elapsed, send_rate_qps = sent / send window), the counts (due, sent,
 // skipped, completed), one "status CODE: count" line per status code seen,
 // latency quantiles p50/p90/p99/p99.9/max in milliseconds for all completed
-// and for OK requests, and the first error message of every failing code.
+// and for OK requests (and for the failed ones, when there are any), and the
+// first error message of every failing code.
 #ifndef AFFINITY_TOOLS_LOADGEN_LOAD_REPORT_H_
 #define AFFINITY_TOOLS_LOADGEN_LOAD_REPORT_H_
 

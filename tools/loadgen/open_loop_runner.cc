@@ -40,8 +40,9 @@ void Receive(grpc::CompletionQueue& queue, std::atomic<int64_t>& in_flight,
     result.latency_all.Record(ns);
     if (code == grpc::StatusCode::OK) {
       result.latency_ok.Record(ns);
-    } else if (!result.first_error.count(code)) {
-      result.first_error[code] = call->status.error_message();
+    } else {
+      result.latency_failed.Record(ns);
+      if (!result.first_error.count(code)) result.first_error[code] = call->status.error_message();
     }
     in_flight.fetch_sub(1, std::memory_order_acq_rel);
   }

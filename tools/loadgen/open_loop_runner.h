@@ -11,7 +11,8 @@
 //  - Every sent request carries a deadline of `deadline` from its send, and
 //    Run returns only once every sent request has completed.
 //  - Latency = completion time - due time, for every completed request
-//    (`latency_all`) and for OK ones (`latency_ok`).
+//    (`latency_all`), for OK ones (`latency_ok`) and for the others
+//    (`latency_failed`: how fast a server refuses or times out).
 #ifndef AFFINITY_TOOLS_LOADGEN_OPEN_LOOP_RUNNER_H_
 #define AFFINITY_TOOLS_LOADGEN_OPEN_LOOP_RUNNER_H_
 
@@ -45,6 +46,7 @@ struct LoadResult {
   std::map<grpc::StatusCode, std::string> first_error;
   LatencyHistogram latency_all;
   LatencyHistogram latency_ok;
+  LatencyHistogram latency_failed;
   // From the first due time to the last send / the last completion, and at
   // least the schedule's length (due / qps).
   absl::Duration send_window;

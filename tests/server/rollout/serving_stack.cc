@@ -20,7 +20,9 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
   s->catalog_ = *std::move(catalog);
   s->rule_engine_ = std::make_unique<rules::RuleEngine>(*no_rules, s->catalog_.get());
 
-  s->models_ = std::make_unique<ModelManager>(*std::move(store), ModelManagerOptions{});
+  ModelManagerOptions manager_options;
+  manager_options.scorer = options.scorer;
+  s->models_ = std::make_unique<ModelManager>(*std::move(store), manager_options);
   rules::RuleEngine* engine = s->rule_engine_.get();
   s->models_->SetWarmUp([engine](const LoadedModel& model) { engine->Prepare(model); });
 
@@ -35,14 +37,18 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
   s->rule_sets_.SetLookup([engine](absl::string_view name) { return engine->Known(name); });
   s->service_ = std::make_unique<RecommenderService>(s->models_.get(), &s->metrics_,
                                                      s->batcher_.get(), RequestLimits{},
-                                                     &s->rule_sets_);
-  s->service_->SetRules(engine, &s->rule_metrics_);
+                                                     &s->rule_sets_, engine, &s->rule_metrics_);
   s->service_->SetArmMetrics(&s->arm_metrics_);
   s->service_->SetOutcomes(s->outcomes_.get());
   s->service_->SetShadow(s->shadow_.get());
 
   s->checked_service_ = Utf8CheckedRecommender(s->service_.get());
-  auto grpc = GrpcServer::Start({"127.0.0.1:0", 0}, s->checked_service_.get());
+  GrpcServerOptions grpc_options;
+  grpc_options.listen = "127.0.0.1:0";
+  grpc_options.threads = options.threads;
+  ServerMetrics* server_metrics = &s->metrics_;
+  grpc_options.on_refused = [server_metrics] { server_metrics->AddShed(); };
+  auto grpc = GrpcServer::Start(grpc_options, s->checked_service_.get());
   if (!grpc.ok()) return grpc.status();
   s->grpc_ = *std::move(grpc);
   GrpcServer* server = s->grpc_.get();

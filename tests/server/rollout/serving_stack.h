@@ -7,7 +7,9 @@
 // MicroBatcher's window is --batch_window_us, 0 unless set), behind
 // Utf8CheckedRecommender, on a gRPC server bound to a free loopback port.
 // Without a poll period the test drives the manager with models().Poll();
-// with one, it polls like the binary. Request counts reach the events store at outcomes()->Flush() and
+// with one, it polls like the binary. Calls refused for want of a request
+// thread (options.threads) are counted in metrics() as the binary counts
+// them. Request counts reach the events store at outcomes()->Flush() and
 // at Stop() (the binary also flushes every second). Stop() (and the
 // destructor) shut down in main.cc's order: polling, gRPC drain, shadow
 // runner, final outcome flush.
@@ -46,7 +48,9 @@ struct ServingStackOptions {
   std::string instance = "test";
   size_t shadow_queue = 64;            // --shadow_queue
   std::chrono::milliseconds poll{0};   // --poll_ms; 0: the test calls Poll()
+  int threads = 0;                     // --threads (0: unbounded)
   std::chrono::microseconds batch_window{0};  // --batch_window_us
+  ScorerOptions scorer;                // --scorer, --hnsw_ef
 };
 
 class ServingStack {
@@ -57,6 +61,7 @@ class ServingStack {
   void Stop();
 
   ModelManager& models() { return *models_; }
+  ServerMetrics& metrics() { return metrics_; }
   ArmMetrics& arm_metrics() { return arm_metrics_; }
   rollout::ShadowRunner& shadow() { return *shadow_; }
   OutcomeRecorder* outcomes() { return outcomes_.get(); }
