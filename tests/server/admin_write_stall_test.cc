@@ -85,8 +85,8 @@ class AdminWriteStallTest : public ::testing::Test {
     batcher_ = std::make_unique<MicroBatcher>(MicroBatcherOptions{});
     rule_sets_.SetLookup([this](absl::string_view name) { return engine_->Known(name); });
     service_ = std::make_unique<RecommenderService>(manager_.get(), &metrics_, batcher_.get(),
-                                                    RequestLimits{}, &rule_sets_);
-    service_->SetRules(engine_.get(), &rule_metrics_);
+                                                    RequestLimits{}, &rule_sets_, engine_.get(),
+                                                    &rule_metrics_);
     admin_ = std::make_unique<CatalogAdminService>(catalog_.get(), warm_all);
     grpc::ServerBuilder builder;
     int port = 0;
