@@ -75,6 +75,10 @@ ABSL_FLAG(int, threads, -1,
           "Maximum request-serving threads: -1 = 4 per core, 0 = unbounded (gRPC's default, a "
           "thread per concurrent call). Calls arriving while every thread is busy are refused "
           "at once with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, load_nice, 10,
+          "Nice value of the thread that loads versions and prepares them (0..19): a version "
+          "loading while serving takes the cores only when requests leave them idle. 0: the "
+          "server's own priority.");
 ABSL_FLAG(std::string, rules, "",
           "Business rules file (protobuf text format, or JSON when it ends in .json); "
           "reloaded when it changes and on SIGHUP. Empty: no rules.");
@@ -147,6 +151,10 @@ absl::Status CheckFlags() {
     return absl::InvalidArgumentError(absl::StrCat(
         "--threads: expected -1 (4 per core), 0 (unbounded) or a bound, got ",
         absl::GetFlag(FLAGS_threads)));
+  }
+  if (absl::GetFlag(FLAGS_load_nice) < 0 || absl::GetFlag(FLAGS_load_nice) > 19) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--load_nice: expected 0..19, got ", absl::GetFlag(FLAGS_load_nice)));
   }
   if (absl::GetFlag(FLAGS_events_retention_days) < 0) {
     return absl::InvalidArgumentError("--events_retention_days: expected >= 0");
@@ -329,6 +337,7 @@ int Run() {
   ModelManagerOptions manager_options;
   manager_options.scorer.kind = *kind;
   manager_options.scorer.hnsw_ef = static_cast<size_t>(absl::GetFlag(FLAGS_hnsw_ef));
+  manager_options.poll_thread_nice = absl::GetFlag(FLAGS_load_nice);
   ModelManager models(*std::move(store), manager_options);
   models.SetWarmUp([&](const LoadedModel& model) { rule_engine.Prepare(model); });
   auto warm_all = [&] {

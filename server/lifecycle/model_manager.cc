@@ -1,5 +1,9 @@
 #include "server/lifecycle/model_manager.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <set>
 
 #include "absl/status/status.h"
@@ -9,7 +13,9 @@ namespace affinity::server {
 
 ModelManager::ModelManager(std::unique_ptr<storage::ModelStore> store,
                            ModelManagerOptions options)
-    : source_(std::move(store)), loader_(std::move(options.scorer)) {
+    : source_(std::move(store)),
+      loader_(std::move(options.scorer)),
+      poll_thread_nice_(options.poll_thread_nice) {
   loader_.options().cancel = &cancel_loads_;
 }
 
@@ -122,7 +128,13 @@ void ModelManager::StartPolling(std::chrono::milliseconds period) {
     std::lock_guard<std::mutex> lock(stop_mu_);
     stopping_ = false;
   }
-  poller_ = std::thread([this, period] { PollLoop(period); });
+  poller_ = std::thread([this, period] {
+    // Linux gives each thread its own nice value (setpriority on its tid).
+    if (poll_thread_nice_ != 0) {
+      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), poll_thread_nice_);
+    }
+    PollLoop(period);
+  });
 }
 
 void ModelManager::StopPolling() {

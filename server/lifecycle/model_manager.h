@@ -48,6 +48,11 @@ inline constexpr char kControlArm[] = "control";
 
 struct ModelManagerOptions {
   ScorerOptions scorer;
+  // Nice value added to the polling thread (loads, index builds, warm-ups;
+  // threads it starts inherit it), so that a version loading beside the
+  // serving one takes the cores only when request threads leave them idle.
+  // 0: the process's priority.
+  int poll_thread_nice = 10;
 };
 
 class ModelManager {
@@ -109,6 +114,7 @@ class ModelManager {
 
   RolloutSource source_;
   VersionLoader loader_;
+  const int poll_thread_nice_;
   std::mutex poll_mu_;  // one Poll at a time; guards the fields below it
   std::string applied_rollout_;  // serialized ResolvedRollout of the table
   std::string failed_rollout_;   // the rollout under which failed_ failed
