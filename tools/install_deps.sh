@@ -9,7 +9,7 @@ PACKAGES=(
   libgrpc++-dev libgrpc-dev
   librocksdb-dev libeigen3-dev libarmadillo-dev libabsl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcivetweb-dev libhnswlib-dev libssl-dev
+  libcivetweb-dev libhnswlib-dev libssl-dev openssl
   python3 python3-numpy python3-grpcio python3-grpc-tools python3-protobuf
 )
 

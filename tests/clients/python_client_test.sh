@@ -34,4 +34,39 @@ echo "$err"
 [ "$code" -eq 2 ] || fail "unknown item: exit code $code, expected 2"
 echo "$err" | grep -q "^error: NOT_FOUND: " || fail "unknown item: no NOT_FOUND error printed"
 
-echo "python client: 3 passed, 0 failed"
+# TLS: the same server with --tls_cert/--tls_key/--tls_client_ca and
+# certificates made here; the client's --tls_ca/--tls_cert/--tls_key.
+stop_live_server
+certs="$TEST_TMPDIR/certs"
+mkdir -p "$certs"
+(
+  cd "$certs"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca
+  for who in server client; do
+    openssl req -newkey rsa:2048 -nodes -keyout "$who.key" -out "$who.csr" -subj "/CN=$who"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$who.ext"
+    openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile "$who.ext" -out "$who.pem"
+  done
+) 2>/dev/null
+port=$(free_port)
+SERVER_ADDR="127.0.0.1:$port"
+timeout 300 server/affinity-server --db="$DB" --listen="$SERVER_ADDR" --metrics_listen= \
+  --admin_listen= --events=false --tls_cert="$certs/server.pem" --tls_key="$certs/server.key" \
+  --tls_client_ca="$certs/ca.pem" >"$TEST_TMPDIR/tls_server.log" 2>&1 &
+SERVER_PID=$!
+tls_client() {
+  client --tls_ca="$certs/ca.pem" --tls_cert="$certs/client.pem" --tls_key="$certs/client.key" "$@"
+}
+for _ in $(seq 100); do
+  out=$(tls_client --user=alice --k=2 2>&1) && break
+  sleep 0.3
+done
+echo "$out"
+[ "$(echo "$out" | sed -n 2p | cut -d' ' -f1,2)" = "1 m2" ] ||
+  fail "over TLS: alice's first item is not m2 (server log: $(cat "$TEST_TMPDIR/tls_server.log"))"
+client --tls_ca="$certs/ca.pem" --user=alice --k=2 >/dev/null 2>&1 &&
+  fail "a client without a certificate was answered although --tls_client_ca requires one"
+client --user=alice --k=2 >/dev/null 2>&1 && fail "a plaintext client was answered by a TLS server"
+
+echo "python client: 6 passed, 0 failed"
