@@ -1,6 +1,24 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything and runs every test.
+#   tools/test.sh                   the normal (gcc, -O2) build
+#   tools/test.sh --config=asan     AddressSanitizer + UndefinedBehaviorSanitizer
+#   tools/test.sh --config=tsan //tests/server/...   ThreadSanitizer
+# Sanitizer builds use their own output base (/tmp/affinity-CONFIG, or
+# $AFFINITY_SANITIZER_OUTPUT_BASE) so they do not evict the normal build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh
-bazel test --jobs=2 --local_cpu_resources=2 //... "$@"
+startup=()
+targets=()
+for arg in "$@"; do
+  case "$arg" in
+    --config=asan | --config=tsan)
+      startup=("--output_base=${AFFINITY_SANITIZER_OUTPUT_BASE:-/tmp/affinity-${arg#--config=}}") ;;
+  esac
+  case "$arg" in
+    -*) ;;
+    *) targets+=("$arg") ;;
+  esac
+done
+if [ ${#targets[@]} -eq 0 ]; then set -- "$@" //...; fi
+bazel "${startup[@]}" test --jobs=2 --local_cpu_resources=2 "$@"
