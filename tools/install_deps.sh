@@ -10,6 +10,7 @@ PACKAGES=(
   librocksdb-dev libeigen3-dev libarmadillo-dev libabsl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcivetweb-dev libhnswlib-dev libssl-dev openssl
+  clang-16 libclang-rt-16-dev
   python3 python3-numpy python3-grpcio python3-grpc-tools python3-protobuf
 )
 

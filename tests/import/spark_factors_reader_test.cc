@@ -273,5 +273,26 @@ TEST(SparkFactorsReader, EmptyInputAndMissingFiles) {
               HasSubstr("part-00000.json.gz: compressed part file, expected plain JSON"));
 }
 
+TEST(SparkFactorsReader, ReadBufferBoundsTheLineLength) {
+  // 27-byte lines through a 32-byte buffer: every row read, across refills.
+  std::string text;
+  for (int i = 0; i < 20; ++i) text += absl::StrCat("{\"id\":", 10 + i, ",\"features\":[1.5]}\n");
+  const std::string dir = MakeDir("smallbuffer", {{"part-00000", text}});
+  absl::StatusOr<FactorTable> t = ReadSparkFactors(dir, 32);
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->ids.size(), 20u);
+  EXPECT_EQ(t->ids[19], "29");
+  EXPECT_EQ(Row(*t, 19), std::vector<float>{1.5f});
+
+  // A longer line is an error naming its file and line.
+  const std::string longer = MakeDir(
+      "longline", {{"part-00000", absl::StrCat(text, "{\"id\":1,\"features\":[1.000000000000]}\n")}});
+  t = ReadSparkFactors(longer, 32);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(t.status().message(), HasSubstr(longer + "/part-00000:21:"));
+  EXPECT_TRUE(ReadSparkFactors(longer).ok());
+}
+
 }  // namespace
 }  // namespace affinity

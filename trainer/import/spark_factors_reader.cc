@@ -31,7 +31,6 @@ namespace fs = std::filesystem;
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
-constexpr size_t kBufferBytes = size_t{4} << 20;
 // Integers of smaller magnitude are exact in a double (JSON numbers are
 // parsed as doubles).
 constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
@@ -218,9 +217,9 @@ struct ParsedFile {
   absl::Status error;          // "FILE:LINE: ...", after the rows above
 };
 
-ParsedFile ParseFile(const std::string& file) {
+ParsedFile ParseFile(const std::string& file, size_t buffer_bytes) {
   ParsedFile out;
-  absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(file, kBufferBytes);
+  absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(file, buffer_bytes);
   if (!reader.ok()) {
     out.error = reader.status();
     return out;
@@ -357,7 +356,7 @@ absl::StatusOr<std::vector<std::string>> ListInputFiles(const std::string& path)
 
 }  // namespace
 
-absl::StatusOr<FactorTable> ReadSparkFactors(const std::string& path) {
+absl::StatusOr<FactorTable> ReadSparkFactors(const std::string& path, size_t buffer_bytes) {
   absl::StatusOr<std::vector<std::string>> files = ListInputFiles(path);
   if (!files.ok()) return files.status();
   // Files are parsed in parallel; a file after one with an error is not
@@ -369,7 +368,7 @@ absl::StatusOr<FactorTable> ReadSparkFactors(const std::string& path) {
               [&](int64_t begin, int64_t end, int) {
                 for (int64_t f = begin; f < end; ++f) {
                   if (static_cast<size_t>(f) > first_error.load()) continue;
-                  parsed[f] = ParseFile((*files)[f]);
+                  parsed[f] = ParseFile((*files)[f], buffer_bytes);
                   if (parsed[f].error.ok()) continue;
                   size_t seen = first_error.load();
                   while (static_cast<size_t>(f) < seen &&

@@ -20,6 +20,8 @@
 //    row names the first row's dims and place, a duplicate id the line of
 //    its first occurrence); missing files NotFound; unreadable ones the
 //    errno's code; input without a single row InvalidArgument naming it.
+//  - Lines longer than `buffer_bytes` (the read buffer of each file) are
+//    errors naming the file and line.
 //  - Memory: the vectors (as float32, twice while they are stacked) and the
 //    ids. No state is shared: calls may run concurrently.
 #ifndef AFFINITY_TRAINER_IMPORT_SPARK_FACTORS_READER_H_
@@ -35,6 +37,7 @@
 namespace affinity {
 
 inline constexpr size_t kMaxSparkIdBytes = 256;
+inline constexpr size_t kSparkReadBufferBytes = size_t{4} << 20;
 
 struct FactorTable {
   std::vector<std::string> ids;  // in file order
@@ -42,7 +45,8 @@ struct FactorTable {
   std::vector<std::string> files;  // the files read, in order
 };
 
-absl::StatusOr<FactorTable> ReadSparkFactors(const std::string& path);
+absl::StatusOr<FactorTable> ReadSparkFactors(const std::string& path,
+                                             size_t buffer_bytes = kSparkReadBufferBytes);
 
 }  // namespace affinity
 
