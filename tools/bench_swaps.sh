@@ -3,15 +3,25 @@
 # dims, 1,000 users, exact scorer, default flags: --poll_ms=250, default
 # --threads) and runs tools/loadgen open loop at QPS (1 s deadline): first
 # SECONDS of steady state, then the same load while SWAPS new versions are
-# published into the store one after another (synthetic_store on the same
-# directory at nice 19, as a trainer on another machine would publish: its
-# own CPU time is not what is measured), each waited for until the server
-# serves it (affinity_model_loaded). Prints the steady and the during-swaps
-# latency side by side, the failed calls of each (expected: 0), the swaps
-# done and the load time of each version. The during-swaps run lasts about
-# as long as the swaps (one publish is timed first to size it).
+# published into the store one after another, each waited for until the
+# server serves it (affinity_model_loaded). Prints the steady and the
+# during-swaps latency side by side, the failed calls of each (expected: 0),
+# the swaps done and the publish-to-serving time of each version. The
+# during-swaps run lasts about as long as the swaps (one publish is timed
+# first to size it).
 #
-# Usage: tools/bench_swaps.sh [QPS] [SWAPS] [SECONDS] [ITEMS]   (default: 200 10 20 100000)
+# How versions arrive (PUBLISH=...):
+#   import (default)  as on a serving replica: the versions are built and
+#                     exported (affinity-train export) before the load, and
+#                     each swap is an `affinity-train import-version` into the
+#                     served store; what the server's cores do is the import
+#                     and the server's own load.
+#   build             synthetic_store builds and writes each version into the
+#                     served store during the load, at nice 19 (a trainer on
+#                     the serving machine: its CPU time competes with serving).
+#
+# Usage: [PUBLISH=import|build] tools/bench_swaps.sh [QPS] [SWAPS] [SECONDS] [ITEMS]
+#        (default: 200 10 20 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/load_common.sh
@@ -21,8 +31,22 @@ SWAPS=${2:-10}
 SECONDS_STEADY=${3:-20}
 ITEMS=${4:-100000}
 
+PUBLISH=${PUBLISH:-import}
+TRAIN=bazel-bin/trainer/affinity-train
 load_init bench-swaps
 make_store "$WORK/db" "$ITEMS"
+if [ "$PUBLISH" = import ]; then
+  bazel build --jobs=2 //trainer:affinity-train >/dev/null 2>&1
+  # Versions 2..SWAPS+2 of another store with the same users and items,
+  # shipped as `export` directories.
+  for _ in $(seq $((SWAPS + 2))); do make_store "$WORK/source" "$ITEMS"; done
+  for v in $(seq 2 $((SWAPS + 2))); do
+    "$TRAIN" export --db="$WORK/source" --version="$v" --to="$WORK/ship/$v" >/dev/null
+  done
+elif [ "$PUBLISH" != build ]; then
+  echo "PUBLISH: expected import or build, got $PUBLISH" >&2
+  exit 2
+fi
 start_server "$WORK/db"
 
 control_version() {
@@ -35,7 +59,12 @@ publish() {
   local before start
   before=$(control_version)
   start=$(date +%s.%N)
-  nice -n 19 "$SYNTHETIC_STORE" --db="$WORK/db" --items="$ITEMS" --users=1000 >/dev/null
+  if [ "$PUBLISH" = import ]; then
+    # (publish runs in a subshell: the next version follows the served one)
+    "$TRAIN" import-version --from="$WORK/ship/$((before + 1))" --db="$WORK/db" >/dev/null
+  else
+    nice -n 19 "$SYNTHETIC_STORE" --db="$WORK/db" --items="$ITEMS" --users=1000 >/dev/null
+  fi
   for _ in $(seq 1200); do
     [ "$(control_version)" != "$before" ] && break
     sleep 0.05
@@ -46,7 +75,7 @@ publish() {
 
 first=$(publish)
 duration=$(awk -v t="$first" -v n="$SWAPS" 'BEGIN {d = n * t + 2; if (d > 300) d = 300; printf "%.0f", d}')
-echo "synthetic $ITEMS items x 64, exact scorer, default flags; $QPS QPS; one publish-to-serving $first s; $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "synthetic $ITEMS items x 64, exact scorer, default flags, publish by $PUBLISH; $QPS QPS; one publish-to-serving $first s; $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 loadgen "$WORK/steady" --qps="$QPS" --duration_s="$SECONDS_STEADY"
 
