@@ -100,7 +100,8 @@ absl::StatusOr<UserRecord> DecodeUser(absl::string_view value) {
   user.factors.resize(dims);
   std::memcpy(user.factors.data(), value.data() + 16, dims * 4);
   user.seen.resize(seen);
-  std::memcpy(user.seen.data(), value.data() + 16 + dims * 4, seen * 4);
+  // An empty vector's data() may be null, which memcpy may not be given.
+  if (seen > 0) std::memcpy(user.seen.data(), value.data() + 16 + dims * 4, seen * 4);
   return user;
 }
 
@@ -111,7 +112,7 @@ absl::StatusOr<std::vector<uint32_t>> DecodePopular(absl::string_view value) {
                                             " bytes, expected a multiple of 4"));
   }
   std::vector<uint32_t> items(value.size() / 4);
-  std::memcpy(items.data(), value.data(), value.size());
+  if (!value.empty()) std::memcpy(items.data(), value.data(), value.size());
   return items;
 }
 
