@@ -20,7 +20,7 @@ CatalogAdminService::CatalogAdminService(rules::CatalogView* catalog,
 grpc::Status CatalogAdminService::UpsertItems(grpc::ServerContext* context,
                                               const affinity::v1::UpsertItemsRequest* request,
                                               affinity::v1::UpsertItemsResponse* response) {
-  if (grpc::Status s = CheckAdminAuth(auth_, *context); !s.ok()) return s;
+  if (grpc::Status s = CheckAdminAuth(auth_, context); !s.ok()) return s;
   if (absl::Status s = ValidateUpsertItems(*request, limits_); !s.ok()) return ToGrpc(s);
   const std::vector<affinity::v1::CatalogItem> items(request->items().begin(),
                                                      request->items().end());
@@ -34,7 +34,7 @@ grpc::Status CatalogAdminService::UpsertItems(grpc::ServerContext* context,
 grpc::Status CatalogAdminService::DeleteItems(grpc::ServerContext* context,
                                               const affinity::v1::DeleteItemsRequest* request,
                                               affinity::v1::DeleteItemsResponse* response) {
-  if (grpc::Status s = CheckAdminAuth(auth_, *context); !s.ok()) return s;
+  if (grpc::Status s = CheckAdminAuth(auth_, context); !s.ok()) return s;
   if (absl::Status s = ValidateDeleteItems(*request, limits_); !s.ok()) return ToGrpc(s);
   const std::vector<std::string> ids(request->item_ids().begin(), request->item_ids().end());
   absl::StatusOr<int64_t> n = catalog_->Delete(ids);

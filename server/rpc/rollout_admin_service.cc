@@ -35,7 +35,7 @@ grpc::Status RolloutAdminService::Follower(storage::ModelStore** store) const {
 grpc::Status RolloutAdminService::GetRollout(grpc::ServerContext* context,
                                              const affinity::v1::GetRolloutRequest*,
                                              affinity::v1::RolloutStatus* response) {
-  if (grpc::Status s = CheckAdminAuth(auth_, *context); !s.ok()) return s;
+  if (grpc::Status s = CheckAdminAuth(auth_, context); !s.ok()) return s;
   storage::ModelStore* store = nullptr;
   if (grpc::Status s = Follower(&store); !s.ok()) return s;
   absl::StatusOr<affinity::v1::RolloutStatus> status =
@@ -48,7 +48,7 @@ grpc::Status RolloutAdminService::GetRollout(grpc::ServerContext* context,
 grpc::Status RolloutAdminService::UpdateRollout(grpc::ServerContext* context,
                                                 const affinity::v1::UpdateRolloutRequest* request,
                                                 affinity::v1::RolloutStatus* response) {
-  if (grpc::Status s = CheckAdminAuth(auth_, *context); !s.ok()) return s;
+  if (grpc::Status s = CheckAdminAuth(auth_, context); !s.ok()) return s;
   storage::RolloutChangeInfo change;
   change.by =
       request->by().empty() ? absl::StrCat("RolloutAdmin client ", context->peer()) : request->by();
@@ -70,7 +70,7 @@ grpc::Status RolloutAdminService::UpdateRollout(grpc::ServerContext* context,
 grpc::Status RolloutAdminService::RolloutHistory(grpc::ServerContext* context,
                                                  const affinity::v1::RolloutHistoryRequest* request,
                                                  affinity::v1::RolloutHistoryResponse* response) {
-  if (grpc::Status s = CheckAdminAuth(auth_, *context); !s.ok()) return s;
+  if (grpc::Status s = CheckAdminAuth(auth_, context); !s.ok()) return s;
   if (request->limit() < 0 || request->limit() > kMaxHistoryLimit) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("limit: ", request->limit(), ", expected 0..",
