@@ -11,12 +11,12 @@
 # first to size it).
 #
 # How versions arrive (PUBLISH=...):
-#   import (default)  as on a serving replica: the versions are built and
+#   import            as on a serving replica: the versions are built and
 #                     exported (affinity-train export) before the load, and
 #                     each swap is an `affinity-train import-version` into the
 #                     served store; what the server's cores do is the import
 #                     and the server's own load.
-#   build             synthetic_store builds and writes each version into the
+#   build (default)   synthetic_store builds and writes each version into the
 #                     served store during the load, at nice 19 (a trainer on
 #                     the serving machine: its CPU time competes with serving).
 #
@@ -31,7 +31,7 @@ SWAPS=${2:-10}
 SECONDS_STEADY=${3:-20}
 ITEMS=${4:-100000}
 
-PUBLISH=${PUBLISH:-import}
+PUBLISH=${PUBLISH:-build}
 TRAIN=bazel-bin/trainer/affinity-train
 load_init bench-swaps
 make_store "$WORK/db" "$ITEMS"
