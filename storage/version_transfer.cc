@@ -386,13 +386,30 @@ absl::StatusOr<bool> CopyIntoTarget(rocksdb::DB* restored, RocksDb& target, uint
     }
   }
   // Unpublished leftovers of this number (an interrupted import) go first.
+  // Only when there are any: a range deletion in the write-ahead log ahead
+  // of data written without it hides that data from the store's followers
+  // (RocksDB secondary instances: running servers), which then cannot load
+  // the version.
   const std::string begin = keys::VersionDataBegin(version);
   const std::string end = keys::VersionDataEnd(version);
-  if (absl::Status s = FromRocks(db->DeleteRange(rocksdb::WriteOptions(),
-                                                 db->DefaultColumnFamily(), begin, end),
-                                 absl::StrCat("clearing version ", version, " in ", where));
-      !s.ok()) {
-    return s;
+  bool leftovers = false;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    it->Seek(begin);
+    leftovers = it->Valid() && it->key().compare(rocksdb::Slice(end)) < 0;
+    if (absl::Status s = FromRocks(it->status(), absl::StrCat("reading version ", version,
+                                                                " in ", where));
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (leftovers) {
+    if (absl::Status s = FromRocks(db->DeleteRange(rocksdb::WriteOptions(),
+                                                   db->DefaultColumnFamily(), begin, end),
+                                   absl::StrCat("clearing version ", version, " in ", where));
+        !s.ok()) {
+      return s;
+    }
   }
   BatchWriter writer(db, absl::StrCat("version ", version, " into ", where));
   absl::Status s = Scan(restored, begin, end, "the restored export",
