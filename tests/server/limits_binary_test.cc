@@ -26,8 +26,7 @@ using testing::kServerBinary;
 class LimitsBinaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::TmpDir() + "/" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = testing::TestCaseDir();
     const std::string db = dir_ + "/db";
     auto store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kReadWrite);
     ASSERT_TRUE(store.ok()) << store.status();

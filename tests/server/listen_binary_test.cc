@@ -23,14 +23,13 @@ using testing::kServerBinary;
 using testing::LoggedPort;
 using testing::ReadFile;
 using testing::Spawn;
-using testing::TmpDir;
 using testing::WaitExit;
 using testing::WaitForLog;
 
 class ListenBinaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = TmpDir() + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = testing::TestCaseDir();
     db_ = dir_ + "/db";
     auto store = storage::ModelStore::Open(db_, storage::ModelStore::Mode::kReadWrite);
     ASSERT_TRUE(store.ok()) << store.status();

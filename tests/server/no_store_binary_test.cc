@@ -17,7 +17,6 @@ namespace {
 using testing::kServerBinary;
 using testing::ReadFile;
 using testing::Spawn;
-using testing::TmpDir;
 using testing::WaitExit;
 using testing::WaitExitFor;
 using testing::WaitForLog;
@@ -27,15 +26,8 @@ bool Exists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-std::string TestDir() {
-  const std::string dir =
-      TmpDir() + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
 TEST(NoStoreBinaryTest, APathWithoutAStoreExits1AndCreatesNothing) {
-  const std::string dir = TestDir();
+  const std::string dir = testing::TestCaseDir();
   const std::string db = dir + "/mistyped";
   const std::string log = dir + "/server.log";
   const pid_t pid = Spawn({kServerBinary, "--db=" + db, "--listen=127.0.0.1:0", "--metrics_listen=",
@@ -53,7 +45,7 @@ TEST(NoStoreBinaryTest, APathWithoutAStoreExits1AndCreatesNothing) {
 }
 
 TEST(NoStoreBinaryTest, CreateStoreCreatesAnEmptyStoreAndWaits) {
-  const std::string dir = TestDir();
+  const std::string dir = testing::TestCaseDir();
   const std::string db = dir + "/new";
   const std::string log = dir + "/server.log";
   const pid_t pid = Spawn({kServerBinary, "--db=" + db, "--create_store", "--listen=127.0.0.1:0",

@@ -6,16 +6,28 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <system_error>
 #include <thread>
+
+#include "gtest/gtest.h"
 
 namespace affinity::server::testing {
 
 std::string TmpDir() {
   const char* t = std::getenv("TEST_TMPDIR");
   return t != nullptr ? t : "/tmp";
+}
+
+std::string TestCaseDir() {
+  const std::string dir =
+      TmpDir() + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::error_code ignored;  // a directory that cannot be made fails the test's first use of it
+  std::filesystem::create_directories(dir, ignored);
+  return dir;
 }
 
 std::string ReadFile(const std::string& path) {

@@ -19,6 +19,10 @@ inline constexpr char kServerBinary[] = "server/affinity-server";
 // $TEST_TMPDIR, or /tmp outside Bazel.
 std::string TmpDir();
 
+// TmpDir()/NAME for the running GoogleTest test NAME, created (with parents)
+// if missing: a directory of its own for each test of a binary.
+std::string TestCaseDir();
+
 // Whole contents of `path`; empty if it cannot be read.
 std::string ReadFile(const std::string& path);
 

@@ -31,7 +31,6 @@ using testing::LoggedPort;
 using testing::ReadFile;
 using testing::Spawn;
 using testing::TestModel;
-using testing::TmpDir;
 using testing::WaitExit;
 using testing::WaitForLog;
 
@@ -51,7 +50,7 @@ void MakeStore(const std::string& db, const TestModel& model) {
 class StoreReplacedBinaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = TmpDir() + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = testing::TestCaseDir();
     db_ = dir_ + "/db";
     log_ = dir_ + "/server.log";
     std::filesystem::create_directories(dir_);

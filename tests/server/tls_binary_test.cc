@@ -29,8 +29,7 @@ using testing::kServerBinary;
 class TlsBinaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::TmpDir() + "/" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = testing::TestCaseDir();
     db_ = dir_ + "/db";
     auto store = storage::ModelStore::Open(db_, storage::ModelStore::Mode::kReadWrite);
     ASSERT_TRUE(store.ok()) << store.status();
