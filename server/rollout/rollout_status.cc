@@ -1,7 +1,5 @@
 #include "server/rollout/rollout_status.h"
 
-#include <filesystem>
-#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -47,11 +45,8 @@ absl::Status ValidateChangeInfo(const storage::RolloutChangeInfo& change) {
 
 absl::StatusOr<std::unique_ptr<storage::ModelStore>> OpenRolloutWriter(const std::string& dir,
                                                                        int lock_wait_ms) {
-  std::error_code ec;
-  if (!std::filesystem::exists(std::filesystem::path(dir) / "models" / "CURRENT", ec)) {
-    return storage::NoModelStoreError(dir, absl::StrCat(dir, "/models does not exist"));
-  }
   storage::ModelStoreOptions options;
+  options.create_if_missing = false;  // a missing store: storage::NoModelStoreError
   options.lock_wait_ms = lock_wait_ms;
   // A rollout write reads a few keys: no need for the serving cache.
   options.block_cache_bytes = size_t{8} << 20;

@@ -1,8 +1,6 @@
 #include "tools/cli/rollout_target.h"
 
 #include <chrono>
-#include <filesystem>
-#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -118,11 +116,9 @@ absl::StatusOr<std::unique_ptr<RolloutTarget>> OpenStoreTarget(const std::string
   if (access == TargetAccess::kWrite) {
     store = server::rollout::OpenRolloutWriter(dir);
   } else {
-    std::error_code ec;
-    if (!std::filesystem::exists(std::filesystem::path(dir) / "models" / "CURRENT", ec)) {
-      return storage::NoModelStoreError(dir, absl::StrCat(dir, "/models does not exist"));
-    }
-    store = storage::ModelStore::Open(dir, storage::ModelStore::Mode::kFollower);
+    storage::ModelStoreOptions options;
+    options.create_if_missing = false;  // a missing store: storage::NoModelStoreError
+    store = storage::ModelStore::Open(dir, storage::ModelStore::Mode::kFollower, options);
   }
   if (!store.ok()) return store.status();
   return std::unique_ptr<RolloutTarget>(new StoreTarget(dir, *std::move(store)));
