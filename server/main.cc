@@ -76,9 +76,9 @@ ABSL_FLAG(int, threads, -1,
           "thread per concurrent call). Calls arriving while every thread is busy are refused "
           "at once with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, load_nice, 10,
-          "Nice value of the thread that loads versions and prepares them (0..19): a version "
-          "loading while serving takes the cores only when requests leave them idle. 0: the "
-          "server's own priority.");
+          "Nice value of the thread that loads a version beside the serving one, prepares it "
+          "and frees released ones (0..19): it takes the cores only when requests leave them "
+          "idle. Polling the store keeps the server's priority. 0: the server's own priority.");
 ABSL_FLAG(std::string, rules, "",
           "Business rules file (protobuf text format, or JSON when it ends in .json); "
           "reloaded when it changes and on SIGHUP. Empty: no rules.");

@@ -1,13 +1,10 @@
 #include "server/lifecycle/model_manager.h"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "server/lifecycle/niced_thread.h"
 
 namespace affinity::server {
 
@@ -53,6 +50,7 @@ void ModelManager::SetPollListener(PollListener listener) {
 
 absl::Status ModelManager::Poll() {
   std::lock_guard<std::mutex> poll_lock(poll_mu_);
+  FreeRetired();
   absl::StatusOr<affinity::v1::ResolvedRollout> aspired = source_.Aspired();
   if (!aspired.ok()) return aspired.status();
   const std::string key = aspired->SerializeAsString();
@@ -78,8 +76,10 @@ absl::Status ModelManager::Poll() {
       if (first_failure.ok()) first_failure = failed->second;
       continue;
     }
-    absl::StatusOr<std::shared_ptr<const LoadedModel>> model =
-        loader_.Load(source_.store(), version);
+    absl::StatusOr<std::shared_ptr<const LoadedModel>> model = absl::UnknownError("not loaded");
+    // Niced only beside a serving version: a first load has nobody to yield to.
+    RunOnNicedThread(HasModel() ? poll_thread_nice_ : 0,
+                     [&] { model = loader_.Load(source_.store(), version); });
     if (!model.ok()) {
       if (absl::IsCancelled(model.status())) return model.status();
       const absl::Status status(model.status().code(),
@@ -104,7 +104,10 @@ absl::Status ModelManager::Poll() {
     std::lock_guard<std::mutex> lock(mu_);
     previous = std::move(table_);
     table_ = *table;
-    loaded_ = std::move(next);  // versions left out are released here
+    for (auto& [version, model] : loaded_) {
+      if (next.count(version) == 0) retired_.push_back(std::move(model));
+    }
+    loaded_ = std::move(next);
   }
   applied_rollout_ = key;
   for (const ArmServable& arm : (*table)->arms()) {
@@ -117,9 +120,24 @@ absl::Status ModelManager::Poll() {
     if (before == arm.version) continue;
     for (const auto& listener : swap_listeners_) listener(arm.name, *arm.model, before);
   }
-  previous.reset();  // old versions are freed here or by their last request
+  previous.reset();
   for (const auto& listener : routing_listeners_) listener(**table, warnings);
+  FreeRetired();
   return first_failure;
+}
+
+void ModelManager::FreeRetired() {
+  std::vector<std::shared_ptr<const LoadedModel>> unused;
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    // Nobody else can take a new reference: the version is in no table.
+    if (it->use_count() == 1) {
+      unused.push_back(std::move(*it));
+      it = retired_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!unused.empty()) RunOnNicedThread(poll_thread_nice_, [&] { unused.clear(); });
 }
 
 void ModelManager::StartPolling(std::chrono::milliseconds period) {
@@ -128,13 +146,7 @@ void ModelManager::StartPolling(std::chrono::milliseconds period) {
     std::lock_guard<std::mutex> lock(stop_mu_);
     stopping_ = false;
   }
-  poller_ = std::thread([this, period] {
-    // Linux gives each thread its own nice value (setpriority on its tid).
-    if (poll_thread_nice_ != 0) {
-      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), poll_thread_nice_);
-    }
-    PollLoop(period);
-  });
+  poller_ = std::thread([this, period] { PollLoop(period); });
 }
 
 void ModelManager::StopPolling() {

@@ -9,8 +9,9 @@
 //    version it names that is not loaded yet is loaded beside the serving
 //    ones; then one new RoutingTable replaces the old one in a single
 //    pointer swap. One loaded copy per version, however many arms use it; a
-//    version no arm (or shadow) uses any more is released, and freed when
-//    the last request holding it finishes.
+//    version no arm (or shadow) uses any more is released; once the last
+//    request holding it has finished, a later Poll frees it (never a request
+//    thread: freeing a large version takes milliseconds).
 //  - A request takes a route (a shared_ptr to its model) and keeps that
 //    version to its end, whatever swaps happen meanwhile.
 //  - A version that fails to load is reported to the failure listeners and
@@ -48,10 +49,12 @@ inline constexpr char kControlArm[] = "control";
 
 struct ModelManagerOptions {
   ScorerOptions scorer;
-  // Nice value added to the polling thread (loads, index builds, warm-ups;
-  // threads it starts inherit it), so that a version loading beside the
-  // serving one takes the cores only when request threads leave them idle.
-  // 0: the process's priority.
+  // Nice value of the thread that loads a version beside a serving one
+  // (reads, index builds, warm-ups; threads it starts inherit it) and frees
+  // released ones, so that it takes the cores only when request threads
+  // leave them idle. The polling itself (the store's catch-up, which holds
+  // the database mutex that request reads may need) keeps the process's
+  // priority. 0: loads run at the process's priority too.
   int poll_thread_nice = 10;
 };
 
@@ -111,6 +114,8 @@ class ModelManager {
 
  private:
   void PollLoop(std::chrono::milliseconds period);
+  // Frees the retired versions no request holds any more. Requires poll_mu_.
+  void FreeRetired();
 
   RolloutSource source_;
   VersionLoader loader_;
@@ -119,6 +124,8 @@ class ModelManager {
   std::string applied_rollout_;  // serialized ResolvedRollout of the table
   std::string failed_rollout_;   // the rollout under which failed_ failed
   std::map<uint64_t, absl::Status> failed_;
+  // Versions released from serving, kept until no request holds them.
+  std::vector<std::shared_ptr<const LoadedModel>> retired_;
   std::vector<SwapListener> swap_listeners_;
   std::vector<FailureListener> failure_listeners_;
   std::vector<LoadListener> load_listeners_;
