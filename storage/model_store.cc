@@ -17,6 +17,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "storage/keys.h"
+#include "storage/version_clearing.h"
 #include "storage/rocks_db.h"
 #include "storage/rocks_status.h"
 #include "storage/version_reader.h"
@@ -71,12 +72,9 @@ class RocksModelStore : public ModelStore {
       absl::StatusOr<bool> published = IsPublished(*version);
       if (!published.ok()) return published.status();
       if (!*published) {
-        rocksdb::Status status = rdb->DeleteRange(
-            rocksdb::WriteOptions(), rdb->DefaultColumnFamily(),
-            keys::VersionDataBegin(*version), keys::VersionDataEnd(*version));
-        if (!status.ok()) {
-          return FromRocks(status, absl::StrCat("removing unpublished version ",
-                                                *version));
+        if (absl::Status s = ClearVersionData(rdb, *version, "removing an unpublished version");
+            !s.ok()) {
+          return s;
         }
       }
       it->Seek(keys::VersionDataEnd(*version));
@@ -274,13 +272,9 @@ class RocksModelStore : public ModelStore {
     if (!status.ok()) {
       return FromRocks(status, absl::StrCat("unpublishing version ", version));
     }
+    if (absl::Status s = ClearVersionData(rdb, version, "deleting a version"); !s.ok()) return s;
     const std::string begin = keys::VersionDataBegin(version);
     const std::string end = keys::VersionDataEnd(version);
-    status = rdb->DeleteRange(rocksdb::WriteOptions(), rdb->DefaultColumnFamily(),
-                              begin, end);
-    if (!status.ok()) {
-      return FromRocks(status, absl::StrCat("deleting version ", version));
-    }
     // Reclaims the space now rather than at some later compaction.
     rocksdb::Slice begin_slice(begin), end_slice(end);
     status = rdb->CompactRange(rocksdb::CompactRangeOptions(), &begin_slice,

@@ -35,6 +35,7 @@
 #define AFFINITY_STORAGE_VERSION_TRANSFER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -61,6 +62,11 @@ absl::StatusOr<VersionTransfer> ExportVersion(const std::string& db_dir, uint64_
 // (created if missing), keeping its version number.
 absl::StatusOr<VersionTransfer> ImportVersion(const std::string& from_dir,
                                               const std::string& db_dir);
+
+// Tests only: called by ImportVersion on its own thread right after it has
+// cleared an interrupted import's leftovers, before the data is written
+// (a test catches a follower up there). Not thread-safe; empty: none.
+void SetImportClearedHookForTesting(std::function<void()> hook);
 
 }  // namespace affinity::storage
 

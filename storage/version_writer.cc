@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "rocksdb/options.h"
 #include "storage/keys.h"
+#include "storage/version_clearing.h"
 #include "storage/record_codec.h"
 #include "storage/rocks_status.h"
 
@@ -26,11 +27,7 @@ RocksVersionWriter::~RocksVersionWriter() {
   batch_.Clear();
   // Best effort: a failure here leaves unpublished data that the next
   // read-write Open removes.
-  db_->db()
-      ->DeleteRange(rocksdb::WriteOptions(), db_->db()->DefaultColumnFamily(),
-                    keys::VersionDataBegin(version_),
-                    keys::VersionDataEnd(version_))
-      .PermitUncheckedError();
+  ClearVersionData(db_->db(), version_, "removing an unfinished version").IgnoreError();
 }
 
 absl::Status RocksVersionWriter::CheckWritable() const {
