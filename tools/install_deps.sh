@@ -12,10 +12,15 @@ PACKAGES=(
   libcivetweb-dev libhnswlib-dev libssl-dev openssl
   clang-16 libclang-rt-16-dev
   python3 python3-numpy python3-grpcio python3-grpc-tools python3-protobuf
+  python3-pip python3-venv python3-setuptools python3-wheel
+  nodejs npm
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
+  # A nodejs from elsewhere (e.g. NodeSource) bundles npm and conflicts with
+  # Debian's npm package: any working npm will do.
+  if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then

@@ -1,7 +1,7 @@
 # Sourced by the live-server tests: builds a tiny model store and runs
 # //server:affinity-server on free loopback ports until the test exits.
 #
-#   start_live_server   sets DB, SERVER_ADDR, SERVER_PID (after SERVING)
+#   start_live_server   sets DB, SERVER_ADDR, ADMIN_ADDR, SERVER_PID (after SERVING)
 #   free_port           prints a currently unused loopback TCP port
 # Paths are relative to the workspace's runfiles directory (the test's cwd).
 
@@ -30,10 +30,11 @@ start_live_server() {
   port=$(free_port)
   metrics_port=$(free_port)
   SERVER_ADDR="127.0.0.1:$port"
+  ADMIN_ADDR="127.0.0.1:$(free_port)"
   SERVER_LOG="${TEST_TMPDIR:-/tmp}/server.log"
   # The server never outlives the test: bounded by timeout and stopped on exit.
   timeout 300 server/affinity-server --db="$DB" --listen="$SERVER_ADDR" \
-    --metrics_listen="127.0.0.1:$metrics_port" --admin_listen=127.0.0.1:0 >"$SERVER_LOG" 2>&1 &
+    --metrics_listen="127.0.0.1:$metrics_port" --admin_listen="$ADMIN_ADDR" >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   trap stop_live_server EXIT
   if ! timeout 40 "$PYTHON" tools/wait_for_serving.py \

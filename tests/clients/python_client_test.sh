@@ -1,18 +1,43 @@
 #!/usr/bin/env bash
-# Generates the Python stubs, runs tools/clients/python/recommend.py against a
-# live affinity-server over a hand-made model and checks the items it names.
+# Installs clients/python into a fresh venv the way its README says (pip,
+# offline: --no-index --no-build-isolation, Debian's setuptools, grpcio and
+# protobuf through --system-site-packages), checks that the build wrote
+# nothing into the source tree, then runs the package's affinity-recommend
+# command and python_client_api_test.py against a live affinity-server:
+# plaintext first, then TLS with client certificates and an admin token.
 set -euo pipefail
 source tests/clients/live_server.sh
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-stubs="$TEST_TMPDIR/stubs"
-timeout 60 tools/clients/python/generate_stubs.sh "$stubs" proto
+# A copy of the package beside the protos, as in the repository.
+src="$TEST_TMPDIR/src"
+mkdir -p "$src/clients"
+cp -rL clients/python "$src/clients/python"
+cp -rL proto "$src/proto"
+find "$src" | sort >"$TEST_TMPDIR/tree_before"
+venv="$TEST_TMPDIR/venv"
+"$PYTHON" -m venv --without-pip --system-site-packages "$venv"
+timeout 120 "$venv/bin/python" -m pip install --quiet --no-index --no-build-isolation \
+  "$src/clients/python" || fail "pip install clients/python failed"
+find "$src" | sort >"$TEST_TMPDIR/tree_after"
+diff "$TEST_TMPDIR/tree_before" "$TEST_TMPDIR/tree_after" ||
+  fail "building the package wrote into its source tree (above)"
+[ -x "$venv/bin/affinity-recommend" ] || fail "no affinity-recommend command installed"
+# The stubs come from the build, not from the source tree.
+"$venv/bin/python" -c 'import affinity.v1.admin_pb2_grpc, affinity.v1.recommender_pb2_grpc' ||
+  fail "the generated affinity.v1 modules are not installed"
+
 start_live_server
 
 client() {
-  timeout 60 "$PYTHON" tools/clients/python/recommend.py \
-    --server="$SERVER_ADDR" --stubs_dir="$stubs" --timeout_s=20 "$@"
+  timeout 60 "$venv/bin/affinity-recommend" --server="$SERVER_ADDR" --timeout_s=20 "$@"
+}
+# AFFINITY_CERTS and AFFINITY_ADMIN_TOKEN (exported) switch it to TLS.
+api_test() {
+  AFFINITY_SERVER="$SERVER_ADDR" AFFINITY_ADMIN="$ADMIN_ADDR" \
+    AFFINITY_FREE_ADDR="127.0.0.1:$(free_port)" timeout 120 "$venv/bin/python" \
+    tests/clients/python_client_api_test.py || fail "python_client_api_test.py, $*"
 }
 
 out=$(client --user=alice --k=2)
@@ -26,6 +51,10 @@ out=$(client --item=m4 --k=1)
 echo "$out"
 [ "$(echo "$out" | sed -n 2p | cut -d' ' -f1,2)" = "1 m5" ] || fail "most similar to m4 is not m5"
 
+out=$(client --user=bob --k=1 --recent=m5:1 --filters_json='[{"attribute":"item_id","noneOf":["m1","m2","m3"]}]')
+echo "$out"
+[ "$(echo "$out" | sed -n 2p | cut -d' ' -f1,2)" = "1 m6" ] || fail "bob's filtered item is not m6"
+
 set +e
 err=$(client --item=no-such-item 2>&1 >/dev/null)
 code=$?
@@ -34,8 +63,18 @@ echo "$err"
 [ "$code" -eq 2 ] || fail "unknown item: exit code $code, expected 2"
 echo "$err" | grep -q "^error: NOT_FOUND: " || fail "unknown item: no NOT_FOUND error printed"
 
-# TLS: the same server with --tls_cert/--tls_key/--tls_client_ca and
-# certificates made here; the client's --tls_ca/--tls_cert/--tls_key.
+set +e
+err=$(client --user=alice --tls_cert=c.pem 2>&1 >/dev/null)
+code=$?
+set -e
+echo "$err"
+[ "$code" -eq 2 ] || fail "--tls_cert without --tls_key: exit code $code, expected 2"
+echo "$err" | grep -q "given without tls_key" || fail "--tls_cert without --tls_key: no message"
+
+api_test plaintext
+
+# TLS: the same store served with --tls_cert/--tls_key/--tls_client_ca and an
+# admin token, with certificates and token made here.
 stop_live_server
 certs="$TEST_TMPDIR/certs"
 mkdir -p "$certs"
@@ -49,10 +88,14 @@ mkdir -p "$certs"
       -extfile "$who.ext" -out "$who.pem"
   done
 ) 2>/dev/null
-port=$(free_port)
-SERVER_ADDR="127.0.0.1:$port"
+token="token-$RANDOM$RANDOM"
+printf '%s\n' "$token" >"$certs/admin_token"
+chmod 600 "$certs/admin_token"
+SERVER_ADDR="127.0.0.1:$(free_port)"
+ADMIN_ADDR="127.0.0.1:$(free_port)"
 timeout 300 server/affinity-server --db="$DB" --listen="$SERVER_ADDR" --metrics_listen= \
-  --admin_listen= --events=false --tls_cert="$certs/server.pem" --tls_key="$certs/server.key" \
+  --admin_listen="$ADMIN_ADDR" --admin_token_file="$certs/admin_token" \
+  --tls_cert="$certs/server.pem" --tls_key="$certs/server.key" \
   --tls_client_ca="$certs/ca.pem" >"$TEST_TMPDIR/tls_server.log" 2>&1 &
 SERVER_PID=$!
 tls_client() {
@@ -69,4 +112,7 @@ client --tls_ca="$certs/ca.pem" --user=alice --k=2 >/dev/null 2>&1 &&
   fail "a client without a certificate was answered although --tls_client_ca requires one"
 client --user=alice --k=2 >/dev/null 2>&1 && fail "a plaintext client was answered by a TLS server"
 
-echo "python client: 6 passed, 0 failed"
+export AFFINITY_CERTS="$certs" AFFINITY_ADMIN_TOKEN="$token"
+api_test "over TLS"
+
+echo "python client: passed"
