@@ -140,8 +140,14 @@ absl::Status EnsureExists(const std::string& path, const rocksdb::Options& optio
 
 // RocksDB reports a database another process has open for writing as an
 // IO error on its LOCK file.
+// RocksDB's words for a LOCK file another process (or this one) holds, as
+// opposed to one it cannot open ("While open a file for lock": a read-only
+// file system, missing permissions).
 bool IsLockHeld(const rocksdb::Status& status) {
-  return status.IsIOError() && status.ToString().find("lock") != std::string::npos;
+  if (!status.IsIOError()) return false;
+  const std::string message = status.ToString();
+  return message.find("While lock file") != std::string::npos ||
+         message.find("lock hold by current process") != std::string::npos;
 }
 
 }  // namespace
@@ -182,6 +188,12 @@ absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::OpenWithOptions(const std::str
       return absl::UnavailableError(absl::StrCat(
           path, " is open for writing by another process (a trainer publishing or an admin "
           "command); waited ", lock_wait_ms, " ms, retry later"));
+    }
+    if (status.IsIOError()) {
+      // Not a lock another process holds (that is Unavailable above): a
+      // read-only file system, missing permissions, a full disk.
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot open ", path, " for writing: ", status.ToString()));
     }
     if (!status.ok()) return FromRocks(status, absl::StrCat("opening ", path));
   } else {

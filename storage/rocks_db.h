@@ -61,7 +61,9 @@ class RocksDb {
   // $TMPDIR (or /tmp), after removing the private directories of ended
   // owners; a missing database is created first, so followers may start
   // before any writer. With tuning.create_if_missing false, neither mode
-  // creates anything: NotFound when there is no database.
+  // creates anything: NotFound when there is no database. kReadWrite on a
+  // database it cannot write (a read-only file system, missing permissions)
+  // is FailedPrecondition naming the path and the cause.
   static absl::StatusOr<std::shared_ptr<RocksDb>> Open(const std::string& path,
                                                        Mode mode,
                                                        const RocksTuning& tuning);

@@ -196,5 +196,26 @@ TEST_F(RocksDbFollowerTest, ADeletedDatabaseIsReportedAndItsDataStaysReadable) {
   EXPECT_EQ(Get(*follower), "old");
 }
 
+// A read-write open that fails for another reason than a lock held by
+// another process (here the lock file cannot be opened) says what failed:
+// it is not reported as the "busy, retry" of a held lock.
+TEST(RocksDbWriterTest, AnUnwritableDatabaseIsNotReportedAsBusy) {
+  const std::string path = MakeTestDir() + "/db";
+  {
+    auto db = RocksDb::Open(path, RocksDb::Mode::kReadWrite, RocksTuning());
+    ASSERT_TRUE(db.ok()) << db.status();
+  }
+  std::filesystem::remove(path + "/LOCK");
+  std::filesystem::create_directory(path + "/LOCK");
+  RocksTuning tuning;
+  tuning.lock_wait_ms = 0;
+  auto db = RocksDb::Open(path, RocksDb::Mode::kReadWrite, tuning);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kFailedPrecondition) << db.status();
+  EXPECT_NE(db.status().message().find("cannot open " + path + " for writing"),
+            std::string::npos)
+      << db.status();
+}
+
 }  // namespace
 }  // namespace affinity::storage
