@@ -1,10 +1,13 @@
 #include "storage/catalog_parsers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "storage/catalog_store.h"
 #include "storage/csv_reader.h"
@@ -96,25 +100,6 @@ void AddValues(absl::string_view field,
   }
 }
 
-enum class Column {
-  kItemId, kTitle, kCategories, kBrand, kPrice, kInStock, kCreatedAt, kRegion, kTags,
-};
-
-const absl::flat_hash_map<std::string, Column>& ColumnNames() {
-  static const auto* names = new absl::flat_hash_map<std::string, Column>{
-      {"item_id", Column::kItemId},       {"title", Column::kTitle},
-      {"category", Column::kCategories},  {"categories", Column::kCategories},
-      {"brand", Column::kBrand},          {"price", Column::kPrice},
-      {"in_stock", Column::kInStock},     {"created_at", Column::kCreatedAt},
-      {"region", Column::kRegion},        {"tags", Column::kTags},
-  };
-  return *names;
-}
-
-constexpr absl::string_view kColumnList =
-    "item_id, title, category, categories, brand, price, in_stock, created_at, "
-    "region, tags";
-
 std::optional<bool> ParseBool(absl::string_view text) {
   const std::string lower = absl::AsciiStrToLower(text);
   if (lower == "true" || lower == "1" || lower == "yes" || lower == "y") return true;
@@ -134,28 +119,28 @@ std::optional<int64_t> ParseCreatedAt(absl::string_view text) {
   return std::nullopt;
 }
 
-absl::Status SetField(Column column, absl::string_view value, CatalogItem* item,
+absl::Status SetField(CatalogColumn column, absl::string_view value, CatalogItem* item,
                       absl::string_view name, int line) {
   switch (column) {
-    case Column::kItemId:
+    case CatalogColumn::kItemId:
       item->set_item_id(std::string(value));
       break;
-    case Column::kTitle:
+    case CatalogColumn::kTitle:
       item->set_title(std::string(value));
       break;
-    case Column::kCategories:
+    case CatalogColumn::kCategories:
       AddValues(value, item->mutable_categories());
       break;
-    case Column::kBrand:
+    case CatalogColumn::kBrand:
       item->set_brand(std::string(value));
       break;
-    case Column::kRegion:
+    case CatalogColumn::kRegion:
       item->set_region(std::string(value));
       break;
-    case Column::kTags:
+    case CatalogColumn::kTags:
       AddValues(value, item->mutable_tags());
       break;
-    case Column::kPrice: {
+    case CatalogColumn::kPrice: {
       if (value.empty()) break;  // no price
       double price = 0;
       if (!absl::SimpleAtod(value, &price) || !std::isfinite(price)) {
@@ -165,8 +150,13 @@ absl::Status SetField(Column column, absl::string_view value, CatalogItem* item,
       item->set_price(price);
       break;
     }
-    case Column::kInStock: {
-      std::optional<bool> in_stock = value.empty() ? true : ParseBool(value);
+    case CatalogColumn::kInStock: {
+      if (value.empty()) {
+        return LineError(name, line,
+                         "in_stock is empty, expected true, false, 1, 0, yes or no (leave "
+                         "the column out of the file to keep the stored values)");
+      }
+      std::optional<bool> in_stock = ParseBool(value);
       if (!in_stock.has_value()) {
         return LineError(name, line,
                          absl::StrCat("in_stock '", value,
@@ -175,7 +165,7 @@ absl::Status SetField(Column column, absl::string_view value, CatalogItem* item,
       item->set_in_stock(*in_stock);
       break;
     }
-    case Column::kCreatedAt: {
+    case CatalogColumn::kCreatedAt: {
       std::optional<int64_t> created = value.empty() ? 0 : ParseCreatedAt(value);
       if (!created.has_value()) {
         return LineError(name, line,
@@ -206,80 +196,80 @@ std::optional<int> TitleYear(absl::string_view title) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<CatalogItem>> ParseCatalogCsv(absl::string_view text,
-                                                         absl::string_view name) {
+absl::StatusOr<CatalogFileRows> ParseCatalogCsv(absl::string_view text, absl::string_view name,
+                                                const CatalogColumnMap& columns) {
   absl::StatusOr<std::vector<CsvRecord>> records = ParseCsv(text, name);
   if (!records.ok()) return records.status();
   if (records->empty()) {
     return LineError(name, 1, absl::StrCat("empty file, expected a header naming "
                                             "item_id and other columns among ",
-                                            kColumnList));
+                                            CatalogColumnList()));
   }
   const CsvRecord& header = records->front();
-  std::vector<Column> columns;
-  bool has_item_id = false;
-  for (const std::string& raw : header.fields) {
-    const std::string column_name =
-        absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
-    auto it = ColumnNames().find(column_name);
-    if (it == ColumnNames().end()) {
+  absl::StatusOr<ResolvedColumns> resolved =
+      ResolveCatalogColumns(header.fields, columns, /*json=*/false);
+  if (!resolved.ok()) return LineError(name, header.line, resolved.status().message());
+  for (size_t e = 0; e < columns.entries().size(); ++e) {
+    if (absl::c_find(resolved->map_entries, static_cast<int>(e)) ==
+        resolved->map_entries.end()) {
       return LineError(name, header.line,
-                       absl::StrCat("unknown column '", raw, "', expected one of ",
-                                    kColumnList));
+                       absl::StrCat("--columns names '", columns.entries()[e].first,
+                                    "', which is not a column of the file, expected one of: ",
+                                    absl::StrJoin(header.fields, ", ")));
     }
-    for (Column seen : columns) {
-      if (seen == it->second) {
-        return LineError(name, header.line,
-                         absl::StrCat("column '", raw,
-                                      "' repeats another, expected each column once"));
-      }
-    }
-    has_item_id |= it->second == Column::kItemId;
-    columns.push_back(it->second);
   }
-  if (!has_item_id) {
+  if (absl::c_find(resolved->columns, CatalogColumn::kItemId) == resolved->columns.end()) {
     return LineError(name, header.line,
-                     "no item_id column, expected a header naming item_id");
+                     "no item_id column, expected a header naming item_id (or "
+                     "--columns=THEIRS:item_id naming the file's id column)");
   }
-  bool has_in_stock = false;
-  for (Column c : columns) has_in_stock |= c == Column::kInStock;
+  CatalogFileRows out;
+  out.ignored_columns = resolved->ignored;
+  google::protobuf::FieldMask fields;
+  for (const std::optional<CatalogColumn>& column : resolved->columns) {
+    if (column.has_value()) fields.add_paths(std::string(CatalogFieldOf(*column)));
+  }
 
-  std::vector<CatalogItem> items;
-  items.reserve(records->size() - 1);
+  out.rows.reserve(records->size() - 1);
   IdChecker ids(name);
   for (size_t r = 1; r < records->size(); ++r) {
     const CsvRecord& record = (*records)[r];
-    if (record.fields.size() != columns.size()) {
+    if (record.fields.size() != resolved->columns.size()) {
       return LineError(name, record.line,
                        absl::StrCat(record.fields.size(), " fields, expected ",
-                                    columns.size(), " as in the header"));
+                                    resolved->columns.size(), " as in the header"));
     }
-    CatalogItem item;
-    if (!has_in_stock) item.set_in_stock(true);
-    for (size_t c = 0; c < columns.size(); ++c) {
+    CatalogPatch patch;
+    patch.fields = fields;
+    for (size_t c = 0; c < resolved->columns.size(); ++c) {
+      if (!resolved->columns[c].has_value()) continue;
       const absl::string_view value = absl::StripAsciiWhitespace(record.fields[c]);
-      if (absl::Status s = SetField(columns[c], value, &item, name, record.line);
+      if (absl::Status s = SetField(*resolved->columns[c], value, &patch.item, name, record.line);
           !s.ok()) {
         return s;
       }
     }
-    if (absl::Status s = CheckText(item, name, record.line); !s.ok()) return s;
-    if (absl::Status s = ids.Check(item.item_id(), record.line); !s.ok()) return s;
-    items.push_back(std::move(item));
+    if (absl::Status s = CheckText(patch.item, name, record.line); !s.ok()) return s;
+    if (absl::Status s = ids.Check(patch.item.item_id(), record.line); !s.ok()) return s;
+    out.rows.push_back(std::move(patch));
   }
-  return items;
+  return out;
 }
 
-absl::StatusOr<std::vector<CatalogItem>> ParseMovieLensMovies(absl::string_view text,
-                                                              absl::string_view name) {
+absl::StatusOr<CatalogFileRows> ParseMovieLensMovies(absl::string_view text,
+                                                     absl::string_view name) {
   absl::StatusOr<std::vector<CsvRecord>> records = ParseCsv(text, name);
   if (!records.ok()) return records.status();
   if (records->empty() ||
       absl::StrJoin(records->front().fields, ",") != "movieId,title,genres") {
     return LineError(name, 1, "expected the header movieId,title,genres");
   }
-  std::vector<CatalogItem> items;
-  items.reserve(records->size() - 1);
+  google::protobuf::FieldMask fields;
+  for (const char* field : {"item_id", "title", "categories", "created_at_unix"}) {
+    fields.add_paths(field);
+  }
+  CatalogFileRows out;
+  out.rows.reserve(records->size() - 1);
   IdChecker ids(name);
   for (size_t r = 1; r < records->size(); ++r) {
     const CsvRecord& record = (*records)[r];
@@ -288,7 +278,9 @@ absl::StatusOr<std::vector<CatalogItem>> ParseMovieLensMovies(absl::string_view 
                        absl::StrCat(record.fields.size(),
                                     " fields, expected 3 (movieId,title,genres)"));
     }
-    CatalogItem item;
+    CatalogPatch patch;
+    patch.fields = fields;
+    CatalogItem& item = patch.item;
     item.set_item_id(std::string(absl::StripAsciiWhitespace(record.fields[0])));
     if (absl::Status s = ids.Check(item.item_id(), record.line); !s.ok()) return s;
     item.set_title(std::string(absl::StripAsciiWhitespace(record.fields[1])));
@@ -299,16 +291,18 @@ absl::StatusOr<std::vector<CatalogItem>> ParseMovieLensMovies(absl::string_view 
       item.set_created_at_unix(absl::ToUnixSeconds(
           absl::FromCivil(absl::CivilDay(*year, 1, 1), absl::UTCTimeZone())));
     }
-    item.set_in_stock(true);
     if (absl::Status s = CheckText(item, name, record.line); !s.ok()) return s;
-    items.push_back(std::move(item));
+    out.rows.push_back(std::move(patch));
   }
-  return items;
+  return out;
 }
 
-absl::StatusOr<std::vector<CatalogItem>> ParseCatalogJsonLines(
-    absl::string_view text, absl::string_view name) {
-  std::vector<CatalogItem> items;
+absl::StatusOr<CatalogFileRows> ParseCatalogJsonLines(absl::string_view text,
+                                                      absl::string_view name,
+                                                      const CatalogColumnMap& columns) {
+  CatalogFileRows out;
+  absl::flat_hash_set<std::string> ignored;
+  std::vector<bool> entry_used(columns.entries().size());
   IdChecker ids(name);
   int line = 0;
   for (absl::string_view row : absl::StrSplit(text, '\n')) {
@@ -324,23 +318,76 @@ absl::StatusOr<std::vector<CatalogItem>> ParseCatalogJsonLines(
                                        static_cast<unsigned char>(row[bad]), bad + 1,
                                        kUtf8Expectation));
     }
-    CatalogItem item;
+    auto json_error = [&](const google::protobuf::util::Status& status) {
+      return LineError(name, line,
+                       absl::StrCat(std::string(status.message().data(), status.message().size()),
+                                    ", expected one CatalogItem JSON object per line"));
+    };
+    // The line's keys first: they say which fields the line sets.
+    google::protobuf::Struct object;
+    if (auto status = google::protobuf::util::JsonStringToMessage(std::string(row), &object);
+        !status.ok()) {
+      return json_error(status);
+    }
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : object.fields()) keys.push_back(key);
+    std::sort(keys.begin(), keys.end());
+    absl::StatusOr<ResolvedColumns> resolved =
+        ResolveCatalogColumns(keys, columns, /*json=*/true);
+    if (!resolved.ok()) return LineError(name, line, resolved.status().message());
+
+    CatalogPatch patch;
+    bool as_written = true;  // every key is a CatalogItem field's own name
+    google::protobuf::Struct renamed;
+    for (size_t k = 0; k < keys.size(); ++k) {
+      const std::optional<CatalogColumn>& column = resolved->columns[k];
+      if (resolved->map_entries[k] >= 0) entry_used[resolved->map_entries[k]] = true;
+      if (!column.has_value()) {
+        if (ignored.insert(keys[k]).second) out.ignored_columns.push_back(keys[k]);
+        as_written = false;
+        continue;
+      }
+      const google::protobuf::Value& value = object.fields().at(keys[k]);
+      if (*column == CatalogColumn::kInStock &&
+          value.kind_case() == google::protobuf::Value::kNullValue) {
+        return LineError(name, line,
+                         absl::StrCat(keys[k], " is null, expected true or false (leave the key "
+                                               "out to keep the stored value)"));
+      }
+      const std::string field(CatalogFieldOf(*column));
+      as_written &= resolved->map_entries[k] < 0;
+      patch.fields.add_paths(field);
+      (*renamed.mutable_fields())[field] = value;
+    }
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
-    const auto status = google::protobuf::util::JsonStringToMessage(
-        std::string(row), &item, options);
-    if (!status.ok()) {
-      return LineError(name, line,
-                       absl::StrCat(std::string(status.message().data(),
-                                                status.message().size()),
-                                    ", expected one CatalogItem JSON object per line"));
+    std::string json(row);
+    if (!as_written) {
+      // Renamed or dropped keys: parse the object with the fields' names.
+      json.clear();
+      if (auto status = google::protobuf::util::MessageToJsonString(renamed, &json);
+          !status.ok()) {
+        return json_error(status);
+      }
     }
+    if (auto status = google::protobuf::util::JsonStringToMessage(json, &patch.item, options);
+        !status.ok()) {
+      return json_error(status);
+    }
+    const CatalogItem& item = patch.item;
     if (absl::Status s = CheckText(item, name, line); !s.ok()) return s;
     if (absl::Status s = ids.Check(item.item_id(), line); !s.ok()) return s;
     if (absl::Status s = CheckCatalogItem(item); !s.ok()) return LineError(name, line, s.message());
-    items.push_back(std::move(item));
+    out.rows.push_back(std::move(patch));
   }
-  return items;
+  for (size_t e = 0; e < entry_used.size(); ++e) {
+    if (!entry_used[e]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": --columns names '", columns.entries()[e].first,
+                       "', which no line of the file has as a key"));
+    }
+  }
+  return out;
 }
 
 }  // namespace affinity::storage

@@ -5,7 +5,10 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/field_mask_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "storage/keys.h"
@@ -44,6 +47,13 @@ absl::Status CheckCatalogItem(const CatalogItem& item) {
         absl::StrCat("price: ", item.price(), ", expected a finite number (or no price)"));
   }
   return absl::OkStatus();
+}
+
+CatalogItem NewCatalogItem(absl::string_view item_id) {
+  CatalogItem item;
+  item.set_item_id(std::string(item_id));
+  item.set_in_stock(true);
+  return item;
 }
 
 CatalogStore::CatalogStore(std::shared_ptr<RocksDb> db, Mode mode)
@@ -162,6 +172,107 @@ absl::Status CatalogStore::Upsert(absl::Span<const CatalogItem> items) {
   batch.Put(keys::CatalogCount(), keys::EncodeBe64(*count)).PermitUncheckedError();
   return FromRocks(db_->db()->Write(Synced(), &batch),
                    absl::StrCat("writing ", ids.size(), " catalog items"));
+}
+
+absl::StatusOr<CatalogWriteCounts> CatalogStore::Patch(
+    absl::Span<const CatalogPatch> patches) {
+  return Write(patches, /*replace=*/false);
+}
+
+absl::StatusOr<CatalogWriteCounts> CatalogStore::Replace(
+    absl::Span<const CatalogPatch> patches) {
+  return Write(patches, /*replace=*/true);
+}
+
+absl::StatusOr<CatalogWriteCounts> CatalogStore::Write(absl::Span<const CatalogPatch> patches,
+                                                       bool replace) {
+  using google::protobuf::util::FieldMaskUtil;
+  if (absl::Status s = RequireReadWrite(replace ? "Replace" : "Patch"); !s.ok()) return s;
+  // Distinct ids in first-seen order, and each one's patches in order.
+  std::vector<std::string> ids;
+  absl::flat_hash_map<absl::string_view, std::vector<size_t>> patches_of;
+  for (size_t i = 0; i < patches.size(); ++i) {
+    const CatalogPatch& patch = patches[i];
+    if (patch.item.item_id().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "catalog item #", i, " has an empty item_id, expected an id"));
+    }
+    if (!FieldMaskUtil::IsValidFieldMask<CatalogItem>(patch.fields)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "catalog item #", i, " ('", patch.item.item_id(), "'): fields '",
+          FieldMaskUtil::ToString(patch.fields), "', expected CatalogItem field names"));
+    }
+    auto [it, inserted] = patches_of.try_emplace(patch.item.item_id());
+    if (inserted) ids.push_back(patch.item.item_id());
+    it->second.push_back(i);
+  }
+
+  absl::MutexLock lock(&db_->mutex());
+  absl::StatusOr<std::vector<std::optional<CatalogItem>>> stored = GetMany(ids);
+  if (!stored.ok()) return stored.status();
+  google::protobuf::util::FieldMaskUtil::MergeOptions merge;
+  merge.set_replace_repeated_fields(true);
+  merge.set_replace_message_fields(true);
+  CatalogWriteCounts counts;
+  rocksdb::WriteBatch batch;
+  std::string value;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::optional<CatalogItem>& before = (*stored)[i];
+    CatalogItem item = before.has_value() && !replace ? *before : NewCatalogItem(ids[i]);
+    for (size_t p : patches_of[ids[i]]) {
+      FieldMaskUtil::MergeMessageTo(patches[p].item, patches[p].fields, merge, &item);
+    }
+    item.set_item_id(ids[i]);
+    if (absl::Status s = CheckCatalogItem(item); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "catalog item #", patches_of[ids[i]].back(), " ('", ids[i], "'): ", s.message()));
+    }
+    if (!before.has_value()) {
+      ++counts.added;
+    } else if (google::protobuf::util::MessageDifferencer::Equals(*before, item)) {
+      ++counts.unchanged;
+      continue;
+    } else {
+      ++counts.updated;
+    }
+    item.SerializeToString(&value);
+    batch.Put(keys::CatalogItem(ids[i]), value).PermitUncheckedError();
+  }
+  absl::StatusOr<int64_t> count = ReadCount();
+  if (!count.ok()) return count.status();
+  int64_t total = *count + counts.added;
+  if (replace) {
+    // Every stored id the patches do not name goes.
+    const std::string prefix = keys::CatalogItemPrefix();
+    const std::string end = keys::PrefixEnd(prefix);
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &upper;
+    options.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(options));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      const absl::string_view key(it->key().data(), it->key().size());
+      std::optional<absl::string_view> id = keys::ParseCatalogItem(key);
+      if (id.has_value() && patches_of.contains(*id)) continue;
+      batch.Delete(it->key()).PermitUncheckedError();
+      ++counts.removed;
+    }
+    if (absl::Status s = FromRocks(it->status(), absl::StrCat("scanning ", db_->path()));
+        !s.ok()) {
+      return s;
+    }
+    total = static_cast<int64_t>(ids.size());
+  }
+  if (batch.Count() == 0) return counts;
+  batch.Put(keys::CatalogCount(), keys::EncodeBe64(total)).PermitUncheckedError();
+  if (absl::Status s = FromRocks(
+          db_->db()->Write(Synced(), &batch),
+          absl::StrCat("writing ", counts.added + counts.updated, " and removing ",
+                       counts.removed, " catalog items"));
+      !s.ok()) {
+    return s;
+  }
+  return counts;
 }
 
 absl::StatusOr<int64_t> CatalogStore::Delete(absl::Span<const std::string> item_ids) {

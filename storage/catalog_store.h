@@ -3,8 +3,9 @@
 // while models are written to DIR/models (by the trainer).
 //
 // Contract:
-//  - Upsert and Delete are atomic and durable (one synced write batch):
-//    after a crash either all or none of a call's changes are present.
+//  - Upsert, Patch, Replace and Delete are atomic and durable (one synced
+//    write batch): after a crash either all or none of a call's changes
+//    are present.
 //  - Count() is exact; it is kept in the same batches as the items.
 //  - One read-write process at a time; any number of followers, which see
 //    changes made after they opened once they call Refresh().
@@ -24,6 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "affinity/v1/model.pb.h"
+#include "google/protobuf/field_mask.pb.h"
 
 namespace affinity::storage {
 
@@ -33,6 +35,27 @@ class RocksDb;
 // when set, a finite price. InvalidArgument "FIELD: what, expected what"
 // naming the field (item_id, price) otherwise.
 absl::Status CheckCatalogItem(const affinity::v1::CatalogItem& item);
+
+// A write of some fields of one item: the fields named in `fields`
+// (CatalogItem field names: "title", "categories", "price", "in_stock",
+// "created_at_unix", ...) take `item`'s values, an unset price clearing the
+// stored one; the other fields keep what is stored.
+struct CatalogPatch {
+  affinity::v1::CatalogItem item;
+  google::protobuf::FieldMask fields;
+};
+
+// The item a patch starts from when its id is not stored yet: in stock,
+// every other field empty (no price, created_at_unix 0).
+affinity::v1::CatalogItem NewCatalogItem(absl::string_view item_id);
+
+// What a Patch or Replace did, per distinct item id.
+struct CatalogWriteCounts {
+  int64_t added = 0;      // ids not in the catalog before
+  int64_t updated = 0;    // stored items whose record changed
+  int64_t unchanged = 0;  // stored items left as they were
+  int64_t removed = 0;    // Replace: stored items absent from its patches
+};
 
 struct CatalogStoreOptions {
   size_t block_cache_bytes = size_t{64} << 20;
@@ -65,6 +88,17 @@ class CatalogStore {
   // in `items` the last one wins. InvalidArgument (nothing written) when an
   // item fails CheckCatalogItem: "catalog item #3 ('sku-9'): price: ...".
   absl::Status Upsert(absl::Span<const affinity::v1::CatalogItem> items);
+  // kReadWrite only. Applies the patches in order (several for one id apply
+  // one after the other) on the stored items, or on NewCatalogItem for ids
+  // not stored. InvalidArgument (nothing written) when a patch names a field
+  // CatalogItem lacks or an item comes out failing CheckCatalogItem:
+  // "catalog item #3 ('sku-9'): price: ...".
+  absl::StatusOr<CatalogWriteCounts> Patch(absl::Span<const CatalogPatch> patches);
+  // kReadWrite only. The catalog becomes exactly the patches' items, each
+  // applied on NewCatalogItem (fields a patch does not name take their
+  // defaults); stored items whose id no patch names are removed. Same
+  // errors as Patch, nothing written.
+  absl::StatusOr<CatalogWriteCounts> Replace(absl::Span<const CatalogPatch> patches);
   // kReadWrite only. Removes the items; unknown ids are ignored. Returns
   // how many items were removed.
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> item_ids);
@@ -86,6 +120,9 @@ class CatalogStore {
   absl::StatusOr<int64_t> ReadCount() const;
   // Which of `ids` (distinct) are present.
   absl::StatusOr<std::vector<bool>> Exist(const std::vector<std::string>& ids) const;
+  // Patch (replace == false) or Replace.
+  absl::StatusOr<CatalogWriteCounts> Write(absl::Span<const CatalogPatch> patches,
+                                           bool replace);
 
   std::shared_ptr<RocksDb> db_;
   Mode mode_;

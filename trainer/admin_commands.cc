@@ -1,5 +1,6 @@
 #include "trainer/admin_commands.h"
 
+#include <iostream>
 #include <memory>
 
 #include "absl/flags/flag.h"
@@ -164,7 +165,7 @@ absl::Status Recommend(std::ostream& out) {
 }  // namespace
 
 absl::Status RunAdminCommand(absl::string_view command, std::ostream& out) {
-  if (command == "catalog") return LoadCatalogCommand(out);
+  if (command == "catalog") return LoadCatalogCommand(out, std::cerr);
   if (command == "versions") return ListVersions(out);
   if (command == "rollback") return Rollback(out);
   if (command == "unpin") return Unpin(out);

@@ -36,7 +36,10 @@ constexpr char kUsage[] = R"(trains recommendation models and manages the model 
       most-popular and PureSVD baselines and publishes what it trained
       (no gate).
   affinity-train catalog --input=FILE --db=DIR [--catalog_format=auto|csv|movielens|jsonl]
-      Loads item attributes (title, category, brand, price, ...) into the catalog.
+      [--columns=THEIRS:OURS,...] [--replace]
+      Loads item attributes (title, category, brand, price, ...) into the catalog:
+      the file's columns of the file's items change, the rest is kept; with
+      --replace the catalog becomes the file (items absent from it removed).
   affinity-train versions --db=DIR
       Lists the published model versions and which one is live.
   affinity-train rollback --db=DIR --version=N

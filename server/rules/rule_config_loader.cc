@@ -41,7 +41,10 @@ std::string Locate(const google::protobuf::TextFormat::ParseInfoTree& root,
     const google::protobuf::FieldDescriptor* field = descriptor->FindFieldByName(path[i].first);
     if (field == nullptr) break;
     const int index = field->is_repeated() ? std::max(path[i].second, 0) : -1;
-    const google::protobuf::TextFormat::ParseLocation here = tree->GetLocation(field, index);
+    google::protobuf::TextFormat::ParseLocation here = tree->GetLocation(field, index);
+    // Values of a list (`any_of: ["a", "b"]`) after the first have no
+    // location of their own: point at the field.
+    if (here.line < 0 && index > 0) here = tree->GetLocation(field, 0);
     if (here.line >= 0) {
       location = here;
       found = true;
@@ -56,11 +59,28 @@ std::string Locate(const google::protobuf::TextFormat::ParseInfoTree& root,
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const CompiledRules>> ParseRules(const std::string& path,
-                                                                absl::string_view contents,
-                                                                int max_slot) {
-  affinity::v1::RuleConfig config;
+struct RulesFile::Locations {
   google::protobuf::TextFormat::ParseInfoTree tree;
+};
+
+RulesFile::RulesFile() = default;
+RulesFile::RulesFile(RulesFile&&) noexcept = default;
+RulesFile& RulesFile::operator=(RulesFile&&) noexcept = default;
+RulesFile::~RulesFile() = default;
+
+std::string RulesFile::Where(const FieldPath& field) const {
+  const std::string where =
+      locations_ == nullptr
+          ? ""
+          : Locate(locations_->tree, affinity::v1::RuleConfig::descriptor(), field);
+  return absl::StrCat(path_, ":", where.empty() ? " " : where);
+}
+
+absl::StatusOr<RulesFile> ParseRulesFile(const std::string& path, absl::string_view contents,
+                                         int max_slot) {
+  RulesFile file;
+  file.path_ = path;
+  affinity::v1::RuleConfig& config = file.config_;
   const bool json = absl::EndsWith(path, ".json");
   if (json) {
     google::protobuf::util::JsonParseOptions options;
@@ -75,10 +95,11 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> ParseRules(const std::strin
       return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.message()));
     }
   } else {
+    file.locations_ = std::make_unique<RulesFile::Locations>();
     FirstError errors;
     google::protobuf::TextFormat::Parser parser;
     parser.RecordErrorsTo(&errors);
-    parser.WriteLocationsTo(&tree);
+    parser.WriteLocationsTo(&file.locations_->tree);
     if (!parser.ParseFromString(std::string(contents), &config)) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", errors.line_ + 1, ":",
                                                      errors.column_ + 1, ": ",
@@ -89,33 +110,46 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> ParseRules(const std::strin
   absl::StatusOr<std::shared_ptr<const CompiledRules>> rules =
       CompileRules(config, max_slot, &error_path);
   if (!rules.ok()) {
-    const std::string where =
-        json ? "" : Locate(tree, affinity::v1::RuleConfig::descriptor(), error_path);
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ":", where.empty() ? " " : where, rules.status().message()));
+        absl::StrCat(file.Where(error_path), rules.status().message()));
   }
-  return rules;
+  file.rules_ = *std::move(rules);
+  return file;
 }
 
-absl::StatusOr<std::shared_ptr<const CompiledRules>> LoadRulesFile(const std::string& path,
-                                                                   int max_slot) {
+absl::StatusOr<std::shared_ptr<const CompiledRules>> ParseRules(const std::string& path,
+                                                                absl::string_view contents,
+                                                                int max_slot) {
+  absl::StatusOr<RulesFile> file = ParseRulesFile(path, contents, max_slot);
+  if (!file.ok()) return file.status();
+  return file->rules();
+}
+
+absl::StatusOr<RulesFile> ReadRulesFile(const std::string& path, int max_slot) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read the rules file"));
   std::stringstream contents;
   contents << in.rdbuf();
   const std::string text = contents.str();
-  absl::StatusOr<std::shared_ptr<const CompiledRules>> rules = ParseRules(path, text, max_slot);
-  if (!rules.ok()) return rules;
+  absl::StatusOr<RulesFile> file = ParseRulesFile(path, text, max_slot);
+  if (!file.ok()) return file;
   // A file without any rule is what a reader sees while the file is being
   // rewritten in place (truncated, not yet written); serving it would drop
   // every rule set and the blocklist.
-  if ((*rules)->Names().empty() && (*rules)->blocklist().empty()) {
+  if (file->rules()->Names().empty() && file->rules()->blocklist().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": no rule set and no blocklist entry (", text.size(),
         " bytes: an empty file, or one being rewritten), expected at least one; to serve "
         "without rules, leave --rules empty"));
   }
-  return rules;
+  return file;
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledRules>> LoadRulesFile(const std::string& path,
+                                                                   int max_slot) {
+  absl::StatusOr<RulesFile> file = ReadRulesFile(path, max_slot);
+  if (!file.ok()) return file.status();
+  return file->rules();
 }
 
 }  // namespace affinity::server::rules

@@ -11,9 +11,45 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "affinity/v1/rules.pb.h"
 #include "server/rules/compiled_rules.h"
 
 namespace affinity::server::rules {
+
+// A rules file as parsed: its config, compiled, and where its fields are,
+// for messages about them beyond the compiler's (e.g. checks against a
+// catalog). Movable; immutable.
+class RulesFile {
+ public:
+  RulesFile(RulesFile&&) noexcept;
+  RulesFile& operator=(RulesFile&&) noexcept;
+  ~RulesFile();
+
+  const std::string& path() const { return path_; }
+  const affinity::v1::RuleConfig& config() const { return config_; }
+  const std::shared_ptr<const CompiledRules>& rules() const { return rules_; }
+  // "FILE:LINE:COL: " of the field at `field` (or of its nearest enclosing
+  // field the parse located); "FILE: " when unknown (JSON files, an empty
+  // path).
+  std::string Where(const FieldPath& field) const;
+
+ private:
+  friend absl::StatusOr<RulesFile> ParseRulesFile(const std::string&, absl::string_view, int);
+  RulesFile();
+
+  std::string path_;
+  affinity::v1::RuleConfig config_;
+  std::shared_ptr<const CompiledRules> rules_;
+  struct Locations;
+  std::unique_ptr<Locations> locations_;  // null for JSON files
+};
+
+// ParseRules, keeping the config and the fields' positions.
+absl::StatusOr<RulesFile> ParseRulesFile(const std::string& path, absl::string_view contents,
+                                         int max_slot = 1000);
+
+// LoadRulesFile, keeping the config and the fields' positions.
+absl::StatusOr<RulesFile> ReadRulesFile(const std::string& path, int max_slot = 1000);
 
 // `path` names the source in messages and picks the syntax.
 absl::StatusOr<std::shared_ptr<const CompiledRules>> ParseRules(const std::string& path,

@@ -190,5 +190,144 @@ TEST(CatalogStoreTest, FollowerSeesChangesAfterRefresh) {
   EXPECT_TRUE(absl::IsFailedPrecondition(follower->Delete({"a"}).status()));
 }
 
+CatalogPatch PatchOf(const CatalogItem& item, std::vector<std::string> fields) {
+  CatalogPatch patch;
+  patch.item = item;
+  for (std::string& field : fields) patch.fields.add_paths(std::move(field));
+  return patch;
+}
+
+CatalogItem Stored(const CatalogStore& store, const std::string& id) {
+  absl::StatusOr<CatalogItem> item = store.Get(id);
+  EXPECT_TRUE(item.ok()) << item.status();
+  return item.ok() ? *item : CatalogItem();
+}
+
+TEST(CatalogStoreTest, PatchWritesOnlyTheNamedFields) {
+  std::unique_ptr<CatalogStore> store = Open(MakeTestDir());
+  ASSERT_NE(store, nullptr);
+  const CatalogItem chair = Item("chair", "Oak chair", 49.0);
+  ASSERT_TRUE(store->Upsert({chair, Item("lamp", "Lamp", 12.0)}).ok());
+
+  CatalogItem stock;
+  stock.set_item_id("chair");
+  stock.set_in_stock(false);
+  CatalogItem unpriced;  // price named but unset: cleared
+  unpriced.set_item_id("lamp");
+  unpriced.add_tags("clearance");
+  CatalogItem fresh;
+  fresh.set_item_id("desk");
+  fresh.set_title("Desk");
+  absl::StatusOr<CatalogWriteCounts> counts = store->Patch(
+      {PatchOf(stock, {"in_stock"}), PatchOf(unpriced, {"price", "tags"}),
+       PatchOf(fresh, {"item_id", "title"})});
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->added, 1);
+  EXPECT_EQ(counts->updated, 2);
+  EXPECT_EQ(counts->unchanged, 0);
+  EXPECT_EQ(counts->removed, 0);
+  EXPECT_EQ(Count(*store), 3);
+
+  CatalogItem want = chair;
+  want.set_in_stock(false);
+  CatalogItem got = Stored(*store, "chair");
+  EXPECT_TRUE(Same(got, want)) << got.DebugString();
+
+  got = Stored(*store, "lamp");
+  EXPECT_FALSE(got.has_price());
+  EXPECT_THAT(got.tags(), ElementsAre("clearance"));  // replaced, not appended
+  EXPECT_EQ(got.title(), "Lamp");
+  EXPECT_THAT(got.categories(), ElementsAre("books"));
+
+  // A new item: NewCatalogItem's defaults (in stock) under the patch.
+  got = Stored(*store, "desk");
+  EXPECT_EQ(got.title(), "Desk");
+  EXPECT_TRUE(got.in_stock());
+  EXPECT_FALSE(got.has_price());
+
+  // The same values again change nothing.
+  counts = store->Patch({PatchOf(stock, {"in_stock"})});
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->unchanged, 1);
+  EXPECT_EQ(counts->updated + counts->added, 0);
+}
+
+TEST(CatalogStoreTest, PatchesOfOneIdApplyInOrder) {
+  std::unique_ptr<CatalogStore> store = Open(MakeTestDir());
+  ASSERT_NE(store, nullptr);
+  CatalogItem first = Item("a", "First", 1.0);
+  CatalogItem second;
+  second.set_item_id("a");
+  second.set_title("Second");
+  absl::StatusOr<CatalogWriteCounts> counts =
+      store->Patch({PatchOf(first, {"title", "price"}), PatchOf(second, {"title"})});
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->added, 1);
+  CatalogItem got = Stored(*store, "a");
+  EXPECT_EQ(got.title(), "Second");
+  EXPECT_EQ(got.price(), 1.0);
+}
+
+TEST(CatalogStoreTest, BadPatchWritesNothing) {
+  std::unique_ptr<CatalogStore> store = Open(MakeTestDir());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Upsert({Item("kept", "before", 5.0)}).ok());
+  CatalogItem retitled = Item("kept", "after", 5.0);
+  absl::StatusOr<CatalogWriteCounts> counts =
+      store->Patch({PatchOf(retitled, {"title"}), PatchOf(Item("x", "", 1.0), {"colour"})});
+  EXPECT_TRUE(absl::IsInvalidArgument(counts.status())) << counts.status();
+  EXPECT_THAT(std::string(counts.status().message()),
+              ::testing::HasSubstr("catalog item #1 ('x'): fields 'colour'"));
+  counts = store->Patch(
+      {PatchOf(retitled, {"title"}), PatchOf(Item("kept", "", std::nan("")), {"price"})});
+  EXPECT_TRUE(absl::IsInvalidArgument(counts.status())) << counts.status();
+  EXPECT_THAT(std::string(counts.status().message()),
+              ::testing::HasSubstr("catalog item #1 ('kept'): price: "));
+  counts = store->Replace({PatchOf(Item("", "no id", 1.0), {"title"})});
+  EXPECT_TRUE(absl::IsInvalidArgument(counts.status())) << counts.status();
+  EXPECT_EQ(Count(*store), 1);
+  EXPECT_EQ(Stored(*store, "kept").title(), "before");
+  EXPECT_TRUE(absl::IsNotFound(store->Get("x").status()));
+}
+
+TEST(CatalogStoreTest, ReplaceMakesTheCatalogThePatchesAlone) {
+  const std::string dir = MakeTestDir();
+  std::unique_ptr<CatalogStore> store = Open(dir);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(
+      store->Upsert({Item("a", "A", 1.0), Item("b", "B", 2.0), Item("c", "C", 3.0)}).ok());
+  CatalogItem b;  // only the title: every other field takes its default
+  b.set_item_id("b");
+  b.set_title("B2");
+  CatalogItem c = NewCatalogItem("c");
+  c.set_title("C");
+  CatalogItem d = NewCatalogItem("d");
+  absl::StatusOr<CatalogWriteCounts> counts =
+      store->Replace({PatchOf(b, {"title"}), PatchOf(d, {}), PatchOf(c, {"title"})});
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->added, 1);    // d
+  EXPECT_EQ(counts->updated, 2);  // b, c (c loses its price, categories, tags)
+  EXPECT_EQ(counts->unchanged, 0);
+  EXPECT_EQ(counts->removed, 1);  // a
+  EXPECT_EQ(Count(*store), 3);
+  EXPECT_THAT(Ids(*store), ElementsAre("b", "c", "d"));
+  CatalogItem want = NewCatalogItem("b");
+  want.set_title("B2");
+  EXPECT_TRUE(Same(Stored(*store, "b"), want)) << Stored(*store, "b").DebugString();
+  EXPECT_TRUE(Same(Stored(*store, "c"), c));
+
+  // Replacing with the same content changes nothing.
+  counts = store->Replace({PatchOf(want, {"title"}), PatchOf(c, {"title"}), PatchOf(d, {})});
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->unchanged, 3);
+  EXPECT_EQ(counts->added + counts->updated + counts->removed, 0);
+
+  // The count survives a reopen.
+  store.reset();
+  store = Open(dir);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Count(*store), 3);
+}
+
 }  // namespace
 }  // namespace affinity::storage

@@ -64,6 +64,12 @@ printf 'movieId,title,genres\n1,Am\xe9lie (2001),Comedy\n' > "$TMP/movies-cp1252
 expect_exit 2 "movies-cp1252.csv:2: title is not valid UTF-8" -- "$TRAIN" catalog --db="$DB" --input="$TMP/movies-cp1252.csv"
 expect_exit 0 "loaded 9742 items" -- "$TRAIN" catalog --db="$DB" --input="$DATA/movies.csv" --catalog_format=movielens
 expect_exit 0 "(19[0-9][0-9])" -- "$TRAIN" recommend --db="$DB" --users=1,2 --k=5
+# A stock-only update of every item keeps the titles; unknown columns are named.
+{ echo "item_id,in_stock,warehouse"; tail -n +2 "$DATA/movies.csv" | cut -d, -f1 | sed 's/$/,no,north/'; } > "$TMP/stock.csv"
+expect_exit 0 "0 added, 9742 updated, 0 unchanged (9742 items in the catalog)" -- "$TRAIN" catalog --db="$DB" --input="$TMP/stock.csv"
+expect_exit 0 "ignored columns that are not catalog columns: 'warehouse'" -- "$TRAIN" catalog --db="$DB" --input="$TMP/stock.csv"
+expect_exit 0 "(19[0-9][0-9])" -- "$TRAIN" recommend --db="$DB" --users=1,2 --k=5
+expect_exit 2 "stock.csv:1: --columns names 'Stock'" -- "$TRAIN" catalog --db="$DB" --input="$TMP/stock.csv" --columns=Stock:in_stock
 
 # Roll back to 1, then follow the newest again.
 expect_exit 0 "pinned to 1" -- "$TRAIN" rollback --db="$DB" --version=1

@@ -11,9 +11,11 @@
 //                          --out=FILE [--weights=click:1,conversion:5,impression:0]
 //   affinity rollout show|set|promote|rollback|shadow|policy|history|status
 //                    --db=DIR[,DIR...] | --admin=HOST:PORT[,...] [flags]
+//   affinity rules check FILE [--db=DIR] [--max_k=1000]
 //
 // Exit codes: 0 success; 2 bad usage or an INVALID_ARGUMENT / NOT_FOUND
-// answer; 1 any other failure; rollout show: 3 when its targets disagree.
+// answer; 1 any other failure; rollout show: 3 when its targets disagree;
+// rules check: 1 when the file is invalid (tools/cli/rules_command.h).
 // `affinity rollout` reads its own flags (tools/cli/rollout_args.h).
 #include <chrono>
 #include <cstdlib>
@@ -42,6 +44,7 @@
 #include "tools/cli/request_args.h"
 #include "tools/cli/response_format.h"
 #include "tools/cli/rollout_command.h"
+#include "tools/cli/rules_command.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "Address of the affinity server (host:port).");
@@ -58,7 +61,8 @@ ABSL_FLAG(int32_t, timeout_ms, 1000, "Deadline of the RPC in milliseconds.");
 ABSL_FLAG(std::string, db, "",
           "Store directory. recommend, similar: optional; item titles are read "
           "from its catalog and shown beside ids. events export: required; "
-          "the outcome events are read from DIR/events.");
+          "the outcome events are read from DIR/events. rules check: optional; "
+          "the rules are also checked against DIR/catalog.");
 ABSL_FLAG(std::string, user, "", "recommend: the user id; outcome: the user (optional).");
 ABSL_FLAG(std::string, session, "",
           "recommend: a session id, which picks the A/B arm when there is no --user.");
@@ -70,6 +74,8 @@ ABSL_FLAG(int64_t, at_unix_micros, 0,
           "recognised and not counted twice.");
 ABSL_FLAG(std::string, item, "", "similar: the item id; outcome: the item acted on.");
 ABSL_FLAG(int32_t, k, 10, "Number of items wanted.");
+ABSL_FLAG(int32_t, max_k, 1000,
+          "rules check: the server's --max_k (pin slots must lie in 1..max_k).");
 ABSL_FLAG(std::string, recent, "",
           "recommend: latest interactions as item:weight,item:weight,...");
 ABSL_FLAG(std::string, exclude, "", "Item ids never to return: a,b,...");
@@ -122,6 +128,9 @@ constexpr char kUsage[] =
     "  affinity rollout show|set|promote|rollback|shadow|policy|history|status\n"
     "                   --db=DIR[,DIR...] | --admin=HOST:PORT[,...] [flags]\n"
     "                   (affinity rollout --help lists its flags)\n"
+    "  affinity rules check FILE [--db=DIR] [--max_k=1000]\n"
+    "                   (validates a rules file as the server would, and against\n"
+    "                   the catalog under DIR; exit 1 when invalid)\n"
     "\n"
     "Filters: --filters_json is a JSON array of affinity.v1.Filter objects\n"
     "(attribute, anyOf, noneOf, min, max, equals, newerThan, olderThan,\n"
@@ -131,11 +140,12 @@ constexpr char kUsage[] =
     "\n"
     "Common flags: --server=127.0.0.1:50051 --timeout_ms=1000 --db=DIR\n"
     "Exit codes: 0 ok; 2 bad usage, INVALID_ARGUMENT or NOT_FOUND; 1 other "
-    "errors; rollout show: 3 when its targets disagree.";
+    "errors; rollout show: 3 when its targets disagree; rules check: 1 when the\n"
+    "file is invalid.";
 
 int UsageError(absl::string_view message) {
   std::cerr << "error: " << message << "\n"
-            << "usage: affinity recommend|similar|outcome|admin|events|rollout [flags]; see --help\n";
+            << "usage: affinity recommend|similar|outcome|admin|events|rollout|rules [flags]; see --help\n";
   return kUsageExit;
 }
 
@@ -389,6 +399,14 @@ int Main(int argc, char** argv) {
     if (args.size() != 3) return UsageError("expected: affinity admin upsert|delete [flags]");
     if (absl::GetFlag(FLAGS_timeout_ms) <= 0) return UsageError("--timeout_ms must be >= 1");
     return RunAdmin(args[2]);
+  }
+  if (args.size() >= 2 && absl::string_view(args[1]) == "rules") {
+    if (args.size() != 4 || absl::string_view(args[2]) != "check") {
+      return UsageError("expected: affinity rules check FILE [--db=DIR] [--max_k=1000]");
+    }
+    if (absl::GetFlag(FLAGS_max_k) < 1) return UsageError("--max_k must be >= 1");
+    return RunRulesCheck(args[3], absl::GetFlag(FLAGS_db), absl::GetFlag(FLAGS_max_k),
+                         std::cout, std::cerr);
   }
   if (args.size() >= 2 && absl::string_view(args[1]) == "events") {
     if (args.size() != 3) return UsageError("expected: affinity events export [flags]");
