@@ -8,12 +8,9 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/model_store.h"
+#include "tools/command_line/parse_flags.h"
 #include "trainer/admin_commands.h"
 #include "trainer/import_command.h"
 #include "trainer/nightly/gate.h"
@@ -62,10 +59,6 @@ Exit codes: 0 success (for nightly also: nothing to do), 2 bad input or
 usage, 3 nightly: the gate refused the candidate (stored, not eligible),
 1 other failures.)";
 
-bool IsProjectFlagFile(absl::string_view file) {
-  return absl::StrContains(file, "trainer/");
-}
-
 int ExitCode(const absl::Status& status) {
   if (affinity::storage::IsNoModelStore(status)) return 1;  // unmounted or not yet created
   switch (status.code()) {
@@ -88,12 +81,9 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = IsProjectFlagFile;
-  usage_config.contains_helpshort_flags = IsProjectFlagFile;
-  absl::SetFlagsUsageConfig(usage_config);
-  absl::SetProgramUsageMessage(kUsage);
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  // Bad flags exit 2, --help prints to stdout and exits 0.
+  std::vector<char*> args =
+      affinity::command_line::ParseFlagsOrExit({"affinity-train", kUsage, {"trainer/"}}, argc, argv);
   if (args.size() > 2) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("unexpected argument '", args[2], "' (see --help)")));

@@ -6,15 +6,12 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "affinity/v1/recommender.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/command_line/parse_flags.h"
 #include "tools/loadgen/load_report.h"
 #include "tools/loadgen/loopback_target.h"
 #include "tools/loadgen/open_loop_runner.h"
@@ -94,18 +91,14 @@ absl::StatusOr<RequestMix> MixFromFlags() {
 }
 
 int Main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "open-loop load generator for the affinity server (loopback only).\n"
-      "  loadgen --server=127.0.0.1:50051 --qps=1000 --duration_s=10 "
-      "[--users_file=F | --user_prefix=P --num_users=N] "
-      "[--items_file=F --recent_per_request=N]");
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "tools/loadgen/");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
-  const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  const std::vector<char*> args = command_line::ParseFlagsOrExit(
+      {"loadgen",
+       "open-loop load generator for the affinity server (loopback only).\n"
+       "  loadgen --server=127.0.0.1:50051 --qps=1000 --duration_s=10 "
+       "[--users_file=F | --user_prefix=P --num_users=N] "
+       "[--items_file=F --recent_per_request=N]",
+       {"tools/loadgen/"}},
+      argc, argv);
   if (args.size() > 1) return Fail(absl::StrCat("unexpected argument ", args[1]));
 
   const std::string server = absl::GetFlag(FLAGS_server);
