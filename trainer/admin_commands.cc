@@ -1,5 +1,6 @@
 #include "trainer/admin_commands.h"
 
+#include <iostream>
 #include <memory>
 
 #include "absl/flags/flag.h"
@@ -10,13 +11,15 @@
 #include "absl/time/time.h"
 #include "storage/model_store.h"
 #include "trainer/catalog_command.h"
+#include "trainer/ids_command.h"
 #include "trainer/model_preview.h"
 #include "trainer/nightly/fingerprint.h"
 #include "trainer/nightly/gate.h"
 #include "trainer/train_flags.h"
 #include "trainer/transfer_commands.h"
 
-ABSL_FLAG(int64_t, version, 0, "Model version for rollback, delete and export.");
+ABSL_FLAG(int64_t, version, 0,
+          "Model version for rollback, delete and export; for ids (0: the live one).");
 ABSL_FLAG(std::string, users, "", "Comma-separated user ids for `recommend`.");
 
 namespace affinity {
@@ -170,12 +173,13 @@ absl::Status RunAdminCommand(absl::string_view command, std::ostream& out) {
   if (command == "unpin") return Unpin(out);
   if (command == "delete") return Delete(out);
   if (command == "recommend") return Recommend(out);
+  if (command == "ids") return ExportIdsCommand(out, std::cerr);
   if (command == "export") return ExportVersionCommand(absl::GetFlag(FLAGS_version), out);
   if (command == "import-version") return ImportVersionCommand(out);
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown command '", command,
-      "'; expected catalog, versions, rollback, unpin, delete, recommend, import, export "
-      "or import-version (see --help)"));
+      "'; expected catalog, versions, rollback, unpin, delete, recommend, ids, import, "
+      "export or import-version (see --help)"));
 }
 
 }  // namespace affinity

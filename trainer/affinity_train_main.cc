@@ -46,6 +46,8 @@ constexpr char kUsage[] = R"(trains recommendation models and manages the model 
       arm, the shadow or the control a rollback returns to).
   affinity-train recommend --db=DIR --users=U1,U2 [--k=10]
       Prints the live model's top-k for users, with catalog titles.
+  affinity-train ids --db=DIR --users|--items [--limit=N] [--version=V]
+      Writes the user or item ids of the live version (or V), one per line.
   affinity-train import --user_factors=DIR --item_factors=DIR --db=DIR
       [--interactions=FILE] [--alpha=A --regularization=R]
       Publishes factors trained by Spark MLlib ALS (model.userFactors /
@@ -83,7 +85,8 @@ int Fail(const absl::Status& status) {
 int main(int argc, char** argv) {
   // Bad flags exit 2, --help prints to stdout and exits 0.
   std::vector<char*> args =
-      affinity::command_line::ParseFlagsOrExit({"affinity-train", kUsage, {"trainer/"}}, argc, argv);
+      affinity::command_line::ParseFlagsOrExit(
+          {"affinity-train", kUsage, {"trainer/"}, {{"users", "all"}}}, argc, argv);
   if (args.size() > 2) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("unexpected argument '", args[2], "' (see --help)")));

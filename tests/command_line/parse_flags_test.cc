@@ -18,7 +18,7 @@ ABSL_FLAG(std::string, iterations, "", "A string with a longer name.");
 namespace affinity::command_line {
 namespace {
 
-const Program kProgram{"prog", "usage", {"tests/command_line/"}};
+const Program kProgram{"prog", "usage", {"tests/command_line/"}, {{"name", "all"}}};
 
 class ParseFlagsTest : public ::testing::Test {
  protected:
@@ -96,6 +96,18 @@ TEST_F(ParseFlagsTest, ErrorsNameTheFlag) {
   EXPECT_EQ(Error({"--nocount"}), "unknown flag --nocount (--count is not a boolean flag)");
   EXPECT_EQ(Error({"--noverbose=true"}),
             "--noverbose takes no value, expected --noverbose or --verbose=true");
+}
+
+TEST_F(ParseFlagsTest, AFlagWithAnImplicitValueMayStandAlone) {
+  ASSERT_TRUE(Parse({"--name"}).ok());
+  EXPECT_EQ(absl::GetFlag(FLAGS_name), "all");
+  ASSERT_TRUE(Parse({"--name", "--count=2"}).ok());
+  EXPECT_EQ(absl::GetFlag(FLAGS_name), "all");
+  EXPECT_EQ(absl::GetFlag(FLAGS_count), 2);
+  ASSERT_TRUE(Parse({"--name", "bob"}).ok());  // a word after it is still its value
+  EXPECT_EQ(absl::GetFlag(FLAGS_name), "bob");
+  ASSERT_TRUE(Parse({"--name=x,y"}).ok());
+  EXPECT_EQ(absl::GetFlag(FLAGS_name), "x,y");
 }
 
 TEST_F(ParseFlagsTest, AnErrorLeavesLaterFlagsUnset) {

@@ -145,11 +145,16 @@ absl::StatusOr<ParsedArgs> ParseFlags(const Program& program, int argc, char** a
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag --", name, " (--", flag->Name(), " is not a boolean flag)"));
     } else if (!has_value) {
-      if (i + 1 >= argc) {
+      const auto implicit = program.implicit_values.find(std::string(name));
+      if (implicit != program.implicit_values.end() &&
+          (i + 1 >= argc || absl::StartsWith(argv[i + 1], "-"))) {
+        value = implicit->second;
+      } else if (i + 1 >= argc) {
         return absl::InvalidArgumentError(
             absl::StrCat("--", name, ": missing value, expected --", name, "=VALUE"));
+      } else {
+        value = argv[++i];
       }
-      value = argv[++i];
     }
     if (absl::Status set = SetFlag(*flag, value); !set.ok()) return set;
   }

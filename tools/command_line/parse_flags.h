@@ -16,6 +16,7 @@
 #ifndef AFFINITY_TOOLS_COMMAND_LINE_PARSE_FLAGS_H_
 #define AFFINITY_TOOLS_COMMAND_LINE_PARSE_FLAGS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct Program {
   // contains one of these (e.g. "trainer/"): --help lists them and an
   // unknown flag is compared with them for a "did you mean".
   std::vector<std::string> flag_paths;
+  // Non-boolean flags that may stand alone, and the value they then take:
+  // {"users", "all"} makes "--users" (last, or before another flag) mean
+  // "--users=all". Other non-boolean flags need a value.
+  std::map<std::string, std::string> implicit_values = {};
 };
 
 struct ParsedArgs {
