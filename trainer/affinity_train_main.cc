@@ -44,7 +44,7 @@ constexpr char kUsage[] = R"(trains recommendation models and manages the model 
   affinity-train delete --db=DIR --version=N
       Deletes a version the rollout does not refer to (not live, pinned, an
       arm, the shadow or the control a rollback returns to).
-  affinity-train recommend --db=DIR --users=U1,U2 [--k=10]
+  affinity-train recommend --db=DIR --users=U1,U2|--users_file=FILE [--k=10]
       Prints the live model's top-k for users, with catalog titles.
   affinity-train ids --db=DIR --users|--items [--limit=N] [--version=V]
       Writes the user or item ids of the live version (or V), one per line.

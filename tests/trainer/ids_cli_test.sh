@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `affinity-train ids`: a version's user or item ids, one per line on
 # stdout, the summary on stderr; --limit, --version, and the usage errors.
+# `recommend --users_file` reads what `ids --users` writes, ids with commas
+# included; the comma form --users=a,b keeps working.
 set -uo pipefail
 
 TRAIN="$TEST_SRCDIR/affinity/trainer/affinity-train"
@@ -31,6 +33,24 @@ out=$("$TRAIN" ids --users --db="$DB" --version=1 --limit=2 2>/dev/null)
 [ "$out" = $'Smith, J.\nu1' ] || fail "--limit=2: '$out'"
 out=$("$TRAIN" ids --items --db="$DB" --limit=1 2>/dev/null)
 [ "$(wc -l <<<"$out")" -eq 1 ] || fail "--items --limit=1: '$out'"
+
+# recommend: every user of the file, the one whose id holds a comma too.
+"$TRAIN" ids --db="$DB" --users --version=1 >"$TMP/users.txt" 2>/dev/null
+expect_exit 0 "pinned to 1" -- "$TRAIN" rollback --db="$DB" --version=1
+out=$("$TRAIN" recommend --db="$DB" --users_file="$TMP/users.txt" --k=1 2>&1) || fail "recommend --users_file: $out"
+for user in "Smith, J." u1 u2 u3; do
+  grep -q "^top 1 for user $user (" <<<"$out" || fail "recommend --users_file: no answer for '$user': $out"
+done
+grep -q "not in this model version" <<<"$out" && fail "recommend --users_file: unknown user: $out"
+# The comma form splits at commas: "Smith, J." is two unknown users there.
+out=$("$TRAIN" recommend --db="$DB" --users=u1,u2 --k=1 2>&1) || fail "recommend --users=u1,u2: $out"
+grep -q "^top 1 for user u1 (" <<<"$out" && grep -q "^top 1 for user u2 (" <<<"$out" || fail "recommend --users=u1,u2: $out"
+printf '\n\n' > "$TMP/empty.txt"
+expect_exit 2 "empty.txt: no ids, expected one id per line" -- \
+  "$TRAIN" recommend --db="$DB" --users_file="$TMP/empty.txt"
+expect_exit 2 "missing.txt: cannot open" -- "$TRAIN" recommend --db="$DB" --users_file="$TMP/missing.txt"
+expect_exit 2 "expected --users or --users_file, not both" -- \
+  "$TRAIN" recommend --db="$DB" --users=u1 --users_file="$TMP/users.txt"
 
 expect_exit 2 "ids: expected one of --users and --items" -- "$TRAIN" ids --db="$DB"
 expect_exit 2 "ids: expected one of --users and --items" -- "$TRAIN" ids --db="$DB" --users --items
