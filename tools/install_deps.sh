@@ -12,6 +12,7 @@ PACKAGES=(
   libcivetweb-dev libhnswlib-dev libssl-dev openssl
   clang-16 libclang-rt-16-dev
   python3 python3-numpy python3-grpcio python3-grpc-tools python3-protobuf
+  protoc-gen-go protoc-gen-go-grpc protobuf-compiler-grpc-java-plugin
 )
 
 missing=()
