@@ -53,7 +53,8 @@ const std::set<std::string> kUsageFlags = {"help",      "helpfull",       "helps
 const std::map<std::string, std::string> kOtherFlags = {
     {"flag", "the placeholder of `--flag: what, expected what`"},
     {"custom_malloc", "Bazel's (the tsan config links its runtime through it)"},
-    {"stubs_dir", "tools/clients/python/recommend.py's"},
+    {"stubs_dir", "tools/clients/python/recommend.py's and list_services.py's"},
+    {"api", "tools/clients/python/list_services.py's (reflection v1 or v1alpha)"},
 };
 
 // Source folders of the project (flags defined elsewhere are Abseil's).

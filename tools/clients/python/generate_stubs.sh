@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Generates the Python message and gRPC stubs of affinity.v1 into OUT_DIR
-# (as OUT_DIR/affinity/v1/recommender_pb2{,_grpc}.py) with Debian's protoc
-# and grpc_python_plugin, which match python3-protobuf and python3-grpcio.
+# (as OUT_DIR/affinity/v1/recommender_pb2{,_grpc}.py), and the messages of
+# server reflection v1 (OUT_DIR/reflection_pb2.py), with Debian's protoc and
+# grpc_python_plugin, which match python3-protobuf and python3-grpcio.
 #
 #   generate_stubs.sh OUT_DIR [PROTO_ROOT]
 #
@@ -36,4 +37,8 @@ mkdir -p "$out_dir"
   "$proto_root/$proto"
 /usr/bin/protoc --proto_path="$proto_root" --python_out="$out_dir" \
   "${imports[@]/#/$proto_root/}"
-echo "stubs written to $out_dir/affinity/v1" >&2
+# Server reflection v1 (list_services.py), as the top-level module
+# reflection_pb2: under grpc/ it would be hidden by the grpc package.
+/usr/bin/protoc --proto_path="$proto_root/grpc/reflection/v1" --python_out="$out_dir" \
+  "$proto_root/grpc/reflection/v1/reflection.proto"
+echo "stubs written to $out_dir/affinity/v1 and $out_dir/reflection_pb2.py" >&2
