@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -15,11 +16,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -52,6 +49,7 @@
 #include "server/scoring/scorer.h"
 #include "storage/event_store.h"
 #include "storage/model_store.h"
+#include "tools/command_line/parse_flags.h"
 
 ABSL_FLAG(std::string, db, "", "Model store directory (required); its rollout is served.");
 ABSL_FLAG(bool, create_store, false,
@@ -497,14 +495,16 @@ int Run() {
 }  // namespace affinity::server
 
 int main(int argc, char** argv) {
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view path) {
-    return absl::EndsWith(path, "server/main.cc");
-  };
-  absl::SetFlagsUsageConfig(usage_config);
-  absl::SetProgramUsageMessage(
-      "Serves affinity.v1.Recommender over gRPC from a model store.\n"
-      "Usage: affinity-server --db=DIR [--listen=127.0.0.1:50051] [--scorer=exact|hnsw] ...");
-  absl::ParseCommandLine(argc, argv);
+  const std::vector<char*> args = affinity::command_line::ParseFlagsOrExit(
+      {"affinity-server",
+       "Serves affinity.v1.Recommender over gRPC from a model store.\n"
+       "Usage: affinity-server --db=DIR [--listen=127.0.0.1:50051] [--scorer=exact|hnsw] ...",
+       {"server/main.cc"}},
+      argc, argv);
+  if (args.size() > 1) {
+    std::cerr << "affinity-server: unexpected argument '" << args[1]
+              << "' (see affinity-server --help)" << std::endl;
+    return 2;
+  }
   return affinity::server::Run();
 }

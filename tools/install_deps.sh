@@ -14,6 +14,7 @@ PACKAGES=(
   python3 python3-numpy python3-grpcio python3-grpc-tools python3-protobuf
   python3-pip python3-venv python3-setuptools python3-wheel
   nodejs npm
+  protoc-gen-go protoc-gen-go-grpc protobuf-compiler-grpc-java-plugin
 )
 
 missing=()

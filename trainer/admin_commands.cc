@@ -11,14 +11,22 @@
 #include "absl/time/time.h"
 #include "storage/model_store.h"
 #include "trainer/catalog_command.h"
+#include "trainer/id_file.h"
+#include "trainer/ids_command.h"
 #include "trainer/model_preview.h"
 #include "trainer/nightly/fingerprint.h"
 #include "trainer/nightly/gate.h"
 #include "trainer/train_flags.h"
 #include "trainer/transfer_commands.h"
 
-ABSL_FLAG(int64_t, version, 0, "Model version for rollback, delete and export.");
-ABSL_FLAG(std::string, users, "", "Comma-separated user ids for `recommend`.");
+ABSL_FLAG(int64_t, version, 0,
+          "Model version for rollback, delete and export; for ids (0: the live one).");
+ABSL_FLAG(std::string, users, "",
+          "`recommend`: comma-separated user ids (ids holding a comma: --users_file); `ids`: "
+          "given alone, write the user ids.");
+ABSL_FLAG(std::string, users_file, "",
+          "`recommend`: file of user ids, one per line, taken verbatim (as `ids --users` "
+          "writes them).");
 
 namespace affinity {
 namespace {
@@ -146,10 +154,27 @@ absl::Status Delete(std::ostream& out) {
   return absl::OkStatus();
 }
 
-absl::Status Recommend(std::ostream& out) {
+// --users=a,b or --users_file=F.
+absl::StatusOr<std::vector<std::string>> RecommendUsers() {
+  const std::string file = absl::GetFlag(FLAGS_users_file);
+  if (!file.empty()) {
+    if (!absl::GetFlag(FLAGS_users).empty()) {
+      return absl::InvalidArgumentError("recommend: expected --users or --users_file, not both");
+    }
+    return ReadIdFile(file);
+  }
   std::vector<std::string> users =
       absl::StrSplit(absl::GetFlag(FLAGS_users), ',', absl::SkipEmpty());
-  if (users.empty()) return absl::InvalidArgumentError("--users: expected user ids, e.g. --users=1,2");
+  if (users.empty()) {
+    return absl::InvalidArgumentError(
+        "--users: expected user ids, e.g. --users=1,2 (or --users_file=FILE, one per line)");
+  }
+  return users;
+}
+
+absl::Status Recommend(std::ostream& out) {
+  absl::StatusOr<std::vector<std::string>> users = RecommendUsers();
+  if (!users.ok()) return users.status();
   const int k = absl::GetFlag(FLAGS_k);
   if (k < 1) return absl::InvalidArgumentError("--k: expected a count >= 1");
   auto store = OpenStore(ModelStore::Mode::kFollower);
@@ -159,7 +184,7 @@ absl::Status Recommend(std::ostream& out) {
   auto model = (*store)->OpenVersion(*live);
   if (!model.ok()) return model.status();
   out << "model version " << *live << "\n";
-  return PrintTopK(**model, absl::GetFlag(FLAGS_db), users, k, out);
+  return PrintTopK(**model, absl::GetFlag(FLAGS_db), *users, k, out);
 }
 
 }  // namespace
@@ -171,12 +196,13 @@ absl::Status RunAdminCommand(absl::string_view command, std::ostream& out) {
   if (command == "unpin") return Unpin(out);
   if (command == "delete") return Delete(out);
   if (command == "recommend") return Recommend(out);
+  if (command == "ids") return ExportIdsCommand(out, std::cerr);
   if (command == "export") return ExportVersionCommand(absl::GetFlag(FLAGS_version), out);
   if (command == "import-version") return ImportVersionCommand(out);
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown command '", command,
-      "'; expected catalog, versions, rollback, unpin, delete, recommend, import, export "
-      "or import-version (see --help)"));
+      "'; expected catalog, versions, rollback, unpin, delete, recommend, ids, import, "
+      "export or import-version (see --help)"));
 }
 
 }  // namespace affinity

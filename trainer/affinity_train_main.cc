@@ -8,12 +8,9 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/model_store.h"
+#include "tools/command_line/parse_flags.h"
 #include "trainer/admin_commands.h"
 #include "trainer/import_command.h"
 #include "trainer/nightly/gate.h"
@@ -50,8 +47,10 @@ constexpr char kUsage[] = R"(trains recommendation models and manages the model 
   affinity-train delete --db=DIR --version=N
       Deletes a version the rollout does not refer to (not live, pinned, an
       arm, the shadow or the control a rollback returns to).
-  affinity-train recommend --db=DIR --users=U1,U2 [--k=10]
+  affinity-train recommend --db=DIR --users=U1,U2|--users_file=FILE [--k=10]
       Prints the live model's top-k for users, with catalog titles.
+  affinity-train ids --db=DIR --users|--items [--limit=N] [--version=V]
+      Writes the user or item ids of the live version (or V), one per line.
   affinity-train import --user_factors=DIR --item_factors=DIR --db=DIR
       [--interactions=FILE] [--alpha=A --regularization=R]
       Publishes factors trained by Spark MLlib ALS (model.userFactors /
@@ -64,10 +63,6 @@ constexpr char kUsage[] = R"(trains recommendation models and manages the model 
 Exit codes: 0 success (for nightly also: nothing to do), 2 bad input or
 usage, 3 nightly: the gate refused the candidate (stored, not eligible),
 1 other failures.)";
-
-bool IsProjectFlagFile(absl::string_view file) {
-  return absl::StrContains(file, "trainer/");
-}
 
 int ExitCode(const absl::Status& status) {
   if (affinity::storage::IsNoModelStore(status)) return 1;  // unmounted or not yet created
@@ -91,12 +86,10 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = IsProjectFlagFile;
-  usage_config.contains_helpshort_flags = IsProjectFlagFile;
-  absl::SetFlagsUsageConfig(usage_config);
-  absl::SetProgramUsageMessage(kUsage);
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  // Bad flags exit 2, --help prints to stdout and exits 0.
+  std::vector<char*> args =
+      affinity::command_line::ParseFlagsOrExit(
+          {"affinity-train", kUsage, {"trainer/"}, {{"users", "all"}}}, argc, argv);
   if (args.size() > 2) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("unexpected argument '", args[2], "' (see --help)")));

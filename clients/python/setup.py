@@ -1,7 +1,8 @@
 """Builds the affinity client; build_py also generates the affinity.v1 stubs.
 
 The message and gRPC modules (package `affinity.v1`, as the .proto package
-names them) are generated into the build directory from the repository's
+names them), and server reflection v1's messages (affinity_client.reflection_pb2),
+are generated into the build directory from the repository's
 proto/affinity/v1/*.proto with Debian's protoc and grpc_python_plugin, whose
 output matches python3-protobuf 3.21 and python3-grpcio 1.51 (the protoc
 bundled in Debian's python3-grpc-tools is 3.5 and cannot read proto3
@@ -58,6 +59,13 @@ class BuildPyWithStubs(build_py):
         self._protoc([protoc, f"--proto_path={root}", f"--python_out={out}"] + protos)
         self._protoc([protoc, f"--proto_path={root}", f"--plugin=protoc-gen-grpc_python={plugin}",
                       f"--grpc_python_out={out}"] + services)
+        # Server reflection v1's messages (affinity-list-services), as the
+        # module affinity_client.reflection_pb2: under grpc/ they would be
+        # hidden by the grpc package.
+        reflection = os.path.join(root, "grpc", "reflection", "v1")
+        self._protoc([protoc, f"--proto_path={reflection}",
+                      f"--python_out={os.path.join(out, 'affinity_client')}",
+                      os.path.join(reflection, "reflection.proto")])
         for package in ("affinity", PACKAGE):
             init = os.path.join(out, package, "__init__.py")
             with open(init, "w", encoding="utf-8") as f:

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "server/rpc/reflection_v1.h"
 
 namespace affinity::server {
 namespace {
@@ -71,7 +72,11 @@ void ConfigureListener(const GrpcServerOptions& options, grpc::ServerBuilder* bu
   // calling it also keeps the linker from dropping grpc++_reflection's
   // static initializer.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  if (!options.reflection) builder->SetOption(std::make_unique<WithoutReflection>());
+  if (options.reflection) {
+    builder->SetOption(ReflectionV1Option());  // v1 beside gRPC's v1alpha
+  } else {
+    builder->SetOption(std::make_unique<WithoutReflection>());
+  }
   // Without SO_REUSEPORT a second server on the same address fails to
   // start instead of sharing the port (and its clients) with this one.
   builder->AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -40,7 +40,7 @@ struct GrpcServerOptions {
   std::function<void()> on_refused;
   // Plaintext when null; server_credentials.h makes TLS ones.
   std::shared_ptr<grpc::ServerCredentials> credentials;
-  // Serve grpc.reflection.v1alpha.ServerReflection on this port.
+  // Serve grpc.reflection.v1 and v1alpha ServerReflection on this port.
   bool reflection = true;
   // Largest request message accepted, in bytes; a larger one is answered
   // RESOURCE_EXHAUSTED before it is parsed. 0: gRPC's default (4 MiB).

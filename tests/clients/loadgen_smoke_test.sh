@@ -29,6 +29,26 @@ echo "$out"
 [ "$(field 'status OK')" -eq "$(field sent)" ] || fail "not every request answered OK"
 grep -Eq '^latency_ms ok: p50 [0-9.]+  p90 [0-9.]+  p99 [0-9.]+  p99.9 [0-9.]+' <<<"$out" \
   || fail "latency quantiles missing"
+grep -q '^fallback_only_answers: 0 (0.0% of OK)' <<<"$out" || fail "fold-in answers counted as fallback"
+
+# Users the model does not know, without recent interactions: every answer
+# comes from the most-popular fallback. The report says so and the run
+# fails, unless --max_fallback_share=1.
+set +e
+out=$(timeout 60 tools/loadgen/loadgen --server="$SERVER_ADDR" --qps=100 --duration_s=1 \
+  --max_requests=20 --user_prefix=stranger --num_users=5 --deadline_ms=20000 2>"$TEST_TMPDIR/err")
+code=$?
+set -e
+echo "$out"
+[ "$code" -eq 1 ] || fail "unknown users: exit $code, expected 1"
+[ "$(field 'status OK')" -eq 20 ] || fail "unknown users not answered OK"
+grep -q '^fallback_answers: 20 (100.0% of OK)' <<<"$out" || fail "fallback answers not counted"
+grep -q '^fallback_only_answers: 20 (100.0% of OK)' <<<"$out" || fail "fallback-only answers not counted"
+grep -q "100.0% of the OK answers came wholly from the most-popular fallback" "$TEST_TMPDIR/err" \
+  || fail "no message for the fallback share: $(cat "$TEST_TMPDIR/err")"
+timeout 60 tools/loadgen/loadgen --server="$SERVER_ADDR" --qps=100 --duration_s=1 \
+  --max_requests=5 --user_prefix=stranger --num_users=5 --max_fallback_share=1 >/dev/null \
+  || fail "--max_fallback_share=1 did not turn the check off"
 
 out=$(timeout 60 tools/loadgen/loadgen --server="$SERVER_ADDR" --method=similar \
   --qps=100 --duration_s=5 --max_requests=50 --items=m1,m4,no-such-item \
@@ -38,4 +58,4 @@ echo "$out"
 [ "$(field 'status NOT_FOUND')" -gt 0 ] || fail "unknown item did not count as NOT_FOUND"
 grep -q '^error NOT_FOUND: ' <<<"$out" || fail "first NOT_FOUND message not reported"
 
-echo "loadgen smoke: 4 passed, 0 failed"
+echo "loadgen smoke: 6 passed, 0 failed"

@@ -11,8 +11,10 @@
 namespace affinity::loadgen {
 namespace {
 
-// Answers OK for user "good" and NOT_FOUND for anyone else; with `stall`,
-// holds every call until the client's deadline has passed.
+// Answers OK for user "good", OK from the most-popular fallback for "new"
+// (every item) and "padded" (one of two items), and NOT_FOUND for anyone
+// else; with `stall`, holds every call until the client's deadline has
+// passed.
 class FakeRecommender final : public affinity::v1::Recommender::Service {
  public:
   explicit FakeRecommender(bool stall) : stall_(stall) {}
@@ -23,6 +25,16 @@ class FakeRecommender final : public affinity::v1::Recommender::Service {
     if (stall_) {
       while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
       return grpc::Status(grpc::StatusCode::CANCELLED, "gave up");
+    }
+    if (request->user_id() == "new" || request->user_id() == "padded") {
+      response->set_fallback(true);
+      affinity::v1::ScoredItem* first = response->add_items();
+      first->set_item_id("i1");
+      first->set_from_fallback(request->user_id() == "new");
+      affinity::v1::ScoredItem* second = response->add_items();
+      second->set_item_id("i2");
+      second->set_from_fallback(true);
+      return grpc::Status::OK;
     }
     if (request->user_id() != "good") {
       return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown user " + request->user_id());
@@ -61,6 +73,35 @@ RequestMix TwoUsers() {
   mix.users = {"good", "bad"};
   mix.seed = 7;
   return mix;
+}
+
+TEST(OpenLoopRunnerTest, FallbackAnswersAreCounted) {
+  LiveFake fake(/*stall=*/false);
+  ASSERT_TRUE(fake.ok());
+  RequestMix mix;
+  mix.users = {"good", "new", "padded"};
+  mix.seed = 3;
+  auto generator = RequestGenerator::Create(mix);
+  ASSERT_TRUE(generator.ok());
+  LoadOptions options;
+  options.qps = 2000;
+  options.max_requests = 90;
+  options.deadline = absl::Seconds(30);
+  const LoadResult result = RunOpenLoop(fake.stub(), *generator, options);
+
+  auto replay = RequestGenerator::Create(mix);
+  ASSERT_TRUE(replay.ok());
+  int64_t fresh = 0, padded = 0;
+  for (int i = 0; i < 90; ++i) {
+    const std::string user = replay->NextRecommend().user_id();
+    fresh += user == "new";
+    padded += user == "padded";
+  }
+  ASSERT_GT(fresh, 0);
+  ASSERT_GT(padded, 0);
+  EXPECT_EQ(result.by_code.at(grpc::StatusCode::OK), 90);
+  EXPECT_EQ(result.fallback_answers, fresh + padded);
+  EXPECT_EQ(result.fallback_only_answers, fresh);
 }
 
 TEST(OpenLoopRunnerTest, EveryDueRequestIsAnsweredAndClassified) {

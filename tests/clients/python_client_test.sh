@@ -7,22 +7,12 @@
 # plaintext first, then TLS with client certificates and an admin token.
 set -euo pipefail
 source tests/clients/live_server.sh
+source tests/clients/python_package.sh
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# A copy of the package beside the protos, as in the repository.
-src="$TEST_TMPDIR/src"
-mkdir -p "$src/clients"
-cp -rL clients/python "$src/clients/python"
-cp -rL proto "$src/proto"
-find "$src" | sort >"$TEST_TMPDIR/tree_before"
 venv="$TEST_TMPDIR/venv"
-"$PYTHON" -m venv --without-pip --system-site-packages "$venv"
-timeout 120 "$venv/bin/python" -m pip install --quiet --no-index --no-build-isolation \
-  "$src/clients/python" || fail "pip install clients/python failed"
-find "$src" | sort >"$TEST_TMPDIR/tree_after"
-diff "$TEST_TMPDIR/tree_before" "$TEST_TMPDIR/tree_after" ||
-  fail "building the package wrote into its source tree (above)"
+install_python_client "$venv"
 [ -x "$venv/bin/affinity-recommend" ] || fail "no affinity-recommend command installed"
 # The stubs come from the build, not from the source tree.
 "$venv/bin/python" -c 'import affinity.v1.admin_pb2_grpc, affinity.v1.recommender_pb2_grpc' ||

@@ -63,7 +63,7 @@ TEST(ServerBinaryTest, HelpListsTheServerFlags) {
     execl(kServerBinary, kServerBinary, "--help", static_cast<char*>(nullptr));
     _exit(127);
   }
-  WaitExit(pid);  // absl exits with 1 after printing usage
+  EXPECT_EQ(WaitExit(pid), 0);  // usage on stdout, exit 0
   const std::string text = ReadFile(log);
   for (const char* flag : {"--db", "--listen", "--metrics_listen", "--max_k", "--scorer",
                            "--hnsw_ef", "--batch_window_us", "--poll_ms", "--threads",

@@ -161,16 +161,17 @@ TEST_F(TlsBinaryTest, BadTlsFlagsExit2) {
   EXPECT_NE(text.find("--tls_client_ca: needs --tls_cert"), std::string::npos) << text;
 }
 
-// The service names grpc.reflection.v1alpha.ServerReflection lists (the
-// raw response bytes hold them); empty when the call fails.
-std::string ReflectionListServices(int port) {
+// The service names grpc.reflection.VERSION.ServerReflection lists (the
+// raw response bytes hold them; v1 and v1alpha share the messages); empty
+// when the call fails.
+std::string ReflectionListServices(int port, const std::string& version = "v1alpha") {
   grpc::GenericStub stub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                                              grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   grpc::CompletionQueue cq;
   auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+      &context, "/grpc.reflection." + version + ".ServerReflection/ServerReflectionInfo", &cq);
   void* tag = nullptr;
   bool ok = false;
   auto step = [&](intptr_t want) {
@@ -205,13 +206,22 @@ std::string ReflectionListServices(int port) {
 
 TEST_F(TlsBinaryTest, ReflectionIsOnByDefault) {
   Start({});
-  EXPECT_NE(ReflectionListServices(port_).find("affinity.v1.Recommender"), std::string::npos);
+  for (const char* version : {"v1alpha", "v1"}) {
+    EXPECT_NE(ReflectionListServices(port_, version).find("affinity.v1.Recommender"),
+              std::string::npos)
+        << version;
+    EXPECT_NE(ReflectionListServices(admin_port_, version).find("affinity.v1.CatalogAdmin"),
+              std::string::npos)
+        << version;
+  }
 }
 
 TEST_F(TlsBinaryTest, ReflectionFalseTurnsItOff) {
   Start({"--reflection=false"});
-  EXPECT_EQ(ReflectionListServices(port_), "");
-  EXPECT_EQ(ReflectionListServices(admin_port_), "");
+  for (const char* version : {"v1alpha", "v1"}) {
+    EXPECT_EQ(ReflectionListServices(port_, version), "") << version;
+    EXPECT_EQ(ReflectionListServices(admin_port_, version), "") << version;
+  }
   const grpc::Status plain = Recommend(grpc::InsecureChannelCredentials());
   EXPECT_TRUE(plain.ok()) << plain.error_message();
 }

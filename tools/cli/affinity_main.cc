@@ -27,11 +27,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "affinity/v1/recommender.grpc.pb.h"
 #include "affinity/v1/recommender.pb.h"
@@ -45,6 +41,7 @@
 #include "tools/cli/response_format.h"
 #include "tools/cli/rollout_command.h"
 #include "tools/cli/rules_command.h"
+#include "tools/command_line/parse_flags.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "Address of the affinity server (host:port).");
@@ -386,14 +383,8 @@ int Main(int argc, char** argv) {
     return RunRolloutCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,
                              std::cerr);
   }
-  absl::SetProgramUsageMessage(kUsage);
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "tools/cli/");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> args =
+      command_line::ParseFlagsOrExit({"affinity", kUsage, {"tools/cli/"}}, argc, argv);
 
   if (args.size() >= 2 && absl::string_view(args[1]) == "admin") {
     if (args.size() != 3) return UsageError("expected: affinity admin upsert|delete [flags]");

@@ -43,6 +43,14 @@ std::string FormatLoadReport(const LoadOptions& options, const LoadResult& resul
   for (const auto& [code, count] : result.by_code) {
     absl::StrAppend(&out, "status ", CodeName(code), ": ", count, "\n");
   }
+  auto share = [ok](int64_t n) { return ok > 0 ? 100.0 * n / ok : 0.0; };
+  absl::StrAppendFormat(&out,
+                        "fallback_answers: %d (%.1f%% of OK)        some items from the "
+                        "most-popular fallback\n"
+                        "fallback_only_answers: %d (%.1f%% of OK)   every item from it "
+                        "(unknown users)\n",
+                        result.fallback_answers, share(result.fallback_answers),
+                        result.fallback_only_answers, share(result.fallback_only_answers));
   absl::StrAppend(&out, LatencyLine("all", result.latency_all),
                   LatencyLine("ok", result.latency_ok));
   if (result.latency_failed.count() > 0) {
@@ -52,6 +60,12 @@ std::string FormatLoadReport(const LoadOptions& options, const LoadResult& resul
     absl::StrAppend(&out, "error ", CodeName(code), ": ", message, "\n");
   }
   return out;
+}
+
+double FallbackOnlyShare(const LoadResult& result) {
+  const auto ok = result.by_code.find(grpc::StatusCode::OK);
+  if (ok == result.by_code.end() || ok->second == 0) return 0;
+  return static_cast<double>(result.fallback_only_answers) / ok->second;
 }
 
 }  // namespace affinity::loadgen

@@ -4,9 +4,11 @@
 // achieved rates (achieved_qps = completed / elapsed, ok_qps = OK answers /
 // elapsed, send_rate_qps = sent / send window), the counts (due, sent,
 // skipped, completed), one "status CODE: count" line per status code seen,
-// latency quantiles p50/p90/p99/p99.9/max in milliseconds for all completed
-// and for OK requests (and for the failed ones, when there are any), and the
-// first error message of every failing code.
+// the OK answers that hold fallback items and those wholly from the fallback
+// (count and share of OK answers), latency quantiles p50/p90/p99/p99.9/max
+// in milliseconds for all completed and for OK requests (and for the failed
+// ones, when there are any), and the first error message of every failing
+// code.
 #ifndef AFFINITY_TOOLS_LOADGEN_LOAD_REPORT_H_
 #define AFFINITY_TOOLS_LOADGEN_LOAD_REPORT_H_
 
@@ -17,6 +19,10 @@
 namespace affinity::loadgen {
 
 std::string FormatLoadReport(const LoadOptions& options, const LoadResult& result);
+
+// Share of the OK answers wholly from the most-popular fallback; 0 without
+// OK answers.
+double FallbackOnlyShare(const LoadResult& result);
 
 }  // namespace affinity::loadgen
 

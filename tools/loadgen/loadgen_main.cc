@@ -6,15 +6,13 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "affinity/v1/recommender.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/command_line/parse_flags.h"
 #include "tools/loadgen/load_report.h"
 #include "tools/loadgen/loopback_target.h"
 #include "tools/loadgen/open_loop_runner.h"
@@ -45,6 +43,9 @@ ABSL_FLAG(int32_t, deadline_ms, 1000, "Deadline of each request.");
 ABSL_FLAG(int32_t, connect_timeout_ms, 5000,
           "How long to wait for the channel to connect before the run.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the request generator.");
+ABSL_FLAG(double, max_fallback_share, 0.5,
+          "Largest share of OK answers that may come wholly from the most-popular fallback "
+          "(users the model does not know); beyond it the run exits 1. 1 turns the check off.");
 
 namespace affinity::loadgen {
 namespace {
@@ -94,18 +95,14 @@ absl::StatusOr<RequestMix> MixFromFlags() {
 }
 
 int Main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "open-loop load generator for the affinity server (loopback only).\n"
-      "  loadgen --server=127.0.0.1:50051 --qps=1000 --duration_s=10 "
-      "[--users_file=F | --user_prefix=P --num_users=N] "
-      "[--items_file=F --recent_per_request=N]");
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "tools/loadgen/");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
-  const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  const std::vector<char*> args = command_line::ParseFlagsOrExit(
+      {"loadgen",
+       "open-loop load generator for the affinity server (loopback only).\n"
+       "  loadgen --server=127.0.0.1:50051 --qps=1000 --duration_s=10 "
+       "[--users_file=F | --user_prefix=P --num_users=N] "
+       "[--items_file=F --recent_per_request=N]",
+       {"tools/loadgen/"}},
+      argc, argv);
   if (args.size() > 1) return Fail(absl::StrCat("unexpected argument ", args[1]));
 
   const std::string server = absl::GetFlag(FLAGS_server);
@@ -128,6 +125,10 @@ int Main(int argc, char** argv) {
   }
   if (options.max_in_flight < 1) return Fail("--max_in_flight must be >= 1");
   if (absl::GetFlag(FLAGS_deadline_ms) <= 0) return Fail("--deadline_ms must be >= 1");
+  const double max_fallback_share = absl::GetFlag(FLAGS_max_fallback_share);
+  if (!(max_fallback_share >= 0 && max_fallback_share <= 1)) {
+    return Fail("--max_fallback_share must be in [0, 1]");
+  }
 
   absl::StatusOr<RequestMix> mix = MixFromFlags();
   if (!mix.ok()) return Fail(mix.status().message());
@@ -144,7 +145,17 @@ int Main(int argc, char** argv) {
   const LoadResult result = RunOpenLoop(*stub, *generator, options);
   std::cout << FormatLoadReport(options, result);
   const auto ok = result.by_code.find(grpc::StatusCode::OK);
-  return ok == result.by_code.end() || ok->second == 0 ? 1 : 0;
+  if (ok == result.by_code.end() || ok->second == 0) return 1;
+  if (FallbackOnlyShare(result) > max_fallback_share) {
+    return Fail(absl::StrFormat(
+                    "%.1f%% of the OK answers came wholly from the most-popular fallback "
+                    "(--max_fallback_share=%g): the model does not know these users; take "
+                    "them from the model (affinity-train ids --users > users.txt, then "
+                    "--users_file=users.txt)",
+                    100 * FallbackOnlyShare(result), max_fallback_share),
+                1);
+  }
+  return 0;
 }
 
 }  // namespace

@@ -40,6 +40,14 @@ void Receive(grpc::CompletionQueue& queue, std::atomic<int64_t>& in_flight,
     result.latency_all.Record(ns);
     if (code == grpc::StatusCode::OK) {
       result.latency_ok.Record(ns);
+      if (call->response.fallback()) {
+        ++result.fallback_answers;
+        const auto& items = call->response.items();
+        if (std::all_of(items.begin(), items.end(),
+                        [](const affinity::v1::ScoredItem& item) { return item.from_fallback(); })) {
+          ++result.fallback_only_answers;
+        }
+      }
     } else {
       result.latency_failed.Record(ns);
       if (!result.first_error.count(code)) result.first_error[code] = call->status.error_message();

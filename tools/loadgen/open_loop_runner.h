@@ -13,6 +13,10 @@
 //  - Latency = completion time - due time, for every completed request
 //    (`latency_all`), for OK ones (`latency_ok`) and for the others
 //    (`latency_failed`: how fast a server refuses or times out).
+//  - OK answers are classified by the response's fallback fields: with
+//    `fallback` set (some items from the most-popular fallback), and among
+//    them those whose every item is `from_fallback` (the model scored
+//    nothing: an unknown user without recent interactions).
 #ifndef AFFINITY_TOOLS_LOADGEN_OPEN_LOOP_RUNNER_H_
 #define AFFINITY_TOOLS_LOADGEN_OPEN_LOOP_RUNNER_H_
 
@@ -42,6 +46,9 @@ struct LoadResult {
   int64_t skipped_in_flight = 0;
   int64_t completed = 0;
   std::map<grpc::StatusCode, int64_t> by_code;
+  // OK answers with `fallback` set, and those wholly from the fallback.
+  int64_t fallback_answers = 0;
+  int64_t fallback_only_answers = 0;
   // First error message seen per failing code.
   std::map<grpc::StatusCode, std::string> first_error;
   LatencyHistogram latency_all;
