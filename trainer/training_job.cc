@@ -38,6 +38,7 @@ int64_t FactorBytes(const FactorMatrix& m) {
 absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
     const TrainingJobConfig& config, std::ostream& log) {
   affinity::v1::TrainingReport report;
+  StampRunStart(&report);
   report.set_k(config.k);
   report.set_algorithm(AlgorithmName(config.als.solver));
   for (const auto& [name, value] : config.parameters) {

@@ -112,6 +112,32 @@ TEST(HtmlReport, NightlyRunShowsTheLiveColumnTheGateAndTheTrainingData) {
   EXPECT_THAT(html, HasSubstr("80 of 100 interactions"));
 }
 
+TEST(HtmlReport, RunDateAndInputDataQuality) {
+  affinity::v1::TrainingReport report = SampleReport();
+  report.set_started_at("2026-12-01T20:19:12Z");
+  report.set_rows_read(1000);
+  report.set_duplicates_merged(30);
+  report.set_rows_skipped(7);
+  (*report.mutable_rows_skipped_by_reason())["missing field"] = 2;
+  (*report.mutable_rows_skipped_by_reason())["weight not a number"] = 5;
+  (*report.mutable_rows_skipped_by_reason())["<odd>"] = 0;
+  const std::string html = RenderTrainingReportHtml(report);
+  EXPECT_THAT(html, HasSubstr("run started 2026-12-01T20:19:12Z (UTC)"));
+  EXPECT_THAT(html, HasSubstr("<h2>Input</h2>"));
+  EXPECT_THAT(html, HasSubstr("<th>rows read</th><td>1000</td>"));
+  EXPECT_THAT(html, HasSubstr("weights summed)</th><td>30</td>"));
+  EXPECT_THAT(html, HasSubstr("(--on_error=skip)</th><td>7</td>"));
+  // Most frequent reason first; reasons are escaped.
+  const size_t weight = html.find("weight not a number</th><td>5</td>");
+  const size_t missing = html.find("missing field</th><td>2</td>");
+  ASSERT_NE(weight, std::string::npos);
+  ASSERT_NE(missing, std::string::npos);
+  EXPECT_LT(weight, missing);
+  EXPECT_THAT(html, HasSubstr("&lt;odd&gt;"));
+  // 1000 rows - 7 skipped - 30 merged.
+  EXPECT_THAT(html, HasSubstr("with a weight)</th><td>963</td>"));
+}
+
 TEST(HtmlReport, ChartPlacesPointsByValue) {
   const std::string svg = RenderLineChartSvg("loss", {{"loss", {3, 2, 1}}});
   // Three points, highest value at the top (smallest y), lowest at bottom.

@@ -107,6 +107,7 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
   NightlyResult result;
   affinity::v1::TrainingReport& report = result.report;
   StepClock clock(&report);
+  StampRunStart(&report);
   report.set_k(training.k);
   report.set_algorithm(AlgorithmName(training.als.solver));
   for (const auto& [name, value] : training.parameters) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "trainer/report/atomic_file.h"
+#include "trainer/report/input_section.h"
 
 namespace affinity {
 namespace {
@@ -46,22 +47,6 @@ std::string MetricRow(const std::string& name,
 }
 
 }  // namespace
-
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string RenderLineChartSvg(const std::string& title,
                                const std::vector<PlotSeries>& series) {
@@ -183,7 +168,12 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
                   HtmlEscape(report.algorithm()), ", ",
                   report.version() ? absl::StrCat("model version ", report.version())
                                    : std::string("not published"),
+                  report.started_at().empty()
+                      ? std::string()
+                      : absl::StrCat(", run started ", HtmlEscape(report.started_at()),
+                                     " (UTC)"),
                   "</p>\n");
+  html += RenderInputSectionHtml(report);
   absl::StrAppendFormat(
       &html,
       "<table><tr><th>users</th><td>%.0f</td></tr><tr><th>items</th><td>%.0f</td></tr>"

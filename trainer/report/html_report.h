@@ -1,5 +1,6 @@
 // Renders a training run as one self-contained HTML page (inline CSS and
-// SVG, no scripts, no external resources): the run's parameters, loss and
+// SVG, no scripts, no external resources): when the run started (UTC), the
+// input's data-quality counts, the run's parameters, loss and
 // sampled holdout metrics per iteration as line plots, and the final
 // metrics of the model beside the most-popular and (when evaluated) PureSVD
 // baselines, with 95% confidence half-widths where known, and the model's
@@ -13,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "affinity/v1/training_report.pb.h"
+#include "trainer/report/html_escape.h"
 
 namespace affinity {
 
@@ -33,9 +35,6 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
 // Writes RenderTrainingReportHtml(report) to path (replaced atomically).
 absl::Status WriteTrainingReportHtml(const affinity::v1::TrainingReport& report,
                                      const std::string& path);
-
-// Escapes &, <, >, " and ' for HTML text and attribute values.
-std::string HtmlEscape(const std::string& text);
 
 }  // namespace affinity
 
