@@ -138,20 +138,24 @@ TEST(HtmlReport, RunDateAndInputDataQuality) {
   EXPECT_THAT(html, HasSubstr("with a weight)</th><td>963</td>"));
 }
 
-TEST(HtmlReport, ChartPlacesPointsByValue) {
-  const std::string svg = RenderLineChartSvg("loss", {{"loss", {3, 2, 1}}});
-  // Three points, highest value at the top (smallest y), lowest at bottom.
-  size_t first = svg.find("<circle cx=");
-  ASSERT_NE(first, std::string::npos);
-  EXPECT_THAT(svg, HasSubstr("cy=\"28.0\""));   // 3 at the top edge
-  EXPECT_THAT(svg, HasSubstr("cy=\"224.0\""));  // 1 at the bottom edge
-  EXPECT_THAT(svg, HasSubstr("<polyline"));
-}
-
-TEST(HtmlReport, EmptyChartSaysNoData) {
-  const std::string svg = RenderLineChartSvg("nothing", {{"loss", {}}});
-  EXPECT_THAT(svg, HasSubstr("no data"));
-  EXPECT_THAT(svg, Not(HasSubstr("<polyline")));
+TEST(HtmlReport, MetricAndTimePlotsStartAtZero) {
+  const std::string html = RenderTrainingReportHtml(SampleReport());
+  // Loss (3, 2, 1) spans its range; sampled precision (0.1 .. 0.3) and
+  // seconds (0.5 each) are drawn from 0.
+  const size_t metrics = html.find("aria-label=\"sampled holdout metrics\"");
+  const size_t seconds = html.find("aria-label=\"seconds per iteration\"");
+  ASSERT_NE(metrics, std::string::npos);
+  ASSERT_NE(seconds, std::string::npos);
+  EXPECT_THAT(html.substr(0, metrics), HasSubstr("axis starts at 1, not 0"));
+  const std::string metrics_svg = html.substr(metrics, seconds - metrics);
+  EXPECT_THAT(metrics_svg, HasSubstr(">0</text>"));
+  EXPECT_THAT(metrics_svg, Not(HasSubstr("not 0")));
+  EXPECT_THAT(html.substr(seconds), HasSubstr(">0</text>"));
+  EXPECT_THAT(html.substr(seconds), Not(HasSubstr("not 0")));
+  // The holdout metrics as bars, model beside most popular.
+  EXPECT_THAT(html, HasSubstr("aria-label=\"holdout metrics at k = 10\""));
+  EXPECT_THAT(html, HasSubstr("<title>precision@10 model: 0.25</title>"));
+  EXPECT_THAT(html, HasSubstr("<title>precision@10 most popular: 0.125</title>"));
 }
 
 TEST(HtmlReport, WritesFile) {
