@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "trainer/report/atomic_file.h"
+#include "trainer/report/baseline_warning.h"
 #include "trainer/report/input_section.h"
 #include "trainer/report/svg_charts.h"
 
@@ -101,6 +103,8 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
       "svg{display:block;margin:1em 0}\n"
       ".tick{font-size:11px;fill:#555}\n"
       ".title{font-size:14px;font-weight:bold}.legend{font-size:12px}\n"
+      ".warning{background:#fff3cd;border:2px solid #d9a400;padding:0.8em 1em;"
+      "margin:1em 0;font-weight:bold}\n"
       "</style></head><body>\n";
   absl::StrAppend(&html, "<h1>affinity training report</h1>\n<p>",
                   HtmlEscape(report.algorithm()), ", ",
@@ -111,6 +115,10 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
                       : absl::StrCat(", run started ", HtmlEscape(report.started_at()),
                                      " (UTC)"),
                   "</p>\n");
+  if (const std::optional<std::string> warning = MostPopularWarning(report)) {
+    absl::StrAppend(&html, "<div class=\"warning\" role=\"alert\">Warning: ",
+                    HtmlEscape(*warning), ".</div>\n");
+  }
   absl::StrAppendFormat(
       &html,
       "<table><tr><th>users</th><td>%.0f</td></tr><tr><th>items</th><td>%.0f</td></tr>"
