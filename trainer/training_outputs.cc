@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "trainer/als_run.h"
+#include "trainer/data_preview.h"
 #include "trainer/report/atomic_file.h"
 #include "trainer/report/html_report.h"
 
@@ -75,6 +76,12 @@ void LogIngest(const TrainingJobConfig& config, const Interactions& data, std::o
                            stats.rows_skipped, reasons);
     for (const std::string& e : stats.error_samples) log << "  " << e << "\n";
   }
+  // The data as it passes through, computed once from the built matrix.
+  const absl::Time start = absl::Now();
+  *report->mutable_data() = DataProfileProto(data, config.reader.weight_transform);
+  log << FormatDataPreview(report->data())
+      << absl::StrFormat("(data profile computed in %.2f s)\n",
+                         absl::ToDoubleSeconds(absl::Now() - start));
   report->set_users(data.user_ids.size());
   report->set_items(data.item_ids.size());
   report->set_rows_read(stats.rows_read);

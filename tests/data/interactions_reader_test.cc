@@ -579,6 +579,39 @@ TEST(ReadInteractionsTest, SkipModeCountsRowsPerReason) {
             (std::map<std::string, int64_t>{{"rating not a number", 1}}));
 }
 
+TEST(ReadInteractionsTest, KeepsTheFirstUsedRowsAsParsed) {
+  InteractionReaderOptions options;
+  options.on_error = OnError::kSkip;
+  options.rows_shown = 3;
+  options.weight_transform = WeightTransform::kLog1p;
+  absl::StatusOr<Interactions> r = ReadInteractions(
+      WriteTempFile("first_rows.csv",
+                    "user,item,weight,timestamp\n\n"
+                    "a,x,2.5,100\nb,y,bad,7\nb,\"y z\",1,200\na,x,4,300\nc,w,1,400\n"),
+      options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Blank and skipped rows are not shown; weights are raw, before merging
+  // (a,x: 2.5 + 4) and log1p.
+  ASSERT_EQ(r->stats.first_rows.size(), 3u);
+  const ParsedRow& first = r->stats.first_rows[0];
+  EXPECT_EQ(first.line, 3);
+  EXPECT_EQ(first.user, "a");
+  EXPECT_EQ(first.item, "x");
+  EXPECT_FLOAT_EQ(first.weight, 2.5f);
+  EXPECT_EQ(first.timestamp, 100);
+  EXPECT_EQ(r->stats.first_rows[1].line, 5);
+  EXPECT_EQ(r->stats.first_rows[1].item, "y z");
+  EXPECT_EQ(r->stats.first_rows[2].line, 6);
+  EXPECT_FLOAT_EQ(r->stats.first_rows[2].weight, 4.0f);
+
+  // Without weight and timestamp columns: weight 1, timestamp 0.
+  r = ReadInteractions(WriteTempFile("first_rows2.csv", "p,q\n"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->stats.first_rows.size(), 1u);
+  EXPECT_FLOAT_EQ(r->stats.first_rows[0].weight, 1.0f);
+  EXPECT_EQ(r->stats.first_rows[0].timestamp, 0);
+}
+
 // --- file-level errors ------------------------------------------------------
 
 TEST(ReadInteractionsTest, MissingFile) {

@@ -428,6 +428,10 @@ absl::Status Parser::Row(absl::string_view line) {
         absl::StrCat(Where(), "too many distinct item ids, expected at most ",
                      IdInterner::kMaxIds));
   }
+  if (ABSL_PREDICT_FALSE(static_cast<int>(stats_.first_rows.size()) < options_.rows_shown)) {
+    stats_.first_rows.push_back(ParsedRow{lines_.line_number(), std::string(user),
+                                          std::string(item), weight, timestamp});
+  }
   builder_->Add(u, i, weight, timestamp);
   if (ABSL_PREDICT_FALSE(stats_.rows_read == kRowsBeforeEstimate)) {
     ReserveForFile();

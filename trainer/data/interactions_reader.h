@@ -88,7 +88,18 @@ struct InteractionReaderOptions {
   OnError on_error = OnError::kFail;
   size_t max_id_length = 256;     // bytes
   int max_errors_shown = 5;       // messages kept in stats.error_samples
+  int rows_shown = 5;             // first used rows kept in stats.first_rows
   size_t buffer_bytes = 8 << 20;  // read chunk; also the longest line
+};
+
+// A data row as the reader understood it, before duplicates are merged and
+// before the weight transform.
+struct ParsedRow {
+  int64_t line = 0;   // 1-based line number in the file
+  std::string user;
+  std::string item;
+  float weight = 1;   // 1 without a weight column
+  int64_t timestamp = 0;  // 0 without a timestamp column
 };
 
 struct InteractionStats {
@@ -109,6 +120,7 @@ struct InteractionStats {
   // absent; the counts add up to rows_skipped.
   std::map<std::string, int64_t> skipped_by_reason;
   std::vector<std::string> error_samples;  // first skipped-row messages
+  std::vector<ParsedRow> first_rows;       // first options.rows_shown used rows
   double parse_seconds = 0;                // reading, parsing and interning
   double build_seconds = 0;                // CSR construction
 };

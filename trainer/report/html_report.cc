@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "trainer/report/atomic_file.h"
 #include "trainer/report/baseline_warning.h"
+#include "trainer/report/data_section.h"
 #include "trainer/report/input_section.h"
 #include "trainer/report/svg_charts.h"
 
@@ -101,6 +102,7 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
       "table{border-collapse:collapse;margin:1em 0}\n"
       "td,th{border:1px solid #ccc;padding:3px 10px;text-align:left}\n"
       "svg{display:block;margin:1em 0}\n"
+      ".row{display:flex;gap:2em;align-items:flex-start}\n"
       ".tick{font-size:11px;fill:#555}\n"
       ".title{font-size:14px;font-weight:bold}.legend{font-size:12px}\n"
       ".warning{background:#fff3cd;border:2px solid #d9a400;padding:0.8em 1em;"
@@ -133,6 +135,7 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
       report.ingest_seconds(), report.ingest_mb_per_s(),
       report.peak_rss_bytes() / 1e6);
   html += RenderInputSectionHtml(report);
+  html += RenderDataSectionHtml(report.data());
 
   if (!report.outcome().empty()) {
     // A nightly run: what happened, and on which data.

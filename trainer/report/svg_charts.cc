@@ -23,8 +23,10 @@ const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
 
 const char* Color(size_t i) { return kColors[i % (sizeof(kColors) / sizeof(*kColors))]; }
 
+// Integers in full (30000, not 3e+04), other values to 4 significant digits.
 std::string FormatTick(double v) {
   if (std::abs(v) < 1e-12) return "0";
+  if (std::abs(v) < 1e15 && v == std::round(v)) return absl::StrFormat("%.0f", v);
   return absl::StrFormat("%.4g", v);
 }
 
