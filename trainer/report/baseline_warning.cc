@@ -57,7 +57,9 @@ std::optional<std::string> MostPopularWarning(const affinity::v1::TrainingReport
   const MetricValue model = Get(report.model(), name);
   const MetricValue popular = Get(report.popularity(), name);
   if (model.value > popular.value) return std::nullopt;
-  const char* const who = report.outcome().empty() ? "the model" : "the candidate";
+  // A nightly run (its fingerprint is set from the start) trains a candidate.
+  const bool nightly = !report.outcome().empty() || !report.fingerprint().empty();
+  const char* const who = nightly ? "the candidate" : "the model";
   std::string intervals;
   if (model.ci95 > 0 && popular.ci95 > 0) {
     const bool overlap = model.value + model.ci95 >= popular.value - popular.ci95;

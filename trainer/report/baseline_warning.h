@@ -17,7 +17,7 @@ namespace affinity {
 // recall_at_K, ndcg_at_K, map_at_K), else ndcg at the report's k.
 std::string MainRankingMetric(const affinity::v1::TrainingReport& report);
 
-// When the model (or candidate) was evaluated and its main metric is not
+// When the model (the candidate, in a nightly run) was evaluated and its main metric is not
 // above most-popular's (ties included), one sentence saying so with both
 // values and their 95% half-widths, and whether the intervals overlap;
 // nullopt otherwise (no evaluation, or the model is ahead).
