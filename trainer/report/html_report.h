@@ -1,6 +1,8 @@
 // Renders a training run as one self-contained HTML page (inline CSS and
-// SVG, no scripts, no external resources): when the run started (UTC), the
-// input's data-quality counts, the run's parameters, loss and
+// SVG, no scripts, no external resources): when the run started (UTC), a
+// warning banner when the model does not beat most-popular
+// (baseline_warning.h), the input's data-quality counts, the data as it
+// passed through (data_section.h), the run's parameters, loss and
 // sampled holdout metrics per iteration as line plots, and the final
 // metrics of the model beside the most-popular and (when evaluated) PureSVD
 // baselines, with 95% confidence half-widths where known (also as bars from
