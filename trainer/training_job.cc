@@ -17,6 +17,7 @@
 #include "trainer/eval/popularity_eval.h"
 #include "trainer/eval/rating_metrics.h"
 #include "trainer/model_publisher.h"
+#include "trainer/report/baseline_warning.h"
 #include "trainer/report/peak_memory.h"
 #include "trainer/training_outputs.h"
 
@@ -38,6 +39,7 @@ int64_t FactorBytes(const FactorMatrix& m) {
 absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
     const TrainingJobConfig& config, std::ostream& log) {
   affinity::v1::TrainingReport report;
+  StampRunStart(&report);
   report.set_k(config.k);
   report.set_algorithm(AlgorithmName(config.als.solver));
   for (const auto& [name, value] : config.parameters) {
@@ -134,6 +136,9 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
       *report.mutable_puresvd() = eval::ToRankingMetricsProto(*baselines->puresvd);
     }
     if (ratings) *report.mutable_model_ratings() = eval::ToRatingMetricsProto(*ratings);
+    if (const std::optional<std::string> warning = MostPopularWarning(report)) {
+      log << "warning: " << *warning << "\n" << std::flush;
+    }
     for (const auto& [name, value] : model_metrics->ToMap()) {
       (*metadata.mutable_metrics())[name] = value;
     }

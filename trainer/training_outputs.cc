@@ -7,8 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "trainer/als_run.h"
+#include "trainer/data_preview.h"
 #include "trainer/report/atomic_file.h"
 #include "trainer/report/html_report.h"
 
@@ -48,6 +51,11 @@ absl::Status CheckOutputPaths(const TrainingJobConfig& config) {
   return CheckWritableOutput("metrics_json", config.metrics_json);
 }
 
+void StampRunStart(affinity::v1::TrainingReport* report) {
+  report->set_started_at(
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()));
+}
+
 void LogIngest(const TrainingJobConfig& config, const Interactions& data, std::ostream& log,
                affinity::v1::TrainingReport* report) {
   const InteractionStats& stats = data.stats;
@@ -59,14 +67,26 @@ void LogIngest(const TrainingJobConfig& config, const Interactions& data, std::o
       config.input, stats.rows_read, data.user_ids.size(), data.item_ids.size(),
       data.matrix.nnz(), stats.duplicates_merged, ingest_seconds, mb_per_s);
   if (stats.rows_skipped > 0) {
-    log << absl::StrFormat("skipped %d malformed rows (--on_error=skip); first ones:\n",
-                           stats.rows_skipped);
+    std::string reasons;
+    for (const auto& [reason, rows] : stats.skipped_by_reason) {
+      absl::StrAppend(&reasons, reasons.empty() ? "" : ", ", rows, " ", reason);
+      (*report->mutable_rows_skipped_by_reason())[reason] = rows;
+    }
+    log << absl::StrFormat("skipped %d malformed rows (--on_error=skip): %s; first ones:\n",
+                           stats.rows_skipped, reasons);
     for (const std::string& e : stats.error_samples) log << "  " << e << "\n";
   }
+  // The data as it passes through, computed once from the built matrix.
+  const absl::Time start = absl::Now();
+  *report->mutable_data() = DataProfileProto(data, config.reader.weight_transform);
+  log << FormatDataPreview(report->data())
+      << absl::StrFormat("(data profile computed in %.2f s)\n",
+                         absl::ToDoubleSeconds(absl::Now() - start));
   report->set_users(data.user_ids.size());
   report->set_items(data.item_ids.size());
   report->set_rows_read(stats.rows_read);
   report->set_rows_skipped(stats.rows_skipped);
+  report->set_duplicates_merged(stats.duplicates_merged);
   report->set_ingest_seconds(ingest_seconds);
   report->set_ingest_mb_per_s(mb_per_s);
 }

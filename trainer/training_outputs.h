@@ -18,7 +18,11 @@ namespace affinity {
 // be written later (their directory is missing or not writable).
 absl::Status CheckOutputPaths(const TrainingJobConfig& config);
 
-// Logs what was read (and skipped rows) and records it in `report`.
+// Records the run's start (now, UTC, ISO 8601) in report->started_at.
+void StampRunStart(affinity::v1::TrainingReport* report);
+
+// Logs what was read (and skipped rows, per reason) and what the data looks
+// like (trainer/data_preview.h), and records both in `report`.
 void LogIngest(const TrainingJobConfig& config, const Interactions& data, std::ostream& log,
                affinity::v1::TrainingReport* report);
 

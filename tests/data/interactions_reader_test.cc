@@ -350,6 +350,8 @@ TEST_P(BadRowTest, SkipModeDropsOnlyTheBadRow) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->stats.rows_skipped, 1);
   EXPECT_EQ(r->matrix.nnz(), r->stats.rows_read - 1);
+  ASSERT_EQ(r->stats.skipped_by_reason.size(), 1u);
+  EXPECT_EQ(r->stats.skipped_by_reason.begin()->second, 1);
   ASSERT_EQ(r->stats.error_samples.size(), 1u);
   EXPECT_THAT(r->stats.error_samples[0],
               HasSubstr(absl::StrCat(path, ":", c.line, ": ", c.message)));
@@ -529,6 +531,85 @@ TEST(ReadInteractionsTest, SkipModeCountsAndKeepsFirstMessages) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->stats.rows_skipped, 10);
   EXPECT_EQ(r->stats.error_samples.size(), 2u);
+}
+
+TEST(ReadInteractionsTest, SkipModeCountsRowsPerReason) {
+  const std::string contents =
+      "user,item,weight,timestamp\n"
+      "a,x,1,5\n"
+      "b,y,lots,5\n"         // weight not a number
+      "c,y,many,5\n"         // weight not a number
+      "d,y,-1,5\n"           // negative weight
+      "e,y,inf,5\n"          // weight not finite
+      "f,y,1,noon\n"         // timestamp not an integer
+      "g,y,1,-3\n"           // negative timestamp
+      "h,y,1,99999999999999999999\n"  // timestamp too large
+      "i,y,1\n"              // missing field
+      "j,y,1,5,6\n"          // too many fields
+      ",y,1,5\n"             // empty id
+      "caf\xE9,y,1,5\n"      // id not valid UTF-8
+      "\"k,y,1,5\n"          // bad quoting
+      "a,z,2,7\n";
+  InteractionReaderOptions options;
+  options.on_error = OnError::kSkip;
+  options.max_id_length = 8;
+  const std::string path = WriteTempFile(
+      "reasons.csv", contents + std::string(9, 'u') + ",y,1,5\n");  // id too long
+  absl::StatusOr<Interactions> r = ReadInteractions(path, options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->stats.rows_read, 15);
+  EXPECT_EQ(r->stats.rows_skipped, 13);
+  const std::map<std::string, int64_t> want = {
+      {"weight not a number", 2}, {"negative weight", 1},
+      {"weight not finite", 1},   {"timestamp not an integer", 1},
+      {"negative timestamp", 1},  {"timestamp too large", 1},
+      {"missing field", 1},       {"too many fields", 1},
+      {"empty id", 1},            {"id not valid UTF-8", 1},
+      {"bad quoting", 1},         {"id too long", 1}};
+  EXPECT_EQ(r->stats.skipped_by_reason, want);
+
+  // MovieLens names the weight a rating.
+  options.format = InteractionFormat::kMovieLens;
+  r = ReadInteractions(WriteTempFile("ml_reasons.csv",
+                                     "userId,movieId,rating,timestamp\n"
+                                     "1,2,4.5,9\n1,3,good,9\n"),
+                       options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->stats.skipped_by_reason,
+            (std::map<std::string, int64_t>{{"rating not a number", 1}}));
+}
+
+TEST(ReadInteractionsTest, KeepsTheFirstUsedRowsAsParsed) {
+  InteractionReaderOptions options;
+  options.on_error = OnError::kSkip;
+  options.rows_shown = 3;
+  options.weight_transform = WeightTransform::kLog1p;
+  absl::StatusOr<Interactions> r = ReadInteractions(
+      WriteTempFile("first_rows.csv",
+                    "user,item,weight,timestamp\n\n"
+                    "a,x,2.5,100\nb,y,bad,7\nb,\"y z\",1,200\na,x,4,300\nc,w,1,400\n"),
+      options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Blank and skipped rows are not shown; weights are raw, before merging
+  // (a,x: 2.5 + 4) and log1p.
+  ASSERT_EQ(r->stats.first_rows.size(), 3u);
+  const ParsedRow& first = r->stats.first_rows[0];
+  EXPECT_EQ(first.line, 3);
+  EXPECT_EQ(first.user, "a");
+  EXPECT_EQ(first.item, "x");
+  EXPECT_FLOAT_EQ(first.weight, 2.5f);
+  EXPECT_EQ(first.timestamp, 100);
+  EXPECT_EQ(r->stats.first_rows[1].line, 5);
+  EXPECT_EQ(r->stats.first_rows[1].item, "y z");
+  EXPECT_EQ(r->stats.first_rows[2].line, 6);
+  EXPECT_FLOAT_EQ(r->stats.first_rows[2].weight, 4.0f);
+
+  // Without weight and timestamp columns: weight 1, timestamp 0.
+  r = ReadInteractions(WriteTempFile("first_rows2.csv", "p,q\n"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->stats.first_rows.size(), 1u);
+  EXPECT_FLOAT_EQ(r->stats.first_rows[0].weight, 1.0f);
+  EXPECT_EQ(r->stats.first_rows[0].timestamp, 0);
 }
 
 // --- file-level errors ------------------------------------------------------

@@ -98,6 +98,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
              absl::StrCat("rows ", stats.rows_read, " skipped ", stats.rows_skipped,
                           " merged ", stats.duplicates_merged, " entries ", r.matrix.nnz()));
   FUZZ_CHECK(options.on_error == OnError::kSkip || stats.rows_skipped == 0, "skipped rows");
+  int64_t by_reason = 0;
+  for (const auto& [reason, rows] : stats.skipped_by_reason) {
+    FUZZ_CHECK(rows > 0, absl::StrCat("reason '", reason, "' counted ", rows));
+    by_reason += rows;
+  }
+  FUZZ_CHECK(by_reason == stats.rows_skipped,
+             absl::StrCat("skipped rows by reason add up to ", by_reason, ", not ",
+                          stats.rows_skipped));
   FUZZ_CHECK(stats.columns >= 2 && stats.columns <= 4, absl::StrCat("columns ", stats.columns));
   return 0;
 }

@@ -112,20 +112,50 @@ TEST(HtmlReport, NightlyRunShowsTheLiveColumnTheGateAndTheTrainingData) {
   EXPECT_THAT(html, HasSubstr("80 of 100 interactions"));
 }
 
-TEST(HtmlReport, ChartPlacesPointsByValue) {
-  const std::string svg = RenderLineChartSvg("loss", {{"loss", {3, 2, 1}}});
-  // Three points, highest value at the top (smallest y), lowest at bottom.
-  size_t first = svg.find("<circle cx=");
-  ASSERT_NE(first, std::string::npos);
-  EXPECT_THAT(svg, HasSubstr("cy=\"28.0\""));   // 3 at the top edge
-  EXPECT_THAT(svg, HasSubstr("cy=\"224.0\""));  // 1 at the bottom edge
-  EXPECT_THAT(svg, HasSubstr("<polyline"));
+TEST(HtmlReport, RunDateAndInputDataQuality) {
+  affinity::v1::TrainingReport report = SampleReport();
+  report.set_started_at("2026-12-01T20:19:12Z");
+  report.set_rows_read(1000);
+  report.set_duplicates_merged(30);
+  report.set_rows_skipped(7);
+  (*report.mutable_rows_skipped_by_reason())["missing field"] = 2;
+  (*report.mutable_rows_skipped_by_reason())["weight not a number"] = 5;
+  (*report.mutable_rows_skipped_by_reason())["<odd>"] = 0;
+  const std::string html = RenderTrainingReportHtml(report);
+  EXPECT_THAT(html, HasSubstr("run started 2026-12-01T20:19:12Z (UTC)"));
+  EXPECT_THAT(html, HasSubstr("<h2>Input</h2>"));
+  EXPECT_THAT(html, HasSubstr("<th>rows read</th><td>1000</td>"));
+  EXPECT_THAT(html, HasSubstr("weights summed)</th><td>30</td>"));
+  EXPECT_THAT(html, HasSubstr("(--on_error=skip)</th><td>7</td>"));
+  // Most frequent reason first; reasons are escaped.
+  const size_t weight = html.find("weight not a number</th><td>5</td>");
+  const size_t missing = html.find("missing field</th><td>2</td>");
+  ASSERT_NE(weight, std::string::npos);
+  ASSERT_NE(missing, std::string::npos);
+  EXPECT_LT(weight, missing);
+  EXPECT_THAT(html, HasSubstr("&lt;odd&gt;"));
+  // 1000 rows - 7 skipped - 30 merged.
+  EXPECT_THAT(html, HasSubstr("with a weight)</th><td>963</td>"));
 }
 
-TEST(HtmlReport, EmptyChartSaysNoData) {
-  const std::string svg = RenderLineChartSvg("nothing", {{"loss", {}}});
-  EXPECT_THAT(svg, HasSubstr("no data"));
-  EXPECT_THAT(svg, Not(HasSubstr("<polyline")));
+TEST(HtmlReport, MetricAndTimePlotsStartAtZero) {
+  const std::string html = RenderTrainingReportHtml(SampleReport());
+  // Loss (3, 2, 1) spans its range; sampled precision (0.1 .. 0.3) and
+  // seconds (0.5 each) are drawn from 0.
+  const size_t metrics = html.find("aria-label=\"sampled holdout metrics\"");
+  const size_t seconds = html.find("aria-label=\"seconds per iteration\"");
+  ASSERT_NE(metrics, std::string::npos);
+  ASSERT_NE(seconds, std::string::npos);
+  EXPECT_THAT(html.substr(0, metrics), HasSubstr("axis starts at 1, not 0"));
+  const std::string metrics_svg = html.substr(metrics, seconds - metrics);
+  EXPECT_THAT(metrics_svg, HasSubstr(">0</text>"));
+  EXPECT_THAT(metrics_svg, Not(HasSubstr("not 0")));
+  EXPECT_THAT(html.substr(seconds), HasSubstr(">0</text>"));
+  EXPECT_THAT(html.substr(seconds), Not(HasSubstr("not 0")));
+  // The holdout metrics as bars, model beside most popular.
+  EXPECT_THAT(html, HasSubstr("aria-label=\"holdout metrics at k = 10\""));
+  EXPECT_THAT(html, HasSubstr("<title>precision@10 model: 0.25</title>"));
+  EXPECT_THAT(html, HasSubstr("<title>precision@10 most popular: 0.125</title>"));
 }
 
 TEST(HtmlReport, WritesFile) {

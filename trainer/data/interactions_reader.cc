@@ -207,13 +207,19 @@ class Parser {
   // Validates one data row and records it, or rejects it (see Reject).
   absl::Status Row(absl::string_view line);
   // Under OnError::kFail the error for `message` at the current line;
-  // under kSkip counts the row, keeps the message if few are kept so far,
-  // and returns OK.
-  absl::Status Reject(std::string message);
+  // under kSkip counts the row under `reason` (a short phrase, see
+  // InteractionStats::skipped_by_reason), keeps the message if few are kept
+  // so far, and returns OK.
+  absl::Status Reject(absl::string_view reason, std::string message);
   std::string Where() const {
     return absl::StrCat(lines_.path(), ":", lines_.line_number(), ": ");
   }
-  std::string CheckId(absl::string_view what, absl::string_view id) const;
+  // What is wrong with an id (reason and message), or an empty reason.
+  struct IdProblem {
+    std::string reason;
+    std::string message;
+  };
+  IdProblem CheckId(absl::string_view what, absl::string_view id) const;
   // Sizes the builder for the whole file from the bytes per row so far.
   void ReserveForFile() {
     const int64_t done = lines_.position();
@@ -290,34 +296,38 @@ absl::Status Parser::FirstLine(absl::string_view line, bool* is_header) {
   return absl::OkStatus();
 }
 
-std::string Parser::CheckId(absl::string_view what,
-                            absl::string_view id) const {
+Parser::IdProblem Parser::CheckId(absl::string_view what,
+                                  absl::string_view id) const {
   if (id.empty()) {
-    return absl::StrCat("empty ", what, " id, expected a non-empty string");
+    return {"empty id", absl::StrCat("empty ", what, " id, expected a non-empty string")};
   }
   if (id.size() > options_.max_id_length) {
-    return absl::StrCat(what, " id ", Quoted(id), " is ", id.size(),
-                        " bytes long, expected at most ",
-                        options_.max_id_length, " bytes");
+    return {"id too long",
+            absl::StrCat(what, " id ", Quoted(id), " is ", id.size(),
+                         " bytes long, expected at most ", options_.max_id_length,
+                         " bytes")};
   }
   if (const size_t nul = storage::FindNul(id); nul != absl::string_view::npos) {
-    return absl::StrCat(what, " id ", Quoted(id), " contains a NUL byte (offset ",
-                        nul, "), expected an id without NUL bytes");
+    return {"id with a NUL byte",
+            absl::StrCat(what, " id ", Quoted(id), " contains a NUL byte (offset ", nul,
+                         "), expected an id without NUL bytes")};
   }
   if (!storage::IsValidUtf8(id)) {
-    return absl::StrCat(what, " id ", Quoted(id), " is not valid UTF-8 (",
-                        storage::InvalidUtf8Position(id), "), ",
-                        storage::kUtf8Expectation);
+    return {"id not valid UTF-8",
+            absl::StrCat(what, " id ", Quoted(id), " is not valid UTF-8 (",
+                         storage::InvalidUtf8Position(id), "), ",
+                         storage::kUtf8Expectation)};
   }
-  return std::string();
+  return {};
 }
 
-absl::Status Parser::Reject(std::string message) {
+absl::Status Parser::Reject(absl::string_view reason, std::string message) {
   std::string located = absl::StrCat(Where(), message);
   if (options_.on_error == OnError::kFail) {
     return absl::InvalidArgumentError(located);
   }
   ++stats_.rows_skipped;
+  ++stats_.skipped_by_reason[std::string(reason)];
   if (static_cast<int>(stats_.error_samples.size()) <
       options_.max_errors_shown) {
     stats_.error_samples.push_back(std::move(located));
@@ -329,14 +339,15 @@ absl::Status Parser::Row(absl::string_view line) {
   ++stats_.rows_read;
   int count = 0;
   if (!splitter_->Split(line, &count)) {
-    return Reject(std::string(splitter_->quote_error()));
+    return Reject("bad quoting", std::string(splitter_->quote_error()));
   }
   if (columns_ == 0 && count >= 2 && count <= 4) SetColumns(count);
   if (count != columns_) {
+    const absl::string_view reason =
+        count < (columns_ == 0 ? 2 : columns_) ? "missing field" : "too many fields";
     return Reject(
-        absl::StrCat(count < (columns_ == 0 ? 2 : columns_) ? "missing field"
-                                                            : "too many fields",
-                     ": row has ", count, count == 1 ? " field" : " fields",
+        reason,
+        absl::StrCat(reason, ": row has ", count, count == 1 ? " field" : " fields",
                      ", expected ", ColumnsDescription(columns_, movielens_)));
   }
   const absl::string_view user = splitter_->field(0);
@@ -344,9 +355,11 @@ absl::Status Parser::Row(absl::string_view line) {
   const size_t max_id = options_.max_id_length;
   if (ABSL_PREDICT_FALSE(!IsShortAsciiId(user, max_id) ||
                          !IsShortAsciiId(item, max_id))) {
-    std::string problem = CheckId("user", user);
-    if (problem.empty()) problem = CheckId("item", item);
-    if (!problem.empty()) return Reject(std::move(problem));
+    IdProblem problem = CheckId("user", user);
+    if (problem.reason.empty()) problem = CheckId("item", item);
+    if (!problem.reason.empty()) {
+      return Reject(problem.reason, std::move(problem.message));
+    }
   }
 
   float weight = 1.0f;
@@ -357,15 +370,18 @@ absl::Status Parser::Row(absl::string_view line) {
       case NumberStatus::kOk:
         break;
       case NumberStatus::kNotANumber:
-        return Reject(absl::StrCat(name, " ", Quoted(text),
+        return Reject(absl::StrCat(name, " not a number"),
+                      absl::StrCat(name, " ", Quoted(text),
                                    " is not a number, expected a finite "
                                    "number >= 0"));
       case NumberStatus::kNegative:
-        return Reject(absl::StrCat(name, " ", Quoted(text),
+        return Reject(absl::StrCat("negative ", name),
+                      absl::StrCat(name, " ", Quoted(text),
                                    " is negative, expected a finite "
                                    "number >= 0"));
       case NumberStatus::kNotFinite:
-        return Reject(absl::StrCat(name, " ", Quoted(text),
+        return Reject(absl::StrCat(name, " not finite"),
+                      absl::StrCat(name, " ", Quoted(text),
                                    " is not finite, expected a finite "
                                    "number >= 0"));
     }
@@ -377,15 +393,18 @@ absl::Status Parser::Row(absl::string_view line) {
       case NumberStatus::kOk:
         break;
       case NumberStatus::kNotANumber:
-        return Reject(absl::StrCat("timestamp ", Quoted(text),
+        return Reject("timestamp not an integer",
+                      absl::StrCat("timestamp ", Quoted(text),
                                    " is not an integer, expected an integer "
                                    ">= 0 (seconds)"));
       case NumberStatus::kNegative:
-        return Reject(absl::StrCat("timestamp ", Quoted(text),
+        return Reject("negative timestamp",
+                      absl::StrCat("timestamp ", Quoted(text),
                                    " is negative, expected an integer >= 0 "
                                    "(seconds)"));
       case NumberStatus::kNotFinite:
-        return Reject(absl::StrCat("timestamp ", Quoted(text),
+        return Reject("timestamp too large",
+                      absl::StrCat("timestamp ", Quoted(text),
                                    " is too large, expected an integer >= 0 "
                                    "below 2^63"));
     }
@@ -408,6 +427,10 @@ absl::Status Parser::Row(absl::string_view line) {
     return absl::ResourceExhaustedError(
         absl::StrCat(Where(), "too many distinct item ids, expected at most ",
                      IdInterner::kMaxIds));
+  }
+  if (ABSL_PREDICT_FALSE(static_cast<int>(stats_.first_rows.size()) < options_.rows_shown)) {
+    stats_.first_rows.push_back(ParsedRow{lines_.line_number(), std::string(user),
+                                          std::string(item), weight, timestamp});
   }
   builder_->Add(u, i, weight, timestamp);
   if (ABSL_PREDICT_FALSE(stats_.rows_read == kRowsBeforeEstimate)) {

@@ -46,12 +46,14 @@
 //    negative, NaN or infinite, timestamp that is not a non-negative
 //    integer, bad CSV quoting. OnError::kFail stops at the first one;
 //    OnError::kSkip drops such rows, counts them in stats.rows_skipped and
-//    keeps the first max_errors_shown messages in stats.error_samples.
+//    per reason in stats.skipped_by_reason, and keeps the first
+//    max_errors_shown messages in stats.error_samples.
 //  - a line longer than the read buffer (always fatal).
 #ifndef AFFINITY_TRAINER_DATA_INTERACTIONS_READER_H_
 #define AFFINITY_TRAINER_DATA_INTERACTIONS_READER_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -86,7 +88,18 @@ struct InteractionReaderOptions {
   OnError on_error = OnError::kFail;
   size_t max_id_length = 256;     // bytes
   int max_errors_shown = 5;       // messages kept in stats.error_samples
+  int rows_shown = 5;             // first used rows kept in stats.first_rows
   size_t buffer_bytes = 8 << 20;  // read chunk; also the longest line
+};
+
+// A data row as the reader understood it, before duplicates are merged and
+// before the weight transform.
+struct ParsedRow {
+  int64_t line = 0;   // 1-based line number in the file
+  std::string user;
+  std::string item;
+  float weight = 1;   // 1 without a weight column
+  int64_t timestamp = 0;  // 0 without a timestamp column
 };
 
 struct InteractionStats {
@@ -99,7 +112,15 @@ struct InteractionStats {
   bool has_header = false;
   int columns = 0;        // fields per row: 2, 3 or 4
   std::string delimiter;  // "comma", "tab", "whitespace" or "'::'"
+  // rows_skipped by reason, one of: "bad quoting", "missing field", "too
+  // many fields", "empty id", "id too long", "id with a NUL byte", "id not
+  // valid UTF-8", "weight not a number", "negative weight", "weight not
+  // finite" ("rating ..." for kMovieLens), "timestamp not an integer",
+  // "negative timestamp", "timestamp too large". Reasons without rows are
+  // absent; the counts add up to rows_skipped.
+  std::map<std::string, int64_t> skipped_by_reason;
   std::vector<std::string> error_samples;  // first skipped-row messages
+  std::vector<ParsedRow> first_rows;       // first options.rows_shown used rows
   double parse_seconds = 0;                // reading, parsing and interning
   double build_seconds = 0;                // CSR construction
 };

@@ -19,6 +19,7 @@
 #include "trainer/nightly/gated_evaluation.h"
 #include "trainer/nightly/live_model.h"
 #include "trainer/nightly/retention.h"
+#include "trainer/report/baseline_warning.h"
 #include "trainer/report/peak_memory.h"
 #include "trainer/training_outputs.h"
 
@@ -107,6 +108,7 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
   NightlyResult result;
   affinity::v1::TrainingReport& report = result.report;
   StepClock clock(&report);
+  StampRunStart(&report);
   report.set_k(training.k);
   report.set_algorithm(AlgorithmName(training.als.solver));
   for (const auto& [name, value] : training.parameters) {
@@ -265,6 +267,9 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
     }
     auto evaluated = EvaluateAndGate(input, log, &report);
     if (!evaluated.ok()) return evaluated.status();
+    if (const std::optional<std::string> warning = MostPopularWarning(report)) {
+      log << "warning: " << *warning << "\n";
+    }
     gate = evaluated->gate;
     for (const auto& [name, value] : evaluated->metrics) (*metadata.mutable_metrics())[name] = value;
   }

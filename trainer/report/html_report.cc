@@ -3,25 +3,19 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "trainer/report/atomic_file.h"
+#include "trainer/report/baseline_warning.h"
+#include "trainer/report/data_section.h"
+#include "trainer/report/input_section.h"
+#include "trainer/report/svg_charts.h"
 
 namespace affinity {
 namespace {
-
-constexpr int kWidth = 560;
-constexpr int kHeight = 260;
-constexpr int kLeft = 64;
-constexpr int kRight = 140;  // room for the legend
-constexpr int kTop = 28;
-constexpr int kBottom = 36;
-const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
-                               "#ff7f0e", "#8c564b"};
-
-std::string FormatTick(double v) { return absl::StrFormat("%.4g", v); }
 
 // A value, with "± half-width" when its confidence interval is known.
 std::string MetricCell(double value, double ci95) {
@@ -45,108 +39,40 @@ std::string MetricRow(const std::string& name,
   return row;
 }
 
-}  // namespace
-
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string RenderLineChartSvg(const std::string& title,
-                               const std::vector<PlotSeries>& series) {
-  double lo = INFINITY, hi = -INFINITY;
-  size_t points = 0;
-  for (const PlotSeries& s : series) {
-    for (double v : s.values) {
-      if (!std::isfinite(v)) continue;
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
-    points = std::max(points, s.values.size());
-  }
-  std::string svg = absl::StrFormat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-      "role=\"img\" aria-label=\"%s\">\n<text x=\"%d\" y=\"18\" "
-      "class=\"title\">%s</text>\n",
-      kWidth, kHeight, HtmlEscape(title), kLeft, HtmlEscape(title));
-  if (points == 0 || !std::isfinite(lo)) {
-    absl::StrAppend(&svg, "<text x=\"", kLeft, "\" y=\"", kHeight / 2,
-                    "\">no data</text>\n</svg>\n");
-    return svg;
-  }
-  if (hi - lo < 1e-12) {  // flat line: give the axis some height
-    const double pad = std::max(std::abs(hi) * 0.05, 1e-6);
-    lo -= pad;
-    hi += pad;
-  }
-  const double plot_w = kWidth - kLeft - kRight;
-  const double plot_h = kHeight - kTop - kBottom;
-  auto x_of = [&](size_t i) {
-    return kLeft + (points == 1 ? plot_w / 2 : plot_w * i / (points - 1));
+// The ranking metrics of every column as bars from 0, with their 95%
+// intervals as whiskers.
+std::string HoldoutBarChart(int k, const std::vector<std::string>& names,
+                            const std::vector<const RankingMetricsProto*>& columns) {
+  struct Metric {
+    const char* name;
+    Field value;
+    Field ci95;
   };
-  auto y_of = [&](double v) { return kTop + plot_h * (hi - v) / (hi - lo); };
-
-  // Axes, y ticks (min, mid, max) and x ticks (first, last iteration).
-  absl::StrAppendFormat(&svg,
-                        "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" "
-                        "fill=\"none\" stroke=\"#999\"/>\n",
-                        kLeft, kTop, plot_w, plot_h);
-  for (double v : {lo, (lo + hi) / 2, hi}) {
-    absl::StrAppendFormat(&svg,
-                          "<text x=\"%d\" y=\"%.1f\" class=\"tick\" "
-                          "text-anchor=\"end\">%s</text>\n",
-                          kLeft - 6, y_of(v) + 4, FormatTick(v));
-  }
-  absl::StrAppendFormat(&svg,
-                        "<text x=\"%.1f\" y=\"%d\" class=\"tick\">1</text>\n"
-                        "<text x=\"%.1f\" y=\"%d\" class=\"tick\" "
-                        "text-anchor=\"end\">%d</text>\n"
-                        "<text x=\"%.1f\" y=\"%d\" class=\"tick\" "
-                        "text-anchor=\"middle\">iteration</text>\n",
-                        x_of(0), kHeight - 12, x_of(points - 1), kHeight - 12,
-                        static_cast<int>(points), kLeft + plot_w / 2,
-                        kHeight - 4);
-
-  int color = 0;
-  int legend_y = kTop + 10;
-  for (const PlotSeries& s : series) {
-    if (s.values.empty()) continue;
-    const char* stroke = kColors[color++ % (sizeof(kColors) / sizeof(*kColors))];
-    std::string path;
-    for (size_t i = 0; i < s.values.size(); ++i) {
-      if (!std::isfinite(s.values[i])) continue;
-      absl::StrAppendFormat(&path, "%s%.1f,%.1f", path.empty() ? "" : " ",
-                            x_of(i), y_of(s.values[i]));
-      absl::StrAppendFormat(&svg,
-                            "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
-                            "fill=\"%s\"><title>%s %d: %s</title></circle>\n",
-                            x_of(i), y_of(s.values[i]), stroke,
-                            HtmlEscape(s.name), static_cast<int>(i + 1),
-                            FormatTick(s.values[i]));
+  using M = RankingMetricsProto;
+  const Metric metrics[] = {
+      {"precision", [](const M& m) { return m.precision_at_k(); },
+       [](const M& m) { return m.precision_at_k_ci95(); }},
+      {"recall", [](const M& m) { return m.recall_at_k(); },
+       [](const M& m) { return m.recall_at_k_ci95(); }},
+      {"ndcg", [](const M& m) { return m.ndcg_at_k(); },
+       [](const M& m) { return m.ndcg_at_k_ci95(); }},
+      {"map", [](const M& m) { return m.map_at_k(); },
+       [](const M& m) { return m.map_at_k_ci95(); }},
+  };
+  std::vector<BarGroup> groups;
+  for (const Metric& metric : metrics) {
+    BarGroup group;
+    group.label = absl::StrCat(metric.name, "@", k);
+    for (const M* m : columns) {
+      group.values.push_back(metric.value(*m));
+      group.errors.push_back(metric.ci95(*m));
     }
-    absl::StrAppendFormat(&svg,
-                          "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" "
-                          "stroke-width=\"1.5\"/>\n"
-                          "<text x=\"%d\" y=\"%d\" fill=\"%s\" "
-                          "class=\"legend\">%s</text>\n",
-                          path, stroke, kWidth - kRight + 8, legend_y, stroke,
-                          HtmlEscape(s.name));
-    legend_y += 16;
+    groups.push_back(std::move(group));
   }
-  svg += "</svg>\n";
-  return svg;
+  return RenderBarChartSvg(absl::StrCat("holdout metrics at k = ", k), names, groups);
 }
+
+}  // namespace
 
 std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report) {
   PlotSeries loss{"loss", {}}, seconds{"seconds", {}};
@@ -176,14 +102,25 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
       "table{border-collapse:collapse;margin:1em 0}\n"
       "td,th{border:1px solid #ccc;padding:3px 10px;text-align:left}\n"
       "svg{display:block;margin:1em 0}\n"
+      ".row{display:flex;gap:2em;align-items:flex-start}\n"
       ".tick{font-size:11px;fill:#555}\n"
       ".title{font-size:14px;font-weight:bold}.legend{font-size:12px}\n"
+      ".warning{background:#fff3cd;border:2px solid #d9a400;padding:0.8em 1em;"
+      "margin:1em 0;font-weight:bold}\n"
       "</style></head><body>\n";
   absl::StrAppend(&html, "<h1>affinity training report</h1>\n<p>",
                   HtmlEscape(report.algorithm()), ", ",
                   report.version() ? absl::StrCat("model version ", report.version())
                                    : std::string("not published"),
+                  report.started_at().empty()
+                      ? std::string()
+                      : absl::StrCat(", run started ", HtmlEscape(report.started_at()),
+                                     " (UTC)"),
                   "</p>\n");
+  if (const std::optional<std::string> warning = MostPopularWarning(report)) {
+    absl::StrAppend(&html, "<div class=\"warning\" role=\"alert\">Warning: ",
+                    HtmlEscape(*warning), ".</div>\n");
+  }
   absl::StrAppendFormat(
       &html,
       "<table><tr><th>users</th><td>%.0f</td></tr><tr><th>items</th><td>%.0f</td></tr>"
@@ -197,6 +134,8 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
       report.seconds_per_iteration(), report.train_seconds(),
       report.ingest_seconds(), report.ingest_mb_per_s(),
       report.peak_rss_bytes() / 1e6);
+  html += RenderInputSectionHtml(report);
+  html += RenderDataSectionHtml(report.data());
 
   if (!report.outcome().empty()) {
     // A nightly run: what happened, and on which data.
@@ -228,11 +167,17 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
                          : std::string(),
                     "<th>most popular</th>");
     std::vector<const RankingMetricsProto*> columns = {&report.model()};
-    if (live) columns.push_back(&report.live());
+    std::vector<std::string> column_names = {report.outcome().empty() ? "model" : "candidate"};
+    if (live) {
+      columns.push_back(&report.live());
+      column_names.push_back(absl::StrCat("live version ", report.live_version()));
+    }
     columns.push_back(&report.popularity());
+    column_names.push_back("most popular");
     if (report.has_puresvd() && report.puresvd().users_evaluated() > 0) {
       html += "<th>PureSVD</th>";
       columns.push_back(&report.puresvd());
+      column_names.push_back("PureSVD");
     }
     html += "</tr>\n";
     using M = RankingMetricsProto;
@@ -257,7 +202,9 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
                   m->recall_at_k_ci95() > 0 || m->ndcg_at_k_ci95() > 0 ||
                   m->map_at_k_ci95() > 0;
     }
-    absl::StrAppendFormat(&html, "</table>\n<p>%.0f users evaluated.%s</p>\n",
+    html += "</table>\n";
+    html += HoldoutBarChart(report.k(), column_names, columns);
+    absl::StrAppendFormat(&html, "<p>%.0f users evaluated.%s</p>\n",
                           report.model().users_evaluated(),
                           intervals ? " &plusmn; is the half-width of the 95% "
                                       "confidence interval over users."
@@ -281,11 +228,15 @@ std::string RenderTrainingReportHtml(const affinity::v1::TrainingReport& report)
   }
 
   html += "<h2>Per iteration</h2>\n";
+  // Loss is drawn over its own range (its level depends on the
+  // regularization; its descent is what matters), metrics and seconds from 0.
   html += RenderLineChartSvg("training loss", {loss});
+  LineChartOptions from_zero;
+  from_zero.y_from_zero = true;
   if (sampled) {
-    html += RenderLineChartSvg("sampled holdout metrics", {precision, ndcg, map});
+    html += RenderLineChartSvg("sampled holdout metrics", {precision, ndcg, map}, from_zero);
   }
-  html += RenderLineChartSvg("seconds per iteration", {seconds});
+  html += RenderLineChartSvg("seconds per iteration", {seconds}, from_zero);
 
   html += "<h2>Parameters</h2>\n<table>\n";
   std::map<std::string, std::string> params(report.parameters().begin(),
