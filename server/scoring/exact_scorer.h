@@ -23,9 +23,10 @@ class ExactScorer : public Scorer {
   std::vector<ScoringResult> TopKBatch(
       absl::Span<const ScoringQuery> queries) const override;
   bool BenefitsFromBatching() const override { return true; }
+  // True when `query` takes the gather scan (its allowed set is small).
+  bool UsesGather(const ScoringQuery& query) const;
 
  private:
-  bool UsesGather(const ScoringQuery& query) const;
   std::shared_ptr<const ItemMatrix> items_;
 };
 

@@ -200,6 +200,7 @@ TEST(HnswScorerTest, BuildStopsWhenCancelled) {
 TEST(ParseScorerKindTest, KnownAndUnknownNames) {
   EXPECT_EQ(*ParseScorerKind("exact"), ScorerKind::kExact);
   EXPECT_EQ(*ParseScorerKind("hnsw"), ScorerKind::kHnsw);
+  EXPECT_EQ(*ParseScorerKind("int8"), ScorerKind::kInt8);
   EXPECT_FALSE(ParseScorerKind("faiss").ok());
 }
 
