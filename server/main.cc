@@ -61,7 +61,11 @@ ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "HTTP address HOST:PORT for /metrics (Prometheus) and /healthz; empty disables.");
 ABSL_FLAG(int, max_k, 1000, "Largest k a request may ask for.");
 ABSL_FLAG(std::string, scorer, "exact",
-          "Item ranking for users: exact (SIMD scan) or hnsw (approximate graph search).");
+          "Item ranking for users: exact (SIMD scan), int8 (int8 scan for k x "
+          "--int8_candidates candidates, re-ranked exactly) or hnsw (approximate graph search).");
+ABSL_FLAG(int, int8_candidates, 4,
+          "--scorer=int8: candidates per query as a multiple of k (1..1000), re-ranked "
+          "exactly in float32.");
 ABSL_FLAG(int, hnsw_ef, 200, "HNSW search breadth (higher: better recall, slower).");
 ABSL_FLAG(int, batch_window_us, 0,
           "Micro-batching window in microseconds (0 = off): concurrent requests arriving "
@@ -136,6 +140,11 @@ absl::Status CheckFlags() {
     return absl::InvalidArgumentError(absl::StrCat("--max_k: expected 1..100000, got ", max_k));
   }
   if (absl::GetFlag(FLAGS_hnsw_ef) < 1) return absl::InvalidArgumentError("--hnsw_ef: expected >= 1");
+  const int int8_candidates = absl::GetFlag(FLAGS_int8_candidates);
+  if (int8_candidates < 1 || int8_candidates > 1000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--int8_candidates: expected 1..1000, got ", int8_candidates));
+  }
   const int window = absl::GetFlag(FLAGS_batch_window_us);
   if (window < 0 || window > 100000) {
     return absl::InvalidArgumentError(
@@ -335,6 +344,8 @@ int Run() {
   ModelManagerOptions manager_options;
   manager_options.scorer.kind = *kind;
   manager_options.scorer.hnsw_ef = static_cast<size_t>(absl::GetFlag(FLAGS_hnsw_ef));
+  manager_options.scorer.int8_candidate_factor =
+      static_cast<size_t>(absl::GetFlag(FLAGS_int8_candidates));
   manager_options.poll_thread_nice = absl::GetFlag(FLAGS_load_nice);
   ModelManager models(*std::move(store), manager_options);
   models.SetWarmUp([&](const LoadedModel& model) { rule_engine.Prepare(model); });
@@ -498,7 +509,7 @@ int main(int argc, char** argv) {
   const std::vector<char*> args = affinity::command_line::ParseFlagsOrExit(
       {"affinity-server",
        "Serves affinity.v1.Recommender over gRPC from a model store.\n"
-       "Usage: affinity-server --db=DIR [--listen=127.0.0.1:50051] [--scorer=exact|hnsw] ...",
+       "Usage: affinity-server --db=DIR [--listen=127.0.0.1:50051] [--scorer=exact|int8|hnsw] ...",
        {"server/main.cc"}},
       argc, argv);
   if (args.size() > 1) {

@@ -23,8 +23,12 @@ constexpr uint64_t kHnswFixedBytesPerItem = 112;
 absl::uint128 EstimateLoadBytes(uint64_t items, uint64_t dims, const ScorerOptions& options) {
   const absl::uint128 floats = absl::uint128(dims) * 4;
   const absl::uint128 row = absl::uint128(ItemMatrix::StrideFor(dims)) * 4;
-  // Dense read buffer + item matrix + normalised copy.
-  absl::uint128 per_item = floats + 2 * row + kIdBytesPerItem;
+  // The item matrix (read straight into it) and its inverse norm.
+  absl::uint128 per_item = row + 4 + kIdBytesPerItem;
+  if (options.kind == ScorerKind::kInt8) {
+    // The int8 copy (4-dim groups) and its per-row scale.
+    per_item += absl::uint128((dims + 3) / 4 * 4) + 4;
+  }
   if (options.kind == ScorerKind::kHnsw) {
     per_item += floats + absl::uint128(options.hnsw_m) * kHnswLinksPerM * kHnswBytesPerLink +
                 kHnswFixedBytesPerItem;

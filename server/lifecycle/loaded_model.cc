@@ -14,9 +14,31 @@
 namespace affinity::server {
 
 std::optional<uint32_t> LoadedModel::FindItem(absl::string_view item_id) const {
-  auto it = item_index.find(item_id);
-  if (it == item_index.end()) return std::nullopt;
-  return it->second;
+  absl::StatusOr<uint32_t> index = reader->ItemIndex(item_id);
+  if (!index.ok()) return std::nullopt;
+  return *index;
+}
+
+std::vector<float> LoadedModel::UnitRow(uint32_t index) const {
+  const float* row = items->row(index);
+  const float scale = (*inverse_norms)[index];
+  std::vector<float> out(items->dims());
+  for (size_t d = 0; d < out.size(); ++d) out[d] = row[d] * scale;
+  return out;
+}
+
+float LoadedModel::Cosine(uint32_t a, uint32_t b) const {
+  const float* ra = items->row(a);
+  const float* rb = items->row(b);
+  const float sa = (*inverse_norms)[a];
+  const float sb = (*inverse_norms)[b];
+  float s = 0;
+  for (size_t d = 0; d < items->dims(); ++d) {
+    const float ua = ra[d] * sa;
+    const float ub = rb[d] * sb;
+    s += ua * ub;
+  }
+  return s;
 }
 
 namespace {
@@ -46,17 +68,18 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
       !fits.ok()) {
     return fits;
   }
-  std::vector<float> dense(ids.size() * static_cast<size_t>(dims));
-  if (absl::Status s = reader->ReadItemFactors(absl::MakeSpan(dense)); !s.ok()) {
+  // Read straight into the aligned matrix (no dense copy beside it), then
+  // spread the rows to their padded stride.
+  auto matrix = std::make_shared<ItemMatrix>(ids.size(), static_cast<size_t>(dims));
+  if (absl::Status s = reader->ReadItemFactors(
+          absl::MakeSpan(matrix->mutable_data(), ids.size() * static_cast<size_t>(dims)));
+      !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(where, "reading item factors: ", s.message()));
   }
-  std::shared_ptr<const ItemMatrix> items =
-      ItemMatrix::FromDense(dense, ids.size(), static_cast<size_t>(dims));
-  dense = std::vector<float>();
+  matrix->ExpandPackedRows();
+  std::shared_ptr<const ItemMatrix> items = std::move(matrix);
   model->items = items;
-  model->normalized_items = items->Normalized();
-  model->item_index.reserve(ids.size());
-  for (uint32_t i = 0; i < ids.size(); ++i) model->item_index.emplace(ids[i], i);
+  model->inverse_norms = std::make_shared<const std::vector<float>>(items->InverseNorms());
 
   auto scorer = MakeScorer(items, options);
   if (!scorer.ok()) {
@@ -64,7 +87,7 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
                         absl::StrCat(where, scorer.status().message()));
   }
   model->scorer = std::move(*scorer);
-  model->similar_scorer = std::make_unique<ExactScorer>(model->normalized_items);
+  model->similar_scorer = std::make_unique<ExactScorer>(items, model->inverse_norms);
 
   model->explicit_model = model->metadata.algorithm() == "explicit_als";
   if (!model->explicit_model) {

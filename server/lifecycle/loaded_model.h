@@ -1,7 +1,9 @@
 // LoadedModel: one model version made ready to serve (a "servable"):
-// item factors in one aligned in-memory matrix, its scorers, the cached
-// Y^T Y for fold-in, an id -> index map, and the store reader through which
-// user records are read per request. Immutable once built; shared between
+// item factors in one aligned in-memory matrix (held once: cosine
+// similarity divides by per-row norms at score time instead of keeping a
+// normalised copy), its scorers, the cached Y^T Y for fold-in, and the store
+// reader through which item ids (and their id -> index map) and user
+// records are read. Immutable once built; shared between
 // requests through std::shared_ptr<const LoadedModel>, so a version stays
 // alive until the last request holding it finishes.
 #ifndef AFFINITY_SERVER_LIFECYCLE_LOADED_MODEL_H_
@@ -11,10 +13,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <Eigen/Core>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "affinity/v1/model.pb.h"
@@ -30,11 +32,13 @@ struct LoadedModel {
   affinity::v1::ModelMetadata metadata;
   std::unique_ptr<storage::ModelVersionReader> reader;
   std::shared_ptr<const ItemMatrix> items;
-  // Unit-length item rows for cosine similarity (SimilarItems).
-  std::shared_ptr<const ItemMatrix> normalized_items;
-  // Ranks items for a user vector (the configured kind: exact or hnsw).
+  // Per item, 1 / its norm (ItemMatrix::InverseNorms): items->row(i) times
+  // inverse_norms[i] is item i's unit vector, for cosine similarity.
+  std::shared_ptr<const std::vector<float>> inverse_norms;
+  // Ranks items for a user vector (the configured kind: exact, int8 or hnsw).
   std::unique_ptr<Scorer> scorer;
-  // Ranks items by cosine with an item (always exact).
+  // Ranks items by cosine with a unit query (always exact; scales every row
+  // by its inverse norm while scoring).
   std::unique_ptr<Scorer> similar_scorer;
   // Y^T Y, dims x dims.
   Eigen::MatrixXd gram;
@@ -46,8 +50,11 @@ struct LoadedModel {
 
   std::optional<uint32_t> FindItem(absl::string_view item_id) const;
   const std::string& item_id(uint32_t index) const { return reader->item_ids()[index]; }
-
-  absl::flat_hash_map<std::string, uint32_t> item_index;
+  // Item `index`'s unit vector (dims floats), equal bit for bit to the row
+  // of a normalised copy of the matrix.
+  std::vector<float> UnitRow(uint32_t index) const;
+  // <unit row a, unit row b>, summed in dims order.
+  float Cosine(uint32_t a, uint32_t b) const;
 };
 
 // Reads every item vector of `reader`'s version into memory and builds the

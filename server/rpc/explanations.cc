@@ -9,13 +9,6 @@ namespace {
 // Looking at more history items than this costs more than it explains.
 constexpr size_t kMaxHistoryForExplanation = 2000;
 
-float Cosine(const LoadedModel& model, uint32_t a, uint32_t b) {
-  const ItemMatrix& m = *model.normalized_items;
-  float s = 0;
-  for (size_t d = 0; d < m.dims(); ++d) s += m.row(a)[d] * m.row(b)[d];
-  return s;
-}
-
 }  // namespace
 
 std::string ExplainModelItem(const LoadedModel& model, uint32_t item, float score,
@@ -25,7 +18,7 @@ std::string ExplainModelItem(const LoadedModel& model, uint32_t item, float scor
   int64_t best = -1;
   float best_cosine = -2;
   for (size_t i = 0; i < history.size() && i < kMaxHistoryForExplanation; ++i) {
-    const float c = Cosine(model, item, history[i]);
+    const float c = model.Cosine(item, history[i]);
     if (c > best_cosine) {
       best_cosine = c;
       best = history[i];

@@ -248,8 +248,8 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
                                         request.exclude_item_ids().end());
   return RespondWithRules(
       DeadlineOf(context), shadow, model, request.rule_set(), k, request.explain(), seen_indices,
-      std::move(excluded_indices), excluded_ids, model.scorer.get(), model.items.get(), query,
-      *filters,
+      std::move(excluded_indices), excluded_ids, model.scorer.get(), model.items.get(),
+      /*row_scales=*/nullptr, query, *filters,
       [&](const rules::RankedItem& item) {
         return ExplainModelItem(model, *item.index, item.score, history, folded_in);
       },
@@ -277,8 +277,8 @@ absl::Status RecommenderService::DoSimilarItems(
   for (const std::string& id : request.exclude_item_ids()) {
     if (std::optional<uint32_t> index = model.FindItem(id)) excluded_indices.push_back(*index);
   }
-  const ItemMatrix& normalized = *model.normalized_items;
-  const absl::Span<const float> query(normalized.row(*item), normalized.dims());
+  const std::vector<float> unit = model.UnitRow(*item);
+  const absl::Span<const float> query(unit);
   if (absl::Status s = CheckDeadline(context); !s.ok()) return s;
   response->set_model_version(model.version);
   response->set_arm(route.arm);
@@ -289,7 +289,8 @@ absl::Status RecommenderService::DoSimilarItems(
   return RespondWithRules(
       DeadlineOf(context), /*shadow=*/false, model, request.rule_set(),
       static_cast<size_t>(request.k()), request.explain(), {}, std::move(excluded_indices),
-      excluded_ids, model.similar_scorer.get(), model.normalized_items.get(), query, *filters,
+      excluded_ids, model.similar_scorer.get(), model.items.get(), model.inverse_norms->data(),
+      query, *filters,
       [&](const rules::RankedItem& ranked) {
         return ExplainSimilarItem(model, query_item, ranked.score);
       },
@@ -321,7 +322,7 @@ absl::Status RecommenderService::RespondWithRules(
     absl::string_view rule_set, size_t k, bool explain,
     const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
     const std::vector<std::string>& excluded_ids, const Scorer* scorer,
-    const ItemMatrix* matrix, absl::Span<const float> query,
+    const ItemMatrix* matrix, const float* row_scales, absl::Span<const float> query,
     const std::vector<rules::CompiledFilter>& request_filters,
     const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
     affinity::v1::RecommendResponse* response) {
@@ -363,8 +364,12 @@ absl::Status RecommenderService::RespondWithRules(
     };
     request.score_item = [&](uint32_t index) {
       const float* row = matrix->row(index);
+      const float scale = row_scales == nullptr ? 1.0f : row_scales[index];
       float score = 0;
-      for (size_t d = 0; d < query.size(); ++d) score += row[d] * query[d];
+      for (size_t d = 0; d < query.size(); ++d) {
+        const float y = row_scales == nullptr ? row[d] : row[d] * scale;
+        score += y * query[d];
+      }
       return score;
     };
   }

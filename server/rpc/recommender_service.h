@@ -95,14 +95,15 @@ class RecommenderService final : public affinity::v1::Recommender::Service {
                               affinity::v1::RecommendResponse* response);
 
   // The rule pipeline over `model`: `scorer` ranks the rows of `matrix`
-  // against `query` (empty query: fallback only) through the batcher, by
+  // (each times its entry of `row_scales` when that is not null) against
+  // `query` (empty query: fallback only) through the batcher, by
   // `deadline`.
   absl::Status RespondWithRules(
       std::chrono::system_clock::time_point deadline, bool shadow, const LoadedModel& model,
       absl::string_view rule_set, size_t k, bool explain,
       const std::vector<uint32_t>& seen, std::vector<uint32_t> always_excluded,
       const std::vector<std::string>& excluded_ids, const Scorer* scorer,
-      const ItemMatrix* matrix, absl::Span<const float> query,
+      const ItemMatrix* matrix, const float* row_scales, absl::Span<const float> query,
       const std::vector<rules::CompiledFilter>& request_filters,
       const std::function<std::string(const rules::RankedItem&)>& explain_model_item,
       affinity::v1::RecommendResponse* response);

@@ -7,10 +7,22 @@
 namespace affinity::server {
 namespace {
 
+// Scaled kernels multiply each row element by its row's scale before the
+// FMA, rounding exactly as a copy of the matrix with scaled rows would.
+
 #if defined(__AVX512F__)
 
+// Row r's 16 floats at d, times its scale when kScaled.
+template <bool kScaled>
+inline __m512 LoadRow(const float* r, size_t d, const float* scale) {
+  const __m512 v = _mm512_load_ps(r + d);
+  if constexpr (kScaled) return _mm512_mul_ps(v, _mm512_set1_ps(*scale));
+  return v;
+}
+
 // Four rows against one query; stride is a multiple of 16.
-inline void Dot4(const float* r0, size_t stride, const float* q, float* out) {
+template <bool kScaled>
+inline void Dot4(const float* r0, size_t stride, const float* q, const float* s, float* out) {
   __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
   __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
   const float* r1 = r0 + stride;
@@ -18,10 +30,10 @@ inline void Dot4(const float* r0, size_t stride, const float* q, float* out) {
   const float* r3 = r2 + stride;
   for (size_t d = 0; d < stride; d += 16) {
     const __m512 qv = _mm512_loadu_ps(q + d);
-    a0 = _mm512_fmadd_ps(_mm512_load_ps(r0 + d), qv, a0);
-    a1 = _mm512_fmadd_ps(_mm512_load_ps(r1 + d), qv, a1);
-    a2 = _mm512_fmadd_ps(_mm512_load_ps(r2 + d), qv, a2);
-    a3 = _mm512_fmadd_ps(_mm512_load_ps(r3 + d), qv, a3);
+    a0 = _mm512_fmadd_ps(LoadRow<kScaled>(r0, d, s), qv, a0);
+    a1 = _mm512_fmadd_ps(LoadRow<kScaled>(r1, d, s + 1), qv, a1);
+    a2 = _mm512_fmadd_ps(LoadRow<kScaled>(r2, d, s + 2), qv, a2);
+    a3 = _mm512_fmadd_ps(LoadRow<kScaled>(r3, d, s + 3), qv, a3);
   }
   out[0] = _mm512_reduce_add_ps(a0);
   out[1] = _mm512_reduce_add_ps(a1);
@@ -29,10 +41,11 @@ inline void Dot4(const float* r0, size_t stride, const float* q, float* out) {
   out[3] = _mm512_reduce_add_ps(a3);
 }
 
-inline float Dot1(const float* r, size_t stride, const float* q) {
+template <bool kScaled>
+inline float Dot1(const float* r, size_t stride, const float* q, const float* s) {
   __m512 a = _mm512_setzero_ps();
   for (size_t d = 0; d < stride; d += 16) {
-    a = _mm512_fmadd_ps(_mm512_load_ps(r + d), _mm512_loadu_ps(q + d), a);
+    a = _mm512_fmadd_ps(LoadRow<kScaled>(r, d, s), _mm512_loadu_ps(q + d), a);
   }
   return _mm512_reduce_add_ps(a);
 }
@@ -50,7 +63,15 @@ inline float HorizontalSum(__m256 v) {
   return _mm_cvtss_f32(sums);
 }
 
-inline void Dot4(const float* r0, size_t stride, const float* q, float* out) {
+template <bool kScaled>
+inline __m256 LoadRow(const float* r, size_t d, const float* scale) {
+  const __m256 v = _mm256_load_ps(r + d);
+  if constexpr (kScaled) return _mm256_mul_ps(v, _mm256_set1_ps(*scale));
+  return v;
+}
+
+template <bool kScaled>
+inline void Dot4(const float* r0, size_t stride, const float* q, const float* s, float* out) {
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
   __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
   const float* r1 = r0 + stride;
@@ -58,10 +79,10 @@ inline void Dot4(const float* r0, size_t stride, const float* q, float* out) {
   const float* r3 = r2 + stride;
   for (size_t d = 0; d < stride; d += 8) {
     const __m256 qv = _mm256_loadu_ps(q + d);
-    a0 = _mm256_fmadd_ps(_mm256_load_ps(r0 + d), qv, a0);
-    a1 = _mm256_fmadd_ps(_mm256_load_ps(r1 + d), qv, a1);
-    a2 = _mm256_fmadd_ps(_mm256_load_ps(r2 + d), qv, a2);
-    a3 = _mm256_fmadd_ps(_mm256_load_ps(r3 + d), qv, a3);
+    a0 = _mm256_fmadd_ps(LoadRow<kScaled>(r0, d, s), qv, a0);
+    a1 = _mm256_fmadd_ps(LoadRow<kScaled>(r1, d, s + 1), qv, a1);
+    a2 = _mm256_fmadd_ps(LoadRow<kScaled>(r2, d, s + 2), qv, a2);
+    a3 = _mm256_fmadd_ps(LoadRow<kScaled>(r3, d, s + 3), qv, a3);
   }
   out[0] = HorizontalSum(a0);
   out[1] = HorizontalSum(a1);
@@ -69,35 +90,40 @@ inline void Dot4(const float* r0, size_t stride, const float* q, float* out) {
   out[3] = HorizontalSum(a3);
 }
 
-inline float Dot1(const float* r, size_t stride, const float* q) {
+template <bool kScaled>
+inline float Dot1(const float* r, size_t stride, const float* q, const float* s) {
   __m256 a = _mm256_setzero_ps();
   for (size_t d = 0; d < stride; d += 8) {
-    a = _mm256_fmadd_ps(_mm256_load_ps(r + d), _mm256_loadu_ps(q + d), a);
+    a = _mm256_fmadd_ps(LoadRow<kScaled>(r, d, s), _mm256_loadu_ps(q + d), a);
   }
   return HorizontalSum(a);
 }
 
 #else
 
-inline float Dot1(const float* r, size_t stride, const float* q) {
+template <bool kScaled>
+inline float Dot1(const float* r, size_t stride, const float* q, const float* s) {
   float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (size_t d = 0; d < stride; d += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += r[d + j] * q[d + j];
+    for (int j = 0; j < 8; ++j) {
+      const float y = kScaled ? r[d + j] * *s : r[d + j];
+      acc[j] += y * q[d + j];
+    }
   }
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
          ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-inline void Dot4(const float* r0, size_t stride, const float* q, float* out) {
-  for (int j = 0; j < 4; ++j) out[j] = Dot1(r0 + j * stride, stride, q);
+template <bool kScaled>
+inline void Dot4(const float* r0, size_t stride, const float* q, const float* s, float* out) {
+  for (int j = 0; j < 4; ++j) out[j] = Dot1<kScaled>(r0 + j * stride, stride, q, s + j);
 }
 
 #endif
 
-}  // namespace
-
-void DotRows(const float* rows, size_t n, size_t stride, const float* query,
-             float* out) {
+template <bool kScaled>
+void DotRowsImpl(const float* rows, size_t n, size_t stride, const float* query,
+                 const float* row_scales, float* out) {
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
 #if defined(__AVX512F__) || defined(__AVX2__)
@@ -108,9 +134,21 @@ void DotRows(const float* rows, size_t n, size_t stride, const float* query,
       }
     }
 #endif
-    Dot4(rows + i * stride, stride, query, out + i);
+    Dot4<kScaled>(rows + i * stride, stride, query, row_scales + i, out + i);
   }
-  for (; i < n; ++i) out[i] = Dot1(rows + i * stride, stride, query);
+  for (; i < n; ++i) out[i] = Dot1<kScaled>(rows + i * stride, stride, query, row_scales + i);
+}
+
+}  // namespace
+
+void DotRows(const float* rows, size_t n, size_t stride, const float* query,
+             float* out) {
+  DotRowsImpl<false>(rows, n, stride, query, nullptr, out);
+}
+
+void DotRowsScaled(const float* rows, size_t n, size_t stride, const float* query,
+                   const float* row_scales, float* out) {
+  DotRowsImpl<true>(rows, n, stride, query, row_scales, out);
 }
 
 #if defined(__AVX512F__)
@@ -170,10 +208,12 @@ inline void Store(float* p, Vec v) {
 }
 #endif
 
-// ROWS item rows against GROUPS lane-groups of queries starting at `group`.
-template <int ROWS, int GROUPS>
+// ROWS item rows against GROUPS lane-groups of queries starting at `group`
+// (rows times their scales when kScaled).
+template <int ROWS, int GROUPS, bool kScaled>
 inline __attribute__((always_inline)) void Tile(const float* rows, size_t stride,
-                                                size_t dims, const float* qt, size_t width,
+                                                size_t dims, const float* row_scales,
+                                                const float* qt, size_t width,
                                                 size_t group, float* out) {
   Vec acc[ROWS][GROUPS];
 #pragma GCC unroll 8
@@ -187,7 +227,9 @@ inline __attribute__((always_inline)) void Tile(const float* rows, size_t stride
     for (int g = 0; g < GROUPS; ++g) q[g] = Load(qt + d * width + (group + g) * kLanes);
 #pragma GCC unroll 8
     for (int r = 0; r < ROWS; ++r) {
-      const Vec y = Broadcast(rows + r * stride + d);
+      float element = rows[r * stride + d];
+      if constexpr (kScaled) element *= row_scales[r];
+      const Vec y = Broadcast(&element);
 #pragma GCC unroll 4
       for (int g = 0; g < GROUPS; ++g) acc[r][g] = Fma(y, q[g], acc[r][g]);
     }
@@ -199,10 +241,10 @@ inline __attribute__((always_inline)) void Tile(const float* rows, size_t stride
   }
 }
 
-}  // namespace
-
-void DotRowsMulti(const float* rows, size_t n, size_t stride, size_t dims,
-                  const float* transposed, size_t width, float* out) {
+template <bool kScaled>
+void DotRowsMultiImpl(const float* rows, size_t n, size_t stride, size_t dims,
+                      const float* row_scales, const float* transposed, size_t width,
+                      float* out) {
   const size_t groups = width / kLanes;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -218,15 +260,33 @@ void DotRowsMulti(const float* rows, size_t n, size_t stride, size_t dims,
 #endif
     size_t g = 0;
     for (; g + 2 <= groups; g += 2) {
-      Tile<8, 2>(rows + i * stride, stride, dims, transposed, width, g, out + i * width);
+      Tile<8, 2, kScaled>(rows + i * stride, stride, dims, row_scales + i, transposed, width, g,
+                          out + i * width);
     }
-    if (g < groups) Tile<8, 1>(rows + i * stride, stride, dims, transposed, width, g, out + i * width);
+    if (g < groups) {
+      Tile<8, 1, kScaled>(rows + i * stride, stride, dims, row_scales + i, transposed, width, g,
+                          out + i * width);
+    }
   }
   for (; i < n; ++i) {
     for (size_t g = 0; g < groups; ++g) {
-      Tile<1, 1>(rows + i * stride, stride, dims, transposed, width, g, out + i * width);
+      Tile<1, 1, kScaled>(rows + i * stride, stride, dims, row_scales + i, transposed, width, g,
+                          out + i * width);
     }
   }
+}
+
+}  // namespace
+
+void DotRowsMulti(const float* rows, size_t n, size_t stride, size_t dims,
+                  const float* transposed, size_t width, float* out) {
+  DotRowsMultiImpl<false>(rows, n, stride, dims, nullptr, transposed, width, out);
+}
+
+void DotRowsMultiScaled(const float* rows, size_t n, size_t stride, size_t dims,
+                        const float* row_scales, const float* transposed, size_t width,
+                        float* out) {
+  DotRowsMultiImpl<true>(rows, n, stride, dims, row_scales, transposed, width, out);
 }
 
 bool AnyAtLeast(const float* a, const float* b, size_t n) {

@@ -12,6 +12,11 @@ namespace affinity::server {
 // out[i] = <rows[i], query> for i in [0, n).
 void DotRows(const float* rows, size_t n, size_t stride, const float* query,
              float* out);
+// out[i] = <rows[i] * row_scales[i], query>: each element is multiplied by
+// its row's scale (rounded to float) before the product, so the results
+// equal DotRows over a copy of the rows scaled that way, bit for bit.
+void DotRowsScaled(const float* rows, size_t n, size_t stride, const float* query,
+                   const float* row_scales, float* out);
 
 // Several queries at once, laid out for DotRowsMulti: `dims` x width
 // floats, query q's element d at [d * width + q], zero beyond nq. Build it
@@ -25,6 +30,11 @@ void TransposeQueries(const float* const* queries, size_t nq, size_t dims, float
 // sums), so a batch costs about one pass over memory.
 void DotRowsMulti(const float* rows, size_t n, size_t stride, size_t dims,
                   const float* transposed, size_t width, float* out);
+// DotRowsMulti over rows[i] * row_scales[i], equal bit for bit to
+// DotRowsMulti over a copy of the rows scaled that way.
+void DotRowsMultiScaled(const float* rows, size_t n, size_t stride, size_t dims,
+                        const float* row_scales, const float* transposed, size_t width,
+                        float* out);
 
 // True when a[j] >= b[j] for some j in [0, n); n is a multiple of
 // MultiQueryWidth's lane count.

@@ -22,6 +22,30 @@ constexpr size_t kBatchBlockRows = 256;
 ExactScorer::ExactScorer(std::shared_ptr<const ItemMatrix> items)
     : items_(std::move(items)) {}
 
+ExactScorer::ExactScorer(std::shared_ptr<const ItemMatrix> items,
+                         std::shared_ptr<const std::vector<float>> row_scales)
+    : items_(std::move(items)), row_scales_(std::move(row_scales)) {}
+
+void ExactScorer::Dot(size_t first, size_t n, const float* query, float* out) const {
+  const ItemMatrix& m = *items_;
+  if (row_scales_ == nullptr) {
+    DotRows(m.row(first), n, m.stride(), query, out);
+  } else {
+    DotRowsScaled(m.row(first), n, m.stride(), query, row_scales_->data() + first, out);
+  }
+}
+
+void ExactScorer::DotMulti(size_t first, size_t n, const float* transposed, size_t width,
+                           float* out) const {
+  const ItemMatrix& m = *items_;
+  if (row_scales_ == nullptr) {
+    DotRowsMulti(m.row(first), n, m.stride(), m.dims(), transposed, width, out);
+  } else {
+    DotRowsMultiScaled(m.row(first), n, m.stride(), m.dims(), row_scales_->data() + first,
+                       transposed, width, out);
+  }
+}
+
 ScoringResult ExactScorer::TopK(const ScoringQuery& query) const {
   const ItemMatrix& m = *items_;
   const std::vector<float> q = m.PadQuery(query.vector);
@@ -31,7 +55,7 @@ ScoringResult ExactScorer::TopK(const ScoringQuery& query) const {
     for (uint32_t index : allowed) {
       if (index >= m.rows()) break;
       float score;
-      DotRows(m.row(index), 1, m.stride(), q.data(), &score);
+      Dot(index, 1, q.data(), &score);
       heap.Push(index, score);
     }
     ScoringResult result{heap.Take(), allowed.size()};
@@ -40,7 +64,7 @@ ScoringResult ExactScorer::TopK(const ScoringQuery& query) const {
   float scores[kBlockRows];
   for (size_t first = 0; first < m.rows(); first += kBlockRows) {
     const size_t n = std::min(kBlockRows, m.rows() - first);
-    DotRows(m.row(first), n, m.stride(), q.data(), scores);
+    Dot(first, n, q.data(), scores);
     heap.PushBlock(static_cast<uint32_t>(first), scores, n);
   }
   ScoringResult result{heap.Take(), m.rows(), heap.not_allowed(), heap.excluded_hits()};
@@ -98,8 +122,7 @@ std::vector<ScoringResult> ExactScorer::TopKBatch(
   for (size_t q = 0; q < nq; ++q) thresholds[q] = heaps[q].threshold();
   for (size_t first = 0; first < m.rows(); first += kBatchBlockRows) {
     const size_t n = std::min(kBatchBlockRows, m.rows() - first);
-    DotRowsMulti(m.row(first), n, m.stride(), m.dims(), transposed.data(), width,
-                 scores.data());
+    DotMulti(first, n, transposed.data(), width, scores.data());
     for (size_t i = 0; i < n; ++i) {
       const float* row_scores = scores.data() + i * width;
       const uint32_t index = static_cast<uint32_t>(first + i);

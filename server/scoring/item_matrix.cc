@@ -34,18 +34,27 @@ std::unique_ptr<ItemMatrix> ItemMatrix::FromDense(absl::Span<const float> dense,
   return m;
 }
 
-std::unique_ptr<ItemMatrix> ItemMatrix::Normalized() const {
-  auto m = std::make_unique<ItemMatrix>(rows_, dims_);
+std::vector<float> ItemMatrix::InverseNorms() const {
+  std::vector<float> out(rows_, 0.0f);
   for (size_t i = 0; i < rows_; ++i) {
     const float* src = row(i);
     double norm2 = 0;
     for (size_t d = 0; d < dims_; ++d) norm2 += double{src[d]} * src[d];
     if (norm2 <= 0) continue;
-    const float inv = static_cast<float>(1.0 / std::sqrt(norm2));
-    float* dst = m->mutable_row(i);
-    for (size_t d = 0; d < dims_; ++d) dst[d] = src[d] * inv;
+    out[i] = static_cast<float>(1.0 / std::sqrt(norm2));
   }
-  return m;
+  return out;
+}
+
+void ItemMatrix::ExpandPackedRows() {
+  if (stride_ == dims_) return;
+  // Row i moves from i * dims to i * stride >= i * dims: last row first,
+  // so no row is overwritten before it has moved.
+  for (size_t i = rows_; i-- > 0;) {
+    float* dst = mutable_row(i);
+    std::memmove(dst, data_.get() + i * dims_, dims_ * sizeof(float));
+    std::memset(dst + dims_, 0, (stride_ - dims_) * sizeof(float));
+  }
 }
 
 std::vector<float> ItemMatrix::PadQuery(absl::Span<const float> query) const {

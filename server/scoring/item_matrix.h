@@ -35,8 +35,14 @@ class ItemMatrix {
   const float* row(size_t i) const { return data_.get() + i * stride_; }
   float* mutable_row(size_t i) { return data_.get() + i * stride_; }
 
-  // A copy whose rows have unit Euclidean norm (zero rows stay zero).
-  std::unique_ptr<ItemMatrix> Normalized() const;
+  // Per row, 1 / its Euclidean norm (computed in double, rounded to
+  // float; 0 for a zero row): row i times entry i has unit norm.
+  std::vector<float> InverseNorms() const;
+
+  // For a matrix whose first rows x dims floats were filled with the rows
+  // back to back (e.g. read from the store straight into mutable_data()):
+  // moves every row to its padded place and zeroes the padding, in place.
+  void ExpandPackedRows();
 
   // The query as a stride-long vector, zero padded.
   std::vector<float> PadQuery(absl::Span<const float> query) const;

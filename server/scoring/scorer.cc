@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/scoring/exact_scorer.h"
 #include "server/scoring/hnsw_scorer.h"
+#include "server/scoring/int8_scorer.h"
 
 namespace affinity::server {
 
@@ -18,8 +19,9 @@ std::vector<ScoringResult> Scorer::TopKBatch(
 absl::StatusOr<ScorerKind> ParseScorerKind(absl::string_view name) {
   if (name == "exact") return ScorerKind::kExact;
   if (name == "hnsw") return ScorerKind::kHnsw;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--scorer: expected \"exact\" or \"hnsw\", got \"", name, "\""));
+  if (name == "int8") return ScorerKind::kInt8;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--scorer: expected \"exact\", \"int8\" or \"hnsw\", got \"", name, "\""));
 }
 
 absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(
@@ -27,6 +29,9 @@ absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(
   switch (options.kind) {
     case ScorerKind::kExact:
       return std::unique_ptr<Scorer>(new ExactScorer(std::move(items)));
+    case ScorerKind::kInt8:
+      return std::unique_ptr<Scorer>(
+          new Int8Scorer(std::move(items), options.int8_candidate_factor));
     case ScorerKind::kHnsw: {
       auto hnsw = HnswScorer::Build(std::move(items), options);
       if (!hnsw.ok()) return hnsw.status();

@@ -1,5 +1,6 @@
 // Scorer: one interface, several ways to find the items with the largest
-// inner product <query, item> (exact SIMD scan, HNSW graph search). A Scorer
+// inner product <query, item> (exact SIMD scan, int8 candidate scan with an
+// exact re-rank, HNSW graph search). A Scorer
 // is immutable after construction and safe to call from many threads.
 //
 // Contract for every implementation: results are best first, never contain
@@ -56,7 +57,7 @@ class Scorer {
   virtual bool BenefitsFromBatching() const { return false; }
 };
 
-enum class ScorerKind { kExact, kHnsw };
+enum class ScorerKind { kExact, kHnsw, kInt8 };
 
 struct ScorerOptions {
   ScorerKind kind = ScorerKind::kExact;
@@ -64,6 +65,9 @@ struct ScorerOptions {
   size_t hnsw_m = 16;
   size_t hnsw_ef_construction = 200;
   size_t hnsw_ef = 200;
+  // int8 scorer: candidates kept per query by the int8 scan, as a multiple
+  // of k (re-ranked exactly in float32).
+  size_t int8_candidate_factor = 4;
   // Threads used to build an HNSW index.
   int build_threads = 2;
   // When set and it turns true, a build in progress stops with Cancelled
@@ -76,7 +80,7 @@ struct ScorerOptions {
   size_t max_load_bytes = 0;
 };
 
-// Parses "exact" or "hnsw".
+// Parses "exact", "int8" or "hnsw".
 absl::StatusOr<ScorerKind> ParseScorerKind(absl::string_view name);
 
 // Builds the configured scorer over `items` (shared, not copied).

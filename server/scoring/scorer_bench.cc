@@ -1,7 +1,8 @@
-// Scorer benchmarks: exact top-10 (one query, and micro-batches of 32) over
-// 100k and 1M items x 64 dims, and HNSW top-10 over 1M x 64 with its
-// recall@10 against the exact answer. Counters: p50_us / p99_us per query,
-// queries per second (qps), recall_at_10.
+// Scorer benchmarks: exact and int8 top-10 (one query, and micro-batches of
+// 32) over 100k and 1M items x 64 dims, the int8 candidate stage's recall on
+// three kinds of data, and HNSW top-10 over 1M x 64 with its recall@10
+// against the exact answer. Counters: p50_us / p99_us per query, queries per
+// second (qps), recall_at_10, candidate_recall, exact_answers.
 //
 // Data are synthetic and clustered like ALS factors: 256 topic directions,
 // every item a scaled topic direction plus noise, every query a mix of two
@@ -11,17 +12,20 @@
 // written to disk); AFFINITY_BENCH_HNSW_ITEMS overrides its item count.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
 #include "server/scoring/dot_kernels.h"
 #include "server/scoring/exact_scorer.h"
 #include "server/scoring/hnsw_scorer.h"
+#include "server/scoring/int8_scorer.h"
 #include "server/scoring/item_matrix.h"
 #include "server/rules/compiled_rules.h"
 #include "server/rules/rule_config_loader.h"
@@ -113,6 +117,140 @@ void BM_ExactTop10Batch32(benchmark::State& state) {
   ReportLatencies(state, std::move(us), 32);
 }
 BENCHMARK(BM_ExactTop10Batch32)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The int8 scorer (candidate factor 4), same data and queries as the exact
+// benchmarks. Arg: items.
+void BM_Int8Top10(benchmark::State& state) {
+  const Dataset& data = GetDataset(static_cast<size_t>(state.range(0)));
+  Int8Scorer scorer(data.items, 4);
+  ExclusionSet none;
+  std::vector<double> us;
+  size_t q = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    ScoringResult r = scorer.TopK({data.queries[q++ % kQueries], 10, &none});
+    benchmark::DoNotOptimize(r);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  state.SetLabel(Int8IsaName(scorer.isa()));
+  ReportLatencies(state, std::move(us), 1);
+}
+BENCHMARK(BM_Int8Top10)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void BM_Int8Top10Batch32(benchmark::State& state) {
+  const Dataset& data = GetDataset(static_cast<size_t>(state.range(0)));
+  Int8Scorer scorer(data.items, 4);
+  ExclusionSet none;
+  std::vector<double> us;
+  size_t q = 0;
+  for (auto _ : state) {
+    std::vector<ScoringQuery> batch;
+    for (int i = 0; i < 32; ++i) batch.push_back({data.queries[q++ % kQueries], 10, &none});
+    const auto start = std::chrono::steady_clock::now();
+    auto r = scorer.TopKBatch(batch);
+    benchmark::DoNotOptimize(r);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / 32);
+  }
+  state.SetLabel(std::string(Int8IsaName(scorer.isa())) + ", per-query latency = batch time / 32");
+  ReportLatencies(state, std::move(us), 32);
+}
+BENCHMARK(BM_Int8Top10Batch32)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Data for the candidate-recall benchmark: 0 = the clustered data above,
+// 1 = i.i.d. normal vectors (random), 2 = trained-like low rank: every
+// vector rank-8 (a fixed 8 x 64 basis mixed by normal weights, scaled by a
+// lognormal "popularity") plus 5% noise, queries from the same basis.
+const Dataset& GetRecallDataset(int kind, size_t rows) {
+  if (kind == 0) return GetDataset(rows);
+  static std::map<std::pair<int, size_t>, std::unique_ptr<Dataset>>* cache =
+      new std::map<std::pair<int, size_t>, std::unique_ptr<Dataset>>();
+  auto& slot = (*cache)[{kind, rows}];
+  if (slot != nullptr) return *slot;
+  std::mt19937 rng(7 + kind);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::lognormal_distribution<float> popularity(0.0f, 0.5f);
+  constexpr size_t kRank = 8;
+  std::vector<float> basis(kRank * kDims);
+  for (float& v : basis) v = normal(rng);
+  auto make = [&](float scale) {
+    std::vector<float> v(kDims);
+    if (kind == 1) {
+      for (float& x : v) x = normal(rng);
+      return v;
+    }
+    float w[kRank];
+    for (float& x : w) x = normal(rng);
+    for (size_t d = 0; d < kDims; ++d) {
+      float s = 0;
+      for (size_t r = 0; r < kRank; ++r) s += w[r] * basis[r * kDims + d];
+      v[d] = scale * (s + 0.05f * std::sqrt(float{kRank}) * normal(rng));
+    }
+    return v;
+  };
+  std::vector<float> dense(rows * kDims);
+  for (size_t i = 0; i < rows; ++i) {
+    const std::vector<float> v = make(0.1f * popularity(rng));
+    std::copy(v.begin(), v.end(), dense.begin() + i * kDims);
+  }
+  slot = std::make_unique<Dataset>();
+  slot->items = ItemMatrix::FromDense(dense, rows, kDims);
+  for (size_t q = 0; q < kQueries; ++q) slot->queries.push_back(make(1.0f));
+  return *slot;
+}
+
+size_t RecallItems() {
+  const char* env = std::getenv("AFFINITY_BENCH_RECALL_ITEMS");
+  return env != nullptr ? std::strtoull(env, nullptr, 10) : 1000000;
+}
+
+// Candidate-stage recall of the int8 scorer: the share of the exact top k
+// found among its k * factor candidates, and the share of answers equal to
+// the exact scorer's (order and scores), over 256 queries. Args: data kind
+// (0 clustered, 1 random, 2 low rank), factor, k. Each iteration is one
+// query's candidate stage.
+void BM_Int8CandidateRecall(benchmark::State& state) {
+  const int kind = static_cast<int>(state.range(0));
+  const size_t factor = static_cast<size_t>(state.range(1));
+  const size_t k = static_cast<size_t>(state.range(2));
+  const Dataset& data = GetRecallDataset(kind, RecallItems());
+  ExactScorer exact(data.items);
+  Int8Scorer scorer(data.items, factor);
+  ExclusionSet none;
+  size_t hits = 0, total = 0, same = 0, answers = 0;
+  std::vector<double> us;
+  size_t i = 0;
+  for (auto _ : state) {
+    const std::vector<float>& q = data.queries[i++ % kQueries];
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<ScoredIndex> candidates = scorer.Candidates({q, k, &none});
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+    state.PauseTiming();
+    std::set<uint32_t> ids;
+    for (const ScoredIndex& c : candidates) ids.insert(c.index);
+    const std::vector<ScoredIndex> truth = exact.TopK({q, k, &none}).items;
+    for (const ScoredIndex& t : truth) hits += ids.count(t.index);
+    total += truth.size();
+    const std::vector<ScoredIndex> got = scorer.TopK({q, k, &none}).items;
+    bool equal = got.size() == truth.size();
+    for (size_t r = 0; equal && r < got.size(); ++r) {
+      equal = got[r].index == truth[r].index && got[r].score == truth[r].score;
+    }
+    same += equal;
+    ++answers;
+    state.ResumeTiming();
+  }
+  state.counters["candidate_recall"] = total == 0 ? 0 : double(hits) / total;
+  state.counters["exact_answers"] = answers == 0 ? 0 : double(same) / answers;
+  state.counters["items"] = static_cast<double>(data.items->rows());
+  state.SetLabel(kind == 0 ? "clustered" : kind == 1 ? "random" : "low rank");
+  ReportLatencies(state, std::move(us), 1);
+}
+BENCHMARK(BM_Int8CandidateRecall)
+    ->ArgsProduct({{0, 1, 2}, {1, 2, 4, 8}, {10}})
+    ->Args({2, 4, 210})
+    ->Iterations(kQueries)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 // Catalog attributes for every item of a dataset, and a bitmap of the
 // items a filter keeping `keep_percent` % of them allows.

@@ -2,10 +2,12 @@
 // exclusion contract (k always met), batches, and HNSW recall.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <limits>
 #include <new>
 #include <random>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -77,6 +79,84 @@ TEST(ItemMatrixTest, SizeBeyondSizeTIsBadAllocNotASmallBlock) {
   EXPECT_THROW(ItemMatrix(size_t{1} << 40, size_t{1} << 30), std::bad_alloc);
   // A dims value whose padded stride wraps.
   EXPECT_THROW(ItemMatrix(2, std::numeric_limits<size_t>::max() - 3), std::bad_alloc);
+}
+
+TEST(ItemMatrixTest, ExpandPackedRowsPutsBackToBackRowsAtTheirStride) {
+  std::mt19937 rng(21);
+  for (size_t dims : {1, 10, 16, 33}) {
+    const size_t rows = 9;
+    const std::vector<float> dense = RandomVector(&rng, rows * dims);
+    ItemMatrix m(rows, dims);
+    std::copy(dense.begin(), dense.end(), m.mutable_data());
+    m.ExpandPackedRows();
+    for (size_t i = 0; i < rows; ++i) {
+      for (size_t d = 0; d < m.stride(); ++d) {
+        EXPECT_EQ(m.row(i)[d], d < dims ? dense[i * dims + d] : 0.0f)
+            << "dims " << dims << " row " << i << " dim " << d;
+      }
+    }
+  }
+}
+
+TEST(ItemMatrixTest, InverseNormsMakeUnitRowsAndKeepZeroRowsZero) {
+  std::mt19937 rng(22);
+  std::vector<float> dense = RandomVector(&rng, 6 * 5);
+  std::fill(dense.begin() + 10, dense.begin() + 15, 0.0f);  // row 2
+  auto m = ItemMatrix::FromDense(dense, 6, 5);
+  const std::vector<float> inv = m->InverseNorms();
+  ASSERT_EQ(inv.size(), 6u);
+  EXPECT_EQ(inv[2], 0.0f);
+  for (size_t i = 0; i < 6; ++i) {
+    if (i == 2) continue;
+    double norm2 = 0;
+    for (size_t d = 0; d < 5; ++d) norm2 += std::pow(double{m->row(i)[d]} * inv[i], 2);
+    EXPECT_NEAR(norm2, 1.0, 1e-6) << "row " << i;
+  }
+}
+
+// `m` with row i multiplied by scales[i], element by element in float.
+std::shared_ptr<const ItemMatrix> ScaledCopy(const ItemMatrix& m, const std::vector<float>& scales) {
+  auto out = std::make_shared<ItemMatrix>(m.rows(), m.dims());
+  for (size_t i = 0; i < m.rows(); ++i) {
+    for (size_t d = 0; d < m.dims(); ++d) out->mutable_row(i)[d] = m.row(i)[d] * scales[i];
+  }
+  return out;
+}
+
+TEST(ExactScorerTest, RowScalesScoreLikeAScaledCopyBitForBit) {
+  std::mt19937 rng(23);
+  for (size_t dims : {3, 16, 64}) {
+    const size_t rows = 1003;
+    auto m = RandomItems(&rng, rows, dims);
+    auto scales = std::make_shared<const std::vector<float>>(m->InverseNorms());
+    auto copy = ScaledCopy(*m, *scales);
+    ExactScorer scaled(m, scales);
+    ExactScorer reference(copy);
+    ItemBitmap few(rows);  // gather scan
+    for (uint32_t i = 0; i < rows; i += 50) few.Set(i);
+    ExclusionSet excluded({1, 2, 3});
+    std::vector<std::vector<float>> vectors;
+    for (int q = 0; q < 5; ++q) vectors.push_back(RandomVector(&rng, dims));
+    std::vector<ScoringQuery> queries;
+    for (int q = 0; q < 5; ++q) queries.push_back({vectors[q], 12, &excluded});
+    queries[3].allowed = &few;
+    auto same = [&](const ScoringResult& got, const ScoringResult& want, const std::string& what) {
+      ASSERT_EQ(got.items.size(), want.items.size()) << what;
+      for (size_t r = 0; r < want.items.size(); ++r) {
+        EXPECT_EQ(got.items[r].index, want.items[r].index) << what << " rank " << r;
+        EXPECT_EQ(got.items[r].score, want.items[r].score) << what << " rank " << r;
+      }
+    };
+    for (int q = 0; q < 5; ++q) {
+      same(scaled.TopK(queries[q]), reference.TopK(queries[q]),
+           "dims " + std::to_string(dims) + " TopK " + std::to_string(q));
+    }
+    std::vector<ScoringResult> got = scaled.TopKBatch(queries);
+    std::vector<ScoringResult> want = reference.TopKBatch(queries);
+    for (int q = 0; q < 5; ++q) {
+      same(got[q], want[q], "dims " + std::to_string(dims) + " batch " + std::to_string(q));
+    }
+  }
 }
 
 TEST(ExactScorerTest, MatchesBruteForceForOddSizes) {
@@ -200,6 +280,7 @@ TEST(HnswScorerTest, BuildStopsWhenCancelled) {
 TEST(ParseScorerKindTest, KnownAndUnknownNames) {
   EXPECT_EQ(*ParseScorerKind("exact"), ScorerKind::kExact);
   EXPECT_EQ(*ParseScorerKind("hnsw"), ScorerKind::kHnsw);
+  EXPECT_EQ(*ParseScorerKind("int8"), ScorerKind::kInt8);
   EXPECT_FALSE(ParseScorerKind("faiss").ok());
 }
 

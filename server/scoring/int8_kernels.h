@@ -1,0 +1,54 @@
+// Integer inner products of int8 item rows with int8 queries: the inner loop
+// of the int8 candidate scan (int8_scorer.h). Every path computes the exact
+// integer sum, so all of them return the same int32 values bit for bit; the
+// fastest one the CPU supports is chosen at run time (BestInt8Isa), and each
+// can be called directly (tests compare them). Stateless and thread-safe.
+//
+// Row layout ("blocks"): rows are grouped by kInt8BlockRows; a block holds,
+// for each group of 4 dims g, 64 bytes: rows 0..15 of the block, each as 4
+// bytes (dims 4g..4g+3). A value r in [-127, 127] is stored as the unsigned
+// byte r + 128 (padding rows and dims hold 128, i.e. 0). A block is
+// groups * 64 bytes, 64-byte aligned.
+//
+// Queries: `groups * 4` signed bytes each, zero beyond dims, any alignment.
+#ifndef AFFINITY_SERVER_SCORING_INT8_KERNELS_H_
+#define AFFINITY_SERVER_SCORING_INT8_KERNELS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace affinity::server {
+
+constexpr size_t kInt8BlockRows = 16;
+constexpr size_t kInt8BlockGroupBytes = kInt8BlockRows * 4;
+// Queries scored together by one call at most (larger batches: call again).
+constexpr size_t kInt8MaxQueries = 64;
+
+enum class Int8Isa {
+  kPortable,    // plain C++
+  kAvx2,        // AVX2: bytes widened to int16, vpmaddwd
+  kAvx512Vnni,  // AVX-512 VNNI: vpdpbusd (unsigned rows x signed query)
+};
+
+// True when this CPU can run `isa` (kPortable always).
+bool Int8IsaSupported(Int8Isa isa);
+// The fastest supported path.
+Int8Isa BestInt8Isa();
+const char* Int8IsaName(Int8Isa isa);
+
+// For blocks [0, nblocks) starting at `blocks` (each `groups` * 64 bytes)
+// and nq <= kInt8MaxQueries queries: out[q * nblocks * 16 + b * 16 + j] =
+// sum over d of row(b * 16 + j)[d] * queries[q][d], the signed row values
+// (stored byte - 128) times the signed query bytes. `isa` must be supported.
+void Int8DotBlocks(Int8Isa isa, const uint8_t* blocks, size_t nblocks, size_t groups,
+                   const int8_t* const* queries, size_t nq, int32_t* out);
+
+// out[i] = float(dots[i]) * (row_scales[i] * query_scale) for i in [0, n)
+// (the int8 approximation of a score); true when some out[i] >= threshold.
+// Every path rounds the same way, so all return the same floats.
+bool Int8ScaleScores(Int8Isa isa, const int32_t* dots, const float* row_scales,
+                     float query_scale, float threshold, size_t n, float* out);
+
+}  // namespace affinity::server
+
+#endif  // AFFINITY_SERVER_SCORING_INT8_KERNELS_H_

@@ -1,0 +1,313 @@
+// The int8 scorer: its kernels (every SIMD path against the portable one and
+// a plain reference, bit for bit), the quantised matrix, and the scorer
+// against ExactScorer (equal results when the candidate set covers the
+// catalog; the Scorer contract and a recall bound otherwise).
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "server/scoring/exact_scorer.h"
+#include "server/scoring/int8_kernels.h"
+#include "server/scoring/int8_matrix.h"
+#include "server/scoring/int8_scorer.h"
+#include "server/scoring/item_matrix.h"
+#include "server/scoring/scorer.h"
+
+namespace affinity::server {
+namespace {
+
+constexpr Int8Isa kAllIsas[] = {Int8Isa::kPortable, Int8Isa::kAvx2, Int8Isa::kAvx512Vnni};
+
+std::vector<float> RandomVector(std::mt19937* rng, size_t n) {
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(*rng);
+  return v;
+}
+
+std::shared_ptr<const ItemMatrix> RandomItems(std::mt19937* rng, size_t rows, size_t dims) {
+  return ItemMatrix::FromDense(RandomVector(rng, rows * dims), rows, dims);
+}
+
+// Blocks in the int8_kernels.h layout holding every byte value (0..255,
+// i.e. -128..127), 64-byte aligned.
+struct RawBlocks {
+  std::vector<uint8_t> storage;
+  uint8_t* data = nullptr;
+  size_t groups = 0;
+  size_t nblocks = 0;
+  int32_t value(size_t row, size_t d) const {
+    const uint8_t* b = data + (row / kInt8BlockRows) * groups * kInt8BlockGroupBytes;
+    return int32_t{b[(d / 4) * kInt8BlockGroupBytes + (row % kInt8BlockRows) * 4 + d % 4]} - 128;
+  }
+};
+
+RawBlocks MakeBlocks(std::mt19937* rng, size_t nblocks, size_t groups, bool extremes) {
+  RawBlocks r;
+  r.groups = groups;
+  r.nblocks = nblocks;
+  r.storage.resize(nblocks * groups * kInt8BlockGroupBytes + 64);
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(r.storage.data());
+  r.data = r.storage.data() + (64 - addr % 64) % 64;
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::bernoulli_distribution coin(0.5);
+  for (size_t i = 0; i < nblocks * groups * kInt8BlockGroupBytes; ++i) {
+    r.data[i] = static_cast<uint8_t>(extremes ? (coin(*rng) ? 0 : 255) : byte(*rng));
+  }
+  return r;
+}
+
+TEST(Int8KernelsTest, BestPathIsSupportedAndPortableAlwaysIs) {
+  EXPECT_TRUE(Int8IsaSupported(Int8Isa::kPortable));
+  EXPECT_TRUE(Int8IsaSupported(BestInt8Isa()));
+}
+
+TEST(Int8KernelsTest, EverySupportedPathEqualsThePlainSumBitForBit) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  for (bool extremes : {false, true}) {
+    for (size_t groups : {1, 3, 16, 25}) {
+      for (size_t nq : {1, 3, 4, 5, 9, 64}) {
+        const size_t nblocks = 3;
+        RawBlocks blocks = MakeBlocks(&rng, nblocks, groups, extremes);
+        std::vector<std::vector<int8_t>> queries(nq, std::vector<int8_t>(groups * 4));
+        std::vector<const int8_t*> pointers;
+        for (auto& q : queries) {
+          for (int8_t& v : q) v = static_cast<int8_t>(extremes ? (byte(rng) < 0 ? -128 : 127) : byte(rng));
+          pointers.push_back(q.data());
+        }
+        std::vector<int32_t> want(nq * nblocks * kInt8BlockRows);
+        for (size_t q = 0; q < nq; ++q) {
+          for (size_t row = 0; row < nblocks * kInt8BlockRows; ++row) {
+            int64_t sum = 0;
+            for (size_t d = 0; d < groups * 4; ++d) sum += blocks.value(row, d) * queries[q][d];
+            want[q * nblocks * kInt8BlockRows + row] = static_cast<int32_t>(sum);
+          }
+        }
+        for (Int8Isa isa : kAllIsas) {
+          if (!Int8IsaSupported(isa)) continue;
+          std::vector<int32_t> got(want.size(), -1);
+          Int8DotBlocks(isa, blocks.data, nblocks, groups, pointers.data(), nq, got.data());
+          EXPECT_EQ(got, want) << Int8IsaName(isa) << " groups " << groups << " queries " << nq
+                               << (extremes ? " extremes" : "");
+        }
+      }
+    }
+  }
+}
+
+TEST(Int8KernelsTest, EverySupportedPathScalesScoresLikeThePortableOne) {
+  std::mt19937 rng(18);
+  std::uniform_int_distribution<int32_t> dot(1, 2000000);
+  std::uniform_real_distribution<float> scale(0.0f, 0.01f);
+  const float query_scale = 0.0123f;
+  for (size_t n : {1, 7, 8, 16, 17, 1000}) {
+    // Every score negative but the last one.
+    std::vector<int32_t> dots(n);
+    std::vector<float> scales(n);
+    for (size_t i = 0; i < n; ++i) {
+      dots[i] = i + 1 == n ? dot(rng) : -dot(rng);
+      scales[i] = i + 1 == n ? 0.005f : scale(rng);
+    }
+    std::vector<float> want(n);
+    ASSERT_TRUE(Int8ScaleScores(Int8Isa::kPortable, dots.data(), scales.data(), query_scale, 0.0f,
+                                n, want.data()));
+    const float last = want[n - 1];
+    ASSERT_GT(last, 0.0f);
+    for (Int8Isa isa : kAllIsas) {
+      if (!Int8IsaSupported(isa)) continue;
+      std::vector<float> got(n, -1);
+      EXPECT_TRUE(Int8ScaleScores(isa, dots.data(), scales.data(), query_scale, last, n,
+                                  got.data()))
+          << Int8IsaName(isa) << " n " << n;
+      EXPECT_EQ(got, want) << Int8IsaName(isa) << " n " << n;
+      EXPECT_FALSE(Int8ScaleScores(isa, dots.data(), scales.data(), query_scale,
+                                   std::nextafter(last, 1e30f), n, got.data()))
+          << Int8IsaName(isa) << " n " << n;
+    }
+  }
+}
+
+TEST(Int8MatrixTest, RowsAreWithinHalfAStepOfTheirScaledIntegers) {
+  std::mt19937 rng(12);
+  const size_t rows = 37, dims = 10;
+  std::vector<float> dense = RandomVector(&rng, rows * dims);
+  for (size_t d = 0; d < dims; ++d) dense[5 * dims + d] = 0;  // a zero row
+  auto m = ItemMatrix::FromDense(dense, rows, dims);
+  Int8Matrix q(*m);
+  EXPECT_EQ(q.groups(), 3u);
+  EXPECT_EQ(q.blocks(), 3u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(q.block(0)) % 64, 0u);
+  EXPECT_EQ(q.scales()[5], 0.0f);
+  for (size_t i = 0; i < rows; ++i) {
+    int max_abs = 0;
+    for (size_t d = 0; d < dims; ++d) {
+      const int32_t v = q.value(i, d);
+      max_abs = std::max(max_abs, std::abs(v));
+      EXPECT_LE(std::abs(v), 127);
+      EXPECT_LE(std::fabs(q.scales()[i] * v - m->row(i)[d]), q.scales()[i] * 0.5f + 1e-6f)
+          << "row " << i << " dim " << d;
+    }
+    for (size_t d = dims; d < q.groups() * 4; ++d) EXPECT_EQ(q.value(i, d), 0);
+    EXPECT_EQ(max_abs, i == 5 ? 0 : 127) << "row " << i;
+  }
+  // Padding rows of the last block hold 0.
+  for (size_t i = rows; i < q.blocks() * kInt8BlockRows; ++i) EXPECT_EQ(q.value(i, 0), 0);
+
+  const std::vector<float> query = RandomVector(&rng, dims);
+  Int8Query qq = q.Quantize(query);
+  ASSERT_EQ(qq.values.size(), 12u);
+  for (size_t d = 0; d < dims; ++d) {
+    EXPECT_LE(std::fabs(qq.scale * qq.values[d] - query[d]), qq.scale * 0.5f + 1e-6f);
+  }
+}
+
+void ExpectIdentical(const std::vector<ScoredIndex>& got, const std::vector<ScoredIndex>& want,
+                     const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].index, want[i].index) << what << " rank " << i;
+    EXPECT_EQ(got[i].score, want[i].score) << what << " rank " << i;
+  }
+}
+
+ItemBitmap EveryThird(size_t rows) {
+  ItemBitmap allowed(rows);
+  for (size_t i = 0; i < rows; i += 3) allowed.Set(static_cast<uint32_t>(i));
+  return allowed;
+}
+
+TEST(Int8ScorerTest, EqualsExactScorerWhenCandidatesCoverTheCatalog) {
+  std::mt19937 rng(13);
+  for (size_t dims : {1, 7, 33, 64}) {
+    const size_t rows = 1000;
+    auto m = RandomItems(&rng, rows, dims);
+    ExactScorer exact(m);
+    const ItemBitmap allowed = EveryThird(rows);
+    ExclusionSet excluded({0, 3, 6, 500, 999});
+    for (Int8Isa isa : kAllIsas) {
+      if (!Int8IsaSupported(isa)) continue;
+      // k * factor >= rows: every item is a candidate.
+      Int8Scorer scorer(m, rows, isa);
+      for (int trial = 0; trial < 3; ++trial) {
+        const std::vector<float> q = RandomVector(&rng, dims);
+        ScoringQuery query{q, 10, &excluded};
+        const std::string what = std::string(Int8IsaName(isa)) + " dims " + std::to_string(dims);
+        ExpectIdentical(scorer.TopK(query).items, exact.TopK(query).items, what);
+        query.allowed = &allowed;
+        ExpectIdentical(scorer.TopK(query).items, exact.TopK(query).items, what + " allowed");
+      }
+    }
+  }
+}
+
+TEST(Int8ScorerTest, BatchEqualsExactBatchAcrossQueryGroupsAndGatherQueries) {
+  std::mt19937 rng(14);
+  const size_t rows = 700, dims = 24;
+  auto m = RandomItems(&rng, rows, dims);
+  ExactScorer exact(m);
+  Int8Scorer scorer(m, rows);
+  const ItemBitmap third = EveryThird(rows);
+  ItemBitmap few(rows);  // under 5% of the items: the gather scan
+  for (uint32_t i = 0; i < 20; ++i) few.Set(i * 31);
+  // More queries than one kernel call takes.
+  const size_t nq = kInt8MaxQueries + 7;
+  std::vector<std::vector<float>> vectors;
+  std::vector<ExclusionSet> exclusions;
+  for (size_t i = 0; i < nq; ++i) {
+    vectors.push_back(RandomVector(&rng, dims));
+    exclusions.emplace_back(std::vector<uint32_t>{static_cast<uint32_t>(i), 7});
+  }
+  std::vector<ScoringQuery> queries;
+  for (size_t i = 0; i < nq; ++i) {
+    ScoringQuery q{vectors[i], 1 + i % 12, &exclusions[i]};
+    if (i % 5 == 1) q.allowed = &third;
+    if (i % 9 == 2) q.allowed = &few;
+    queries.push_back(q);
+  }
+  std::vector<ScoringResult> got = scorer.TopKBatch(queries);
+  std::vector<ScoringResult> want = exact.TopKBatch(queries);
+  ASSERT_EQ(got.size(), nq);
+  for (size_t i = 0; i < nq; ++i) {
+    ExpectIdentical(got[i].items, want[i].items, "query " + std::to_string(i));
+  }
+}
+
+TEST(Int8ScorerTest, KeepsTheScorerContractWithFewCandidates) {
+  std::mt19937 rng(15);
+  const size_t rows = 2000, dims = 16;
+  auto m = RandomItems(&rng, rows, dims);
+  Int8Scorer scorer(m, 2);
+  const std::vector<float> q = RandomVector(&rng, dims);
+  // Exclude the int8 stage's own favourites: the candidates must skip them.
+  ExclusionSet none;
+  std::vector<uint32_t> top;
+  for (const ScoredIndex& s : scorer.Candidates({q, 50, &none})) top.push_back(s.index);
+  ASSERT_EQ(top.size(), 100u);
+  ExclusionSet excluded(top);
+  ItemBitmap allowed(rows);  // 6%: scanned, not gathered
+  for (uint32_t i = 0; i < rows; i += 16) allowed.Set(i);
+  ScoringQuery query{q, 20, &excluded};
+  query.allowed = &allowed;
+  ScoringResult r = scorer.TopK(query);
+  ASSERT_EQ(r.items.size(), 20u);
+  for (const ScoredIndex& s : r.items) {
+    EXPECT_FALSE(excluded.Contains(s.index));
+    EXPECT_TRUE(allowed.Contains(s.index));
+  }
+  // k beyond what is allowed: everything allowed and not excluded comes back.
+  size_t available = 0;
+  for (uint32_t i = 0; i < rows; i += 16) available += !excluded.Contains(i);
+  query.k = 500;
+  EXPECT_EQ(scorer.TopK(query).items.size(), available);
+  EXPECT_EQ(scorer.TopKBatch({query, query})[1].items.size(), available);
+}
+
+TEST(Int8ScorerTest, CandidateRecallOnRandomDataIsHigh) {
+  std::mt19937 rng(16);
+  const size_t rows = 20000, dims = 64;
+  auto m = RandomItems(&rng, rows, dims);
+  ExactScorer exact(m);
+  Int8Scorer scorer(m, 4);
+  ExclusionSet none;
+  size_t hits = 0, total = 0, exact_answers = 0;
+  const int queries = 50;
+  for (int i = 0; i < queries; ++i) {
+    const std::vector<float> q = RandomVector(&rng, dims);
+    std::set<uint32_t> candidates;
+    for (const ScoredIndex& s : scorer.Candidates({q, 10, &none})) candidates.insert(s.index);
+    EXPECT_EQ(candidates.size(), 40u);
+    const std::vector<ScoredIndex> truth = exact.TopK({q, 10, &none}).items;
+    for (const ScoredIndex& s : truth) hits += candidates.count(s.index);
+    total += truth.size();
+    const std::vector<ScoredIndex> got = scorer.TopK({q, 10, &none}).items;
+    bool same = got.size() == truth.size();
+    for (size_t r = 0; same && r < got.size(); ++r) {
+      same = got[r].index == truth[r].index && got[r].score == truth[r].score;
+    }
+    exact_answers += same;
+  }
+  const double recall = static_cast<double>(hits) / total;
+  EXPECT_GE(recall, 0.98);
+  // An answer is exact whenever the true top 10 are all candidates.
+  EXPECT_GE(exact_answers, static_cast<size_t>(queries * 0.8));
+}
+
+TEST(Int8ScorerTest, ParsedAndMadeByName) {
+  std::mt19937 rng(17);
+  ASSERT_TRUE(ParseScorerKind("int8").ok());
+  ScorerOptions options;
+  options.kind = *ParseScorerKind("int8");
+  options.int8_candidate_factor = 3;
+  auto scorer = MakeScorer(RandomItems(&rng, 100, 8), options);
+  ASSERT_TRUE(scorer.ok());
+  EXPECT_STREQ((*scorer)->name(), "int8");
+  EXPECT_TRUE((*scorer)->BenefitsFromBatching());
+  EXPECT_EQ(static_cast<Int8Scorer*>(scorer->get())->CandidatesFor(10), 30u);
+}
+
+}  // namespace
+}  // namespace affinity::server
