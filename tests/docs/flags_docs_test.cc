@@ -54,6 +54,8 @@ const std::map<std::string, std::string> kOtherFlags = {
     {"flag", "the placeholder of `--flag: what, expected what`"},
     {"custom_malloc", "Bazel's (the tsan config links its runtime through it)"},
     {"offline", "systemd-analyze security's"},
+    {"benchmark_filter", "Google Benchmark's (the scorer_bench commands)"},
+    {"benchmark_min_time", "Google Benchmark's (the scorer_bench commands)"},
     {"api", "the Python package's affinity-list-services (reflection v1 or v1alpha)"},
 };
 

@@ -588,7 +588,7 @@ TEST_F(ServerTest, HotSwapServesTheNewVersionWithoutFailedRequests) {
   ExpectBruteForce(response, x, 10, model_.seen[0], 1e-4);
 }
 
-TEST_F(ServerTest, ReplacedVersionLivesUntilItsLastRequestDropsIt) {
+TEST_F(ServerTest, ReplacedVersionLivesUntilItsLastRequestEndsAndTheNextPollFreesIt) {
   StartServerWithModel();
   absl::StatusOr<ModelManager::Route> routed = manager_->RouteRequest(TestModel::UserId(0), "");
   ASSERT_TRUE(routed.ok()) << routed.status();
@@ -605,6 +605,8 @@ TEST_F(ServerTest, ReplacedVersionLivesUntilItsLastRequestDropsIt) {
   EXPECT_EQ(user->factors, std::vector<float>(model_.user(0), model_.user(0) + model_.dims));
   EXPECT_EQ(held.model->version, first);
   held.model.reset();
+  EXPECT_FALSE(watch.expired()) << "freed on the request's thread";
+  ASSERT_TRUE(manager_->Poll().ok());
   EXPECT_TRUE(watch.expired());
 }
 
