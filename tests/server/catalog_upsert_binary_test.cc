@@ -130,7 +130,8 @@ TEST_F(CatalogUpsertBinaryTest, AStockOnlyUpdateKeepsEveryOtherField) {
   const std::string top = before[0];
   const int index = std::stoi(top.substr(5));
 
-  // What `affinity admin upsert --item_json='{"itemId":"...","inStock":false}'` sends.
+  // The help example `affinity admin upsert --item_json='{"itemId":"...","inStock":false}'`,
+  // as items with a request-wide mask.
   UpsertItemsRequest request;
   request.add_items()->set_item_id(top);
   request.mutable_update_mask()->add_paths("in_stock");
