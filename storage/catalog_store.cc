@@ -56,6 +56,16 @@ CatalogItem NewCatalogItem(absl::string_view item_id) {
   return item;
 }
 
+void ApplyCatalogPatch(const CatalogPatch& patch, CatalogItem* item) {
+  using google::protobuf::util::FieldMaskUtil;
+  FieldMaskUtil::MergeOptions merge;
+  merge.set_replace_repeated_fields(true);
+  merge.set_replace_message_fields(true);
+  const std::string item_id = item->item_id();
+  FieldMaskUtil::MergeMessageTo(patch.item, patch.fields, merge, item);
+  item->set_item_id(item_id);
+}
+
 CatalogStore::CatalogStore(std::shared_ptr<RocksDb> db, Mode mode)
     : db_(std::move(db)), mode_(mode) {}
 
@@ -210,19 +220,13 @@ absl::StatusOr<CatalogWriteCounts> CatalogStore::Write(absl::Span<const CatalogP
   absl::MutexLock lock(&db_->mutex());
   absl::StatusOr<std::vector<std::optional<CatalogItem>>> stored = GetMany(ids);
   if (!stored.ok()) return stored.status();
-  google::protobuf::util::FieldMaskUtil::MergeOptions merge;
-  merge.set_replace_repeated_fields(true);
-  merge.set_replace_message_fields(true);
   CatalogWriteCounts counts;
   rocksdb::WriteBatch batch;
   std::string value;
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::optional<CatalogItem>& before = (*stored)[i];
     CatalogItem item = before.has_value() && !replace ? *before : NewCatalogItem(ids[i]);
-    for (size_t p : patches_of[ids[i]]) {
-      FieldMaskUtil::MergeMessageTo(patches[p].item, patches[p].fields, merge, &item);
-    }
-    item.set_item_id(ids[i]);
+    for (size_t p : patches_of[ids[i]]) ApplyCatalogPatch(patches[p], &item);
     if (absl::Status s = CheckCatalogItem(item); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "catalog item #", patches_of[ids[i]].back(), " ('", ids[i], "'): ", s.message()));

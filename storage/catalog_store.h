@@ -49,6 +49,12 @@ struct CatalogPatch {
 // every other field empty (no price, created_at_unix 0).
 affinity::v1::CatalogItem NewCatalogItem(absl::string_view item_id);
 
+// Writes the fields `patch` names from patch.item into *item, as Patch does
+// (repeated fields replaced, not appended; an unset price clears it); the
+// item_id is left alone. The mask must hold CatalogItem field names
+// (callers check it: FieldMaskUtil::IsValidFieldMask).
+void ApplyCatalogPatch(const CatalogPatch& patch, affinity::v1::CatalogItem* item);
+
 // What a Patch or Replace did, per distinct item id.
 struct CatalogWriteCounts {
   int64_t added = 0;      // ids not in the catalog before

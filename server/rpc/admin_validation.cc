@@ -21,22 +21,38 @@ absl::Status CheckId(const std::string& field, const std::string& id, const Admi
   return absl::OkStatus();
 }
 
+// One item of an upsert; `field` names it ("items[2]", "updates[2].item").
+absl::Status CheckItem(const std::string& field, const affinity::v1::CatalogItem& item,
+                       const AdminLimits& limits) {
+  if (absl::Status s = CheckId(absl::StrCat(field, ".item_id"), item.item_id(), limits);
+      !s.ok()) {
+    return s;
+  }
+  const size_t bytes = item.ByteSizeLong();
+  if (bytes > limits.max_item_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", limits.max_item_bytes,
+                                                   " bytes serialized, got ", bytes));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateUpsertItems(const affinity::v1::UpsertItemsRequest& request,
                                  const AdminLimits& limits) {
   if (absl::Status s = CheckCount("items", request.items_size(), limits); !s.ok()) return s;
+  if (absl::Status s = CheckCount("updates", request.updates_size(), limits); !s.ok()) return s;
   for (int i = 0; i < request.items_size(); ++i) {
-    const affinity::v1::CatalogItem& item = request.items(i);
-    if (absl::Status s = CheckId(absl::StrCat("items[", i, "].item_id"), item.item_id(), limits);
+    if (absl::Status s = CheckItem(absl::StrCat("items[", i, "]"), request.items(i), limits);
         !s.ok()) {
       return s;
     }
-    const size_t bytes = item.ByteSizeLong();
-    if (bytes > limits.max_item_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat("items[", i, "]: at most ",
-                                                     limits.max_item_bytes,
-                                                     " bytes serialized, got ", bytes));
+  }
+  for (int i = 0; i < request.updates_size(); ++i) {
+    if (absl::Status s =
+            CheckItem(absl::StrCat("updates[", i, "].item"), request.updates(i).item(), limits);
+        !s.ok()) {
+      return s;
     }
   }
   return absl::OkStatus();

@@ -12,7 +12,8 @@
 namespace affinity::server {
 
 struct AdminLimits {
-  // Items of one UpsertItems, ids of one DeleteItems (--max_admin_items).
+  // Items (or updates) of one UpsertItems, ids of one DeleteItems
+  // (--max_admin_items).
   size_t max_items = 10000;
   // An item_id (--max_id_bytes).
   size_t max_id_bytes = 256;

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "server/rpc/upsert_patches.h"
+
 namespace affinity::server {
 namespace {
 
@@ -22,11 +24,14 @@ grpc::Status CatalogAdminService::UpsertItems(grpc::ServerContext* context,
                                               affinity::v1::UpsertItemsResponse* response) {
   if (grpc::Status s = CheckAdminAuth(auth_, context); !s.ok()) return s;
   if (absl::Status s = ValidateUpsertItems(*request, limits_); !s.ok()) return ToGrpc(s);
-  const std::vector<affinity::v1::CatalogItem> items(request->items().begin(),
-                                                     request->items().end());
-  absl::StatusOr<int64_t> n = catalog_->Upsert(items);
-  if (!n.ok()) return ToGrpc(n.status());
-  response->set_upserted(*n);
+  absl::StatusOr<std::vector<storage::CatalogPatch>> patches = UpsertPatches(*request);
+  if (!patches.ok()) return ToGrpc(patches.status());
+  absl::StatusOr<storage::CatalogWriteCounts> counts = catalog_->Patch(*patches);
+  if (!counts.ok()) return ToGrpc(counts.status());
+  response->set_upserted(static_cast<int64_t>(patches->size()));
+  response->set_added(counts->added);
+  response->set_updated(counts->updated);
+  response->set_unchanged(counts->unchanged);
   if (on_change_) on_change_();
   return grpc::Status::OK;
 }

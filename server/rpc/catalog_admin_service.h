@@ -1,5 +1,6 @@
 // CatalogAdminService: affinity.v1.CatalogAdmin (proto/affinity/v1/admin.proto)
-// over a CatalogView. Upserts and deletes are written to the RocksDB
+// over a CatalogView. Upserts (whole items, or the fields of an update
+// mask: server/rpc/upsert_patches.h) and deletes are written to the RocksDB
 // catalog and are in the next request's rules at once (the view publishes
 // a new snapshot). Served on the admin port, loopback by default.
 #ifndef AFFINITY_SERVER_RPC_CATALOG_ADMIN_SERVICE_H_

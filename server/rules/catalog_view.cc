@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include <google/protobuf/util/field_mask_util.h>
 #include <google/protobuf/util/message_differencer.h>
 
 #include "absl/strings/match.h"
@@ -162,6 +163,81 @@ absl::StatusOr<int64_t> CatalogView::Upsert(absl::Span<const CatalogItem> items)
   }
   Publish(std::move(next), &changed);
   return static_cast<int64_t>(items.size());
+}
+
+absl::StatusOr<storage::CatalogWriteCounts> CatalogView::Patch(
+    absl::Span<const storage::CatalogPatch> patches) {
+  using google::protobuf::util::FieldMaskUtil;
+  std::vector<std::string> ids;  // distinct, first-seen order
+  absl::flat_hash_map<absl::string_view, std::vector<size_t>> patches_of;
+  for (size_t i = 0; i < patches.size(); ++i) {
+    const storage::CatalogPatch& patch = patches[i];
+    if (!FieldMaskUtil::IsValidFieldMask<CatalogItem>(patch.fields)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("patches[", i, "].fields: '", FieldMaskUtil::ToString(patch.fields),
+                       "', expected CatalogItem field names"));
+    }
+    if (absl::Status s = storage::CheckCatalogItem(patch.item); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("patches[", i, "].", s.message()));
+    }
+    auto [it, inserted] = patches_of.try_emplace(patch.item.item_id());
+    if (inserted) ids.push_back(patch.item.item_id());
+    it->second.push_back(i);
+  }
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  std::shared_ptr<const CatalogSnapshot> current = snapshot();
+  storage::CatalogWriteCounts counts;
+  std::vector<CatalogItem> written;  // one per id, as stored now
+  if (!dir_.empty()) {
+    // Unread writes by others are left for the poll to read (with ours).
+    const bool up_to_date = FilesFingerprint() == last_fingerprint_;
+    auto writer = OpenWriter();
+    if (!writer.ok()) return writer.status();
+    absl::StatusOr<storage::CatalogWriteCounts> done = (*writer)->Patch(patches);
+    if (!done.ok()) return done.status();
+    counts = *done;
+    auto stored = (*writer)->GetMany(ids);
+    if (!stored.ok()) return stored.status();
+    writer->reset();  // closing the store tidies its files
+    if (up_to_date) last_fingerprint_ = FilesFingerprint();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!(*stored)[i].has_value()) {
+        return absl::InternalError(absl::StrCat("item '", ids[i], "' is not stored after its write"));
+      }
+      written.push_back(*std::move((*stored)[i]));
+    }
+  } else {
+    for (const std::string& id : ids) {
+      const CatalogItem* before = current->Find(id);
+      CatalogItem item = before != nullptr ? *before : storage::NewCatalogItem(id);
+      for (size_t p : patches_of[id]) storage::ApplyCatalogPatch(patches[p], &item);
+      if (before == nullptr) {
+        ++counts.added;
+      } else if (google::protobuf::util::MessageDifferencer::Equals(*before, item)) {
+        ++counts.unchanged;
+      } else {
+        ++counts.updated;
+      }
+      written.push_back(std::move(item));
+    }
+  }
+  // What the snapshot holds already (unchanged, or written by another
+  // process and read by a poll) needs no new snapshot.
+  std::vector<std::string> changed;
+  for (const CatalogItem& item : written) {
+    const CatalogItem* held = current->Find(item.item_id());
+    if (held == nullptr || !google::protobuf::util::MessageDifferencer::Equals(*held, item)) {
+      changed.push_back(item.item_id());
+    }
+  }
+  if (changed.empty()) return counts;
+  auto next = std::make_shared<CatalogSnapshot>(*current);
+  for (CatalogItem& item : written) {
+    std::string id = item.item_id();
+    next->items[id] = std::make_shared<const CatalogItem>(std::move(item));
+  }
+  Publish(std::move(next), &changed);
+  return counts;
 }
 
 absl::StatusOr<int64_t> CatalogView::Delete(absl::Span<const std::string> item_ids) {

@@ -71,6 +71,15 @@ class CatalogView {
   // item first (storage::CheckCatalogItem) and writes nothing when one
   // fails: InvalidArgument "items[3].price: ...".
   absl::StatusOr<int64_t> Upsert(absl::Span<const affinity::v1::CatalogItem> items);
+  // Writes the fields each patch names (storage::CatalogStore::Patch: on the
+  // stored item, or on storage::NewCatalogItem for a new id; several
+  // patches of one id apply in order), as one atomic write. Checks every
+  // patch first and writes nothing when one fails: InvalidArgument
+  // "patches[3].price: ..." (a mask naming a field CatalogItem lacks,
+  // an empty item_id, a non-finite price). The next snapshot holds the items
+  // as stored after the write; none is published when nothing changed.
+  absl::StatusOr<storage::CatalogWriteCounts> Patch(
+      absl::Span<const storage::CatalogPatch> patches);
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> item_ids);
 
  private:

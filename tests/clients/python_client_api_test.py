@@ -127,6 +127,30 @@ class AdminTest(unittest.TestCase):
         self.assertEqual(self.client.upsert_items([CatalogItem("new-1", price=9.5)]), 1)
         self.assertEqual(self.client.delete_items(["new-1", "never-there"]), 1)
 
+    def test_catalog_upsert_fields(self):
+        in_stock = Filter("in_stock", equals=True)
+        priced = Filter("price", min=7, max=7)
+        # Only the price: m3 keeps its stock (out), although CatalogItem's
+        # in_stock defaults to True.
+        self.assertEqual(self.client.upsert_items([CatalogItem("m3", price=7.0)],
+                                                  fields=["price"]), 1)
+        self.assertEqual(self.client.recommend("alice", 1, filters=[in_stock]).item_ids(), [])
+        # Only the stock: the price stays.
+        self.assertEqual(self.client.upsert_items([CatalogItem("m3")], fields="in_stock"), 1)
+        self.assertEqual(self.client.recommend("alice", 1, filters=[in_stock, priced]).item_ids(),
+                         ["m3"])
+        for fields, expected in ((["stock"], "fields[0] 'stock': expected one of title, "),
+                                 (["price", "item_id"], "fields[1] 'item_id': expected"),
+                                 ([], "fields: empty")):
+            with self.subTest(fields=fields):
+                with self.assertRaises(ConfigError) as caught:
+                    self.client.upsert_items([CatalogItem("m3")], fields=fields)
+                self.assertIn(expected, str(caught.exception))
+        # Without fields the item is replaced whole: no price any more.
+        self.assertEqual(self.client.upsert_items([CatalogItem("m3", title="Movie 3",
+                                                               in_stock=False)]), 1)
+        self.assertEqual(self.client.recommend("alice", 1, filters=[priced]).item_ids(), [])
+
     def test_rollout(self):
         status = self.client.get_rollout()
         self.assertEqual([(a.name, a.version, a.basis_points) for a in status.arms],

@@ -82,8 +82,8 @@ TEST_F(CliAccessBinaryTest, TlsAndTokenFlagsReachTheServer) {
           "--tls_ca=" + certs_.ca};
   EXPECT_NE(Cli(args, &text), 0) << "no client certificate: " << text;
 
-  args = {"admin", "upsert", "--admin_server=" + admin_, "--item_json={\"itemId\": \"item-1\"}",
-          "--timeout_ms=10000"};
+  args = {"admin", "upsert", "--admin_server=" + admin_,
+          "--item_json={\"itemId\": \"item-1\", \"inStock\": true}", "--timeout_ms=10000"};
   for (const std::string& flag : Tls()) args.push_back(flag);
   EXPECT_NE(Cli(args, &text), 0) << "no token: " << text;
   EXPECT_NE(text.find("UNAUTHENTICATED"), std::string::npos) << text;

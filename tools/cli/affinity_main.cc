@@ -6,6 +6,7 @@
 //   affinity similar --item=I [--k=10] [--exclude=a,b] [--rule_set=NAME]
 //                    [--filters_json=JSON] [--explain] [--json]
 //   affinity admin upsert --item_json='{"itemId":"1","inStock":false}' | --items_file=F.jsonl
+//                         [--replace_items]
 //   affinity admin delete --item=a,b
 //   affinity events export --db=DIR --since=2026-11-01|UNIX_SECONDS [--until=...]
 //                          --out=FILE [--weights=click:1,conversion:5,impression:0]
@@ -90,6 +91,9 @@ ABSL_FLAG(std::string, item_json, "",
           "admin upsert: one CatalogItem as JSON, e.g. {\"itemId\":\"1\",\"inStock\":false}.");
 ABSL_FLAG(std::string, items_file, "",
           "admin upsert: file of CatalogItems, one JSON object per line.");
+ABSL_FLAG(bool, replace_items, false,
+          "admin upsert: replace each item whole (fields its JSON leaves out are cleared, "
+          "inStock becomes false) instead of writing only the fields its keys give.");
 ABSL_FLAG(std::string, since, "",
           "events export: first time exported (inclusive): 2026-11-01 (UTC), "
           "RFC 3339, or Unix seconds.");
@@ -119,6 +123,8 @@ constexpr char kUsage[] =
     "                   [--user=U] [--at_unix_micros=T]   (what the user did with an answer)\n"
     "  affinity admin upsert --item_json='{\"itemId\":\"1\",\"inStock\":false}'\n"
     "                        | --items_file=ITEMS.jsonl [--admin_server=127.0.0.1:50052]\n"
+    "                        [--replace_items]   (writes only the fields given, e.g.\n"
+    "                        item 1's stock; --replace_items: whole items)\n"
     "  affinity admin delete --item=a,b [--admin_server=127.0.0.1:50052]\n"
     "  affinity events export --db=DIR --since=2026-11-01|UNIX_SECONDS [--until=...]\n"
     "                         --out=FILE [--weights=click:1,conversion:5,impression:0]\n"
@@ -288,10 +294,10 @@ int RunAdmin(absl::string_view subcommand) {
       contents << in.rdbuf();
       text = contents.str();
     }
-    absl::StatusOr<std::vector<affinity::v1::CatalogItem>> items =
-        ParseCatalogItemsJson(text, file.empty() ? "--item_json" : file);
-    if (!items.ok()) return UsageError(items.status().message());
-    return RunAdminUpsert(server, timeout_ms, *items, LoadConnectionOrExit());
+    absl::StatusOr<affinity::v1::UpsertItemsRequest> request = ParseUpsertRequestJson(
+        text, file.empty() ? "--item_json" : file, absl::GetFlag(FLAGS_replace_items));
+    if (!request.ok()) return UsageError(request.status().message());
+    return RunAdminUpsert(server, timeout_ms, *request, LoadConnectionOrExit());
   }
   if (subcommand == "delete") {
     absl::StatusOr<std::vector<std::string>> ids =

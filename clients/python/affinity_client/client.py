@@ -18,7 +18,7 @@ admin_addr (its --admin_listen), with admin_token when the server has an
 from __future__ import annotations
 
 import time
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 import grpc
 
@@ -130,10 +130,17 @@ class Client:
 
     # --- affinity.v1.CatalogAdmin and RolloutAdmin (admin port) -------------
 
-    def upsert_items(self, items: Iterable[CatalogItem], *, timeout: Optional[float] = None) -> int:
-        """Inserts or replaces whole items; returns how many were written."""
+    def upsert_items(self, items: Iterable[CatalogItem], *,
+                     fields: Optional[Sequence[str]] = None,
+                     timeout: Optional[float] = None) -> int:
+        """Writes items by item_id; returns how many were given.
+        fields: the CatalogItem fields to write (e.g. ["in_stock"]), the others
+        keep what is stored; an item not in the catalog starts in stock with
+        the rest empty. None: each item replaces the stored one whole."""
         request = admin_pb2.UpsertItemsRequest(
             items=[convert.catalog_item(n, item) for n, item in enumerate(items)])
+        if fields is not None:
+            request.update_mask.paths.extend(convert.catalog_fields(fields))
         return self._call(self._catalog().UpsertItems, request, timeout, admin=True).upserted
 
     def delete_items(self, item_ids: Iterable[str], *, timeout: Optional[float] = None) -> int:

@@ -4,6 +4,7 @@ Bad arguments raise ConfigError naming the argument (and the entry).
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from google.protobuf import json_format
@@ -85,6 +86,22 @@ def catalog_item(n, value):
     if value.price is not None:
         message.price = value.price
     return message
+
+
+def catalog_fields(fields):
+    """upsert_items(fields=...): CatalogItem field names (a single name works
+    too), item_id excluded."""
+    if isinstance(fields, str):
+        fields = [fields]
+    names = [f.name for f in dataclasses.fields(CatalogItem) if f.name != "item_id"]
+    out = list(fields)
+    if not out:
+        raise ConfigError("fields: empty, expected CatalogItem field names (e.g. ['in_stock']), "
+                          "or None to replace whole items")
+    for n, name in enumerate(out):
+        if name not in names:
+            raise ConfigError(f"fields[{n}] {name!r}: expected one of {', '.join(names)}")
+    return out
 
 
 def _arms(messages):

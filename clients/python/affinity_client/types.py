@@ -82,8 +82,9 @@ class Filter:
 @dataclass(frozen=True)
 class CatalogItem:
     """An item of the catalog (model.proto `CatalogItem`). Upserting replaces
-    the whole stored item. in_stock defaults to True here (the proto's
-    default is false, which out-of-stock filters drop)."""
+    the whole stored item, or with upsert_items(fields=[...]) only the named
+    fields. in_stock defaults to True here (the proto's default is false,
+    which out-of-stock filters drop)."""
     item_id: str
     title: str = ""
     categories: Sequence[str] = ()
