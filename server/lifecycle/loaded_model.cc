@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/lifecycle/load_budget.h"
 #include "server/scoring/exact_scorer.h"
+#include "server/scoring/hnsw_index_io.h"
 
 namespace affinity::server {
 
@@ -20,6 +21,38 @@ std::optional<uint32_t> LoadedModel::FindItem(absl::string_view item_id) const {
 }
 
 namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The configured scorer; for HNSW the graph stored with the version when it
+// belongs to `items`, else one built here (the reason in index_note).
+absl::Status MakeModelScorer(const storage::ModelVersionReader& reader,
+                             std::shared_ptr<const ItemMatrix> items,
+                             const ScorerOptions& options, LoadedModel* model) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options.kind == ScorerKind::kHnsw) {
+    auto stored = LoadHnswIndex(reader, items, model->vectors_sha256, options);
+    if (stored.ok()) {
+      model->scorer = *std::move(stored);
+      model->index_source = "loaded";
+      model->index_seconds = SecondsSince(start);
+      return absl::OkStatus();
+    }
+    if (absl::IsCancelled(stored.status())) return stored.status();
+    model->index_note = absl::IsNotFound(stored.status()) ? kNoStoredIndex
+                                                          : stored.status().ToString();
+  }
+  auto scorer = MakeScorer(std::move(items), options);
+  if (!scorer.ok()) return scorer.status();
+  model->scorer = *std::move(scorer);
+  if (options.kind == ScorerKind::kHnsw) {
+    model->index_source = "built";
+    model->index_seconds = SecondsSince(start);
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
     std::unique_ptr<storage::ModelVersionReader> reader, const ScorerOptions& options) {
@@ -50,6 +83,7 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
   if (absl::Status s = reader->ReadItemFactors(absl::MakeSpan(dense)); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(where, "reading item factors: ", s.message()));
   }
+  if (options.kind == ScorerKind::kHnsw) model->vectors_sha256 = storage::ItemVectorsSha256(dense);
   std::shared_ptr<const ItemMatrix> items =
       ItemMatrix::FromDense(dense, ids.size(), static_cast<size_t>(dims));
   dense = std::vector<float>();
@@ -58,12 +92,9 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
   model->item_index.reserve(ids.size());
   for (uint32_t i = 0; i < ids.size(); ++i) model->item_index.emplace(ids[i], i);
 
-  auto scorer = MakeScorer(items, options);
-  if (!scorer.ok()) {
-    return absl::Status(scorer.status().code(),
-                        absl::StrCat(where, scorer.status().message()));
+  if (absl::Status s = MakeModelScorer(*reader, items, options, model.get()); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(where, s.message()));
   }
-  model->scorer = std::move(*scorer);
   model->similar_scorer = std::make_unique<ExactScorer>(model->normalized_items);
 
   model->explicit_model = model->metadata.algorithm() == "explicit_als";
@@ -73,8 +104,7 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
     if (params.ok()) model->fold_in = *params;
   }
   model->reader = std::move(reader);
-  model->load_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  model->load_seconds = SecondsSince(start);
   return std::shared_ptr<const LoadedModel>(std::move(model));
 }
 
