@@ -137,6 +137,7 @@ absl::Status ReadInto(Graph& g, hnswlib::SpaceInterface<float>* space,
     return s;
   }
   std::vector<bool> seen(count, false);
+  g.label_lookup_.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     const hnswlib::labeltype label = g.getExternalLabel(static_cast<tableint>(i));
     if (label >= count || seen[label]) {
