@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "server/background_work.h"
+#include "server/lifecycle/built_index_store.h"
 #include "server/lifecycle/model_logging.h"
 #include "server/lifecycle/model_manager.h"
 #include "server/observability/arm_metrics.h"
@@ -67,6 +68,10 @@ ABSL_FLAG(int, int8_candidates, 4,
           "--scorer=int8: candidates per query as a multiple of k (1..1000), re-ranked "
           "exactly in float32.");
 ABSL_FLAG(int, hnsw_ef, 200, "HNSW search breadth (higher: better recall, slower).");
+ABSL_FLAG(bool, store_built_index, true,
+          "With --scorer=hnsw: store a graph this server had to build (the version had none "
+          "stored) with its version, opening --db read-write for that write alone, so that "
+          "later loads load it. false: never write to --db for it.");
 ABSL_FLAG(int, batch_window_us, 0,
           "Micro-batching window in microseconds (0 = off): concurrent requests arriving "
           "within it are scored in one pass over the item matrix.");
@@ -406,6 +411,22 @@ int Run() {
   GrpcServer* grpc = grpc_server->get();
 
   AttachModelLogging(&models, &metrics, &arm_metrics, absl::GetFlag(FLAGS_poll_ms));
+  if (absl::GetFlag(FLAGS_store_built_index)) {
+    // Before the version serves: the write takes seconds, the build it
+    // spares later loads minutes.
+    models.AddLoadListener([db](const LoadedModel& model) {
+      if (model.index_source != "built") return;
+      auto stored = StoreBuiltIndex(db, model, /*lock_wait_ms=*/2000);
+      if (stored.ok()) {
+        LogLine(absl::StrCat("stored index ", stored->kind(), "/", stored->params(),
+                             " of version ", model.version, " (", stored->blob_bytes(),
+                             " bytes) with the version"));
+      } else {
+        LogLine(absl::StrCat("index of version ", model.version, " not stored: ",
+                             stored.status().ToString()));
+      }
+    });
+  }
   models.AddRoutingListener([&](const RoutingTable& table, const std::vector<std::string>&) {
     rule_engine.Retain(table.versions());
     grpc->SetServing(true);

@@ -3,14 +3,17 @@
 // bundled data do not reach (e.g. 1M items with business rules).
 //
 //   synthetic_store --db=DIR [--items=1000000] [--users=1000] [--dims=64]
+//                   [--build_index=hnsw] [--index_threads=2]
 //
 // Items are "i<N>", users "u<N>" (1-based, as tools/loadgen --user_prefix=u
 // generates them). Item vectors are clustered like ALS factors (256 topic
 // directions plus noise); every user has 20 seen items. Catalog: brand
 // "brand<N % 8>", category "cat<(N / 8) % 10>" (each 10% of the items), tag
 // "t<N % 100>" (each 1%), in stock except every 50th item, created_at spread
-// over 2000..2020.
+// over 2000..2020. --build_index=hnsw stores the items' HNSW graph (the
+// server's default parameters) with the version, as affinity-train does.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -21,6 +24,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "affinity/v1/model.pb.h"
+#include "server/scoring/hnsw_index_io.h"
+#include "server/scoring/hnsw_scorer.h"
+#include "server/scoring/item_matrix.h"
 #include "storage/catalog_store.h"
 #include "storage/model_store.h"
 
@@ -28,6 +34,8 @@ ABSL_FLAG(std::string, db, "", "Store directory to write (required).");
 ABSL_FLAG(int, items, 1000000, "Number of items.");
 ABSL_FLAG(int, users, 1000, "Number of users.");
 ABSL_FLAG(int, dims, 64, "Vector length.");
+ABSL_FLAG(std::string, build_index, "", "hnsw: store the items' HNSW graph with the version.");
+ABSL_FLAG(int, index_threads, 2, "Threads building the index.");
 
 namespace affinity::server {
 namespace {
@@ -42,8 +50,11 @@ int Run() {
   const int items = absl::GetFlag(FLAGS_items);
   const int users = absl::GetFlag(FLAGS_users);
   const int dims = absl::GetFlag(FLAGS_dims);
-  if (db.empty() || items < 100 || users < 1 || dims < 1) {
-    std::fprintf(stderr, "usage: synthetic_store --db=DIR [--items>=100] [--users>=1] [--dims>=1]\n");
+  const std::string build_index = absl::GetFlag(FLAGS_build_index);
+  if (db.empty() || items < 100 || users < 1 || dims < 1 ||
+      (!build_index.empty() && build_index != "hnsw")) {
+    std::fprintf(stderr, "usage: synthetic_store --db=DIR [--items>=100] [--users>=1] [--dims>=1] "
+                 "[--build_index=hnsw]\n");
     return 2;
   }
   auto store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kReadWrite);
@@ -57,10 +68,33 @@ int Run() {
   for (auto& t : topics)
     for (float& v : t) v = normal(rng);
   std::vector<float> v(dims);
+  std::vector<float> dense;
+  if (!build_index.empty()) dense.reserve(static_cast<size_t>(items) * dims);
   for (int i = 0; i < items; ++i) {
     const auto& t = topics[topic(rng)];
     for (int d = 0; d < dims; ++d) v[d] = 0.1f * (t[d] + 0.5f * normal(rng));
     if (absl::Status s = (*writer)->AddItem(i, absl::StrCat("i", i), v); !s.ok()) return Fail(s);
+    if (!build_index.empty()) dense.insert(dense.end(), v.begin(), v.end());
+  }
+  if (!build_index.empty()) {
+    const auto start = std::chrono::steady_clock::now();
+    std::shared_ptr<const ItemMatrix> matrix = ItemMatrix::FromDense(dense, items, dims);
+    ScorerOptions options;
+    options.kind = ScorerKind::kHnsw;
+    options.build_threads = absl::GetFlag(FLAGS_index_threads);
+    auto hnsw = HnswScorer::Build(matrix, options);
+    if (!hnsw.ok()) return Fail(hnsw.status());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto index_writer = (*writer)->CreateIndexWriter(
+        HnswIndexHeader(options, *matrix, storage::ItemVectorsSha256(dense), seconds));
+    if (!index_writer.ok()) return Fail(index_writer.status());
+    auto stored = WriteHnswIndex(**hnsw, **index_writer);
+    if (!stored.ok()) return Fail(stored.status());
+    std::printf("index %s/%s built in %.1f s, %llu bytes\n", stored->kind().c_str(),
+                stored->params().c_str(), seconds,
+                static_cast<unsigned long long>(stored->blob_bytes()));
+    dense = std::vector<float>();
   }
   std::uniform_int_distribution<uint32_t> any_item(0, items - 1);
   for (int u = 0; u < users; ++u) {

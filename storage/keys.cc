@@ -15,6 +15,9 @@ constexpr absl::string_view kData = "m/";
 constexpr absl::string_view kItems = "/i/";
 constexpr absl::string_view kUsers = "/u/";
 constexpr absl::string_view kPopular = "/p";
+constexpr absl::string_view kIndexes = "/x/";
+constexpr absl::string_view kIndexHeader = "h";
+constexpr absl::string_view kIndexChunk = "c/";
 constexpr absl::string_view kCatalogItem = "c/";
 constexpr absl::string_view kCatalogCount = "count";
 
@@ -111,6 +114,62 @@ std::optional<absl::string_view> ParseUser(uint64_t version,
 
 std::string Popular(uint64_t version) {
   return absl::StrCat(VersionDataBegin(version), kPopular);
+}
+
+bool IsValidIndexName(absl::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == ',' || c == '=' || c == ':' || c == '+' ||
+                    c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string IndexPrefix(uint64_t version) {
+  return absl::StrCat(VersionDataBegin(version), kIndexes);
+}
+std::string IndexBlobPrefix(uint64_t version, absl::string_view kind,
+                            absl::string_view params) {
+  return absl::StrCat(IndexPrefix(version), kind, "/", params, "/");
+}
+std::string IndexHeader(uint64_t version, absl::string_view kind,
+                        absl::string_view params) {
+  return absl::StrCat(IndexBlobPrefix(version, kind, params), kIndexHeader);
+}
+std::string IndexChunkPrefix(uint64_t version, absl::string_view kind,
+                             absl::string_view params) {
+  return absl::StrCat(IndexBlobPrefix(version, kind, params), kIndexChunk);
+}
+std::string IndexGenerationPrefix(uint64_t version, absl::string_view kind,
+                                  absl::string_view params, uint64_t generation) {
+  return absl::StrCat(IndexChunkPrefix(version, kind, params), EncodeBe64(generation));
+}
+std::string IndexChunk(uint64_t version, absl::string_view kind,
+                       absl::string_view params, uint64_t generation, uint32_t chunk) {
+  return absl::StrCat(IndexGenerationPrefix(version, kind, params, generation),
+                      EncodeBe32(chunk));
+}
+
+std::optional<IndexKey> ParseIndex(uint64_t version, absl::string_view key) {
+  if (!absl::ConsumePrefix(&key, IndexPrefix(version))) return std::nullopt;
+  // kind "/" params "/" then "h" or "c/" be32 (whose bytes may hold '/').
+  const size_t kind_end = key.find('/');
+  if (kind_end == absl::string_view::npos) return std::nullopt;
+  IndexKey out;
+  out.kind = std::string(key.substr(0, kind_end));
+  absl::string_view rest = key.substr(kind_end + 1);
+  const size_t params_end = rest.find('/');
+  if (params_end == absl::string_view::npos) return std::nullopt;
+  out.params = std::string(rest.substr(0, params_end));
+  rest = rest.substr(params_end + 1);
+  if (!IsValidIndexName(out.kind) || !IsValidIndexName(out.params)) return std::nullopt;
+  if (rest == kIndexHeader) return out;
+  if (!absl::ConsumePrefix(&rest, kIndexChunk) || rest.size() != 12) return std::nullopt;
+  out.generation = *DecodeBe64(rest.substr(0, 8));
+  out.chunk = DecodeBe32(rest.substr(8));
+  return out;
 }
 
 std::string CatalogItem(absl::string_view item_id) {

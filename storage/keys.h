@@ -30,6 +30,23 @@
 //   "m/" <version be64> "/u/" <user id>    -> user value: index, vector and
 //                                             seen item indices
 //                                             (record_codec.h).
+//   "m/" <version be64> "/x/" <kind> "/" <params> "/c/" <generation be64>
+//       <chunk be32>                       -> one chunk of an index blob
+//                                             (e.g. an HNSW graph), chunk 0
+//                                             first. Each write of an index
+//                                             has a new random generation, so
+//                                             no chunk key is written again
+//                                             after a deletion (a follower
+//                                             that replayed the deletion
+//                                             from the WAL would hide data
+//                                             written without it).
+//   "m/" <version be64> "/x/" <kind> "/" <params> "/h"
+//                                          -> binary affinity.v1.IndexHeader
+//                                             naming the generation: the
+//                                             index exists iff this key
+//                                             does. Written last, synced,
+//                                             after a flush. kind and params
+//                                             hold no '/' (IsValidIndexName).
 //
 // Every "m/" key of a version lies in [VersionDataBegin(v), VersionDataEnd(v)),
 // so one DeleteRange removes a version's data.
@@ -84,6 +101,34 @@ std::optional<absl::string_view> ParseUser(uint64_t version,
                                            absl::string_view key);
 
 std::string Popular(uint64_t version);
+
+// Index blobs stored with a version. kind and params must pass
+// IsValidIndexName (letters, digits and "_.,=:+-", not empty).
+bool IsValidIndexName(absl::string_view name);
+// "m/" <version> "/x/": every index of the version.
+std::string IndexPrefix(uint64_t version);
+// "m/" <version> "/x/" <kind> "/" <params> "/": one index's header and chunks.
+std::string IndexBlobPrefix(uint64_t version, absl::string_view kind,
+                            absl::string_view params);
+std::string IndexHeader(uint64_t version, absl::string_view kind,
+                        absl::string_view params);
+// "m/" <version> "/x/" <kind> "/" <params> "/c/" [<generation>]: the chunks
+// of one index, of every generation or of one.
+std::string IndexChunkPrefix(uint64_t version, absl::string_view kind,
+                             absl::string_view params);
+std::string IndexGenerationPrefix(uint64_t version, absl::string_view kind,
+                                  absl::string_view params, uint64_t generation);
+std::string IndexChunk(uint64_t version, absl::string_view kind,
+                       absl::string_view params, uint64_t generation, uint32_t chunk);
+struct IndexKey {
+  std::string kind;
+  std::string params;
+  // Set for a chunk key, unset for a header key.
+  std::optional<uint32_t> chunk;
+  uint64_t generation = 0;  // of a chunk key
+};
+// The parts of an index key of `version`; nullopt for any other key.
+std::optional<IndexKey> ParseIndex(uint64_t version, absl::string_view key);
 
 // Catalog store keys.
 std::string CatalogItem(absl::string_view item_id);

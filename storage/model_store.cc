@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
+#include "storage/index_blob.h"
 #include "storage/keys.h"
 #include "storage/version_clearing.h"
 #include "storage/rocks_db.h"
@@ -71,7 +72,9 @@ class RocksModelStore : public ModelStore {
       }
       absl::StatusOr<bool> published = IsPublished(*version);
       if (!published.ok()) return published.status();
-      if (!*published) {
+      if (*published) {
+        if (absl::Status s = RemoveIncompleteIndexes(*db_, *version); !s.ok()) return s;
+      } else {
         if (absl::Status s = ClearVersionData(rdb, *version, "removing an unpublished version");
             !s.ok()) {
           return s;
@@ -255,6 +258,37 @@ class RocksModelStore : public ModelStore {
   absl::StatusOr<std::unique_ptr<ModelVersionReader>> OpenVersion(
       uint64_t version) const override {
     return RocksVersionReader::Open(db_, version);
+  }
+
+  absl::StatusOr<std::unique_ptr<IndexWriter>> CreateIndexWriter(
+      uint64_t version, affinity::v1::IndexHeader header) override {
+    if (absl::Status s = RequireReadWrite("CreateIndexWriter"); !s.ok()) return s;
+    if (absl::Status s = CheckIndexName(header); !s.ok()) return s;
+    absl::MutexLock lock(&db_->mutex());
+    std::string value;
+    rocksdb::Status status =
+        db_->db()->Get(rocksdb::ReadOptions(), keys::Published(version), &value);
+    if (status.IsNotFound()) {
+      return absl::NotFoundError(absl::StrCat("cannot add an index to version ", version,
+                                              ": not a published version"));
+    }
+    if (!status.ok()) return FromRocks(status, absl::StrCat("reading version ", version));
+    affinity::v1::ModelMetadata metadata;
+    if (!metadata.ParseFromString(value)) {
+      return absl::DataLossError(absl::StrCat("metadata of version ", version, " does not parse"));
+    }
+    if (header.items() != metadata.items() || header.dims() != metadata.dims()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "index ", header.kind(), "/", header.params(), " of ", header.items(), " items x ",
+          header.dims(), " dims, expected version ", version, "'s ", metadata.items(), " x ",
+          metadata.dims()));
+    }
+    status = db_->db()->Delete(Synced(), keys::IndexHeader(version, header.kind(), header.params()));
+    if (!status.ok()) {
+      return FromRocks(status, absl::StrCat("replacing index ", header.kind(), "/",
+                                            header.params(), " of version ", version));
+    }
+    return NewIndexWriter(db_, version, std::move(header), batch_bytes_);
   }
 
   absl::Status DeleteVersion(uint64_t version) override {

@@ -12,6 +12,15 @@
 //  - Vectors are float32, `dims` long (ModelMetadata.dims), stored
 //    little-endian. For explicit models the trainer folds the biases into
 //    the vectors so that score = <user, item> for every algorithm.
+//  - A version may carry index blobs (e.g. an HNSW graph of its items),
+//    each under a kind and parameters, with an IndexHeader that names the
+//    item vectors it was built from. An index is visible only once its
+//    header is written, after all of its chunks are durable; it is deleted
+//    with its version. One written with the version (VersionWriter::
+//    CreateIndexWriter) becomes visible with it; one added to a published
+//    version (ModelStore::CreateIndexWriter) when its header is written, and
+//    the chunks of one whose writer crashed are removed by the next
+//    read-write Open.
 #ifndef AFFINITY_STORAGE_MODEL_STORE_H_
 #define AFFINITY_STORAGE_MODEL_STORE_H_
 
@@ -44,6 +53,39 @@ struct UserRecord {
   std::vector<uint32_t> seen;     // item indices the user interacted with, ascending
 };
 
+// Writes one index blob of a version in chunks. Not thread-safe. Destroying
+// it before Commit() deletes the chunks it wrote; nothing becomes visible.
+class IndexWriter {
+ public:
+  virtual ~IndexWriter() = default;
+  // Appends bytes to the blob.
+  virtual absl::Status Append(absl::string_view bytes) = 0;
+  // Writes the last chunk, makes every chunk durable, then writes the
+  // header (blob_bytes, chunks and blob_sha256 filled in) in one synced
+  // write. Returns the stored header.
+  virtual absl::StatusOr<affinity::v1::IndexHeader> Commit() = 0;
+};
+
+// Reads one stored index blob from its first byte on, through a consistent
+// view of the store taken when it was opened. Not thread-safe; keeps the
+// store open for as long as it lives.
+class IndexReader {
+ public:
+  virtual ~IndexReader() = default;
+  virtual const affinity::v1::IndexHeader& header() const = 0;
+  // Fills `out` with the blob's next out.size() bytes. DataLoss when the
+  // blob ends first or a chunk is missing.
+  virtual absl::Status Read(absl::Span<char> out) = 0;
+  // OK when every byte of the blob was read and their SHA-256 is the
+  // header's; DataLoss saying what differs otherwise.
+  virtual absl::Status Finish() = 0;
+};
+
+// SHA-256 of item vectors as the store keeps them (float32 little-endian,
+// row after row): what IndexHeader.vectors_sha256 holds, so that a reader
+// can tell whether an index was built from the vectors it has.
+std::string ItemVectorsSha256(absl::Span<const float> vectors);
+
 // Writes one new version. Not thread-safe. Destroying it before Publish()
 // abandons the version (its data is deleted, nothing becomes visible).
 class VersionWriter {
@@ -60,6 +102,13 @@ class VersionWriter {
                                absl::Span<const uint32_t> seen) = 0;
   // Item indices, most popular first (the server's fallback list).
   virtual absl::Status SetPopularItems(absl::Span<const uint32_t> items) = 0;
+
+  // An index stored with this version, visible with it once committed and
+  // published (commit it before Publish). `header` gives its kind, params
+  // (see keys::IsValidIndexName; InvalidArgument otherwise), format, items,
+  // dims and vectors_sha256. The writer must not outlive this one.
+  virtual absl::StatusOr<std::unique_ptr<IndexWriter>> CreateIndexWriter(
+      affinity::v1::IndexHeader header) = 0;
 
   // Verifies completeness (metadata dims/users/items match what was added),
   // makes all data durable, then makes the version visible in one write.
@@ -86,6 +135,12 @@ class ModelVersionReader {
   virtual absl::Status ForEachUser(
       const std::function<absl::Status(absl::string_view user_id,
                                        const UserRecord&)>& fn) const = 0;
+  // The headers of the version's stored indexes, by kind and params.
+  virtual absl::StatusOr<std::vector<affinity::v1::IndexHeader>> ListIndexes() const = 0;
+  // The stored index of this kind and params; NotFound when there is none,
+  // DataLoss when its header does not parse.
+  virtual absl::StatusOr<std::unique_ptr<IndexReader>> OpenIndex(
+      absl::string_view kind, absl::string_view params) const = 0;
 };
 
 // Tuning of the store's RocksDB instance.
@@ -204,6 +259,15 @@ class ModelStore {
   // ResourceExhausted.
   virtual absl::StatusOr<std::unique_ptr<ModelVersionReader>> OpenVersion(
       uint64_t version) const = 0;
+
+  // kReadWrite only. Adds an index to a published version, replacing a
+  // stored one of the same kind and params (whose header is removed, synced,
+  // before anything is written). NotFound for a version that is not
+  // published; InvalidArgument for a kind or params that are not valid
+  // names; FailedPrecondition when header.items or header.dims differ from
+  // the version's metadata.
+  virtual absl::StatusOr<std::unique_ptr<IndexWriter>> CreateIndexWriter(
+      uint64_t version, affinity::v1::IndexHeader header) = 0;
 
   // kReadWrite only. Makes the version invisible first, then removes its
   // data. FailedPrecondition when the rollout refers to it (live, pinned,

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "absl/strings/str_cat.h"
+#include "storage/index_blob.h"
 #include "storage/keys.h"
 #include "storage/record_codec.h"
 #include "storage/rocks_status.h"
@@ -216,6 +217,15 @@ absl::Status RocksVersionReader::ForEachUser(
                 if (!user.ok()) return user.status();
                 return fn(*id, *user);
               });
+}
+
+absl::StatusOr<std::vector<affinity::v1::IndexHeader>> RocksVersionReader::ListIndexes() const {
+  return ListIndexHeaders(*db_, ReadAt(), version_);
+}
+
+absl::StatusOr<std::unique_ptr<IndexReader>> RocksVersionReader::OpenIndex(
+    absl::string_view kind, absl::string_view params) const {
+  return OpenIndexReader(db_, version_, kind, params);
 }
 
 }  // namespace affinity::storage

@@ -37,6 +37,9 @@ class RocksVersionReader : public ModelVersionReader {
   absl::Status ForEachUser(
       const std::function<absl::Status(absl::string_view user_id,
                                        const UserRecord&)>& fn) const override;
+  absl::StatusOr<std::vector<affinity::v1::IndexHeader>> ListIndexes() const override;
+  absl::StatusOr<std::unique_ptr<IndexReader>> OpenIndex(
+      absl::string_view kind, absl::string_view params) const override;
 
  private:
   RocksVersionReader(std::shared_ptr<RocksDb> db, uint64_t version);

@@ -112,10 +112,11 @@ struct Census {
   uint64_t items = 0;
   uint64_t users = 0;
   uint64_t popular = 0;
+  uint64_t index_records = 0;
   uint64_t records = 0;
   uint64_t bytes = 0;
 
-  // False for a key that is not an item, user or popular-items key.
+  // False for a key that is not an item, user, popular-items or index key.
   bool Count(uint64_t version, absl::string_view key, absl::string_view value) {
     if (keys::ParseItem(version, key).has_value()) {
       ++items;
@@ -123,6 +124,8 @@ struct Census {
       ++users;
     } else if (key == keys::Popular(version)) {
       ++popular;
+    } else if (keys::ParseIndex(version, key).has_value()) {
+      ++index_records;  // index headers and chunks travel with their version
     } else {
       return false;
     }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/options.h"
+#include "storage/index_blob.h"
 #include "storage/keys.h"
 #include "storage/version_clearing.h"
 #include "storage/record_codec.h"
@@ -144,6 +145,13 @@ absl::Status RocksVersionWriter::SetPopularItems(absl::Span<const uint32_t> item
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
   popular_.assign(items.begin(), items.end());
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<IndexWriter>> RocksVersionWriter::CreateIndexWriter(
+    affinity::v1::IndexHeader header) {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  if (absl::Status s = CheckIndexName(header); !s.ok()) return s;
+  return NewIndexWriter(db_, version_, std::move(header), batch_bytes_);
 }
 
 absl::Status RocksVersionWriter::CheckComplete(

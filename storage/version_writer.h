@@ -30,6 +30,8 @@ class RocksVersionWriter : public VersionWriter {
                        absl::Span<const float> factors,
                        absl::Span<const uint32_t> seen) override;
   absl::Status SetPopularItems(absl::Span<const uint32_t> items) override;
+  absl::StatusOr<std::unique_ptr<IndexWriter>> CreateIndexWriter(
+      affinity::v1::IndexHeader header) override;
   absl::Status Publish(affinity::v1::ModelMetadata metadata) override;
 
  private:

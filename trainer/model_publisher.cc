@@ -1,9 +1,17 @@
 #include "trainer/model_publisher.h"
 
 #include <algorithm>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/scoring/hnsw_index_io.h"
+#include "server/scoring/hnsw_scorer.h"
+#include "server/scoring/item_matrix.h"
 #include "storage/model_store.h"
 
 namespace affinity {
@@ -42,7 +50,51 @@ absl::Status CheckShapes(const TrainedModel& m) {
   return absl::OkStatus();
 }
 
+// The item vectors' HNSW graph, built before the store is opened.
+struct BuiltIndex {
+  std::shared_ptr<const server::ItemMatrix> items;
+  std::unique_ptr<server::HnswScorer> scorer;
+  affinity::v1::IndexHeader header;
+};
+
+absl::StatusOr<BuiltIndex> BuildHnsw(const FactorMatrix& factors, const PublishOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  BuiltIndex built;
+  const size_t rows = static_cast<size_t>(factors.rows());
+  const size_t dims = static_cast<size_t>(factors.cols());
+  const absl::Span<const float> dense(factors.data(), rows * dims);
+  try {
+    built.items = server::ItemMatrix::FromDense(dense, rows, dims);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("--build_index=hnsw: out of memory copying ", rows, " item vectors"));
+  }
+  server::ScorerOptions scorer_options;
+  scorer_options.kind = server::ScorerKind::kHnsw;
+  scorer_options.build_threads =
+      options.index_threads > 0 ? options.index_threads
+                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto scorer = server::HnswScorer::Build(built.items, scorer_options);
+  if (!scorer.ok()) {
+    return absl::Status(scorer.status().code(),
+                        absl::StrCat("--build_index=hnsw: ", scorer.status().message()));
+  }
+  built.scorer = *std::move(scorer);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Stored floats are the factors as they are (row-major float32).
+  built.header = server::HnswIndexHeader(scorer_options, *built.items,
+                                         storage::ItemVectorsSha256(dense), seconds);
+  return built;
+}
+
 }  // namespace
+
+absl::Status CheckBuildIndex(const std::string& build_index) {
+  if (build_index.empty() || build_index == "hnsw") return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--build_index: expected \"hnsw\" or nothing, got \"", build_index, "\""));
+}
 
 absl::Status CheckModelSize(int64_t users, int64_t items) {
   for (const auto& [count, what] : {std::pair<int64_t, const char*>{users, "user"}, {items, "item"}}) {
@@ -63,8 +115,16 @@ absl::Status CheckPublishTarget(const std::string& db) {
 
 absl::StatusOr<uint64_t> PublishModel(const std::string& db,
                                       const TrainedModel& model,
-                                      affinity::v1::ModelMetadata metadata) {
+                                      affinity::v1::ModelMetadata metadata,
+                                      const PublishOptions& options, std::ostream* log) {
   if (absl::Status s = CheckShapes(model); !s.ok()) return s;
+  if (absl::Status s = CheckBuildIndex(options.build_index); !s.ok()) return s;
+  std::optional<BuiltIndex> index;
+  if (options.build_index == "hnsw") {
+    auto built = BuildHnsw(*model.items, options);
+    if (!built.ok()) return built.status();
+    index = *std::move(built);
+  }
   auto store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kReadWrite);
   if (!store.ok()) return store.status();
   auto writer = (*store)->CreateVersion();
@@ -92,6 +152,18 @@ absl::StatusOr<uint64_t> PublishModel(const std::string& db,
   metadata.set_users(model.users->rows());
   metadata.set_items(model.items->rows());
   const uint64_t version = (*writer)->version();
+  if (index.has_value()) {
+    auto index_writer = (*writer)->CreateIndexWriter(index->header);
+    if (!index_writer.ok()) return index_writer.status();
+    auto stored = server::WriteHnswIndex(*index->scorer, **index_writer);
+    if (!stored.ok()) return stored.status();
+    if (log != nullptr) {
+      *log << absl::StrFormat(
+          "index %s/%s of version %d: built in %.2f s, %d bytes stored with the version\n",
+          stored->kind(), stored->params(), version, stored->build_seconds(),
+          stored->blob_bytes());
+    }
+  }
   if (absl::Status s = (*writer)->Publish(std::move(metadata)); !s.ok()) return s;
   return version;
 }

@@ -1,11 +1,16 @@
 // Writes a trained model into the model store as a new version and
 // publishes it: vectors, id maps, each user's seen items, the popularity
-// order and the metadata. The version becomes visible only if every write
-// succeeded.
+// order, the metadata and, when asked, an ANN index of the items. The
+// version becomes visible only if every write succeeded: an index is built
+// before the store is opened and written before the version's published
+// marker, so the version never serves without it, and a process killed
+// while building or writing it leaves every published version as it was
+// (the unpublished one is removed by the store's next read-write Open).
 #ifndef AFFINITY_TRAINER_MODEL_PUBLISHER_H_
 #define AFFINITY_TRAINER_MODEL_PUBLISHER_H_
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -13,6 +18,7 @@
 #include "affinity/v1/model.pb.h"
 #include "trainer/als/factors.h"
 #include "trainer/data/csr.h"
+#include "trainer/publish_options.h"
 
 namespace affinity {
 
@@ -39,11 +45,17 @@ absl::Status CheckPublishTarget(const std::string& db);
 // 2147483648 (2^31) per model version" (items likewise) otherwise.
 absl::Status CheckModelSize(int64_t users, int64_t items);
 
+// "" and "hnsw" are accepted; InvalidArgument "--build_index: ..." else.
+absl::Status CheckBuildIndex(const std::string& build_index);
+
 // Returns the published version number. metadata's dims, users and items
-// are filled in from the model.
+// are filled in from the model. `log` (may be null) gets a line about the
+// index when one is built.
 absl::StatusOr<uint64_t> PublishModel(const std::string& db,
                                       const TrainedModel& model,
-                                      affinity::v1::ModelMetadata metadata);
+                                      affinity::v1::ModelMetadata metadata,
+                                      const PublishOptions& options = PublishOptions(),
+                                      std::ostream* log = nullptr);
 
 }  // namespace affinity
 

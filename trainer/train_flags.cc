@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "trainer/model_publisher.h"
 
 ABSL_FLAG(std::string, input, "", "Interactions file (CSV/TSV: user, item[, weight[, timestamp]]).");
 ABSL_FLAG(std::string, db, "", "Model store directory (created if missing).");
@@ -44,6 +45,9 @@ ABSL_FLAG(int, max_id_length, 256, "Longest accepted user or item id, in bytes."
 ABSL_FLAG(std::string, report, "", "Write an HTML report of the run to this file.");
 ABSL_FLAG(std::string, metrics_json, "", "Write the run's figures as JSON to this file.");
 ABSL_FLAG(bool, no_publish, false, "Train and evaluate, but publish nothing.");
+ABSL_FLAG(std::string, build_index, "",
+          "hnsw: build the items' HNSW graph (the server's --scorer=hnsw parameters) and store "
+          "it with the published version, so that servers load it instead of building it.");
 
 namespace affinity {
 namespace {
@@ -91,6 +95,8 @@ absl::StatusOr<TrainingJobConfig> TrainingJobConfigFromFlags() {
   c.input = absl::GetFlag(FLAGS_input);
   c.db = absl::GetFlag(FLAGS_db);
   c.publish = !absl::GetFlag(FLAGS_no_publish);
+  c.publish_options.build_index = absl::GetFlag(FLAGS_build_index);
+  if (absl::Status s = CheckBuildIndex(c.publish_options.build_index); !s.ok()) return s;
   if (absl::Status s = Expect(!c.input.empty(), "input", "an interactions file"); !s.ok()) return s;
   if (absl::Status s = Expect(!c.publish || !c.db.empty(), "db",
                               "a model store directory (or --no_publish)");
@@ -125,6 +131,7 @@ absl::StatusOr<TrainingJobConfig> TrainingJobConfigFromFlags() {
   const int threads = absl::GetFlag(FLAGS_threads);
   if (absl::Status s = Expect(threads >= 0, "threads", "0 (one per core) or more"); !s.ok()) return s;
   c.als.threads = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+  c.publish_options.index_threads = c.als.threads;
   if (absl::Status s = ValidateOptions(c.als); !s.ok()) {
     // "AlsOptions.factors must be ..." -> "--factors must be ..."
     return absl::InvalidArgumentError(

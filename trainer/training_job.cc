@@ -171,7 +171,8 @@ absl::StatusOr<affinity::v1::TrainingReport> RunTrainingJob(
     if (evaluate) model.seen.push_back(&test);
     model.popular_items = eval::PopularityOrder(train);
     const absl::Time start = absl::Now();
-    auto version = PublishModel(config.db, model, std::move(metadata));
+    auto version =
+        PublishModel(config.db, model, std::move(metadata), config.publish_options, &log);
     if (!version.ok()) return version.status();
     report.set_version(static_cast<uint32_t>(*version));
     log << absl::StrFormat("published model version %d to %s (%.2f s)\n", *version,

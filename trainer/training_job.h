@@ -15,6 +15,7 @@
 #include "trainer/data/holdout.h"
 #include "trainer/data/interactions_reader.h"
 #include "trainer/eval/pure_svd.h"
+#include "trainer/publish_options.h"
 
 namespace affinity {
 
@@ -22,6 +23,8 @@ struct TrainingJobConfig {
   std::string input;
   std::string db;  // model store directory; may be empty with publish=false
   bool publish = true;
+  // An ANN index built and stored with the published version (--build_index).
+  PublishOptions publish_options;
   InteractionReaderOptions reader;
   HoldoutOptions holdout;  // test_fraction 0: train on all, no evaluation
   AlsOptions als;

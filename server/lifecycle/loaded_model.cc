@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/lifecycle/load_budget.h"
 #include "server/scoring/exact_scorer.h"
+#include "server/scoring/hnsw_index_io.h"
 
 namespace affinity::server {
 
@@ -42,6 +43,38 @@ float LoadedModel::Cosine(uint32_t a, uint32_t b) const {
 }
 
 namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The configured scorer; for HNSW the graph stored with the version when it
+// belongs to `items`, else one built here (the reason in index_note).
+absl::Status MakeModelScorer(const storage::ModelVersionReader& reader,
+                             std::shared_ptr<const ItemMatrix> items,
+                             const ScorerOptions& options, LoadedModel* model) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options.kind == ScorerKind::kHnsw) {
+    auto stored = LoadHnswIndex(reader, items, model->vectors_sha256, options);
+    if (stored.ok()) {
+      model->scorer = *std::move(stored);
+      model->index_source = "loaded";
+      model->index_seconds = SecondsSince(start);
+      return absl::OkStatus();
+    }
+    if (absl::IsCancelled(stored.status())) return stored.status();
+    model->index_note = absl::IsNotFound(stored.status()) ? kNoStoredIndex
+                                                          : stored.status().ToString();
+  }
+  auto scorer = MakeScorer(std::move(items), options);
+  if (!scorer.ok()) return scorer.status();
+  model->scorer = *std::move(scorer);
+  if (options.kind == ScorerKind::kHnsw) {
+    model->index_source = "built";
+    model->index_seconds = SecondsSince(start);
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
     std::unique_ptr<storage::ModelVersionReader> reader, const ScorerOptions& options) {
@@ -76,17 +109,19 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
       !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(where, "reading item factors: ", s.message()));
   }
+  if (options.kind == ScorerKind::kHnsw) {
+    // A stored graph is checked against the vectors it was built from.
+    model->vectors_sha256 = storage::ItemVectorsSha256(
+        absl::MakeConstSpan(matrix->data(), ids.size() * static_cast<size_t>(dims)));
+  }
   matrix->ExpandPackedRows();
   std::shared_ptr<const ItemMatrix> items = std::move(matrix);
   model->items = items;
   model->inverse_norms = std::make_shared<const std::vector<float>>(items->InverseNorms());
 
-  auto scorer = MakeScorer(items, options);
-  if (!scorer.ok()) {
-    return absl::Status(scorer.status().code(),
-                        absl::StrCat(where, scorer.status().message()));
+  if (absl::Status s = MakeModelScorer(*reader, items, options, model.get()); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(where, s.message()));
   }
-  model->scorer = std::move(*scorer);
   model->similar_scorer = std::make_unique<ExactScorer>(items, model->inverse_norms);
 
   model->explicit_model = model->metadata.algorithm() == "explicit_als";
@@ -96,8 +131,7 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
     if (params.ok()) model->fold_in = *params;
   }
   model->reader = std::move(reader);
-  model->load_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  model->load_seconds = SecondsSince(start);
   return std::shared_ptr<const LoadedModel>(std::move(model));
 }
 

@@ -15,11 +15,19 @@ namespace affinity::server {
 void AttachModelLogging(ModelManager* models, ServerMetrics* metrics, ArmMetrics* arm_metrics,
                         int poll_ms) {
   models->AddLoadListener([metrics](const LoadedModel& model) {
+    std::string index;
+    if (model.index_source == "loaded") {
+      index = absl::StrFormat(" (index loaded from the store in %.3f s)", model.index_seconds);
+    } else if (!model.index_source.empty()) {
+      index = absl::StrFormat(" (index %s in %.3f s; stored index: %s)", model.index_source,
+                              model.index_seconds, model.index_note);
+    }
     LogLine(absl::StrFormat(
-        "model loaded: version %d, algorithm %s, users %d, items %d, dims %d, scorer %s, "
+        "model loaded: version %d, algorithm %s, users %d, items %d, dims %d, scorer %s%s, "
         "load time %.3f s",
         model.version, model.metadata.algorithm(), model.metadata.users(),
-        model.metadata.items(), model.metadata.dims(), model.scorer->name(), model.load_seconds));
+        model.metadata.items(), model.metadata.dims(), model.scorer->name(), index,
+        model.load_seconds));
     metrics->RecordModelLoad(model.version, model.load_seconds);
   });
   models->AddSwapListener([](const std::string& arm, const LoadedModel& model, uint64_t previous) {

@@ -3,13 +3,17 @@
 // for k + |excluded| neighbours and skipping excluded ones; when that still
 // leaves fewer than k (or the exclusion list is very long) the query is
 // answered by an exact scan instead, so the Scorer contract always holds.
+// The graph can be saved as a blob and loaded back (hnsw_serialization.h)
+// instead of being built again: the model store keeps it with the version.
 #ifndef AFFINITY_SERVER_SCORING_HNSW_SCORER_H_
 #define AFFINITY_SERVER_SCORING_HNSW_SCORER_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "server/scoring/exact_scorer.h"
+#include "server/scoring/hnsw_serialization.h"
 #include "server/scoring/item_matrix.h"
 #include "server/scoring/scorer.h"
 
@@ -29,11 +33,30 @@ class HnswScorer : public Scorer {
   // nothing throws.
   static absl::StatusOr<std::unique_ptr<HnswScorer>> Build(
       std::shared_ptr<const ItemMatrix> items, const ScorerOptions& options);
+  // Reads a graph saved by Save from `source`, checked against `items` and
+  // options' hnsw_m and hnsw_ef_construction (ReadHnsw's errors).
+  static absl::StatusOr<std::unique_ptr<HnswScorer>> Load(
+      std::shared_ptr<const ItemMatrix> items, const ScorerOptions& options,
+      const ByteSource& source);
   ~HnswScorer() override;
+
+  // How a stored graph is named: kind "hnsw", params
+  // "M=<hnsw_m>,ef_construction=<hnsw_ef_construction>" (the parameters
+  // that shape the graph; hnsw_ef is a search setting) and kHnswFormat.
+  static constexpr char kIndexKind[] = "hnsw";
+  static std::string IndexParams(const ScorerOptions& options);
+
+  // Writes the graph in hnswlib's saveIndex layout. Thread-safe with
+  // queries (the graph does not change).
+  absl::Status Save(const ByteSink& sink) const;
+  // The same bytes in a file, written by hnswlib's own saveIndex (for tools
+  // that read hnswlib files).
+  absl::Status SaveFile(const std::string& path) const;
 
   const char* name() const override { return "hnsw"; }
   size_t items() const override { return items_->rows(); }
   ScoringResult TopK(const ScoringQuery& query) const override;
+  const ScorerOptions& options() const { return options_; }
   // Search breadth for later queries. Not safe while queries are running.
   void SetEf(size_t ef);
 

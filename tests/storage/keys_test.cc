@@ -39,6 +39,32 @@ TEST(KeysTest, PrefixEndBoundsThePrefix) {
   EXPECT_LT(keys::User(2, "\xff\xff\xff"), keys::PrefixEnd(keys::UserPrefix(2)));
 }
 
+TEST(KeysTest, IndexKeysParseAndStayInsideTheirVersion) {
+  // A generation and a chunk number whose bytes hold '/' (0x2f).
+  const uint64_t generation = 0x2f2f00ff2f2f2f2fULL;
+  const std::string chunk = keys::IndexChunk(3, "hnsw", "M=16,ef_construction=200", generation,
+                                             0x2f2f);
+  std::optional<keys::IndexKey> parsed = keys::ParseIndex(3, chunk);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->kind, "hnsw");
+  EXPECT_EQ(parsed->params, "M=16,ef_construction=200");
+  EXPECT_EQ(parsed->generation, generation);
+  EXPECT_EQ(parsed->chunk, std::optional<uint32_t>(0x2f2f));
+  parsed = keys::ParseIndex(3, keys::IndexHeader(3, "hnsw", "M=16"));
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_FALSE(parsed->chunk.has_value());
+  EXPECT_FALSE(keys::ParseIndex(4, chunk).has_value());
+  EXPECT_FALSE(keys::ParseIndex(3, keys::Item(3, 1)).has_value());
+  EXPECT_FALSE(keys::ParseIndex(3, chunk.substr(0, chunk.size() - 1)).has_value());
+  // Every index key is version data: DeleteVersion's range removes it.
+  EXPECT_GT(chunk, keys::VersionDataBegin(3));
+  EXPECT_LT(chunk, keys::VersionDataEnd(3));
+  EXPECT_EQ(keys::ParseVersionData(chunk), std::optional<uint64_t>(3));
+  EXPECT_TRUE(keys::IsValidIndexName("M=16,ef_construction=200"));
+  EXPECT_FALSE(keys::IsValidIndexName("a/b"));
+  EXPECT_FALSE(keys::IsValidIndexName(""));
+}
+
 TEST(RecordCodecTest, RoundTripsAndRejectsTruncatedValues) {
   std::string value;
   EncodeUser(42, std::vector<float>{1.5f, -2.0f}, std::vector<uint32_t>{3, 9}, &value);

@@ -156,6 +156,35 @@ TEST_F(VersionTransferTest, ImportedVersionReadsBackBitIdentical) {
   EXPECT_EQ((*writer)->version(), 3u);
 }
 
+TEST_F(VersionTransferTest, AnIndexStoredWithTheVersionTravelsWithIt) {
+  affinity::v1::IndexHeader header;
+  header.set_kind("hnsw");
+  header.set_params("M=4");
+  header.set_items(25);
+  header.set_dims(6);
+  header.set_vectors_sha256(ItemVectorsSha256(models_[1].item_factors));
+  const std::string blob(10000, 'g');
+  {
+    std::unique_ptr<ModelStore> store = OpenStore(a_);
+    std::unique_ptr<IndexWriter> writer = *store->CreateIndexWriter(2, header);
+    ASSERT_TRUE(writer->Append(blob).ok());
+    ASSERT_TRUE(writer->Commit().ok());
+  }
+  const std::string b = MakeTestDir();
+  absl::StatusOr<VersionTransfer> imported = ImportVersion(Export(2), b);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  std::unique_ptr<ModelStore> store = OpenStore(b);
+  auto reader = store->OpenVersion(2);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto index = (*reader)->OpenIndex("hnsw", "M=4");
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ((*index)->header().vectors_sha256(), header.vectors_sha256());
+  std::string read(blob.size(), '\0');
+  ASSERT_TRUE((*index)->Read(absl::MakeSpan(read)).ok());
+  EXPECT_TRUE((*index)->Finish().ok());
+  EXPECT_EQ(read, blob);
+}
+
 TEST_F(VersionTransferTest, ImportKeepsTheNumberBesideTheStoresOwnVersions) {
   const std::string b = MakeTestDir();
   const SmallModel own = SmallModel::Make(10, 8, 6, 21);

@@ -15,6 +15,12 @@ expect_exit 2 "unknown command 'frobnicate'" -- "$TRAIN" frobnicate --db="$DB"
 expect_exit 2 "nope.csv" -- "$TRAIN" --input="$TMP/nope.csv" --db="$DB"
 expect_exit 2 "--solver" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --solver=sgd
 expect_exit 2 "--factors" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --factors=0
+expect_exit 2 "--build_index: expected \"hnsw\"" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --build_index=annoy
+
+# --build_index=hnsw stores the items' graph with the version it publishes.
+expect_exit 0 "index hnsw/M=16,ef_construction=200 of version 1: built in" -- "$TRAIN" \
+  --input="$DATA/ratings.csv" --format=movielens --db="$TMP/indexed" --factors=4 --iterations=1 \
+  --holdout=0 --puresvd=false --threads=2 --build_index=hnsw
 
 expect_exit 2 "--report: cannot write" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --report="$TMP/missing-dir/r.html"
 

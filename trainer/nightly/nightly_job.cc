@@ -326,7 +326,8 @@ absl::StatusOr<NightlyResult> RunNightlyJob(const NightlyConfig& config, std::os
     model.items = &factors.items();
     model.seen = {&data.matrix};
     model.popular_items = eval::PopularityOrder(data.matrix);
-    auto version = PublishModel(training.db, model, std::move(metadata));
+    auto version =
+        PublishModel(training.db, model, std::move(metadata), training.publish_options, &log);
     if (!version.ok()) return version.status();
     result.version = *version;
   }
