@@ -36,6 +36,22 @@ F Real(const char* mangled) {
 
 #define REAL(type, mangled) static const auto real = Real<type>(mangled)
 
+// Set while a wrapper runs the real function: Abseil's own calls between its
+// functions (CondVar::WaitWithTimeout calls WaitWithDeadline through the
+// library's procedure linkage table, which these definitions interpose too)
+// must not be annotated a second time.
+thread_local bool inside_real = false;
+
+class InsideReal {
+ public:
+  InsideReal() { inside_real = true; }
+  ~InsideReal() { inside_real = false; }
+};
+
+// Runs the real function unannotated when called from inside another one.
+#define NESTED_CALL(...)         \
+  if (inside_real) return real(__VA_ARGS__)
+
 struct GuardedCondition {
   absl::Mutex* mu;
   const absl::Condition* cond;
@@ -58,22 +74,35 @@ ABSL_NAMESPACE_BEGIN
 
 void Mutex::Lock() {
   REAL(void (*)(Mutex*), "_ZN4absl7debian35Mutex4LockEv");
+  NESTED_CALL(this);
   __tsan_mutex_pre_lock(this, 0);
-  real(this);
+  {
+    InsideReal inside;
+    real(this);
+  }
   __tsan_mutex_post_lock(this, 0, 0);
 }
 
 void Mutex::Unlock() {
   REAL(void (*)(Mutex*), "_ZN4absl7debian35Mutex6UnlockEv");
+  NESTED_CALL(this);
   __tsan_mutex_pre_unlock(this, 0);
-  real(this);
+  {
+    InsideReal inside;
+    real(this);
+  }
   __tsan_mutex_post_unlock(this, 0);
 }
 
 bool Mutex::TryLock() {
   REAL(bool (*)(Mutex*), "_ZN4absl7debian35Mutex7TryLockEv");
+  NESTED_CALL(this);
   __tsan_mutex_pre_lock(this, __tsan_mutex_try_lock);
-  const bool locked = real(this);
+  bool locked;
+  {
+    InsideReal inside;
+    locked = real(this);
+  }
   __tsan_mutex_post_lock(this, locked ? __tsan_mutex_try_lock
                                       : __tsan_mutex_try_lock | __tsan_mutex_try_lock_failed,
                          0);
@@ -82,43 +111,66 @@ bool Mutex::TryLock() {
 
 void Mutex::ReaderLock() {
   REAL(void (*)(Mutex*), "_ZN4absl7debian35Mutex10ReaderLockEv");
+  NESTED_CALL(this);
   __tsan_mutex_pre_lock(this, __tsan_mutex_read_lock);
-  real(this);
+  {
+    InsideReal inside;
+    real(this);
+  }
   __tsan_mutex_post_lock(this, __tsan_mutex_read_lock, 0);
 }
 
 void Mutex::ReaderUnlock() {
   REAL(void (*)(Mutex*), "_ZN4absl7debian35Mutex12ReaderUnlockEv");
+  NESTED_CALL(this);
   __tsan_mutex_pre_unlock(this, __tsan_mutex_read_lock);
-  real(this);
+  {
+    InsideReal inside;
+    real(this);
+  }
   __tsan_mutex_post_unlock(this, __tsan_mutex_read_lock);
 }
 
+// Await and LockWhen: the condition is evaluated inside the real call, on
+// this thread or another, with `inside_real` set or not: EvalAfterAcquire
+// annotates it itself.
 void Mutex::Await(const Condition& cond) {
   REAL(void (*)(Mutex*, const Condition&), "_ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE");
+  NESTED_CALL(this, cond);
   GuardedCondition guarded{this, &cond};
   const Condition after_acquire(&EvalAfterAcquire, &guarded);
   __tsan_mutex_pre_unlock(this, 0);
   __tsan_mutex_post_unlock(this, 0);
-  real(this, after_acquire);
+  {
+    InsideReal inside;
+    real(this, after_acquire);
+  }
   __tsan_mutex_pre_lock(this, 0);
   __tsan_mutex_post_lock(this, 0, 0);
 }
 
 void Mutex::LockWhen(const Condition& cond) {
   REAL(void (*)(Mutex*, const Condition&), "_ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE");
+  NESTED_CALL(this, cond);
   GuardedCondition guarded{this, &cond};
   const Condition after_acquire(&EvalAfterAcquire, &guarded);
   __tsan_mutex_pre_lock(this, 0);
-  real(this, after_acquire);
+  {
+    InsideReal inside;
+    real(this, after_acquire);
+  }
   __tsan_mutex_post_lock(this, 0, 0);
 }
 
 void CondVar::Wait(Mutex* mu) {
   REAL(void (*)(CondVar*, Mutex*), "_ZN4absl7debian37CondVar4WaitEPNS0_5MutexE");
+  NESTED_CALL(this, mu);
   __tsan_mutex_pre_unlock(mu, 0);
   __tsan_mutex_post_unlock(mu, 0);
-  real(this, mu);
+  {
+    InsideReal inside;
+    real(this, mu);
+  }
   __tsan_mutex_pre_lock(mu, 0);
   __tsan_mutex_post_lock(mu, 0, 0);
 }
@@ -126,9 +178,14 @@ void CondVar::Wait(Mutex* mu) {
 bool CondVar::WaitWithTimeout(Mutex* mu, absl::Duration timeout) {
   REAL(bool (*)(CondVar*, Mutex*, absl::Duration),
        "_ZN4absl7debian37CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
+  NESTED_CALL(this, mu, timeout);
   __tsan_mutex_pre_unlock(mu, 0);
   __tsan_mutex_post_unlock(mu, 0);
-  const bool timed_out = real(this, mu, timeout);
+  bool timed_out;
+  {
+    InsideReal inside;
+    timed_out = real(this, mu, timeout);
+  }
   __tsan_mutex_pre_lock(mu, 0);
   __tsan_mutex_post_lock(mu, 0, 0);
   return timed_out;
@@ -137,9 +194,14 @@ bool CondVar::WaitWithTimeout(Mutex* mu, absl::Duration timeout) {
 bool CondVar::WaitWithDeadline(Mutex* mu, absl::Time deadline) {
   REAL(bool (*)(CondVar*, Mutex*, absl::Time),
        "_ZN4absl7debian37CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
+  NESTED_CALL(this, mu, deadline);
   __tsan_mutex_pre_unlock(mu, 0);
   __tsan_mutex_post_unlock(mu, 0);
-  const bool timed_out = real(this, mu, deadline);
+  bool timed_out;
+  {
+    InsideReal inside;
+    timed_out = real(this, mu, deadline);
+  }
   __tsan_mutex_pre_lock(mu, 0);
   __tsan_mutex_post_lock(mu, 0, 0);
   return timed_out;
