@@ -75,12 +75,12 @@ TEST(PollThreadPriorityTest, ALoadBesideAServingVersionRunsNicedThePollingDoesNo
   ASSERT_LT(own, 7) << "the test needs to run below nice 7";
   ManagerFixture fixture(7);
   fixture.manager().StartPolling(std::chrono::milliseconds(10));
-  for (int i = 0; i < 1000 && fixture.load_nice(1) == -100; ++i) {
+  for (int i = 0; i < 6000 && fixture.load_nice(1) == -100; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(fixture.load_nice(1), own) << "a first load has nobody to yield to";
   fixture.PublishNext();
-  for (int i = 0; i < 1000 && fixture.load_nice(2) == -100; ++i) {
+  for (int i = 0; i < 6000 && fixture.load_nice(2) == -100; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   fixture.manager().StopPolling();
