@@ -53,6 +53,7 @@ const std::set<std::string> kUsageFlags = {"help",      "helpfull",       "helps
 const std::map<std::string, std::string> kOtherFlags = {
     {"flag", "the placeholder of `--flag: what, expected what`"},
     {"custom_malloc", "Bazel's (the tsan config links its runtime through it)"},
+    {"dynamic_mode", "Bazel's (the tsan config links statically)"},
     {"offline", "systemd-analyze security's"},
     {"benchmark_filter", "Google Benchmark's (the scorer_bench commands)"},
     {"benchmark_min_time", "Google Benchmark's (the scorer_bench commands)"},
