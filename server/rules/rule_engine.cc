@@ -47,7 +47,12 @@ std::shared_ptr<const PreparedRules> RuleEngine::PrepareLocked(const LoadedModel
   std::shared_ptr<const PreparedRules> next;
   if (same_model_and_rules) next = UpdatePreparedRules(*previous, catalog, model);
   if (next == nullptr) next = PrepareRules(std::move(rules), std::move(catalog), model);
-  if (prepare_hook_) prepare_hook_();
+  std::function<void()> hook;
+  {
+    std::lock_guard<std::mutex> lock(hook_mu_);
+    hook = prepare_hook_;
+  }
+  if (hook) hook();
   std::lock_guard<std::mutex> lock(cache_mu_);
   prepared_[model.version] = next;
   return next;

@@ -59,8 +59,11 @@ class RuleEngine {
   void Retain(const std::set<uint64_t>& versions);
 
   // Called by the preparing thread after computing a preparation and
-  // before publishing it (tests pause a preparation with it).
-  void SetPrepareHookForTesting(std::function<void()> hook) { prepare_hook_ = std::move(hook); }
+  // before publishing it (tests pause a preparation with it). Thread-safe.
+  void SetPrepareHookForTesting(std::function<void()> hook) {
+    std::lock_guard<std::mutex> lock(hook_mu_);
+    prepare_hook_ = std::move(hook);
+  }
 
  private:
   std::shared_ptr<const PreparedRules> Cached(uint64_t version) const;
@@ -76,7 +79,8 @@ class RuleEngine {
   mutable std::mutex cache_mu_;
   // By model version; guarded by cache_mu_, written with prepare_mu_ held.
   std::map<uint64_t, std::shared_ptr<const PreparedRules>> prepared_;
-  std::function<void()> prepare_hook_;
+  std::mutex hook_mu_;
+  std::function<void()> prepare_hook_;  // guarded by hook_mu_
 };
 
 }  // namespace affinity::server::rules
