@@ -65,9 +65,13 @@ ABSL_FLAG(int, max_k, 1000, "Largest k a request may ask for.");
 ABSL_FLAG(std::string, scorer, "exact",
           "Item ranking for users: exact (SIMD scan) or hnsw (approximate graph search).");
 ABSL_FLAG(int, hnsw_ef, 200, "HNSW search breadth (higher: better recall, slower).");
+ABSL_FLAG(int, max_batch, 32,
+          "Largest number of requests scored together in one pass over the item matrix (exact "
+          "scorer): requests arriving while a pass runs are scored together by the next one, a "
+          "request arriving at an idle server at once. 1: no batching.");
 ABSL_FLAG(int, batch_window_us, 0,
-          "Micro-batching window in microseconds (0 = off): concurrent requests arriving "
-          "within it are scored in one pass over the item matrix.");
+          "Extra gathering delay in microseconds (0 = none): a pass starts once its oldest "
+          "request waited this long, or --max_batch requests are queued.");
 ABSL_FLAG(int, poll_ms, 250,
           "How often the store is checked for a rollout change or a new version "
           "(milliseconds); every server of a store applies a change within about this long.");
@@ -138,6 +142,11 @@ absl::Status CheckFlags() {
     return absl::InvalidArgumentError(absl::StrCat("--max_k: expected 1..100000, got ", max_k));
   }
   if (absl::GetFlag(FLAGS_hnsw_ef) < 1) return absl::InvalidArgumentError("--hnsw_ef: expected >= 1");
+  const int max_batch = absl::GetFlag(FLAGS_max_batch);
+  if (max_batch < 1 || max_batch > 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_batch: expected 1..1024, got ", max_batch));
+  }
   const int window = absl::GetFlag(FLAGS_batch_window_us);
   if (window < 0 || window > 100000) {
     return absl::InvalidArgumentError(
@@ -361,7 +370,10 @@ int Run() {
       events ? std::make_unique<OutcomeRecorder>(events.get(), &arm_metrics) : nullptr;
   rollout::ShadowRunner shadow(static_cast<size_t>(absl::GetFlag(FLAGS_shadow_queue)));
 
-  MicroBatcher batcher({std::chrono::microseconds(absl::GetFlag(FLAGS_batch_window_us)), 32});
+  MicroBatcherOptions batching;
+  batching.window = std::chrono::microseconds(absl::GetFlag(FLAGS_batch_window_us));
+  batching.max_batch = static_cast<size_t>(absl::GetFlag(FLAGS_max_batch));
+  MicroBatcher batcher(batching);
   RequestLimits limits;
   limits.max_k = absl::GetFlag(FLAGS_max_k);
   limits.max_outcomes = static_cast<size_t>(absl::GetFlag(FLAGS_max_outcomes_per_call));
@@ -422,12 +434,13 @@ int Run() {
                        ", reflection ", absl::GetFlag(FLAGS_reflection) ? "on" : "off"));
   LogLine(absl::StrFormat(
       "started: grpc %s (port %d), metrics %s (port %d), db %s, instance %s, scorer %s, "
-      "max_k %d, threads %s, batch_window_us %d, poll_ms %d",
+      "max_k %d, threads %s, max_batch %d, batch_window_us %d, poll_ms %d",
       grpc_options.listen, grpc->port(), metrics_listen.empty() ? "off" : metrics_listen,
       http == nullptr ? 0 : http->port(), db, instance, absl::GetFlag(FLAGS_scorer),
       limits.max_k,
       grpc_options.threads > 0 ? absl::StrCat(grpc_options.threads) : std::string("unbounded"),
-      absl::GetFlag(FLAGS_batch_window_us), absl::GetFlag(FLAGS_poll_ms)));
+      absl::GetFlag(FLAGS_max_batch), absl::GetFlag(FLAGS_batch_window_us),
+      absl::GetFlag(FLAGS_poll_ms)));
 
   // Admin services: catalog writes and rollout changes. Every listening
   // address is bound before any model loads, so a failure to listen returns
