@@ -7,9 +7,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <grpcpp/grpcpp.h>
@@ -69,6 +71,10 @@ ABSL_FLAG(int, max_batch, 32,
           "Largest number of requests scored together in one pass over the item matrix (exact "
           "scorer): requests arriving while a pass runs are scored together by the next one, a "
           "request arriving at an idle server at once. 1: no batching.");
+ABSL_FLAG(int, scan_threads, 0,
+          "Threads that scan one pass over the item matrix together, each an item range "
+          "(exact scans of 32k items or more), the request's own thread included: 0 = one per "
+          "core, 1 = no split.");
 ABSL_FLAG(int, batch_window_us, 0,
           "Extra gathering delay in microseconds (0 = none): a pass starts once its oldest "
           "request waited this long, or --max_batch requests are queued.");
@@ -146,6 +152,11 @@ absl::Status CheckFlags() {
   if (max_batch < 1 || max_batch > 1024) {
     return absl::InvalidArgumentError(
         absl::StrCat("--max_batch: expected 1..1024, got ", max_batch));
+  }
+  const int scan_threads = absl::GetFlag(FLAGS_scan_threads);
+  if (scan_threads < 0 || scan_threads > 256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--scan_threads: expected 0 (one per core) or 1..256, got ", scan_threads));
   }
   const int window = absl::GetFlag(FLAGS_batch_window_us);
   if (window < 0 || window > 100000) {
@@ -346,6 +357,10 @@ int Run() {
   ModelManagerOptions manager_options;
   manager_options.scorer.kind = *kind;
   manager_options.scorer.hnsw_ef = static_cast<size_t>(absl::GetFlag(FLAGS_hnsw_ef));
+  const int scan_threads = absl::GetFlag(FLAGS_scan_threads) > 0
+                               ? absl::GetFlag(FLAGS_scan_threads)
+                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  manager_options.scorer.scan_pool = std::make_shared<ScanPool>(scan_threads);
   manager_options.poll_thread_nice = absl::GetFlag(FLAGS_load_nice);
   ModelManager models(*std::move(store), manager_options);
   models.SetWarmUp([&](const LoadedModel& model) { rule_engine.Prepare(model); });
@@ -434,12 +449,12 @@ int Run() {
                        ", reflection ", absl::GetFlag(FLAGS_reflection) ? "on" : "off"));
   LogLine(absl::StrFormat(
       "started: grpc %s (port %d), metrics %s (port %d), db %s, instance %s, scorer %s, "
-      "max_k %d, threads %s, max_batch %d, batch_window_us %d, poll_ms %d",
+      "max_k %d, threads %s, max_batch %d, batch_window_us %d, scan_threads %d, poll_ms %d",
       grpc_options.listen, grpc->port(), metrics_listen.empty() ? "off" : metrics_listen,
       http == nullptr ? 0 : http->port(), db, instance, absl::GetFlag(FLAGS_scorer),
       limits.max_k,
       grpc_options.threads > 0 ? absl::StrCat(grpc_options.threads) : std::string("unbounded"),
-      absl::GetFlag(FLAGS_max_batch), absl::GetFlag(FLAGS_batch_window_us),
+      absl::GetFlag(FLAGS_max_batch), absl::GetFlag(FLAGS_batch_window_us), scan_threads,
       absl::GetFlag(FLAGS_poll_ms)));
 
   // Admin services: catalog writes and rollout changes. Every listening

@@ -64,7 +64,8 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
                         absl::StrCat(where, scorer.status().message()));
   }
   model->scorer = std::move(*scorer);
-  model->similar_scorer = std::make_unique<ExactScorer>(model->normalized_items);
+  model->similar_scorer = std::make_unique<ExactScorer>(
+      model->normalized_items, ExactScorerOptions{options.scan_pool});
 
   model->explicit_model = model->metadata.algorithm() == "explicit_als";
   if (!model->explicit_model) {

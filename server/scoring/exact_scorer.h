@@ -3,20 +3,39 @@
 // block of item rows is read from memory once for all queries. A query
 // whose allowed set holds under 5% of the items scores only those rows
 // (gather scan) instead of the whole matrix.
+//
+// With a ScanPool, a scan of a large matrix is split into contiguous item
+// ranges (at least min_rows_per_part rows each, at most one per thread of
+// the pool) scanned at once, each keeping every query's own top k, merged at
+// the end. Every item's score is computed by the same kernel whatever the
+// split, and ties rank the lower index first, so the items and scores
+// returned are those of the single-threaded scan. (not_allowed and
+// excluded_hits count per range and may be higher with a split: a range's
+// heap fills from its own first rows.)
 #ifndef AFFINITY_SERVER_SCORING_EXACT_SCORER_H_
 #define AFFINITY_SERVER_SCORING_EXACT_SCORER_H_
 
+#include <cstddef>
 #include <memory>
 #include <vector>
 
 #include "server/scoring/item_matrix.h"
+#include "server/scoring/scan_pool.h"
 #include "server/scoring/scorer.h"
 
 namespace affinity::server {
 
+struct ExactScorerOptions {
+  // Splits scans across its threads; null: every scan on the caller's thread.
+  std::shared_ptr<const ScanPool> pool;
+  // Smallest item range worth a thread of its own.
+  size_t min_rows_per_part = 16384;
+};
+
 class ExactScorer : public Scorer {
  public:
-  explicit ExactScorer(std::shared_ptr<const ItemMatrix> items);
+  explicit ExactScorer(std::shared_ptr<const ItemMatrix> items,
+                       ExactScorerOptions options = {});
   const char* name() const override { return "exact"; }
   size_t items() const override { return items_->rows(); }
   ScoringResult TopK(const ScoringQuery& query) const override;
@@ -24,9 +43,21 @@ class ExactScorer : public Scorer {
       absl::Span<const ScoringQuery> queries) const override;
   bool BenefitsFromBatching() const override { return true; }
 
+  // Item ranges a full scan is split into (1: not split).
+  size_t Parts() const;
+
  private:
   bool UsesGather(const ScoringQuery& query) const;
+  // [begin, end) of range `part` of Parts() ranges.
+  void Range(size_t part, size_t parts, size_t* begin, size_t* end) const;
+  // Scans rows [begin, end) for one padded query into `heap`.
+  void ScanRange(const float* query, size_t begin, size_t end, TopKHeap* heap) const;
+  // Scans rows [begin, end) for the queries of `transposed` (width lanes,
+  // heaps.size() queries) into `heaps`.
+  void ScanRangeMulti(const float* transposed, size_t width, size_t begin, size_t end,
+                      std::vector<TopKHeap>* heaps) const;
   std::shared_ptr<const ItemMatrix> items_;
+  ExactScorerOptions options_;
 };
 
 }  // namespace affinity::server

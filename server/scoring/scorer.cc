@@ -26,7 +26,8 @@ absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(
     std::shared_ptr<const ItemMatrix> items, const ScorerOptions& options) {
   switch (options.kind) {
     case ScorerKind::kExact:
-      return std::unique_ptr<Scorer>(new ExactScorer(std::move(items)));
+      return std::unique_ptr<Scorer>(
+          new ExactScorer(std::move(items), ExactScorerOptions{options.scan_pool}));
     case ScorerKind::kHnsw: {
       auto hnsw = HnswScorer::Build(std::move(items), options);
       if (!hnsw.ok()) return hnsw.status();

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "server/scoring/item_matrix.h"
+#include "server/scoring/scan_pool.h"
 #include "server/scoring/top_k.h"
 
 namespace affinity::server {
@@ -74,6 +75,9 @@ struct ScorerOptions {
   // ResourceExhausted. 0: the memory the system has available
   // (MemAvailable) when the load starts.
   size_t max_load_bytes = 0;
+  // Threads that split exact scans by item range (the exact scorer, the
+  // similar-items scorer and HNSW's exact fallback); null: no split.
+  std::shared_ptr<const ScanPool> scan_pool;
 };
 
 // Parses "exact" or "hnsw".
