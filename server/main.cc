@@ -388,6 +388,9 @@ int Run() {
   MicroBatcherOptions batching;
   batching.window = std::chrono::microseconds(absl::GetFlag(FLAGS_batch_window_us));
   batching.max_batch = static_cast<size_t>(absl::GetFlag(FLAGS_max_batch));
+  batching.on_pass = [&metrics](const PassStats& pass) {
+    metrics.RecordPass(pass.queries, pass.seconds);
+  };
   MicroBatcher batcher(batching);
   RequestLimits limits;
   limits.max_k = absl::GetFlag(FLAGS_max_k);
@@ -415,7 +418,10 @@ int Run() {
   grpc_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   // Parses requests itself: a string field that is not UTF-8 is
   // INVALID_ARGUMENT naming it, not gRPC's INTERNAL.
-  std::unique_ptr<Utf8CheckedService> checked_service = Utf8CheckedRecommender(&service);
+  std::unique_ptr<Utf8CheckedService> checked_service = Utf8CheckedRecommender(
+      &service, [&metrics](double seconds) {
+        metrics.RecordStage(ServerMetrics::kSerialize, seconds);
+      });
   auto grpc_server = GrpcServer::Start(grpc_options, checked_service.get());
   if (!grpc_server.ok()) {
     LogLine(grpc_server.status().ToString());
