@@ -8,8 +8,6 @@
 namespace affinity::server {
 namespace {
 
-// Rows per block: 256 rows x 64 dims x 4 bytes = 64 KiB, within L2.
-constexpr size_t kBlockRows = 256;
 // Below this fraction of allowed items, only the allowed rows are scored
 // (gather scan) instead of the whole matrix.
 constexpr double kGatherFraction = 0.05;
@@ -51,17 +49,6 @@ void ExactScorer::Range(size_t part, size_t parts, size_t* begin, size_t* end) c
   *end = std::min(rows, blocks * (part + 1) / parts * kBatchBlockRows);
 }
 
-void ExactScorer::ScanRange(const float* query, size_t begin, size_t end,
-                            TopKHeap* heap) const {
-  const ItemMatrix& m = *items_;
-  float scores[kBlockRows];
-  for (size_t first = begin; first < end; first += kBlockRows) {
-    const size_t n = std::min(kBlockRows, end - first);
-    DotRows(m.row(first), n, m.stride(), query, scores);
-    heap->PushBlock(static_cast<uint32_t>(first), scores, n);
-  }
-}
-
 void ExactScorer::ScanRangeMulti(const float* transposed, size_t width, size_t begin,
                                  size_t end, std::vector<TopKHeap>* heaps) const {
   const ItemMatrix& m = *items_;
@@ -88,9 +75,9 @@ void ExactScorer::ScanRangeMulti(const float* transposed, size_t width, size_t b
 }
 
 ScoringResult ExactScorer::TopK(const ScoringQuery& query) const {
-  const ItemMatrix& m = *items_;
-  const std::vector<float> q = m.PadQuery(query.vector);
   if (UsesGather(query)) {
+    const ItemMatrix& m = *items_;
+    const std::vector<float> q = m.PadQuery(query.vector);
     TopKHeap heap(query.k, query.excluded, query.allowed);
     const std::vector<uint32_t> allowed = query.allowed->Indices();
     for (uint32_t index : allowed) {
@@ -102,23 +89,9 @@ ScoringResult ExactScorer::TopK(const ScoringQuery& query) const {
     ScoringResult result{heap.Take(), allowed.size()};
     return result;
   }
-  const size_t parts = Parts();
-  std::vector<TopKHeap> heaps;
-  heaps.reserve(parts);
-  for (size_t p = 0; p < parts; ++p) heaps.emplace_back(query.k, query.excluded, query.allowed);
-  auto scan = [&](size_t part) {
-    size_t begin, end;
-    Range(part, parts, &begin, &end);
-    ScanRange(q.data(), begin, end, &heaps[part]);
-  };
-  if (parts == 1) {
-    scan(0);
-  } else {
-    options_.pool->Run(parts, scan);
-  }
-  std::vector<TopKHeap*> ranges;
-  for (TopKHeap& heap : heaps) ranges.push_back(&heap);
-  return Merge(query.k, ranges, m.rows());
+  // The batch kernel, so that a query's scores (to the last bit) do not
+  // depend on whether it was batched.
+  return TopKBatch(absl::MakeConstSpan(&query, 1))[0];
 }
 
 bool ExactScorer::UsesGather(const ScoringQuery& query) const {

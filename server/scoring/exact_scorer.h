@@ -1,8 +1,10 @@
 // ExactScorer: brute-force inner products over the whole item matrix with
 // SIMD kernels and a bounded heap. Batches are scored block by block so each
-// block of item rows is read from memory once for all queries. A query
-// whose allowed set holds under 5% of the items scores only those rows
-// (gather scan) instead of the whole matrix.
+// block of item rows is read from memory once for all queries; a lone query
+// goes through the same kernel (DotRowsMulti), so its scores are the same to
+// the last bit whether it was batched or not. A query whose allowed set holds
+// under 5% of the items scores only those rows (gather scan, DotRows)
+// instead of the whole matrix, alone or in a batch.
 //
 // With a ScanPool, a scan of a large matrix is split into contiguous item
 // ranges (at least min_rows_per_part rows each, at most one per thread of
@@ -50,8 +52,6 @@ class ExactScorer : public Scorer {
   bool UsesGather(const ScoringQuery& query) const;
   // [begin, end) of range `part` of Parts() ranges.
   void Range(size_t part, size_t parts, size_t* begin, size_t* end) const;
-  // Scans rows [begin, end) for one padded query into `heap`.
-  void ScanRange(const float* query, size_t begin, size_t end, TopKHeap* heap) const;
   // Scans rows [begin, end) for the queries of `transposed` (width lanes,
   // heaps.size() queries) into `heaps`.
   void ScanRangeMulti(const float* transposed, size_t width, size_t begin, size_t end,

@@ -1,6 +1,7 @@
 // Exact scans split by item range (ExactScorer with a ScanPool) return
 // exactly what the single-threaded scan returns, items and scores, ties
-// included, alone and in batches, with exclusions and allowed sets; and
+// included, alone and in batches, with exclusions and allowed sets; a
+// query scored alone gets the scores it gets in a batch; and
 // ScanPool runs every part once, on several threads, and reports a part
 // that throws only after every part ended.
 #include <atomic>
@@ -100,6 +101,20 @@ TEST_F(ParallelScanTest, SplitScansEqualTheSingleThreadedScan) {
     const std::vector<ScoringResult> got = split.TopKBatch(batch);
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i) ExpectSameItems(got[i], want[i], "TopKBatch");
+  }
+}
+
+TEST_F(ParallelScanTest, ALoneQueryScoresAsInABatch) {
+  // Whether the batcher scores a query alone or with others, its answer is
+  // the same to the last bit of every score.
+  for (size_t parts_min : {size_t{100000}, size_t{1000}}) {
+    const ExactScorer scorer(items_, ExactScorerOptions{std::make_shared<ScanPool>(2), parts_min});
+    std::vector<ScoringQuery> batch;
+    for (size_t i = 0; i < 20; ++i) batch.push_back(Query(i));
+    const std::vector<ScoringResult> together = scorer.TopKBatch(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      ExpectSameItems(scorer.TopK(batch[i]), together[i], "alone vs batched");
+    }
   }
 }
 
