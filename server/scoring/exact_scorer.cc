@@ -49,10 +49,20 @@ void ExactScorer::Range(size_t part, size_t parts, size_t* begin, size_t* end) c
   *end = std::min(rows, blocks * (part + 1) / parts * kBatchBlockRows);
 }
 
-void ExactScorer::ScanRangeMulti(const float* transposed, size_t width, size_t begin,
-                                 size_t end, std::vector<TopKHeap>* heaps) const {
+void ExactScorer::ScanRangeMulti(const float* lone, const float* transposed, size_t width,
+                                 size_t begin, size_t end, std::vector<TopKHeap>* heaps) const {
   const ItemMatrix& m = *items_;
   const size_t nq = heaps->size();
+  if (nq == 1) {
+    float scores[kBatchBlockRows];
+    TopKHeap& heap = heaps->front();
+    for (size_t first = begin; first < end; first += kBatchBlockRows) {
+      const size_t n = std::min(kBatchBlockRows, end - first);
+      DotRowsLanes(m.row(first), n, m.stride(), m.dims(), lone, scores);
+      heap.PushBlock(static_cast<uint32_t>(first), scores, n);
+    }
+    return;
+  }
   std::vector<float> scores(kBatchBlockRows * width);
   // Each query's entry threshold, side by side, so one vector compare per
   // row tells whether any query wants the item (+inf for padding lanes).
@@ -89,8 +99,7 @@ ScoringResult ExactScorer::TopK(const ScoringQuery& query) const {
     ScoringResult result{heap.Take(), allowed.size()};
     return result;
   }
-  // The batch kernel, so that a query's scores (to the last bit) do not
-  // depend on whether it was batched.
+  // As a batch of one (DotRowsLanes: the scores it would get in a batch).
   return TopKBatch(absl::MakeConstSpan(&query, 1))[0];
 }
 
@@ -148,7 +157,7 @@ std::vector<ScoringResult> ExactScorer::TopKBatch(
   auto scan = [&](size_t part) {
     size_t begin, end;
     Range(part, parts, &begin, &end);
-    ScanRangeMulti(transposed.data(), width, begin, end, &heaps[part]);
+    ScanRangeMulti(padded.front().data(), transposed.data(), width, begin, end, &heaps[part]);
   };
   if (parts == 1) {
     scan(0);

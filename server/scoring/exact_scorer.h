@@ -1,8 +1,8 @@
 // ExactScorer: brute-force inner products over the whole item matrix with
 // SIMD kernels and a bounded heap. Batches are scored block by block so each
 // block of item rows is read from memory once for all queries; a lone query
-// goes through the same kernel (DotRowsMulti), so its scores are the same to
-// the last bit whether it was batched or not. A query whose allowed set holds
+// is scored with DotRowsLanes, whose arithmetic is a DotRowsMulti lane's, so
+// its scores are the same to the last bit whether it was batched or not. A query whose allowed set holds
 // under 5% of the items scores only those rows (gather scan, DotRows)
 // instead of the whole matrix, alone or in a batch.
 //
@@ -53,9 +53,10 @@ class ExactScorer : public Scorer {
   // [begin, end) of range `part` of Parts() ranges.
   void Range(size_t part, size_t parts, size_t* begin, size_t* end) const;
   // Scans rows [begin, end) for the queries of `transposed` (width lanes,
-  // heaps.size() queries) into `heaps`.
-  void ScanRangeMulti(const float* transposed, size_t width, size_t begin, size_t end,
-                      std::vector<TopKHeap>* heaps) const;
+  // heaps.size() queries) into `heaps`; a lone query (padded: `lone`) with
+  // DotRowsLanes, which gives the same scores.
+  void ScanRangeMulti(const float* lone, const float* transposed, size_t width, size_t begin,
+                      size_t end, std::vector<TopKHeap>* heaps) const;
   std::shared_ptr<const ItemMatrix> items_;
   ExactScorerOptions options_;
 };
