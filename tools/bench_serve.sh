@@ -6,13 +6,14 @@
 # open loop for SECONDS (tools/loadgen: rule set `homepage`, 5 recent items
 # per request folded in, 1 s deadline, the same seeded request sequence for
 # every configuration and rate). Prints ONE table: configuration, target
-# QPS, achieved QPS (OK answers per second), p50 and p99 latency of all
-# requests (ms, from their due time), errors (requests due but not answered
-# OK), server CPU per request (ms: utime + stime of the server process from
-# /proc/PID/stat over the run, divided by the requests answered), the mean
-# scoring batch (affinity_scoring_batch_size over the run) and, for
-# approximate configurations, recall@10 of the served answers against the
-# exact answers to the same requests.
+# QPS, achieved QPS (OK answers per second), p50 and p99 latency of the OK
+# answers (ms, from their due time), errors (requests due but not answered
+# OK: refused, past their deadline, ...), server CPU per request (ms: utime
+# + stime of the server process from /proc/PID/stat over the run, divided
+# by the requests answered), the mean scoring batch and pass duration
+# (affinity_scoring_batch_size, affinity_scoring_pass_seconds over the run)
+# and, for approximate configurations, recall@10 of the served answers
+# against the exact answers to the same requests.
 #
 # Recall: first, an exact server (default flags) answers the first
 # REF_REQUESTS requests of the sequence at REF_QPS (loadgen --answers_out);
@@ -99,22 +100,25 @@ for config in "${ALL_CONFIGS[@]}"; do
     cpu_before=$(cpu_ticks "$SERVER_PID")
     batch_sum_before=$(metric affinity_scoring_batch_size_sum)
     batch_count_before=$(metric affinity_scoring_batch_size_count)
+    pass_sum_before=$(metric affinity_scoring_pass_seconds_sum)
     loadgen "$report" --qps="$qps" --duration_s="$SECONDS_PER_RATE" "${LOADGEN_MIX[@]}" \
       --answers_out="$answers"
     cpu_after=$(cpu_ticks "$SERVER_PID")
     batch_sum=$(awk -v a="$(metric affinity_scoring_batch_size_sum)" -v b="$batch_sum_before" 'BEGIN {print a - b}')
     batch_count=$(awk -v a="$(metric affinity_scoring_batch_size_count)" -v b="$batch_count_before" 'BEGIN {print a - b}')
+    pass_sum=$(awk -v a="$(metric affinity_scoring_pass_seconds_sum)" -v b="$pass_sum_before" 'BEGIN {print a - b}')
     completed=$(field "$report" completed)
     ok=$(count "$report" OK)
     due=$(field "$report" due)
     cpu_ms=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n="${completed:-0}" \
       'BEGIN {if (n > 0) printf "%.2f", 1000 * t / hz / n; else print "n/a"}')
     batch=$(awk -v s="$batch_sum" -v c="$batch_count" 'BEGIN {if (c > 0) printf "%.1f", s / c; else print "-"}')
+    pass_ms=$(awk -v s="$pass_sum" -v c="$batch_count" 'BEGIN {if (c > 0) printf "%.1f", 1000 * s / c; else print "-"}')
     rec="-"
     [ "$approximate" = 1 ] && rec=$(recall "$WORK/reference" "$answers")
-    ROWS+=("$(printf '%-12s %6s %9s %9s %9s %7s %9s %6s  %s' "$name" "$qps" \
-      "$(field "$report" ok_qps)" "$(quantile "$report" all p50)" "$(quantile "$report" all p99)" \
-      "$((${due:-0} - ${ok:-0}))" "$cpu_ms" "$batch" "$rec")")
+    ROWS+=("$(printf '%-12s %6s %9s %9s %9s %7s %9s %6s %8s  %s' "$name" "$qps" \
+      "$(field "$report" ok_qps)" "$(quantile "$report" ok p50)" "$(quantile "$report" ok p99)" \
+      "$((${due:-0} - ${ok:-0}))" "$cpu_ms" "$batch" "$pass_ms" "$rec")")
     echo "  $qps QPS: $(statuses "$report")" >&2
   done
   stop_server
@@ -122,5 +126,5 @@ done
 
 echo "synthetic store: $ITEMS items x 64 dims, rule set homepage, 5 recent items per request, $SECONDS_PER_RATE s per rate; $(nproc) cores shared by server and load generator; load average at start: $LOAD_AT_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "exact reference: $(count "$WORK/reference.report" OK) of $REF_REQUESTS requests answered OK"
-printf '%-12s %6s %9s %9s %9s %7s %9s %6s  %s\n' configuration qps achieved p50_ms p99_ms errors cpu_ms/req batch recall@10
+printf '%-12s %6s %9s %9s %9s %7s %9s %6s %8s  %s\n' configuration qps achieved p50_ms p99_ms errors cpu_ms/req batch pass_ms recall@10
 for row in "${ROWS[@]}"; do echo "$row"; done
