@@ -47,7 +47,7 @@ ALL_CONFIGS=(
   "exact-alone|--scorer=exact --max_batch=1 --scan_threads=1|0"  # one scan per request, one core each
   "exact|--scorer=exact|0"                                       # batching by load, scans split by range
   "hnsw|--scorer=hnsw|1"
-  # "int8|--scorer=int8|1"   # compact candidate scan, exact float re-rank
+  "int8|--scorer=int8|1"                                         # int8 candidate scan, exact float re-rank
 )
 COMMON_FLAGS="--threads=64 --rules=config/loadtest_rules.textproto"
 # An HNSW index over 1M items is built at load: allow for it.
