@@ -153,7 +153,9 @@ TEST(OpenLoopRunnerTest, EveryAnswerIsReportedUnderItsRequestsIndex) {
                           const affinity::v1::RecommendResponse& response) {
     ++calls;
     answers[index] = status.error_code();
-    if (status.ok()) EXPECT_EQ(response.items_size(), 1);
+    if (status.ok()) {
+      EXPECT_EQ(response.items_size(), 1);
+    }
   };
   const LoadResult result = RunOpenLoop(fake.stub(), *generator, options);
   ASSERT_EQ(result.completed, 40);
