@@ -7,10 +7,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <grpcpp/grpcpp.h>
@@ -72,9 +74,17 @@ ABSL_FLAG(bool, store_built_index, true,
           "With --scorer=hnsw: store a graph this server had to build (the version had none "
           "stored) with its version, opening --db read-write for that write alone, so that "
           "later loads load it. false: never write to --db for it.");
+ABSL_FLAG(int, max_batch, 32,
+          "Largest number of requests scored together in one pass over the item matrix (exact "
+          "and int8 scorers): requests arriving while a pass runs are scored together by the "
+          "next one, a request arriving at an idle server at once. 1: no batching.");
+ABSL_FLAG(int, scan_threads, 0,
+          "Threads that scan one pass over the item matrix together, each an item range "
+          "(exact scans of 32k items or more, int8 scans of 128k or more), the request's own "
+          "thread included: 0 = one per core, 1 = no split.");
 ABSL_FLAG(int, batch_window_us, 0,
-          "Micro-batching window in microseconds (0 = off): concurrent requests arriving "
-          "within it are scored in one pass over the item matrix.");
+          "Extra gathering delay in microseconds (0 = none): a pass starts once its oldest "
+          "request waited this long, or --max_batch requests are queued.");
 ABSL_FLAG(int, poll_ms, 250,
           "How often the store is checked for a rollout change or a new version "
           "(milliseconds); every server of a store applies a change within about this long.");
@@ -149,6 +159,16 @@ absl::Status CheckFlags() {
   if (int8_candidates < 1 || int8_candidates > 1000) {
     return absl::InvalidArgumentError(
         absl::StrCat("--int8_candidates: expected 1..1000, got ", int8_candidates));
+  }
+  const int max_batch = absl::GetFlag(FLAGS_max_batch);
+  if (max_batch < 1 || max_batch > 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_batch: expected 1..1024, got ", max_batch));
+  }
+  const int scan_threads = absl::GetFlag(FLAGS_scan_threads);
+  if (scan_threads < 0 || scan_threads > 256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--scan_threads: expected 0 (one per core) or 1..256, got ", scan_threads));
   }
   const int window = absl::GetFlag(FLAGS_batch_window_us);
   if (window < 0 || window > 100000) {
@@ -351,6 +371,10 @@ int Run() {
   manager_options.scorer.hnsw_ef = static_cast<size_t>(absl::GetFlag(FLAGS_hnsw_ef));
   manager_options.scorer.int8_candidate_factor =
       static_cast<size_t>(absl::GetFlag(FLAGS_int8_candidates));
+  const int scan_threads = absl::GetFlag(FLAGS_scan_threads) > 0
+                               ? absl::GetFlag(FLAGS_scan_threads)
+                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  manager_options.scorer.scan_pool = std::make_shared<ScanPool>(scan_threads);
   manager_options.poll_thread_nice = absl::GetFlag(FLAGS_load_nice);
   ModelManager models(*std::move(store), manager_options);
   models.SetWarmUp([&](const LoadedModel& model) { rule_engine.Prepare(model); });
@@ -375,7 +399,13 @@ int Run() {
       events ? std::make_unique<OutcomeRecorder>(events.get(), &arm_metrics) : nullptr;
   rollout::ShadowRunner shadow(static_cast<size_t>(absl::GetFlag(FLAGS_shadow_queue)));
 
-  MicroBatcher batcher({std::chrono::microseconds(absl::GetFlag(FLAGS_batch_window_us)), 32});
+  MicroBatcherOptions batching;
+  batching.window = std::chrono::microseconds(absl::GetFlag(FLAGS_batch_window_us));
+  batching.max_batch = static_cast<size_t>(absl::GetFlag(FLAGS_max_batch));
+  batching.on_pass = [&metrics](const PassStats& pass) {
+    metrics.RecordPass(pass.queries, pass.seconds);
+  };
+  MicroBatcher batcher(batching);
   RequestLimits limits;
   limits.max_k = absl::GetFlag(FLAGS_max_k);
   limits.max_outcomes = static_cast<size_t>(absl::GetFlag(FLAGS_max_outcomes_per_call));
@@ -402,7 +432,10 @@ int Run() {
   grpc_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   // Parses requests itself: a string field that is not UTF-8 is
   // INVALID_ARGUMENT naming it, not gRPC's INTERNAL.
-  std::unique_ptr<Utf8CheckedService> checked_service = Utf8CheckedRecommender(&service);
+  std::unique_ptr<Utf8CheckedService> checked_service = Utf8CheckedRecommender(
+      &service, [&metrics](double seconds) {
+        metrics.RecordStage(ServerMetrics::kSerialize, seconds);
+      });
   auto grpc_server = GrpcServer::Start(grpc_options, checked_service.get());
   if (!grpc_server.ok()) {
     LogLine(grpc_server.status().ToString());
@@ -452,12 +485,13 @@ int Run() {
                        ", reflection ", absl::GetFlag(FLAGS_reflection) ? "on" : "off"));
   LogLine(absl::StrFormat(
       "started: grpc %s (port %d), metrics %s (port %d), db %s, instance %s, scorer %s, "
-      "max_k %d, threads %s, batch_window_us %d, poll_ms %d",
+      "max_k %d, threads %s, max_batch %d, batch_window_us %d, scan_threads %d, poll_ms %d",
       grpc_options.listen, grpc->port(), metrics_listen.empty() ? "off" : metrics_listen,
       http == nullptr ? 0 : http->port(), db, instance, absl::GetFlag(FLAGS_scorer),
       limits.max_k,
       grpc_options.threads > 0 ? absl::StrCat(grpc_options.threads) : std::string("unbounded"),
-      absl::GetFlag(FLAGS_batch_window_us), absl::GetFlag(FLAGS_poll_ms)));
+      absl::GetFlag(FLAGS_max_batch), absl::GetFlag(FLAGS_batch_window_us), scan_threads,
+      absl::GetFlag(FLAGS_poll_ms)));
 
   // Admin services: catalog writes and rollout changes. Every listening
   // address is bound before any model loads, so a failure to listen returns

@@ -38,6 +38,7 @@ make_store() {
 # start_server DB [flags...]: sets SERVER_PID, GRPC_PORT, METRICS_PORT once
 # the server answers SERVING. Its log is $WORK/server.log. Flags in the
 # environment variable SERVER_FLAGS are added (e.g. SERVER_FLAGS=--threads=16).
+# It waits up to SERVING_TIMEOUT_S (default 120) seconds for SERVING.
 start_server() {
   local db=$1
   shift
@@ -59,7 +60,7 @@ start_server() {
   GRPC_PORT=$(sed -E 's/.*started: grpc [^ ]+ \(port ([0-9]+)\).*/\1/' <<<"$line")
   METRICS_PORT=$(sed -E 's/.*, metrics [^ ]+ \(port ([0-9]+)\).*/\1/' <<<"$line")
   /usr/bin/python3 tools/wait_for_serving.py --server "127.0.0.1:$GRPC_PORT" --pid "$SERVER_PID" \
-    --timeout_s 120
+    --timeout_s "${SERVING_TIMEOUT_S:-120}"
 }
 
 stop_server() {

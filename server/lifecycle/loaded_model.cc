@@ -122,7 +122,10 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
   if (absl::Status s = MakeModelScorer(*reader, items, options, model.get()); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(where, s.message()));
   }
-  model->similar_scorer = std::make_unique<ExactScorer>(items, model->inverse_norms);
+  ExactScorerOptions similar;
+  similar.pool = options.scan_pool;
+  similar.row_scales = model->inverse_norms;
+  model->similar_scorer = std::make_unique<ExactScorer>(items, std::move(similar));
 
   model->explicit_model = model->metadata.algorithm() == "explicit_als";
   if (!model->explicit_model) {

@@ -10,6 +10,10 @@ namespace {
 
 constexpr const char* kMethodNames[] = {"Recommend", "SimilarItems"};
 
+constexpr const char* kStageNames[ServerMetrics::kStageCount] = {
+    "user_lookup", "fold_in", "queue", "scan", "rerank", "rules", "serialize",
+};
+
 constexpr const char* kCodeNames[ServerMetrics::kStatusCodes] = {
     "OK",
     "CANCELLED",
@@ -71,9 +75,10 @@ void Histogram::Render(absl::string_view name, absl::string_view labels,
     absl::StrAppend(out, name, "_bucket{", labels, sep, "le=\"", le, "\"} ", cumulative,
                     "\n");
   }
-  absl::StrAppend(out, name, "_sum{", labels, "} ",
+  const std::string braced = labels.empty() ? "" : absl::StrCat("{", labels, "}");
+  absl::StrAppend(out, name, "_sum", braced, " ",
                   FormatDouble(sum_.load(std::memory_order_relaxed)), "\n");
-  absl::StrAppend(out, name, "_count{", labels, "} ", cumulative, "\n");
+  absl::StrAppend(out, name, "_count", braced, " ", cumulative, "\n");
 }
 
 ServerMetrics::ServerMetrics() {
@@ -84,6 +89,30 @@ ServerMetrics::ServerMetrics() {
                                       0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
                                       1,      2.5,     5,      10};
   for (int m = 0; m < kMethodCount; ++m) latency_.push_back(std::make_unique<Histogram>(bounds));
+  // Stages run from microseconds (a lookup) up: finer buckets at the bottom.
+  std::vector<double> stage_bounds = {0.00001, 0.000025, 0.00005};
+  stage_bounds.insert(stage_bounds.end(), bounds.begin(), bounds.end());
+  for (int s = 0; s < kStageCount; ++s) {
+    stages_.push_back(std::make_unique<Histogram>(stage_bounds));
+  }
+  batch_size_ = std::make_unique<Histogram>(
+      std::vector<double>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
+  pass_seconds_ = std::make_unique<Histogram>(stage_bounds);
+}
+
+void ServerMetrics::RecordStage(Stage stage, double seconds) {
+  if (stage < 0 || stage >= kStageCount) return;
+  stages_[stage]->Observe(seconds);
+}
+
+uint64_t ServerMetrics::stage_count(Stage stage) const {
+  if (stage < 0 || stage >= kStageCount) return 0;
+  return stages_[stage]->count();
+}
+
+void ServerMetrics::RecordPass(size_t queries, double seconds) {
+  batch_size_->Observe(static_cast<double>(queries));
+  pass_seconds_->Observe(seconds);
 }
 
 void ServerMetrics::RecordRequest(Method method, int code, double seconds) {
@@ -133,6 +162,20 @@ std::string ServerMetrics::Render() const {
     latency_[m]->Render("affinity_request_latency_seconds",
                         absl::StrCat("method=\"", kMethodNames[m], "\""), &out);
   }
+  Header("affinity_stage_latency_seconds", "histogram",
+         "Time spent in each stage of answering Recommend and SimilarItems, per request, in "
+         "seconds.",
+         &out);
+  for (int s = 0; s < kStageCount; ++s) {
+    stages_[s]->Render("affinity_stage_latency_seconds",
+                       absl::StrCat("stage=\"", kStageNames[s], "\""), &out);
+  }
+  Header("affinity_scoring_batch_size", "histogram",
+         "Queries scored together per pass over the item matrix.", &out);
+  batch_size_->Render("affinity_scoring_batch_size", "", &out);
+  Header("affinity_scoring_pass_seconds", "histogram",
+         "Duration of each pass over the item matrix, in seconds.", &out);
+  pass_seconds_->Render("affinity_scoring_pass_seconds", "", &out);
   Header("affinity_requests_shed_total", "counter",
          "Calls refused with RESOURCE_EXHAUSTED because every request thread was busy "
          "(--threads); not in affinity_requests_total.",

@@ -37,6 +37,20 @@ class ServerMetrics {
  public:
   // gRPC methods that are counted; others are ignored.
   enum Method { kRecommend = 0, kSimilarItems = 1, kMethodCount = 2 };
+  // Stages of answering Recommend and SimilarItems, timed per request (see
+  // server/README.md, Metrics, for what each covers). kRerank is the exact
+  // re-ranking of a compact scan's candidates (--scorer=int8; other
+  // scorers leave its series at 0).
+  enum Stage {
+    kUserLookup = 0,
+    kFoldIn,
+    kQueue,
+    kScan,
+    kRerank,
+    kRules,
+    kSerialize,
+    kStageCount
+  };
   static constexpr int kStatusCodes = 17;  // gRPC codes 0..16
 
   ServerMetrics();
@@ -56,6 +70,9 @@ class ServerMetrics {
   // A call refused with RESOURCE_EXHAUSTED because every request thread was
   // busy (it never reached the service, so RecordRequest does not see it).
   void AddShed() { shed_.fetch_add(1, std::memory_order_relaxed); }
+  void RecordStage(Stage stage, double seconds);
+  // One scoring pass: the queries it scored together and how long it took.
+  void RecordPass(size_t queries, double seconds);
   void RecordModelLoad(uint64_t version, double seconds);
   void AddModelLoadFailure() { model_load_failures_.fetch_add(1, std::memory_order_relaxed); }
   // Replaces the set of loaded versions (arm name -> version).
@@ -65,6 +82,8 @@ class ServerMetrics {
   uint64_t fallbacks() const { return fallbacks_.load(); }
   uint64_t unknown_recent_items() const { return unknown_recent_items_.load(); }
   uint64_t shed() const { return shed_.load(); }
+  uint64_t stage_count(Stage stage) const;
+  uint64_t passes() const { return batch_size_->count(); }
 
   // Prometheus text format.
   std::string Render() const;
@@ -72,6 +91,9 @@ class ServerMetrics {
  private:
   std::array<std::array<std::atomic<uint64_t>, kStatusCodes>, kMethodCount> requests_{};
   std::vector<std::unique_ptr<Histogram>> latency_;  // per method
+  std::vector<std::unique_ptr<Histogram>> stages_;   // per stage
+  std::unique_ptr<Histogram> batch_size_;
+  std::unique_ptr<Histogram> pass_seconds_;
   std::atomic<uint64_t> fallbacks_{0};
   std::atomic<uint64_t> items_scored_{0};
   std::atomic<uint64_t> unknown_recent_items_{0};

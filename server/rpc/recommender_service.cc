@@ -1,5 +1,6 @@
 #include "server/rpc/recommender_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <vector>
@@ -32,6 +33,10 @@ absl::Status CheckDeadline(grpc::ServerContext* context) {
     return absl::DeadlineExceededError("deadline exceeded before scoring");
   }
   return absl::OkStatus();
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // The request's deadline for the batcher; none for a null context (shadow
@@ -171,7 +176,9 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
 
   std::optional<storage::UserRecord> user;
   if (!request.user_id().empty()) {
+    const auto lookup_start = std::chrono::steady_clock::now();
     absl::StatusOr<storage::UserRecord> record = model.reader->GetUser(request.user_id());
+    if (!shadow) metrics_->RecordStage(ServerMetrics::kUserLookup, SecondsSince(lookup_start));
     if (record.ok()) {
       user = std::move(*record);
     } else if (!absl::IsNotFound(record.status())) {
@@ -220,8 +227,10 @@ absl::Status RecommenderService::DoRecommend(grpc::ServerContext* context,
   absl::Span<const float> query;
   bool folded_in = false;
   if (recent_known > 0 && model.fold_in.has_value()) {
+    const auto fold_in_start = std::chrono::steady_clock::now();
     absl::StatusOr<std::vector<float>> x =
         FoldInUser(*model.items, model.gram, *model.fold_in, interactions);
+    if (!shadow) metrics_->RecordStage(ServerMetrics::kFoldIn, SecondsSince(fold_in_start));
     if (x.ok()) {
       folded = std::move(*x);
       query = folded;
@@ -351,11 +360,24 @@ absl::Status RecommenderService::RespondWithRules(
   // The pipeline takes a plain result: a scoring error is kept here, and
   // the answer built without candidates is discarded for it.
   absl::Status scoring = absl::OkStatus();
+  // Time inside the scorer (queue and scan), taken out of the rules stage.
+  double scoring_seconds = 0;
   if (!query.empty()) {
     request.score = [&](size_t fetch, const ItemBitmap* allowed) {
       ScoringQuery q{query, fetch, &excluded};
       q.allowed = allowed;
-      absl::StatusOr<ScoringResult> scored = batcher_->Score(*scorer, q, deadline);
+      const auto scoring_start = std::chrono::steady_clock::now();
+      ScoreTiming timing;
+      absl::StatusOr<ScoringResult> scored = batcher_->Score(*scorer, q, deadline, &timing);
+      scoring_seconds += SecondsSince(scoring_start);
+      if (scored.ok() && !shadow) {
+        // A compact scan's re-rank is part of its pass: the scan is the rest.
+        const double rerank = scorer->HasRerank() ? scored->rerank_seconds : 0.0;
+        metrics_->RecordStage(ServerMetrics::kQueue, timing.queued_seconds);
+        metrics_->RecordStage(ServerMetrics::kScan,
+                              std::max(0.0, timing.scoring_seconds - rerank));
+        if (scorer->HasRerank()) metrics_->RecordStage(ServerMetrics::kRerank, rerank);
+      }
       if (!scored.ok()) {
         scoring = scored.status();
         return ScoringResult{};
@@ -373,6 +395,7 @@ absl::Status RecommenderService::RespondWithRules(
       return score;
     };
   }
+  const auto rules_start = std::chrono::steady_clock::now();
   rules::RuleOutcome outcome = rules::RunRules(request);
   if (!scoring.ok()) return scoring;
   if (!shadow) {
@@ -395,6 +418,10 @@ absl::Status RecommenderService::RespondWithRules(
       if (!set->rules->name.empty()) parts.push_back(absl::StrCat("rule set ", set->rules->name));
       out->set_explanation(absl::StrJoin(parts, "; "));
     }
+  }
+  if (!shadow) {
+    metrics_->RecordStage(ServerMetrics::kRules,
+                          std::max(0.0, SecondsSince(rules_start) - scoring_seconds));
   }
   return absl::OkStatus();
 }

@@ -40,12 +40,12 @@ grpc::Status ParseRequest(grpc_byte_buffer* buffer, google::protobuf::Message* r
 }  // namespace utf8_checked_internal
 
 std::unique_ptr<Utf8CheckedService> Utf8CheckedRecommender(
-    affinity::v1::Recommender::Service* service) {
+    affinity::v1::Recommender::Service* service, std::function<void(double)> on_sent) {
   using Service = affinity::v1::Recommender::Service;
   const char* name = affinity::v1::Recommender::service_full_name();
   auto checked = std::make_unique<Utf8CheckedService>();
-  checked->AddUnary(service, &Service::Recommend, name, "Recommend");
-  checked->AddUnary(service, &Service::SimilarItems, name, "SimilarItems");
+  checked->AddUnary(service, &Service::Recommend, name, "Recommend", on_sent);
+  checked->AddUnary(service, &Service::SimilarItems, name, "SimilarItems", on_sent);
   checked->AddUnary(service, &Service::ReportOutcome, name, "ReportOutcome");
   return checked;
 }

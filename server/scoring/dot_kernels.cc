@@ -1,5 +1,7 @@
 #include "server/scoring/dot_kernels.h"
 
+#include <cmath>
+
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -287,6 +289,166 @@ void DotRowsMultiScaled(const float* rows, size_t n, size_t stride, size_t dims,
                         const float* row_scales, const float* transposed, size_t width,
                         float* out) {
   DotRowsMultiImpl<true>(rows, n, stride, dims, row_scales, transposed, width, out);
+}
+
+namespace {
+
+#if defined(__AVX512F__)
+// r[k] gets column k of the 16 x 16 block r (lane j = row j).
+inline void Transpose16(__m512 r[16]) {
+  __m512 t[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 4) {
+    const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 2]);
+    const __m512d c = _mm512_castps_pd(t[i + 1]), d = _mm512_castps_pd(t[i + 3]);
+    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+    t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+  }
+}
+#elif defined(__AVX2__) && defined(__FMA__)
+// r[k] gets column k of the 8 x 8 block r (lane j = row j).
+inline void Transpose8(__m256 r[8]) {
+  __m256 t[8];
+#pragma GCC unroll 16
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x20);
+    t[i + 4] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x31);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 8; ++i) r[i] = t[i];
+}
+#endif
+
+// One row the way a DotRowsMulti lane computes it (its elements times
+// *scale when kScaled, as DotRowsMultiScaled's tile scales them).
+template <bool kScaled>
+inline float DotLane(const float* row, size_t dims, const float* query, const float* scale) {
+  float acc = 0.0f;
+  for (size_t d = 0; d < dims; ++d) {
+    float element = row[d];
+    if constexpr (kScaled) element *= *scale;
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+    acc = std::fma(element, query[d], acc);
+#else
+    acc += element * query[d];  // as the portable Fma
+#endif
+  }
+  return acc;
+}
+
+template <bool kScaled>
+void DotRowsLanesImpl(const float* rows, size_t n, size_t stride, size_t dims,
+                      const float* row_scales, const float* query, float* out) {
+  size_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= n; i += 16) {
+    if (i + 48 <= n) {
+      const char* ahead = reinterpret_cast<const char*>(rows + (i + 32) * stride);
+      for (size_t b = 0; b < 16 * stride * sizeof(float); b += 64) {
+        _mm_prefetch(ahead + b, _MM_HINT_T0);
+      }
+    }
+    __m512 acc = _mm512_setzero_ps();
+    __m512 scales = _mm512_setzero_ps();
+    if constexpr (kScaled) scales = _mm512_loadu_ps(row_scales + i);  // lane j: row i + j
+    for (size_t d0 = 0; d0 < dims; d0 += 16) {
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (int j = 0; j < 16; ++j) r[j] = _mm512_load_ps(rows + (i + j) * stride + d0);
+      Transpose16(r);
+      if constexpr (kScaled) {
+#pragma GCC unroll 16
+        for (int k = 0; k < 16; ++k) r[k] = _mm512_mul_ps(r[k], scales);
+      }
+      const size_t m = dims - d0;  // dims beyond are padding: not summed
+#pragma GCC unroll 16
+      for (int k = 0; k < 16; ++k) {
+        if (static_cast<size_t>(k) < m) {
+          acc = _mm512_fmadd_ps(r[k], _mm512_set1_ps(query[d0 + k]), acc);
+        }
+      }
+    }
+    _mm512_storeu_ps(out + i, acc);
+  }
+#elif defined(__AVX2__) && defined(__FMA__)
+  for (; i + 8 <= n; i += 8) {
+    if (i + 24 <= n) {
+      const char* ahead = reinterpret_cast<const char*>(rows + (i + 16) * stride);
+      for (size_t b = 0; b < 8 * stride * sizeof(float); b += 64) {
+        _mm_prefetch(ahead + b, _MM_HINT_T0);
+      }
+    }
+    __m256 acc = _mm256_setzero_ps();
+    __m256 scales = _mm256_setzero_ps();
+    if constexpr (kScaled) scales = _mm256_loadu_ps(row_scales + i);  // lane j: row i + j
+    for (size_t d0 = 0; d0 < dims; d0 += 8) {
+      __m256 r[8];
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) r[j] = _mm256_load_ps(rows + (i + j) * stride + d0);
+      Transpose8(r);
+      if constexpr (kScaled) {
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) r[k] = _mm256_mul_ps(r[k], scales);
+      }
+      const size_t m = dims - d0;  // dims beyond are padding: not summed
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) {
+        if (static_cast<size_t>(k) < m) {
+          acc = _mm256_fmadd_ps(r[k], _mm256_broadcast_ss(query + d0 + k), acc);
+        }
+      }
+    }
+    _mm256_storeu_ps(out + i, acc);
+  }
+#endif
+  for (; i < n; ++i) {
+    out[i] = DotLane<kScaled>(rows + i * stride, dims, query, row_scales + i);
+  }
+}
+
+}  // namespace
+
+void DotRowsLanes(const float* rows, size_t n, size_t stride, size_t dims, const float* query,
+                  float* out) {
+  DotRowsLanesImpl<false>(rows, n, stride, dims, nullptr, query, out);
+}
+
+void DotRowsLanesScaled(const float* rows, size_t n, size_t stride, size_t dims,
+                        const float* row_scales, const float* query, float* out) {
+  DotRowsLanesImpl<true>(rows, n, stride, dims, row_scales, query, out);
 }
 
 bool AnyAtLeast(const float* a, const float* b, size_t n) {

@@ -36,6 +36,19 @@ void DotRowsMultiScaled(const float* rows, size_t n, size_t stride, size_t dims,
                         const float* row_scales, const float* transposed, size_t width,
                         float* out);
 
+// out[i] = <rows[i], query> for i in [0, n), computed exactly as one lane
+// of DotRowsMulti computes it (one fused multiply-add per dimension, in
+// dimension order, from 0), so a query scored alone gets the very scores it
+// gets in a batch; rows are processed a register width at a time (lane =
+// row, through an in-register transpose), a fraction of what DotRowsMulti
+// spends on a single query.
+void DotRowsLanes(const float* rows, size_t n, size_t stride, size_t dims, const float* query,
+                  float* out);
+// DotRowsLanes over rows[i] * row_scales[i]: a DotRowsMultiScaled lane's
+// scores, bit for bit.
+void DotRowsLanesScaled(const float* rows, size_t n, size_t stride, size_t dims,
+                        const float* row_scales, const float* query, float* out);
+
 // True when a[j] >= b[j] for some j in [0, n); n is a multiple of
 // MultiQueryWidth's lane count.
 bool AnyAtLeast(const float* a, const float* b, size_t n);

@@ -8,8 +8,6 @@
 namespace affinity::server {
 namespace {
 
-// Rows per block: 256 rows x 64 dims x 4 bytes = 64 KiB, within L2.
-constexpr size_t kBlockRows = 256;
 // Below this fraction of allowed items, only the allowed rows are scored
 // (gather scan) instead of the whole matrix.
 constexpr double kGatherFraction = 0.05;
@@ -17,40 +15,109 @@ constexpr double kGatherFraction = 0.05;
 // Rows per block of a batch; their scores (rows x width floats) stay in L1/L2.
 constexpr size_t kBatchBlockRows = 256;
 
+// One query's k best over the ranges' heaps (each holding its range's k
+// best): the k best overall, ties to the lower index as in one heap.
+ScoringResult Merge(size_t k, const std::vector<TopKHeap*>& ranges, uint64_t items_scored) {
+  TopKHeap merged(k, nullptr, nullptr);
+  uint64_t not_allowed = 0;
+  uint64_t excluded_hits = 0;
+  for (TopKHeap* range : ranges) {
+    not_allowed += range->not_allowed();
+    excluded_hits += range->excluded_hits();
+    for (const ScoredIndex& item : range->Take()) merged.Push(item.index, item.score);
+  }
+  return ScoringResult{merged.Take(), items_scored, not_allowed, excluded_hits};
+}
+
 }  // namespace
 
-ExactScorer::ExactScorer(std::shared_ptr<const ItemMatrix> items)
-    : items_(std::move(items)) {}
-
-ExactScorer::ExactScorer(std::shared_ptr<const ItemMatrix> items,
-                         std::shared_ptr<const std::vector<float>> row_scales)
-    : items_(std::move(items)), row_scales_(std::move(row_scales)) {}
+ExactScorer::ExactScorer(std::shared_ptr<const ItemMatrix> items, ExactScorerOptions options)
+    : items_(std::move(items)), options_(std::move(options)) {}
 
 void ExactScorer::Dot(size_t first, size_t n, const float* query, float* out) const {
   const ItemMatrix& m = *items_;
-  if (row_scales_ == nullptr) {
+  if (options_.row_scales == nullptr) {
     DotRows(m.row(first), n, m.stride(), query, out);
   } else {
-    DotRowsScaled(m.row(first), n, m.stride(), query, row_scales_->data() + first, out);
+    DotRowsScaled(m.row(first), n, m.stride(), query, options_.row_scales->data() + first, out);
+  }
+}
+
+void ExactScorer::DotLanes(size_t first, size_t n, const float* query, float* out) const {
+  const ItemMatrix& m = *items_;
+  if (options_.row_scales == nullptr) {
+    DotRowsLanes(m.row(first), n, m.stride(), m.dims(), query, out);
+  } else {
+    DotRowsLanesScaled(m.row(first), n, m.stride(), m.dims(),
+                       options_.row_scales->data() + first, query, out);
   }
 }
 
 void ExactScorer::DotMulti(size_t first, size_t n, const float* transposed, size_t width,
                            float* out) const {
   const ItemMatrix& m = *items_;
-  if (row_scales_ == nullptr) {
+  if (options_.row_scales == nullptr) {
     DotRowsMulti(m.row(first), n, m.stride(), m.dims(), transposed, width, out);
   } else {
-    DotRowsMultiScaled(m.row(first), n, m.stride(), m.dims(), row_scales_->data() + first,
-                       transposed, width, out);
+    DotRowsMultiScaled(m.row(first), n, m.stride(), m.dims(),
+                       options_.row_scales->data() + first, transposed, width, out);
+  }
+}
+
+size_t ExactScorer::Parts() const {
+  if (options_.pool == nullptr || options_.pool->parallelism() <= 1) return 1;
+  const size_t by_size = items_->rows() / std::max<size_t>(1, options_.min_rows_per_part);
+  return std::max<size_t>(
+      1, std::min(static_cast<size_t>(options_.pool->parallelism()), by_size));
+}
+
+void ExactScorer::Range(size_t part, size_t parts, size_t* begin, size_t* end) const {
+  // Whole blocks per range, as even as they come.
+  const size_t rows = items_->rows();
+  const size_t blocks = (rows + kBatchBlockRows - 1) / kBatchBlockRows;
+  *begin = std::min(rows, blocks * part / parts * kBatchBlockRows);
+  *end = std::min(rows, blocks * (part + 1) / parts * kBatchBlockRows);
+}
+
+void ExactScorer::ScanRangeMulti(const float* lone, const float* transposed, size_t width,
+                                 size_t begin, size_t end, std::vector<TopKHeap>* heaps) const {
+  const size_t nq = heaps->size();
+  if (nq == 1) {
+    float scores[kBatchBlockRows];
+    TopKHeap& heap = heaps->front();
+    for (size_t first = begin; first < end; first += kBatchBlockRows) {
+      const size_t n = std::min(kBatchBlockRows, end - first);
+      DotLanes(first, n, lone, scores);
+      heap.PushBlock(static_cast<uint32_t>(first), scores, n);
+    }
+    return;
+  }
+  std::vector<float> scores(kBatchBlockRows * width);
+  // Each query's entry threshold, side by side, so one vector compare per
+  // row tells whether any query wants the item (+inf for padding lanes).
+  std::vector<float> thresholds(width, std::numeric_limits<float>::infinity());
+  for (size_t q = 0; q < nq; ++q) thresholds[q] = (*heaps)[q].threshold();
+  for (size_t first = begin; first < end; first += kBatchBlockRows) {
+    const size_t n = std::min(kBatchBlockRows, end - first);
+    DotMulti(first, n, transposed, width, scores.data());
+    for (size_t i = 0; i < n; ++i) {
+      const float* row_scores = scores.data() + i * width;
+      const uint32_t index = static_cast<uint32_t>(first + i);
+      if (!AnyAtLeast(row_scores, thresholds.data(), width)) continue;
+      for (size_t q = 0; q < nq; ++q) {
+        TopKHeap& heap = (*heaps)[q];
+        heap.Push(index, row_scores[q]);
+        thresholds[q] = heap.threshold();
+      }
+    }
   }
 }
 
 ScoringResult ExactScorer::TopK(const ScoringQuery& query) const {
-  const ItemMatrix& m = *items_;
-  const std::vector<float> q = m.PadQuery(query.vector);
-  TopKHeap heap(query.k, query.excluded, query.allowed);
   if (UsesGather(query)) {
+    const ItemMatrix& m = *items_;
+    const std::vector<float> q = m.PadQuery(query.vector);
+    TopKHeap heap(query.k, query.excluded, query.allowed);
     const std::vector<uint32_t> allowed = query.allowed->Indices();
     for (uint32_t index : allowed) {
       if (index >= m.rows()) break;
@@ -61,14 +128,8 @@ ScoringResult ExactScorer::TopK(const ScoringQuery& query) const {
     ScoringResult result{heap.Take(), allowed.size()};
     return result;
   }
-  float scores[kBlockRows];
-  for (size_t first = 0; first < m.rows(); first += kBlockRows) {
-    const size_t n = std::min(kBlockRows, m.rows() - first);
-    Dot(first, n, q.data(), scores);
-    heap.PushBlock(static_cast<uint32_t>(first), scores, n);
-  }
-  ScoringResult result{heap.Take(), m.rows(), heap.not_allowed(), heap.excluded_hits()};
-  return result;
+  // As a batch of one (DotRowsLanes: the scores it would get in a batch).
+  return TopKBatch(absl::MakeConstSpan(&query, 1))[0];
 }
 
 bool ExactScorer::UsesGather(const ScoringQuery& query) const {
@@ -104,41 +165,40 @@ std::vector<ScoringResult> ExactScorer::TopKBatch(
   const size_t nq = queries.size();
   std::vector<std::vector<float>> padded;
   std::vector<const float*> qptr;
-  std::vector<TopKHeap> heaps;
   padded.reserve(nq);
-  heaps.reserve(nq);
   for (const ScoringQuery& query : queries) {
     padded.push_back(m.PadQuery(query.vector));
     qptr.push_back(padded.back().data());
-    heaps.emplace_back(query.k, query.excluded, query.allowed);
   }
   const size_t width = MultiQueryWidth(nq);
   std::vector<float> transposed(m.dims() * width);
   TransposeQueries(qptr.data(), nq, m.dims(), transposed.data());
-  std::vector<float> scores(kBatchBlockRows * width);
-  // Each query's entry threshold, side by side, so one vector compare per
-  // row tells whether any query wants the item (+inf for padding lanes).
-  std::vector<float> thresholds(width, std::numeric_limits<float>::infinity());
-  for (size_t q = 0; q < nq; ++q) thresholds[q] = heaps[q].threshold();
-  for (size_t first = 0; first < m.rows(); first += kBatchBlockRows) {
-    const size_t n = std::min(kBatchBlockRows, m.rows() - first);
-    DotMulti(first, n, transposed.data(), width, scores.data());
-    for (size_t i = 0; i < n; ++i) {
-      const float* row_scores = scores.data() + i * width;
-      const uint32_t index = static_cast<uint32_t>(first + i);
-      if (!AnyAtLeast(row_scores, thresholds.data(), width)) continue;
-      for (size_t q = 0; q < nq; ++q) {
-        heaps[q].Push(index, row_scores[q]);
-        thresholds[q] = heaps[q].threshold();
-      }
+
+  // heaps[part][query]
+  const size_t parts = Parts();
+  std::vector<std::vector<TopKHeap>> heaps(parts);
+  for (std::vector<TopKHeap>& part : heaps) {
+    part.reserve(nq);
+    for (const ScoringQuery& query : queries) {
+      part.emplace_back(query.k, query.excluded, query.allowed);
     }
+  }
+  auto scan = [&](size_t part) {
+    size_t begin, end;
+    Range(part, parts, &begin, &end);
+    ScanRangeMulti(padded.front().data(), transposed.data(), width, begin, end, &heaps[part]);
+  };
+  if (parts == 1) {
+    scan(0);
+  } else {
+    options_.pool->Run(parts, scan);
   }
   std::vector<ScoringResult> out;
   out.reserve(nq);
-  for (TopKHeap& heap : heaps) {
-    const uint64_t not_allowed = heap.not_allowed();
-    const uint64_t excluded_hits = heap.excluded_hits();
-    out.push_back(ScoringResult{heap.Take(), m.rows(), not_allowed, excluded_hits});
+  std::vector<TopKHeap*> ranges(parts);
+  for (size_t q = 0; q < nq; ++q) {
+    for (size_t p = 0; p < parts; ++p) ranges[p] = &heaps[p][q];
+    out.push_back(Merge(queries[q].k, ranges, m.rows()));
   }
   return out;
 }

@@ -252,7 +252,7 @@ constexpr size_t kMaxGraphCandidates = 4096;
 
 HnswScorer::HnswScorer(std::shared_ptr<const ItemMatrix> items,
                        const ScorerOptions& options)
-    : items_(items), options_(options), exact_(items) {}
+    : items_(items), options_(options), exact_(items, ExactScorerOptions{options.scan_pool}) {}
 
 HnswScorer::~HnswScorer() = default;
 

@@ -1,6 +1,7 @@
 #include "server/scoring/int8_scorer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include "server/scoring/dot_kernels.h"
@@ -12,106 +13,127 @@ namespace {
 // of queries (64 x 1024 x 4 bytes) stay in L2.
 constexpr size_t kChunkBlocks = 64;
 
-// Exact scores of `candidates` as ExactScorer::TopK computes them (DotRows).
-std::vector<ScoredIndex> RerankSingle(const ItemMatrix& m, const std::vector<float>& query,
-                                      const std::vector<ScoredIndex>& candidates, size_t k) {
-  TopKHeap heap(k, nullptr);
-  for (const ScoredIndex& c : candidates) {
-    float score;
-    DotRows(m.row(c.index), 1, m.stride(), query.data(), &score);
-    heap.Push(c.index, score);
-  }
-  return heap.Take();
-}
-
-// Exact scores of `candidates` as ExactScorer::TopKBatch computes them
-// (DotRowsMulti: one sequential FMA chain per query lane), over the
-// candidate rows gathered side by side.
-std::vector<ScoredIndex> RerankBatched(const ItemMatrix& m, const std::vector<float>& query,
-                                       const std::vector<ScoredIndex>& candidates, size_t k) {
-  const size_t width = MultiQueryWidth(1);
-  std::vector<float> transposed(m.dims() * width);
-  const float* q = query.data();
-  TransposeQueries(&q, 1, m.dims(), transposed.data());
-  std::vector<float> rows(candidates.size() * m.stride());
+// Exact scores of `candidates` as ExactScorer computes them for a scanned
+// query, alone (DotRowsLanes) or batched (a DotRowsMulti lane: the same
+// arithmetic), over the candidate rows gathered side by side (aligned, as
+// the kernel loads them).
+std::vector<ScoredIndex> Rerank(const ItemMatrix& m, const std::vector<float>& query,
+                                const std::vector<ScoredIndex>& candidates, size_t k) {
+  if (candidates.empty()) return {};
+  ItemMatrix rows(candidates.size(), m.dims());
   for (size_t i = 0; i < candidates.size(); ++i) {
-    std::copy_n(m.row(candidates[i].index), m.stride(), rows.data() + i * m.stride());
+    std::copy_n(m.row(candidates[i].index), m.stride(), rows.mutable_row(i));
   }
-  std::vector<float> scores(candidates.size() * width);
-  DotRowsMulti(rows.data(), candidates.size(), m.stride(), m.dims(), transposed.data(), width,
+  std::vector<float> scores(candidates.size());
+  DotRowsLanes(rows.data(), candidates.size(), rows.stride(), m.dims(), query.data(),
                scores.data());
   TopKHeap heap(k, nullptr);
-  for (size_t i = 0; i < candidates.size(); ++i) heap.Push(candidates[i].index, scores[i * width]);
+  for (size_t i = 0; i < candidates.size(); ++i) heap.Push(candidates[i].index, scores[i]);
   return heap.Take();
 }
 
 }  // namespace
 
 Int8Scorer::Int8Scorer(std::shared_ptr<const ItemMatrix> items, size_t candidate_factor,
-                       Int8Isa isa)
+                       Int8Isa isa, std::shared_ptr<const ScanPool> pool,
+                       size_t min_rows_per_part)
     : items_(items),
       int8_(std::make_unique<const Int8Matrix>(*items)),
       candidate_factor_(std::max<size_t>(candidate_factor, 1)),
       isa_(isa),
-      exact_(items) {}
+      pool_(std::move(pool)),
+      min_rows_per_part_(std::max<size_t>(min_rows_per_part, 1)),
+      exact_(items, ExactScorerOptions{pool_}) {}
 
 size_t Int8Scorer::CandidatesFor(size_t k) const {
   if (k > std::numeric_limits<size_t>::max() / candidate_factor_) return items_->rows();
   return std::min(k * candidate_factor_, std::max(items_->rows(), k));
 }
 
-std::vector<TopKHeap> Int8Scorer::Scan(absl::Span<const ScoringQuery> queries) const {
+size_t Int8Scorer::Parts() const {
+  if (pool_ == nullptr || pool_->parallelism() <= 1) return 1;
+  const size_t by_size = items_->rows() / min_rows_per_part_;
+  return std::max<size_t>(1, std::min(static_cast<size_t>(pool_->parallelism()), by_size));
+}
+
+std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> queries) const {
   const Int8Matrix& m = *int8_;
   const size_t nq = queries.size();
-  std::vector<TopKHeap> heaps;
-  heaps.reserve(nq);
   std::vector<Int8Query> quantized;
   quantized.reserve(nq);
   std::vector<const int8_t*> pointers;
   for (const ScoringQuery& query : queries) {
-    heaps.emplace_back(CandidatesFor(query.k), query.excluded, query.allowed);
     quantized.push_back(m.Quantize(query.vector));
     pointers.push_back(quantized.back().values.data());
   }
-  constexpr size_t kChunkRows = kChunkBlocks * kInt8BlockRows;
-  std::vector<int32_t> dots(nq * kChunkRows);
-  std::vector<float> scores(kChunkRows);
-  for (size_t b = 0; b < m.blocks(); b += kChunkBlocks) {
-    const size_t nb = std::min(kChunkBlocks, m.blocks() - b);
-    Int8DotBlocks(isa_, m.block(b), nb, m.groups(), pointers.data(), nq, dots.data());
-    const size_t first = b * kInt8BlockRows;
-    const size_t n = std::min(nb * kInt8BlockRows, m.rows() - first);
-    const float* row_scales = m.scales() + first;
-    for (size_t q = 0; q < nq; ++q) {
-      const int32_t* d = dots.data() + q * nb * kInt8BlockRows;
-      // Most chunks hold nothing good enough once the heap is full.
-      if (Int8ScaleScores(isa_, d, row_scales, quantized[q].scale, heaps[q].threshold(), n,
-                          scores.data())) {
-        heaps[q].PushBlock(static_cast<uint32_t>(first), scores.data(), n);
-      }
+  // heaps[part][query], part p holding the candidates of its own blocks.
+  const size_t parts = Parts();
+  std::vector<std::vector<TopKHeap>> heaps(parts);
+  for (std::vector<TopKHeap>& part : heaps) {
+    part.reserve(nq);
+    for (const ScoringQuery& query : queries) {
+      part.emplace_back(CandidatesFor(query.k), query.excluded, query.allowed);
     }
   }
-  return heaps;
+  constexpr size_t kChunkRows = kChunkBlocks * kInt8BlockRows;
+  const size_t chunks = (m.blocks() + kChunkBlocks - 1) / kChunkBlocks;
+  auto scan = [&](size_t part) {
+    // Whole chunks per part, as even as they come.
+    const size_t begin = std::min(m.blocks(), chunks * part / parts * kChunkBlocks);
+    const size_t end = std::min(m.blocks(), chunks * (part + 1) / parts * kChunkBlocks);
+    std::vector<TopKHeap>& own = heaps[part];
+    std::vector<int32_t> dots(nq * kChunkRows);
+    std::vector<float> scores(kChunkRows);
+    for (size_t b = begin; b < end; b += kChunkBlocks) {
+      const size_t nb = std::min(kChunkBlocks, end - b);
+      Int8DotBlocks(isa_, m.block(b), nb, m.groups(), pointers.data(), nq, dots.data());
+      const size_t first = b * kInt8BlockRows;
+      const size_t n = std::min(nb * kInt8BlockRows, m.rows() - first);
+      const float* row_scales = m.scales() + first;
+      for (size_t q = 0; q < nq; ++q) {
+        const int32_t* d = dots.data() + q * nb * kInt8BlockRows;
+        // Most chunks hold nothing good enough once the heap is full.
+        if (Int8ScaleScores(isa_, d, row_scales, quantized[q].scale, own[q].threshold(), n,
+                            scores.data())) {
+          own[q].PushBlock(static_cast<uint32_t>(first), scores.data(), n);
+        }
+      }
+    }
+  };
+  if (parts == 1) {
+    scan(0);
+  } else {
+    pool_->Run(parts, scan);
+  }
+  // Each query's best candidates over the parts: those of one heap over
+  // every block (ties to the lower index either way).
+  std::vector<Stage1> out(nq);
+  for (size_t q = 0; q < nq; ++q) {
+    Stage1& stage = out[q];
+    if (parts == 1) {
+      stage.not_allowed = heaps[0][q].not_allowed();
+      stage.excluded_hits = heaps[0][q].excluded_hits();
+      stage.candidates = heaps[0][q].Take();
+      continue;
+    }
+    TopKHeap merged(CandidatesFor(queries[q].k), nullptr, nullptr);
+    for (std::vector<TopKHeap>& part : heaps) {
+      stage.not_allowed += part[q].not_allowed();
+      stage.excluded_hits += part[q].excluded_hits();
+      for (const ScoredIndex& c : part[q].Take()) merged.Push(c.index, c.score);
+    }
+    stage.candidates = merged.Take();
+  }
+  return out;
 }
 
 std::vector<ScoredIndex> Int8Scorer::Candidates(const ScoringQuery& query) const {
-  std::vector<TopKHeap> heaps = Scan(absl::MakeConstSpan(&query, 1));
-  return heaps[0].Take();
+  return Scan(absl::MakeConstSpan(&query, 1))[0].candidates;
 }
 
 ScoringResult Int8Scorer::TopK(const ScoringQuery& query) const {
   if (exact_.UsesGather(query)) return exact_.TopK(query);
-  std::vector<TopKHeap> heaps = Scan(absl::MakeConstSpan(&query, 1));
-  TopKHeap& candidates = heaps[0];
-  const uint64_t not_allowed = candidates.not_allowed();
-  const uint64_t excluded_hits = candidates.excluded_hits();
-  const ItemMatrix& m = *items_;
-  ScoringResult result;
-  result.items = RerankSingle(m, m.PadQuery(query.vector), candidates.Take(), query.k);
-  result.items_scored = m.rows();
-  result.not_allowed = not_allowed;
-  result.excluded_hits = excluded_hits;
-  return result;
+  return TopKBatch(absl::MakeConstSpan(&query, 1))[0];
 }
 
 std::vector<ScoringResult> Int8Scorer::TopKBatch(absl::Span<const ScoringQuery> queries) const {
@@ -127,18 +149,25 @@ std::vector<ScoringResult> Int8Scorer::TopKBatch(absl::Span<const ScoringQuery> 
     }
   }
   const ItemMatrix& m = *items_;
+  double rerank_seconds = 0;
   for (size_t first = 0; first < scan.size(); first += kInt8MaxQueries) {
     const size_t n = std::min(kInt8MaxQueries, scan.size() - first);
-    std::vector<TopKHeap> heaps = Scan(absl::MakeConstSpan(scan.data() + first, n));
+    std::vector<Stage1> stages = Scan(absl::MakeConstSpan(scan.data() + first, n));
+    const auto rerank_start = std::chrono::steady_clock::now();
     for (size_t j = 0; j < n; ++j) {
       const ScoringQuery& query = scan[first + j];
       ScoringResult& result = out[scan_pos[first + j]];
-      result.not_allowed = heaps[j].not_allowed();
-      result.excluded_hits = heaps[j].excluded_hits();
-      result.items = RerankBatched(m, m.PadQuery(query.vector), heaps[j].Take(), query.k);
+      result.not_allowed = stages[j].not_allowed;
+      result.excluded_hits = stages[j].excluded_hits;
+      result.items = Rerank(m, m.PadQuery(query.vector), stages[j].candidates, query.k);
       result.items_scored = m.rows();
     }
+    rerank_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                    rerank_start)
+                          .count();
   }
+  // Every query of the call waits for all the re-ranks.
+  for (ScoringResult& result : out) result.rerank_seconds = rerank_seconds;
   return out;
 }
 

@@ -3,12 +3,16 @@
 // bytes, integer SIMD kernels chosen at run time) and keeps the
 // k * candidate_factor best allowed, not excluded items. Stage 2 re-ranks
 // those candidates exactly in float32 from the float matrix with the exact
-// scorer's own kernels, so the returned order and scores equal
-// ExactScorer's (TopK's for TopK, TopKBatch's for TopKBatch) bit for bit
-// whenever the true top k are among the candidates; an item the int8 stage
+// scorer's own arithmetic (DotRowsLanes, a DotRowsMulti lane's), so the
+// returned order and scores equal ExactScorer's, alone or batched, bit for
+// bit whenever the true top k are among the candidates; an item the int8 stage
 // ranks below the candidates is missed (candidate-stage recall:
 // scorer_bench's BM_Int8CandidateRecall). Queries whose allowed set is small
 // take the exact scorer's gather scan, as in ExactScorer, so they are exact.
+// With a ScanPool, the int8 pass is split into item ranges scanned at once,
+// each keeping every query's candidates, merged (ties to the lower index):
+// the candidates, hence the answers, are those of the unsplit scan.
+// Results carry the time of their call's re-rank stage (rerank_seconds).
 //
 // not_allowed / excluded_hits count what the candidate stage skipped (about
 // candidate_factor times what ExactScorer counts); items_scored is every
@@ -24,16 +28,24 @@
 #include "server/scoring/int8_kernels.h"
 #include "server/scoring/int8_matrix.h"
 #include "server/scoring/item_matrix.h"
+#include "server/scoring/scan_pool.h"
 #include "server/scoring/scorer.h"
 
 namespace affinity::server {
 
 class Int8Scorer : public Scorer {
  public:
+  // Smallest item range of the int8 pass worth a thread of its own (the
+  // bytes of ExactScorerOptions' default range of float rows at 64 dims).
+  static constexpr size_t kDefaultMinRowsPerPart = 65536;
+
   // candidate_factor 0 counts as 1. `isa` must be supported
   // (Int8IsaSupported); tests pick each path, the server the best one.
+  // `pool` (may be null: no split) splits the int8 pass into ranges of at
+  // least min_rows_per_part rows.
   Int8Scorer(std::shared_ptr<const ItemMatrix> items, size_t candidate_factor,
-             Int8Isa isa = BestInt8Isa());
+             Int8Isa isa = BestInt8Isa(), std::shared_ptr<const ScanPool> pool = nullptr,
+             size_t min_rows_per_part = kDefaultMinRowsPerPart);
 
   const char* name() const override { return "int8"; }
   size_t items() const override { return items_->rows(); }
@@ -42,6 +54,7 @@ class Int8Scorer : public Scorer {
   // time, then each query's candidates re-ranked.
   std::vector<ScoringResult> TopKBatch(absl::Span<const ScoringQuery> queries) const override;
   bool BenefitsFromBatching() const override { return true; }
+  bool HasRerank() const override { return true; }
 
   // Stage 1 alone: the candidates of `query`, best first by int8 score
   // (benchmarks and tests measure their recall).
@@ -49,16 +62,26 @@ class Int8Scorer : public Scorer {
   size_t CandidatesFor(size_t k) const;
   const Int8Matrix& int8_matrix() const { return *int8_; }
   Int8Isa isa() const { return isa_; }
+  // Item ranges the int8 pass is split into (1: not split).
+  size_t Parts() const;
 
  private:
-  // Candidate heaps of `queries` (at most kInt8MaxQueries), filled by one
-  // pass over the int8 matrix.
-  std::vector<TopKHeap> Scan(absl::Span<const ScoringQuery> queries) const;
+  // One query's candidates, best first, and what its heaps skipped.
+  struct Stage1 {
+    std::vector<ScoredIndex> candidates;
+    uint64_t not_allowed = 0;
+    uint64_t excluded_hits = 0;
+  };
+  // The candidates of `queries` (at most kInt8MaxQueries), from one pass
+  // over the int8 matrix (split over the pool).
+  std::vector<Stage1> Scan(absl::Span<const ScoringQuery> queries) const;
 
   std::shared_ptr<const ItemMatrix> items_;
   std::unique_ptr<const Int8Matrix> int8_;
   size_t candidate_factor_;
   Int8Isa isa_;
+  std::shared_ptr<const ScanPool> pool_;  // may be null
+  size_t min_rows_per_part_;
   ExactScorer exact_;
 };
 

@@ -1,5 +1,6 @@
 #include "server/scoring/micro_batcher.h"
 
+#include <algorithm>
 #include <exception>
 #include <optional>
 #include <vector>
@@ -25,9 +26,12 @@ std::optional<steady_clock::time_point> ToSteady(system_clock::time_point deadli
          std::chrono::duration_cast<steady_clock::duration>(deadline - now);
 }
 
-bool Passed(const std::optional<steady_clock::time_point>& deadline) {
-  return deadline.has_value() && steady_clock::now() >= *deadline;
+bool Passed(const std::optional<steady_clock::time_point>& deadline,
+            steady_clock::time_point now = steady_clock::now()) {
+  return deadline.has_value() && now >= *deadline;
 }
+
+double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 absl::Status DeadlineExceeded(absl::string_view when) {
   return absl::DeadlineExceededError(absl::StrCat("deadline exceeded ", when));
@@ -48,10 +52,18 @@ absl::StatusOr<std::vector<ScoringResult>> Guarded(const Scorer& scorer, Fn scor
 
 }  // namespace
 
-// One caller's query, copied so that the batch owns everything it scores.
+// One caller's query, copied so that a pass owns everything it scores
+// (the caller may leave while its pass runs).
 struct MicroBatcher::Entry {
-  explicit Entry(const ScoringQuery& query)
-      : vector(query.vector.begin(), query.vector.end()), k(query.k) {
+  enum class State { kQueued, kScoring, kDone, kExpired };
+
+  Entry(const Scorer* scorer, const ScoringQuery& query,
+        std::optional<steady_clock::time_point> deadline)
+      : scorer(scorer),
+        deadline(deadline),
+        enqueued(steady_clock::now()),
+        vector(query.vector.begin(), query.vector.end()),
+        k(query.k) {
     if (query.excluded != nullptr) excluded = *query.excluded;
     if (query.allowed != nullptr) allowed = *query.allowed;
   }
@@ -61,46 +73,33 @@ struct MicroBatcher::Entry {
     return q;
   }
 
+  const Scorer* scorer;
+  const std::optional<steady_clock::time_point> deadline;
+  const steady_clock::time_point enqueued;
   std::vector<float> vector;
   size_t k;
   std::optional<ExclusionSet> excluded;
   std::optional<ItemBitmap> allowed;
-  // Its caller stopped waiting before scoring began: not scored.
-  bool abandoned = false;
-  ScoringResult result;
-};
 
-struct MicroBatcher::Batch {
-  const Scorer* scorer = nullptr;
-  std::vector<std::unique_ptr<Entry>> entries;
-  bool closed = false;  // scoring began; entries no longer change
-  bool done = false;    // results (or status) are set
+  // Guarded by mu_. `result` is written by the pass (without mu_) before
+  // state turns kDone, and read by the caller after.
+  State state = State::kQueued;
   absl::Status status;
+  ScoringResult result;
+  steady_clock::time_point pass_start;
+  double pass_seconds = 0;
+  size_t pass_queries = 0;
 };
 
-MicroBatcher::MicroBatcher(MicroBatcherOptions options) : options_(options) {
+MicroBatcher::MicroBatcher(MicroBatcherOptions options) : options_(std::move(options)) {
   if (options_.max_batch == 0) options_.max_batch = 1;
 }
 
-template <typename Done>
-bool MicroBatcher::WaitUntil(std::unique_lock<std::mutex>& lock,
-                             std::optional<steady_clock::time_point> deadline, Done done) {
-  if (!deadline.has_value()) {
-    cv_.wait(lock, done);
-    return true;
-  }
-  return cv_.wait_until(lock, *deadline, done);
-}
-
-absl::Status MicroBatcher::ScoreBatch(const Scorer& scorer, Batch& batch) {
-  std::vector<Entry*> scored;
+absl::Status MicroBatcher::ScoreEntries(const Scorer& scorer,
+                                        const std::vector<std::shared_ptr<Entry>>& entries) {
   std::vector<ScoringQuery> queries;
-  for (const auto& entry : batch.entries) {
-    if (entry->abandoned) continue;
-    scored.push_back(entry.get());
-    queries.push_back(entry->Query());
-  }
-  if (queries.empty()) return absl::OkStatus();
+  queries.reserve(entries.size());
+  for (const auto& entry : entries) queries.push_back(entry->Query());
   absl::StatusOr<std::vector<ScoringResult>> results =
       Guarded(scorer, [&] {
         return queries.size() == 1 ? std::vector<ScoringResult>{scorer.TopK(queries[0])}
@@ -112,71 +111,140 @@ absl::Status MicroBatcher::ScoreBatch(const Scorer& scorer, Batch& batch) {
                                             results->size(), " results for ", queries.size(),
                                             " queries"));
   }
-  for (size_t i = 0; i < scored.size(); ++i) scored[i]->result = std::move((*results)[i]);
+  for (size_t i = 0; i < entries.size(); ++i) entries[i]->result = std::move((*results)[i]);
   return absl::OkStatus();
+}
+
+void MicroBatcher::Dequeue(const Entry* entry) {
+  auto it = std::find_if(queue_.begin(), queue_.end(),
+                         [entry](const std::shared_ptr<Entry>& e) { return e.get() == entry; });
+  if (it != queue_.end()) queue_.erase(it);
+}
+
+void MicroBatcher::RunPass(std::unique_lock<std::mutex>& lock, const Scorer& scorer) {
+  running_ = true;
+  // The oldest queued queries for this scorer; queued ones whose deadline
+  // passed are dropped (their callers give up).
+  std::vector<std::shared_ptr<Entry>> batch;
+  const steady_clock::time_point now = steady_clock::now();
+  for (auto it = queue_.begin(); it != queue_.end() && batch.size() < options_.max_batch;) {
+    Entry& entry = **it;
+    if (Passed(entry.deadline, now)) {
+      entry.state = Entry::State::kExpired;
+      it = queue_.erase(it);
+    } else if (entry.scorer == &scorer) {
+      entry.state = Entry::State::kScoring;
+      batch.push_back(*it);
+      it = queue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (batch.empty()) {
+    running_ = false;
+    cv_.notify_all();
+    return;
+  }
+  ++batches_;
+  batched_queries_ += batch.size();
+  lock.unlock();
+  const steady_clock::time_point start = steady_clock::now();
+  const absl::Status status = ScoreEntries(scorer, batch);
+  const double seconds = Seconds(steady_clock::now() - start);
+  lock.lock();
+  for (const auto& entry : batch) {
+    entry->status = status;
+    entry->pass_start = start;
+    entry->pass_seconds = seconds;
+    entry->pass_queries = batch.size();
+    entry->state = Entry::State::kDone;
+  }
+  running_ = false;
+  cv_.notify_all();
+  if (options_.on_pass) {
+    lock.unlock();
+    options_.on_pass(PassStats{batch.size(), seconds});
+    lock.lock();
+  }
 }
 
 absl::StatusOr<ScoringResult> MicroBatcher::Score(const Scorer& scorer,
                                                   const ScoringQuery& query,
-                                                  system_clock::time_point deadline) {
+                                                  system_clock::time_point deadline,
+                                                  ScoreTiming* timing) {
   const std::optional<steady_clock::time_point> until = ToSteady(deadline);
   if (Passed(until)) return DeadlineExceeded("before scoring");
-  if (options_.window.count() <= 0 || options_.max_batch <= 1 ||
-      !scorer.BenefitsFromBatching()) {
+  if (options_.max_batch <= 1 || !scorer.BenefitsFromBatching()) {
+    const steady_clock::time_point start = steady_clock::now();
     absl::StatusOr<std::vector<ScoringResult>> result =
         Guarded(scorer, [&] { return std::vector<ScoringResult>{scorer.TopK(query)}; });
     if (!result.ok()) return result.status();
+    if (timing != nullptr) *timing = {0, Seconds(steady_clock::now() - start), 1};
     return std::move(result->front());
   }
 
+  auto entry = std::make_shared<Entry>(&scorer, query, until);
   std::unique_lock<std::mutex> lock(mu_);
-  if (open_ != nullptr && open_->scorer == &scorer &&
-      open_->entries.size() < options_.max_batch) {
-    // Join the open batch; its opener scores it.
-    std::shared_ptr<Batch> batch = open_;
-    batch->entries.push_back(std::make_unique<Entry>(query));
-    Entry* entry = batch->entries.back().get();
-    if (batch->entries.size() >= options_.max_batch) {
-      open_ = nullptr;
-      cv_.notify_all();
+  queue_.push_back(entry);
+  cv_.notify_all();  // a pass being gathered may now be full
+  using State = Entry::State;
+  while (entry->state != State::kDone) {
+    if (entry->state == State::kExpired) {
+      return DeadlineExceeded("while queued for a scoring pass");
     }
-    if (!WaitUntil(lock, until, [&] { return batch->done; })) {
-      if (!batch->closed) entry->abandoned = true;
-      return DeadlineExceeded("while waiting for a scoring batch");
+    if (!running_ && entry->state == State::kQueued) {
+      if (Passed(until)) {
+        Dequeue(entry.get());
+        cv_.notify_all();
+        return DeadlineExceeded("while queued for a scoring pass");
+      }
+      // Nothing runs: this caller runs the next pass (after the gathering
+      // delay, when there is one).
+      if (options_.window.count() > 0) {
+        running_ = true;
+        auto count = [&] {
+          size_t n = 0;
+          for (const auto& e : queue_) n += e->scorer == &scorer;
+          return n;
+        };
+        steady_clock::time_point oldest = entry->enqueued;
+        for (const auto& e : queue_) {
+          if (e->scorer == &scorer) oldest = std::min(oldest, e->enqueued);
+        }
+        steady_clock::time_point gather_until = oldest + options_.window;
+        if (until.has_value()) gather_until = std::min(gather_until, *until);
+        cv_.wait_until(lock, gather_until, [&] { return count() >= options_.max_batch; });
+        if (Passed(until)) {
+          Dequeue(entry.get());
+          running_ = false;
+          cv_.notify_all();  // another caller runs the pass
+          return DeadlineExceeded("while gathering a scoring pass");
+        }
+      }
+      RunPass(lock, scorer);
+      continue;
     }
-    if (!batch->status.ok()) return batch->status;
-    return std::move(entry->result);
+    auto ready = [&] {
+      return entry->state == State::kDone || entry->state == State::kExpired ||
+             (!running_ && entry->state == State::kQueued);
+    };
+    if (!until.has_value()) {
+      cv_.wait(lock, ready);
+    } else if (!cv_.wait_until(lock, *until, ready)) {
+      if (entry->state == State::kQueued) {
+        Dequeue(entry.get());
+        return DeadlineExceeded("while queued for a scoring pass");
+      }
+      // kScoring: the pass scores its own copy; its result is dropped.
+      return DeadlineExceeded("while its scoring pass ran");
+    }
   }
-
-  // Open a batch, gather until it is full, the window ends or the deadline
-  // passes, then score it here.
-  auto batch = std::make_shared<Batch>();
-  batch->scorer = &scorer;
-  batch->entries.push_back(std::make_unique<Entry>(query));
-  Entry* own = batch->entries.back().get();
-  open_ = batch;
-  steady_clock::time_point gather_until = steady_clock::now() + options_.window;
-  if (until.has_value() && *until < gather_until) gather_until = *until;
-  cv_.wait_until(lock, gather_until,
-                 [&] { return batch->entries.size() >= options_.max_batch; });
-  if (open_ == batch) open_ = nullptr;
-  if (Passed(until)) own->abandoned = true;
-  batch->closed = true;
-  size_t scoring = 0;
-  for (const auto& entry : batch->entries) scoring += entry->abandoned ? 0 : 1;
-  if (scoring > 0) {
-    ++batches_;
-    batched_queries_ += scoring;
+  if (!entry->status.ok()) return entry->status;
+  if (timing != nullptr) {
+    *timing = {Seconds(entry->pass_start - entry->enqueued), entry->pass_seconds,
+               entry->pass_queries};
   }
-  lock.unlock();
-  const absl::Status status = ScoreBatch(scorer, *batch);
-  lock.lock();
-  batch->status = status;
-  batch->done = true;
-  cv_.notify_all();
-  if (own->abandoned) return DeadlineExceeded("while gathering a scoring batch");
-  if (!status.ok()) return status;
-  return std::move(own->result);
+  return std::move(entry->result);
 }
 
 size_t MicroBatcher::batches() const {
@@ -189,9 +257,9 @@ size_t MicroBatcher::batched_queries() const {
   return batched_queries_;
 }
 
-size_t MicroBatcher::gathering() const {
+size_t MicroBatcher::queued() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return open_ == nullptr ? 0 : open_->entries.size();
+  return queue_.size();
 }
 
 }  // namespace affinity::server

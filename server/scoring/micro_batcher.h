@@ -1,25 +1,38 @@
 // MicroBatcher: lets concurrent requests share one pass over the item
-// matrix. The first query to arrive opens a batch and waits up to `window`
-// (or until max_batch queries joined); every query that arrives meanwhile
-// for the same Scorer joins it; the opener then scores all of them with one
-// Scorer::TopKBatch call and hands each caller its own result. With a zero
-// window, or a scorer that gains nothing from batches (HNSW), every query is
-// scored on its caller's thread at once.
+// matrix, with batches that follow the load (no fixed wait).
 //
-// Failures and deadlines: a batch whose scoring throws gives every query in
+// A query for a scorer that gains from batches (Scorer::BenefitsFromBatching)
+// joins a queue. When no pass is running, a waiting caller starts one at
+// once on its own thread: it takes the oldest queued queries for its own
+// scorer, up to max_batch (its own among them unless older ones fill the
+// pass: it then runs the next pass too), and scores them with one
+// Scorer::TopKBatch call (TopK for one). Queries that arrive while
+// a pass runs wait in the queue and are scored together by the next pass.
+// So an idle server scores a lone query at once, and a busy one scores
+// larger batches, one after another. Passes run one at a time (a pass uses
+// the scorer's scan pool, see ExactScorer). `window` > 0 adds a gathering
+// delay: a pass then starts once its oldest query has waited `window`, or
+// earlier when max_batch queries are queued. With max_batch <= 1, and for
+// scorers that gain nothing from batches (HNSW), every query is scored on
+// its caller's thread at once.
+//
+// Failures and deadlines: a pass whose scoring throws gives every query in
 // it INTERNAL (nothing is thrown out of Score, nobody waits forever). A
-// caller whose deadline passes stops waiting with DEADLINE_EXCEEDED: a query
-// still being gathered is left out of its batch; one whose batch is already
-// being scored is scored from the batch's own copy of it, so the caller's
-// vector and sets may go as soon as Score returns. The opener, which scores
-// the batch on its own thread, returns once that scoring ends (its own query
-// is left out when its deadline passed while gathering). Thread-safe.
+// caller whose deadline passes stops waiting with DEADLINE_EXCEEDED: a
+// query still queued leaves the queue and is never scored (a pass also
+// drops queued queries whose deadline passed before it began); one already
+// in a pass is scored from the pass's own copy, so the caller's vector and
+// sets may go as soon as Score returns. The caller that runs a pass returns
+// when that pass ends, even when its own deadline passed during it.
+// Thread-safe.
 #ifndef AFFINITY_SERVER_SCORING_MICRO_BATCHER_H_
 #define AFFINITY_SERVER_SCORING_MICRO_BATCHER_H_
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,9 +42,29 @@
 
 namespace affinity::server {
 
+// One pass, as reported to MicroBatcherOptions::on_pass.
+struct PassStats {
+  size_t queries = 0;    // scored together
+  double seconds = 0;    // scoring time of the pass
+};
+
 struct MicroBatcherOptions {
+  // Gathering delay: a pass starts once its oldest query waited this long
+  // (or max_batch are queued). 0: passes start as soon as the previous one
+  // ends (batching by load alone).
   std::chrono::microseconds window{0};
+  // Largest number of queries in one pass; <= 1: no batching.
   size_t max_batch = 32;
+  // Called after every pass, on the thread that ran it, outside any lock
+  // (may be empty). Must be thread-safe.
+  std::function<void(const PassStats&)> on_pass;
+};
+
+// Where one query's time went (filled by Score when given).
+struct ScoreTiming {
+  double queued_seconds = 0;   // waiting for its pass to begin
+  double scoring_seconds = 0;  // its pass (or its own scan), start to end
+  size_t batch = 0;            // queries in its pass (1: scored alone)
 };
 
 class MicroBatcher {
@@ -44,37 +77,39 @@ class MicroBatcher {
   // request's deadline; max(): none). INTERNAL when scoring throws,
   // DEADLINE_EXCEEDED when the deadline passed first (also when it already
   // had on entry: nothing is scored then). `scorer` and `query` must stay
-  // valid for the call only.
+  // valid for the call only. `timing` (may be null) is filled on success.
   absl::StatusOr<ScoringResult> Score(
       const Scorer& scorer, const ScoringQuery& query,
       std::chrono::system_clock::time_point deadline =
-          std::chrono::system_clock::time_point::max());
+          std::chrono::system_clock::time_point::max(),
+      ScoreTiming* timing = nullptr);
 
-  // Number of TopKBatch calls made and queries they scored (for
-  // tests/metrics).
+  // Passes made (TopK/TopKBatch calls through the queue) and the queries
+  // they scored (for tests/metrics).
   size_t batches() const;
   size_t batched_queries() const;
-  // Queries in the batch being gathered (0: none open).
-  size_t gathering() const;
+  // Queries waiting for a pass to begin (0: none).
+  size_t queued() const;
 
  private:
   struct Entry;
-  struct Batch;
-  // Waits on cv_ until `done` or `deadline` (nullopt: no deadline); true
-  // when done.
-  template <typename Done>
-  bool WaitUntil(std::unique_lock<std::mutex>& lock,
-                 std::optional<std::chrono::steady_clock::time_point> deadline, Done done);
-  // Scores the non-abandoned entries of a closed batch (mu_ not held) and
-  // returns the batch's status.
-  static absl::Status ScoreBatch(const Scorer& scorer, Batch& batch);
+  // Runs one pass over the oldest queued queries for `scorer` (the running
+  // caller's own, alive for its call); mu_ held on entry and on return,
+  // released while scoring. Sets running_ around it.
+  void RunPass(std::unique_lock<std::mutex>& lock, const Scorer& scorer);
+  // Scores the entries of a pass (mu_ not held).
+  static absl::Status ScoreEntries(const Scorer& scorer,
+                                   const std::vector<std::shared_ptr<Entry>>& entries);
+  // Removes `entry` from queue_ (it must be there).
+  void Dequeue(const Entry* entry);
 
   MicroBatcherOptions options_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::shared_ptr<Batch> open_;  // guarded by mu_
-  size_t batches_ = 0;           // guarded by mu_
-  size_t batched_queries_ = 0;   // guarded by mu_
+  std::deque<std::shared_ptr<Entry>> queue_;  // guarded by mu_, oldest first
+  bool running_ = false;                      // a pass is gathered or scored
+  size_t batches_ = 0;                        // guarded by mu_
+  size_t batched_queries_ = 0;                // guarded by mu_
 };
 
 }  // namespace affinity::server

@@ -28,10 +28,11 @@ absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(
     std::shared_ptr<const ItemMatrix> items, const ScorerOptions& options) {
   switch (options.kind) {
     case ScorerKind::kExact:
-      return std::unique_ptr<Scorer>(new ExactScorer(std::move(items)));
-    case ScorerKind::kInt8:
       return std::unique_ptr<Scorer>(
-          new Int8Scorer(std::move(items), options.int8_candidate_factor));
+          new ExactScorer(std::move(items), ExactScorerOptions{options.scan_pool}));
+    case ScorerKind::kInt8:
+      return std::unique_ptr<Scorer>(new Int8Scorer(
+          std::move(items), options.int8_candidate_factor, BestInt8Isa(), options.scan_pool));
     case ScorerKind::kHnsw: {
       auto hnsw = HnswScorer::Build(std::move(items), options);
       if (!hnsw.ok()) return hnsw.status();

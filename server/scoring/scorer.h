@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "server/scoring/item_matrix.h"
+#include "server/scoring/scan_pool.h"
 #include "server/scoring/top_k.h"
 
 namespace affinity::server {
@@ -40,6 +41,11 @@ struct ScoringResult {
   // did not hold them / `excluded` did.
   uint64_t not_allowed = 0;
   uint64_t excluded_hits = 0;
+  // Scorers with a re-rank stage (HasRerank): the time the call that
+  // produced this result spent re-ranking candidates exactly (for a batch,
+  // the whole batch's re-rank, which every query of it waits for); part of
+  // the call's time. 0 otherwise.
+  double rerank_seconds = 0;
 };
 
 class Scorer {
@@ -55,6 +61,9 @@ class Scorer {
   // True when TopKBatch is cheaper than separate TopK calls (so waiting to
   // gather a batch pays off).
   virtual bool BenefitsFromBatching() const { return false; }
+  // True when results come from a compact candidate scan re-ranked exactly,
+  // and carry the re-rank's time (ScoringResult::rerank_seconds).
+  virtual bool HasRerank() const { return false; }
 };
 
 enum class ScorerKind { kExact, kHnsw, kInt8 };
@@ -78,6 +87,10 @@ struct ScorerOptions {
   // ResourceExhausted. 0: the memory the system has available
   // (MemAvailable) when the load starts.
   size_t max_load_bytes = 0;
+  // Threads that split scans by item range (the exact scorer, the int8
+  // scorer's candidate pass, the similar-items scorer and HNSW's exact
+  // fallback); null: no split.
+  std::shared_ptr<const ScanPool> scan_pool;
 };
 
 // Parses "exact", "int8" or "hnsw".

@@ -1,5 +1,6 @@
 #include "tools/loadgen/open_loop_runner.h"
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -135,6 +136,38 @@ TEST(OpenLoopRunnerTest, EveryDueRequestIsAnsweredAndClassified) {
   EXPECT_EQ(result.latency_failed.count(), static_cast<uint64_t>(60 - good));
   EXPECT_EQ(result.first_error.at(grpc::StatusCode::NOT_FOUND), "unknown user bad");
   EXPECT_EQ(result.first_error.count(grpc::StatusCode::OK), 0u);
+}
+
+TEST(OpenLoopRunnerTest, EveryAnswerIsReportedUnderItsRequestsIndex) {
+  LiveFake fake(/*stall=*/false);
+  ASSERT_TRUE(fake.ok());
+  auto generator = RequestGenerator::Create(TwoUsers());
+  ASSERT_TRUE(generator.ok());
+  LoadOptions options;
+  options.qps = 2000;
+  options.max_requests = 40;
+  options.deadline = absl::Seconds(30);
+  std::map<int64_t, grpc::StatusCode> answers;
+  int64_t calls = 0;
+  options.on_answer = [&](int64_t index, const grpc::Status& status,
+                          const affinity::v1::RecommendResponse& response) {
+    ++calls;
+    answers[index] = status.error_code();
+    if (status.ok()) {
+      EXPECT_EQ(response.items_size(), 1);
+    }
+  };
+  const LoadResult result = RunOpenLoop(fake.stub(), *generator, options);
+  ASSERT_EQ(result.completed, 40);
+  EXPECT_EQ(calls, 40);
+  // Request i went to the user the same seed draws i-th: OK for "good".
+  auto replay = RequestGenerator::Create(TwoUsers());
+  ASSERT_TRUE(replay.ok());
+  ASSERT_EQ(answers.size(), 40u);
+  for (int64_t i = 0; i < 40; ++i) {
+    const bool good = replay->NextRecommend().user_id() == "good";
+    EXPECT_EQ(answers[i], good ? grpc::StatusCode::OK : grpc::StatusCode::NOT_FOUND) << i;
+  }
 }
 
 TEST(OpenLoopRunnerTest, DurationBoundsTheSchedule) {

@@ -1,7 +1,9 @@
 // The int8 scorer: its kernels (every SIMD path against the portable one and
 // a plain reference, bit for bit), the quantised matrix, and the scorer
-// against ExactScorer (equal results when the candidate set covers the
-// catalog; the Scorer contract and a recall bound otherwise).
+// against ExactScorer (equal results, alone and batched, when the candidate
+// set covers the catalog; the Scorer contract and a recall bound
+// otherwise), and its candidate scan split over a ScanPool (the candidates
+// and answers of the unsplit scan, ties included).
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -14,6 +16,7 @@
 #include "server/scoring/int8_matrix.h"
 #include "server/scoring/int8_scorer.h"
 #include "server/scoring/item_matrix.h"
+#include "server/scoring/scan_pool.h"
 #include "server/scoring/scorer.h"
 
 namespace affinity::server {
@@ -199,6 +202,9 @@ TEST(Int8ScorerTest, EqualsExactScorerWhenCandidatesCoverTheCatalog) {
         ExpectIdentical(scorer.TopK(query).items, exact.TopK(query).items, what);
         query.allowed = &allowed;
         ExpectIdentical(scorer.TopK(query).items, exact.TopK(query).items, what + " allowed");
+        // Alone or batched, the exact scorer's scores are the same; so are these.
+        ExpectIdentical(scorer.TopKBatch({query, query})[1].items, exact.TopK(query).items,
+                        what + " batched vs exact alone");
       }
     }
   }
@@ -233,6 +239,58 @@ TEST(Int8ScorerTest, BatchEqualsExactBatchAcrossQueryGroupsAndGatherQueries) {
   ASSERT_EQ(got.size(), nq);
   for (size_t i = 0; i < nq; ++i) {
     ExpectIdentical(got[i].items, want[i].items, "query " + std::to_string(i));
+  }
+}
+
+TEST(Int8ScorerTest, SplitCandidateScanEqualsTheUnsplitOne) {
+  std::mt19937 rng(18);
+  // 10,007 rows (the last range ends inside a chunk) repeating 1,500
+  // distinct ones: int8 and float scores tie across range boundaries.
+  const size_t rows = 10007, distinct = 1500, dims = 24;
+  const std::vector<float> base = RandomVector(&rng, distinct * dims);
+  std::vector<float> dense(rows * dims);
+  for (size_t r = 0; r < rows; ++r) {
+    std::copy_n(base.data() + (r % distinct) * dims, dims, dense.data() + r * dims);
+  }
+  const std::shared_ptr<const ItemMatrix> m = ItemMatrix::FromDense(dense, rows, dims);
+  auto pool = std::make_shared<ScanPool>(3);
+  const Int8Scorer serial(m, 4);
+  const Int8Scorer split(m, 4, BestInt8Isa(), pool, 1000);
+  ASSERT_EQ(serial.Parts(), 1u);
+  ASSERT_EQ(split.Parts(), 3u);
+  EXPECT_EQ(Int8Scorer(m, 4, BestInt8Isa(), pool).Parts(), 1u);  // 64k rows per part
+  std::vector<uint32_t> excluded_indices;
+  for (int i = 0; i < 300; ++i) excluded_indices.push_back(static_cast<uint32_t>(rng() % rows));
+  const ExclusionSet excluded(excluded_indices);
+  ItemBitmap half(rows);
+  for (uint32_t i = 0; i < rows; ++i) {
+    if (rng() % 2 == 0) half.Set(i);
+  }
+  std::vector<std::vector<float>> vectors;
+  std::vector<ScoringQuery> queries;
+  for (size_t i = 0; i < 30; ++i) vectors.push_back(RandomVector(&rng, dims));
+  for (size_t i = 0; i < 30; ++i) {
+    ScoringQuery q{vectors[i], 1 + (i * 7) % 40, i % 2 == 1 ? &excluded : nullptr};
+    if (i % 3 == 1) q.allowed = &half;
+    queries.push_back(q);
+  }
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const std::string what = "query " + std::to_string(i);
+    ExpectIdentical(split.Candidates(queries[i]), serial.Candidates(queries[i]),
+                    what + " candidates");
+    ExpectIdentical(split.TopK(queries[i]).items, serial.TopK(queries[i]).items, what + " TopK");
+  }
+  const std::vector<ScoringResult> got = split.TopKBatch(queries);
+  const std::vector<ScoringResult> want = serial.TopKBatch(queries);
+  for (size_t i = 0; i < queries.size(); ++i) {
+    ExpectIdentical(got[i].items, want[i].items, "batch query " + std::to_string(i));
+  }
+  // Every item a candidate, split: the exact scorer's answers.
+  const ExactScorer exact(m);
+  const Int8Scorer everything(m, rows, BestInt8Isa(), pool, 1000);
+  for (size_t i = 0; i < 6; ++i) {
+    ExpectIdentical(everything.TopK(queries[i]).items, exact.TopK(queries[i]).items,
+                    "split, all candidates, query " + std::to_string(i));
   }
 }
 

@@ -32,6 +32,33 @@ TEST(HistogramTest, BucketsAreCumulative) {
   EXPECT_TRUE(Contains(out, "x_sum{m=\"a\"} 8.0500000000000007\n")) << out;
 }
 
+TEST(ServerMetricsTest, RendersStagesAndPasses) {
+  ServerMetrics m;
+  m.RecordStage(ServerMetrics::kScan, 0.25);
+  m.RecordStage(ServerMetrics::kScan, 0.5);
+  m.RecordStage(ServerMetrics::kUserLookup, 0.00002);
+  m.RecordPass(1, 0.001);
+  m.RecordPass(20, 0.003);
+  EXPECT_EQ(m.stage_count(ServerMetrics::kScan), 2u);
+  EXPECT_EQ(m.passes(), 2u);
+  const std::string text = m.Render();
+  EXPECT_TRUE(Contains(text, "affinity_stage_latency_seconds_count{stage=\"scan\"} 2\n")) << text;
+  EXPECT_TRUE(Contains(text, "affinity_stage_latency_seconds_sum{stage=\"scan\"} 0.75\n"));
+  EXPECT_TRUE(Contains(
+      text, "affinity_stage_latency_seconds_bucket{stage=\"user_lookup\",le=\"2.5e-05\"} 1\n"));
+  for (const char* stage :
+       {"user_lookup", "fold_in", "queue", "rerank", "rules", "serialize"}) {
+    EXPECT_TRUE(Contains(text, std::string("affinity_stage_latency_seconds_count{stage=\"") +
+                                   stage + "\"}"))
+        << stage;
+  }
+  EXPECT_TRUE(Contains(text, "affinity_scoring_batch_size_bucket{le=\"1\"} 1\n"));
+  EXPECT_TRUE(Contains(text, "affinity_scoring_batch_size_bucket{le=\"16\"} 1\n"));
+  EXPECT_TRUE(Contains(text, "affinity_scoring_batch_size_bucket{le=\"32\"} 2\n"));
+  EXPECT_TRUE(Contains(text, "affinity_scoring_batch_size_count 2\n"));
+  EXPECT_TRUE(Contains(text, "affinity_scoring_pass_seconds_count 2\n"));
+}
+
 TEST(ServerMetricsTest, RendersCountersByMethodAndCode) {
   ServerMetrics m;
   m.RecordRequest(ServerMetrics::kRecommend, 0, 0.001);

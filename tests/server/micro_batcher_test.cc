@@ -1,11 +1,16 @@
-// MicroBatcher when scoring fails or takes longer than callers may wait:
-// a batch whose scoring throws gives every query that joined it an error
-// (none waits forever, nothing escapes the call); a caller whose deadline
-// passes stops waiting with DEADLINE_EXCEEDED, whether its batch was being
-// gathered (its query is then left out) or already being scored (the batch
-// scored its own copy of the query, so the caller's memory may go).
+// MicroBatcher: batches that follow the load (a lone query is scored at
+// once on its caller's thread; queries arriving during a pass are scored
+// together by the next one, max_batch at most), and what happens when
+// scoring fails or takes longer than callers may wait: a pass whose scoring
+// throws gives every query in it an error (none waits forever, nothing
+// escapes the call); a caller whose deadline passes stops waiting with
+// DEADLINE_EXCEEDED, whether its query was queued (it is then never scored)
+// or already being scored (the pass scored its own copy of the query, so
+// the caller's memory may go).
 #include <chrono>
 #include <condition_variable>
+#include <map>
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -46,7 +51,8 @@ class ThrowingScorer : public Scorer {
 
 // Holds every call until Release(); answers each query with one item whose
 // index and score are the query's first value, and records the vectors it
-// was given (read after the release).
+// was given, the size of each call and the thread that made it (read after
+// the release).
 class GatedScorer : public Scorer {
  public:
   const char* name() const override { return "gated"; }
@@ -59,6 +65,8 @@ class GatedScorer : public Scorer {
     ++entered_;
     cv_.notify_all();
     cv_.wait(lock, [&] { return released_; });
+    sizes_.push_back(queries.size());
+    threads_.push_back(std::this_thread::get_id());
     std::vector<ScoringResult> out;
     for (const ScoringQuery& q : queries) {
       seen_.emplace_back(q.vector.begin(), q.vector.end());
@@ -83,6 +91,14 @@ class GatedScorer : public Scorer {
     std::lock_guard<std::mutex> lock(mu_);
     return seen_;
   }
+  std::vector<size_t> sizes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sizes_;
+  }
+  std::vector<std::thread::id> threads() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return threads_;
+  }
 
  private:
   mutable std::mutex mu_;
@@ -90,12 +106,14 @@ class GatedScorer : public Scorer {
   mutable int entered_ = 0;
   bool released_ = false;
   mutable std::vector<std::vector<float>> seen_;
+  mutable std::vector<size_t> sizes_;
+  mutable std::vector<std::thread::id> threads_;
 };
 
-// Waits until `batcher` gathers `n` queries in its open batch.
-bool WaitGathering(const MicroBatcher& batcher, size_t n) {
+// Waits until `n` queries wait in `batcher`'s queue.
+bool WaitQueued(const MicroBatcher& batcher, size_t n) {
   const auto until = std::chrono::steady_clock::now() + kHang;
-  while (batcher.gathering() < n) {
+  while (batcher.queued() < n) {
     if (std::chrono::steady_clock::now() > until) return false;
     std::this_thread::sleep_for(milliseconds(1));
   }
@@ -133,21 +151,23 @@ TEST(MicroBatcherFailureTest, ScoringThatThrowsFailsEveryQueryOfTheBatch) {
   EXPECT_EQ(batcher.batched_queries(), static_cast<size_t>(kQueries));
 }
 
-TEST(MicroBatcherFailureTest, ScoringThatThrowsWithoutBatchingIsAnError) {
+TEST(MicroBatcherFailureTest, ScoringThatThrowsAloneIsAnError) {
   ThrowingScorer scorer;
-  MicroBatcher batcher({std::chrono::microseconds(0), 32});
-  const std::vector<float> vector(3, 1.0f);
-  ExclusionSet none;
-  const absl::StatusOr<ScoringResult> r = batcher.Score(scorer, {vector, 5, &none});
-  EXPECT_TRUE(absl::IsInternal(r.status())) << r.status();
-  EXPECT_THAT(r.status().message(), HasSubstr("scan failed"));
+  for (size_t max_batch : {1, 32}) {
+    MicroBatcher batcher({std::chrono::microseconds(0), max_batch});
+    const std::vector<float> vector(3, 1.0f);
+    ExclusionSet none;
+    const absl::StatusOr<ScoringResult> r = batcher.Score(scorer, {vector, 5, &none});
+    EXPECT_TRUE(absl::IsInternal(r.status())) << max_batch << ": " << r.status();
+    EXPECT_THAT(r.status().message(), HasSubstr("scan failed"));
+  }
 }
 
 TEST(MicroBatcherFailureTest, DeadlinePassingWhileTheBatchIsScoredStopsTheWait) {
   GatedScorer scorer;
   MicroBatcher batcher({seconds(60), 2});
   auto opener = ScoreAsync(batcher, scorer, 7);
-  ASSERT_TRUE(WaitGathering(batcher, 1));
+  ASSERT_TRUE(WaitQueued(batcher, 1));
   // Fills the batch: the opener scores both, held by the gate.
   auto late = ScoreAsync(batcher, scorer, 9, system_clock::now() + milliseconds(100));
   ASSERT_TRUE(scorer.WaitEntered());
@@ -172,29 +192,33 @@ TEST(MicroBatcherFailureTest, DeadlinePassingWhileTheBatchIsScoredStopsTheWait) 
 TEST(MicroBatcherFailureTest, DeadlinePassingWhileTheBatchIsGatheredLeavesTheQueryOut) {
   GatedScorer scorer;
   scorer.Release();
+  // A 60 s gathering window: the pass starts when three queries are queued.
   MicroBatcher batcher({seconds(60), 3});
   auto opener = ScoreAsync(batcher, scorer, 4);
-  ASSERT_TRUE(WaitGathering(batcher, 1));
+  ASSERT_TRUE(WaitQueued(batcher, 1));
   auto late = ScoreAsync(batcher, scorer, 5, system_clock::now() + milliseconds(50));
   const bool returned = late.wait_for(kHang) == std::future_status::ready;
   EXPECT_TRUE(returned) << "the caller kept waiting past its deadline";
-  // The third query fills the batch.
-  auto last = ScoreAsync(batcher, scorer, 6);
-  for (auto* f : {&opener, &last, &late}) {
+  // It left the queue: two more queries fill the pass.
+  ASSERT_TRUE(WaitQueued(batcher, 1));
+  EXPECT_EQ(batcher.queued(), 1u);
+  auto second = ScoreAsync(batcher, scorer, 6);
+  auto third = ScoreAsync(batcher, scorer, 7);
+  for (auto* f : {&opener, &second, &third, &late}) {
     ASSERT_EQ(f->wait_for(kHang * 4), std::future_status::ready);
   }
   const absl::StatusOr<ScoringResult> late_result = late.get();
   EXPECT_TRUE(absl::IsDeadlineExceeded(late_result.status())) << late_result.status();
-  for (auto [future, value] : {std::pair{&opener, 4u}, std::pair{&last, 6u}}) {
+  for (auto [future, value] :
+       {std::pair{&opener, 4u}, std::pair{&second, 6u}, std::pair{&third, 7u}}) {
     const absl::StatusOr<ScoringResult> r = future->get();
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_EQ(r->items.size(), 1u);
     EXPECT_EQ(r->items[0].index, value);
   }
-  if (returned) {
-    EXPECT_THAT(scorer.seen(), ElementsAre(ElementsAre(4, 4, 4), ElementsAre(6, 6, 6)));
-    EXPECT_EQ(batcher.batched_queries(), 2u);
-  }
+  EXPECT_THAT(scorer.sizes(), ElementsAre(3u));
+  EXPECT_EQ(batcher.batched_queries(), 3u);
+  for (const std::vector<float>& v : scorer.seen()) EXPECT_NE(v[0], 5.0f) << "scored after it left";
 }
 
 TEST(MicroBatcherFailureTest, OpenerWhoseDeadlinePassesWhileGatheringScoresNothing) {
@@ -206,19 +230,171 @@ TEST(MicroBatcherFailureTest, OpenerWhoseDeadlinePassesWhileGatheringScoresNothi
   const absl::StatusOr<ScoringResult> r = alone.get();
   EXPECT_TRUE(absl::IsDeadlineExceeded(r.status())) << r.status();
   EXPECT_TRUE(scorer.seen().empty());
-  EXPECT_EQ(batcher.gathering(), 0u);
+  EXPECT_EQ(batcher.queued(), 0u);
 }
 
-TEST(MicroBatcherFailureTest, PassedDeadlineWithoutBatchingIsNotScored) {
+TEST(MicroBatcherFailureTest, PassedDeadlineIsNotScored) {
   GatedScorer scorer;
   scorer.Release();
-  MicroBatcher batcher({std::chrono::microseconds(0), 32});
-  const std::vector<float> vector(3, 1.0f);
-  ExclusionSet none;
-  const absl::StatusOr<ScoringResult> r =
-      batcher.Score(scorer, {vector, 5, &none}, system_clock::now() - seconds(1));
-  EXPECT_TRUE(absl::IsDeadlineExceeded(r.status())) << r.status();
+  for (size_t max_batch : {1, 32}) {
+    MicroBatcher batcher({std::chrono::microseconds(0), max_batch});
+    const std::vector<float> vector(3, 1.0f);
+    ExclusionSet none;
+    const absl::StatusOr<ScoringResult> r =
+        batcher.Score(scorer, {vector, 5, &none}, system_clock::now() - seconds(1));
+    EXPECT_TRUE(absl::IsDeadlineExceeded(r.status())) << r.status();
+  }
   EXPECT_TRUE(scorer.seen().empty());
+}
+
+TEST(MicroBatcherFailureTest, DeadlinePassingWhileQueuedBehindASlowPassEndsTheWait) {
+  GatedScorer scorer;
+  MicroBatcher batcher({std::chrono::microseconds(0), 32});
+  auto first = ScoreAsync(batcher, scorer, 1);
+  ASSERT_TRUE(scorer.WaitEntered());  // the first pass holds the scorer
+  auto late = ScoreAsync(batcher, scorer, 2, system_clock::now() + milliseconds(50));
+  auto patient = ScoreAsync(batcher, scorer, 3);
+  // Answered at its deadline while the pass still runs (the gate is shut).
+  ASSERT_EQ(late.wait_for(kHang), std::future_status::ready)
+      << "a queued caller kept waiting past its deadline";
+  const absl::StatusOr<ScoringResult> late_result = late.get();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(late_result.status())) << late_result.status();
+  ASSERT_TRUE(WaitQueued(batcher, 1));
+  EXPECT_EQ(batcher.queued(), 1u) << "the late query is still queued";
+
+  scorer.Release();
+  for (auto* f : {&first, &patient}) ASSERT_EQ(f->wait_for(kHang), std::future_status::ready);
+  const absl::StatusOr<ScoringResult> r = patient.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->items[0].index, 3u);
+  ASSERT_TRUE(first.get().ok());
+  // Never scored: the next pass held the patient query alone.
+  EXPECT_THAT(scorer.seen(), ElementsAre(ElementsAre(1, 1, 1), ElementsAre(3, 3, 3)));
+  EXPECT_THAT(scorer.sizes(), ElementsAre(1u, 1u));
+}
+
+TEST(MicroBatcherTest, LoneQueryIsScoredAtOnceOnItsOwnThread) {
+  GatedScorer scorer;
+  scorer.Release();
+  std::vector<PassStats> passes;
+  std::mutex passes_mu;
+  MicroBatcherOptions options;
+  options.max_batch = 32;
+  options.on_pass = [&](const PassStats& pass) {
+    std::lock_guard<std::mutex> lock(passes_mu);
+    passes.push_back(pass);
+  };
+  MicroBatcher batcher(options);
+  const std::vector<float> vector(3, 8.0f);
+  ExclusionSet none;
+  ScoreTiming timing;
+  // No other query will come: a batcher that waited for company (or for a
+  // window) would never return here.
+  const absl::StatusOr<ScoringResult> r = batcher.Score(
+      scorer, {vector, 5, &none}, system_clock::time_point::max(), &timing);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->items[0].index, 8u);
+  EXPECT_THAT(scorer.threads(), ElementsAre(std::this_thread::get_id()));
+  EXPECT_EQ(batcher.batches(), 1u);
+  EXPECT_EQ(batcher.queued(), 0u);
+  EXPECT_EQ(timing.batch, 1u);
+  std::lock_guard<std::mutex> lock(passes_mu);
+  ASSERT_EQ(passes.size(), 1u);
+  EXPECT_EQ(passes[0].queries, 1u);
+}
+
+TEST(MicroBatcherTest, QueriesArrivingDuringASlowPassShareTheNextOne) {
+  GatedScorer scorer;
+  MicroBatcher batcher({std::chrono::microseconds(0), 32});
+  auto first = ScoreAsync(batcher, scorer, 1);
+  ASSERT_TRUE(scorer.WaitEntered());
+  std::vector<std::future<absl::StatusOr<ScoringResult>>> waiting;
+  for (int i = 2; i <= 6; ++i) waiting.push_back(ScoreAsync(batcher, scorer, i));
+  ASSERT_TRUE(WaitQueued(batcher, 5));
+  scorer.Release();
+  ASSERT_EQ(first.wait_for(kHang), std::future_status::ready);
+  ASSERT_TRUE(first.get().ok());
+  for (size_t i = 0; i < waiting.size(); ++i) {
+    ASSERT_EQ(waiting[i].wait_for(kHang), std::future_status::ready);
+    const absl::StatusOr<ScoringResult> r = waiting[i].get();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->items[0].index, i + 2) << "a caller got another query's answer";
+  }
+  EXPECT_THAT(scorer.sizes(), ElementsAre(1u, 5u));
+  EXPECT_EQ(batcher.batches(), 2u);
+  EXPECT_EQ(batcher.batched_queries(), 6u);
+}
+
+TEST(MicroBatcherTest, PassesHoldAtMostMaxBatchQueriesOldestFirst) {
+  GatedScorer scorer;
+  MicroBatcher batcher({std::chrono::microseconds(0), 3});
+  auto first = ScoreAsync(batcher, scorer, 1);
+  ASSERT_TRUE(scorer.WaitEntered());
+  std::vector<std::future<absl::StatusOr<ScoringResult>>> waiting;
+  for (int i = 2; i <= 8; ++i) {
+    waiting.push_back(ScoreAsync(batcher, scorer, i));
+    ASSERT_TRUE(WaitQueued(batcher, i - 1));  // queued in this order
+  }
+  scorer.Release();
+  for (auto& f : waiting) ASSERT_EQ(f.wait_for(kHang), std::future_status::ready);
+  ASSERT_EQ(first.wait_for(kHang), std::future_status::ready);
+  EXPECT_THAT(scorer.sizes(), ElementsAre(1u, 3u, 3u, 1u));
+  const std::vector<std::vector<float>> seen = scorer.seen();
+  ASSERT_EQ(seen.size(), 8u);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i][0], i + 1.0f) << "not oldest first";
+}
+
+// Answers each query with its first value plus `offset` (two models served
+// side by side).
+class OffsetScorer : public Scorer {
+ public:
+  explicit OffsetScorer(float offset) : offset_(offset) {}
+  const char* name() const override { return "offset"; }
+  size_t items() const override { return 1000; }
+  ScoringResult TopK(const ScoringQuery& query) const override {
+    ScoringResult r;
+    r.items.push_back(ScoredIndex{static_cast<uint32_t>(query.vector[0] + offset_), 0});
+    return r;
+  }
+  std::vector<ScoringResult> TopKBatch(absl::Span<const ScoringQuery> queries) const override {
+    std::vector<ScoringResult> out;
+    for (const ScoringQuery& q : queries) out.push_back(TopK(q));
+    return out;
+  }
+  bool BenefitsFromBatching() const override { return true; }
+
+ private:
+  float offset_;
+};
+
+TEST(MicroBatcherTest, QueriesForDifferentScorersAreNeverMixed) {
+  OffsetScorer a(100), b(200);
+  MicroBatcher batcher({std::chrono::microseconds(0), 8});
+  constexpr int kThreads = 8;
+  constexpr int kCalls = 200;
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0}, failed{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const Scorer& scorer = t % 2 == 0 ? static_cast<const Scorer&>(a) : b;
+      const uint32_t offset = t % 2 == 0 ? 100 : 200;
+      for (int i = 0; i < kCalls; ++i) {
+        const std::vector<float> vector(3, static_cast<float>(t * 1000 + i));
+        ExclusionSet none;
+        const absl::StatusOr<ScoringResult> r = batcher.Score(scorer, {vector, 1, &none});
+        if (!r.ok()) {
+          ++failed;
+        } else if (r->items[0].index != static_cast<uint32_t>(t * 1000 + i) + offset) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(batcher.batched_queries(), static_cast<size_t>(kThreads * kCalls));
+  EXPECT_EQ(batcher.queued(), 0u);
 }
 
 }  // namespace

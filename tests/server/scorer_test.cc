@@ -130,7 +130,9 @@ TEST(ExactScorerTest, RowScalesScoreLikeAScaledCopyBitForBit) {
     auto m = RandomItems(&rng, rows, dims);
     auto scales = std::make_shared<const std::vector<float>>(m->InverseNorms());
     auto copy = ScaledCopy(*m, *scales);
-    ExactScorer scaled(m, scales);
+    ExactScorerOptions options;
+    options.row_scales = scales;
+    ExactScorer scaled(m, options);
     ExactScorer reference(copy);
     ItemBitmap few(rows);  // gather scan
     for (uint32_t i = 0; i < rows; i += 50) few.Set(i);
@@ -155,6 +157,9 @@ TEST(ExactScorerTest, RowScalesScoreLikeAScaledCopyBitForBit) {
     std::vector<ScoringResult> want = reference.TopKBatch(queries);
     for (int q = 0; q < 5; ++q) {
       same(got[q], want[q], "dims " + std::to_string(dims) + " batch " + std::to_string(q));
+      // Scaled too, a query alone scores as in a batch.
+      same(scaled.TopK(queries[q]), got[q],
+           "dims " + std::to_string(dims) + " alone vs batched " + std::to_string(q));
     }
   }
 }

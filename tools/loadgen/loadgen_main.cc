@@ -1,6 +1,7 @@
 // loadgen: open-loop gRPC load generator for affinity.v1.Recommender,
 // loopback targets only. See tools/loadgen/README.md.
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -46,6 +47,11 @@ ABSL_FLAG(uint64_t, seed, 1, "Seed of the request generator.");
 ABSL_FLAG(double, max_fallback_share, 0.5,
           "Largest share of OK answers that may come wholly from the most-popular fallback "
           "(users the model does not know); beyond it the run exits 1. 1 turns the check off.");
+ABSL_FLAG(std::string, answers_out, "",
+          "File to write every completed request's answer to, one line each: INDEX CODE "
+          "ITEM_ID,ITEM_ID,... (INDEX: the request's place in the generator's sequence, the "
+          "same in every run with the same --seed and mix; CODE: the gRPC status number). "
+          "Compare two servers' answers to the same requests with it.");
 
 namespace affinity::loadgen {
 namespace {
@@ -142,7 +148,25 @@ int Main(int argc, char** argv) {
     return Fail(absl::StrCat("cannot connect to ", server), 1);
   }
   auto stub = affinity::v1::Recommender::NewStub(channel);
+  std::ofstream answers;
+  const std::string answers_path = absl::GetFlag(FLAGS_answers_out);
+  if (!answers_path.empty()) {
+    answers.open(answers_path, std::ios::out | std::ios::trunc);
+    if (!answers) return Fail(absl::StrCat("--answers_out: cannot write ", answers_path));
+    options.on_answer = [&answers](int64_t index, const grpc::Status& status,
+                                   const affinity::v1::RecommendResponse& response) {
+      answers << index << ' ' << static_cast<int>(status.error_code()) << ' ';
+      for (int i = 0; i < response.items_size(); ++i) {
+        answers << (i > 0 ? "," : "") << response.items(i).item_id();
+      }
+      answers << '\n';
+    };
+  }
   const LoadResult result = RunOpenLoop(*stub, *generator, options);
+  if (answers.is_open()) {
+    answers.close();
+    if (!answers) return Fail(absl::StrCat("--answers_out: error writing ", answers_path), 1);
+  }
   std::cout << FormatLoadReport(options, result);
   const auto ok = result.by_code.find(grpc::StatusCode::OK);
   if (ok == result.by_code.end() || ok->second == 0) return 1;

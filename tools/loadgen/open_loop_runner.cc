@@ -15,6 +15,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Call {
+  int64_t index = 0;
   Clock::time_point due;
   grpc::ClientContext context;
   affinity::v1::RecommendResponse response;
@@ -25,7 +26,8 @@ struct Call {
 
 // Drains the completion queue until it is shut down, recording each call.
 void Receive(grpc::CompletionQueue& queue, std::atomic<int64_t>& in_flight,
-             LoadResult& result, Clock::time_point& last_completion) {
+             const LoadOptions& options, LoadResult& result,
+             Clock::time_point& last_completion) {
   void* tag = nullptr;
   bool ok = false;
   while (queue.Next(&tag, &ok)) {
@@ -52,6 +54,7 @@ void Receive(grpc::CompletionQueue& queue, std::atomic<int64_t>& in_flight,
       result.latency_failed.Record(ns);
       if (!result.first_error.count(code)) result.first_error[code] = call->status.error_message();
     }
+    if (options.on_answer) options.on_answer(call->index, call->status, call->response);
     in_flight.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
@@ -66,7 +69,7 @@ LoadResult RunOpenLoop(affinity::v1::Recommender::Stub& stub,
   const Clock::time_point start = Clock::now() + std::chrono::milliseconds(5);
   Clock::time_point last_completion = start;
   Clock::time_point last_send = start;
-  std::thread receiver(Receive, std::ref(queue), std::ref(in_flight),
+  std::thread receiver(Receive, std::ref(queue), std::ref(in_flight), std::cref(options),
                        std::ref(result), std::ref(last_completion));
 
   const auto window = absl::ToChronoNanoseconds(options.duration);
@@ -78,6 +81,14 @@ LoadResult RunOpenLoop(affinity::v1::Recommender::Stub& stub,
     if (offset >= window) break;
     const Clock::time_point due = start + offset;
     ++result.due;
+    // Drawn whether sent or skipped: request i is the same in every run.
+    affinity::v1::RecommendRequest recommend;
+    affinity::v1::SimilarItemsRequest similar;
+    if (generator.method() == Method::kRecommend) {
+      recommend = generator.NextRecommend();
+    } else {
+      similar = generator.NextSimilar();
+    }
     std::this_thread::sleep_until(due);
     const int64_t outstanding = in_flight.load(std::memory_order_acquire);
     if (outstanding >= options.max_in_flight) {
@@ -85,14 +96,13 @@ LoadResult RunOpenLoop(affinity::v1::Recommender::Stub& stub,
       continue;
     }
     auto call = std::make_unique<Call>();
+    call->index = i;
     call->due = due;
     call->context.set_deadline(std::chrono::system_clock::now() + deadline);
     if (generator.method() == Method::kRecommend) {
-      call->reader =
-          stub.AsyncRecommend(&call->context, generator.NextRecommend(), &queue);
+      call->reader = stub.AsyncRecommend(&call->context, recommend, &queue);
     } else {
-      call->reader =
-          stub.AsyncSimilarItems(&call->context, generator.NextSimilar(), &queue);
+      call->reader = stub.AsyncSimilarItems(&call->context, similar, &queue);
     }
     result.max_in_flight_seen =
         std::max(result.max_in_flight_seen,

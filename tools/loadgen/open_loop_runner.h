@@ -10,6 +10,9 @@
 //    max_in_flight requests are already outstanding.
 //  - Every sent request carries a deadline of `deadline` from its send, and
 //    Run returns only once every sent request has completed.
+//  - Request i is always the generator's i-th request, sent or skipped, so
+//    two runs with the same generator seed send the same request under the
+//    same index (answers can be compared across servers, see on_answer).
 //  - Latency = completion time - due time, for every completed request
 //    (`latency_all`), for OK ones (`latency_ok`) and for the others
 //    (`latency_failed`: how fast a server refuses or times out).
@@ -21,6 +24,7 @@
 #define AFFINITY_TOOLS_LOADGEN_OPEN_LOOP_RUNNER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -38,6 +42,11 @@ struct LoadOptions {
   int64_t max_requests = 1000000;
   absl::Duration deadline = absl::Seconds(1);
   int64_t max_in_flight = 10000;
+  // Called for every completed request (index i as above) on the thread
+  // that receives the answers, one call at a time (may be empty).
+  std::function<void(int64_t index, const grpc::Status& status,
+                     const affinity::v1::RecommendResponse& response)>
+      on_answer;
 };
 
 struct LoadResult {

@@ -33,7 +33,12 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
     s->outcomes_ = std::make_unique<OutcomeRecorder>(s->events_.get(), &s->arm_metrics_);
   }
   s->shadow_ = std::make_unique<rollout::ShadowRunner>(options.shadow_queue);
-  s->batcher_ = std::make_unique<MicroBatcher>(MicroBatcherOptions{options.batch_window, 32});
+  ServerMetrics* stack_metrics = &s->metrics_;
+  MicroBatcherOptions batching{options.batch_window, options.max_batch};
+  batching.on_pass = [stack_metrics](const PassStats& pass) {
+    stack_metrics->RecordPass(pass.queries, pass.seconds);
+  };
+  s->batcher_ = std::make_unique<MicroBatcher>(batching);
   s->rule_sets_.SetLookup([engine](absl::string_view name) { return engine->Known(name); });
   s->service_ = std::make_unique<RecommenderService>(s->models_.get(), &s->metrics_,
                                                      s->batcher_.get(), RequestLimits{},
@@ -42,7 +47,9 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
   s->service_->SetOutcomes(s->outcomes_.get());
   s->service_->SetShadow(s->shadow_.get());
 
-  s->checked_service_ = Utf8CheckedRecommender(s->service_.get());
+  s->checked_service_ = Utf8CheckedRecommender(s->service_.get(), [stack_metrics](double seconds) {
+    stack_metrics->RecordStage(ServerMetrics::kSerialize, seconds);
+  });
   GrpcServerOptions grpc_options;
   grpc_options.listen = "127.0.0.1:0";
   grpc_options.threads = options.threads;

@@ -4,7 +4,9 @@
 // the rule engine with no rules over DIR/catalog, the events store
 // (DIR/events/<instance>) with an OutcomeRecorder, a ShadowRunner, and
 // RecommenderService with arm metrics, outcomes and shadow set (its
-// MicroBatcher's window is --batch_window_us, 0 unless set), behind
+// MicroBatcher's window and size are --batch_window_us and --max_batch, 0
+// and 32 unless set; its passes and the response-sending time are counted
+// in metrics() as the binary counts them), behind
 // Utf8CheckedRecommender, on a gRPC server bound to a free loopback port.
 // Without a poll period the test drives the manager with models().Poll();
 // with one, it polls like the binary. Calls refused for want of a request
@@ -50,6 +52,7 @@ struct ServingStackOptions {
   std::chrono::milliseconds poll{0};   // --poll_ms; 0: the test calls Poll()
   int threads = 0;                     // --threads (0: unbounded)
   std::chrono::microseconds batch_window{0};  // --batch_window_us
+  size_t max_batch = 32;                      // --max_batch
   ScorerOptions scorer;                // --scorer, --hnsw_ef
 };
 
