@@ -111,8 +111,10 @@ class ChangesUnderLoadTest : public ::testing::Test {
   }
 
   void StartClients() {
+    // Sized before any client starts: growing it would move the vectors
+    // the running clients append to (a race TSan found).
+    answers_.resize(kClients);
     for (int c = 0; c < kClients; ++c) {
-      answers_.emplace_back();
       clients_.emplace_back([this, c] {
         std::vector<Answer>& mine = answers_[c];
         mine.reserve(20000);
