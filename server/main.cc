@@ -74,10 +74,11 @@ ABSL_FLAG(bool, store_built_index, true,
           "With --scorer=hnsw: store a graph this server had to build (the version had none "
           "stored) with its version, opening --db read-write for that write alone, so that "
           "later loads load it. false: never write to --db for it.");
-ABSL_FLAG(int, max_batch, 32,
+ABSL_FLAG(int, max_batch, 1,
           "Largest number of requests scored together in one pass over the item matrix (exact "
           "and int8 scorers): requests arriving while a pass runs are scored together by the "
-          "next one, a request arriving at an idle server at once. 1: no batching.");
+          "next one, a request arriving at an idle server at once. 1 (default): no batching; "
+          "a queued request holds a request thread, so keep --threads well above it.");
 ABSL_FLAG(int, scan_threads, 0,
           "Threads that scan one pass over the item matrix together, each an item range "
           "(exact scans of 32k items or more, int8 scans of 128k or more), the request's own "

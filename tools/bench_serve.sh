@@ -45,9 +45,9 @@ REF_QPS=${REF_QPS:-100}
 # request in it (server/README.md, Scoring passes).
 ALL_CONFIGS=(
   "exact-alone|--scorer=exact --max_batch=1 --scan_threads=1|0"  # one scan per request, one core each
-  "exact|--scorer=exact|0"                                       # batching by load, scans split by range
+  "exact|--scorer=exact --max_batch=32|0"                                       # batching by load, scans split by range
   "hnsw|--scorer=hnsw|1"
-  "int8|--scorer=int8|1"                                         # int8 candidate scan, exact float re-rank
+  "int8|--scorer=int8 --max_batch=32|1"                                         # int8 candidate scan, exact float re-rank
 )
 COMMON_FLAGS="--threads=64 --rules=config/loadtest_rules.textproto"
 # An HNSW index over 1M items is built at load: allow for it.

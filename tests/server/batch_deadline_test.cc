@@ -28,6 +28,7 @@ TEST(BatchDeadlineTest, DeadlinePassingWhileTheBatchIsGatheredEndsTheCall) {
                     .ok());
   }
   testing::ServingStackOptions options;
+  options.max_batch = 32;
   options.batch_window = std::chrono::seconds(60);
   auto stack = testing::ServingStack::Start(dir, options);
   ASSERT_TRUE(stack.ok()) << stack.status();

@@ -129,6 +129,7 @@ TEST(OverloadTest, SaturatedServerRefusesAtOnceKeepsItsHealthAndRecovers) {
   testing::ServingStackOptions options;
   options.instance = "";
   options.threads = 2;
+  options.max_batch = 32;
   options.batch_window = std::chrono::seconds(2);  // an admitted call holds its thread 2 s
   auto stack = testing::ServingStack::Start(dir, options);
   ASSERT_TRUE(stack.ok()) << stack.status();
@@ -178,7 +179,7 @@ TEST(OverloadTest, TheBinaryBoundsRequestThreadsByDefault) {
   const pid_t pid = testing::Spawn({testing::kServerBinary, "--db=" + dir, "--listen=127.0.0.1:0",
                                     "--metrics_listen=127.0.0.1:0", "--admin_listen=",
                                     "--events=false", "--autopilot_seconds=0",
-                                    "--batch_window_us=100000"},
+                                    "--max_batch=32", "--batch_window_us=100000"},
                                    log);
   const std::string text = testing::WaitForLog(log, "routing (rollout revision");
   const int bound = 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

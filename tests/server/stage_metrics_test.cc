@@ -55,6 +55,7 @@ TEST(StageMetricsTest, ARequestMovesEachStageItGoesThrough) {
                     .ok());
   }
   testing::ServingStackOptions options;
+  options.max_batch = 32;
   options.instance = "";
   auto stack = testing::ServingStack::Start(dir, options);
   ASSERT_TRUE(stack.ok()) << stack.status();
@@ -115,6 +116,7 @@ TEST(StageMetricsTest, TheInt8ScorerRecordsItsRerank) {
                     .ok());
   }
   testing::ServingStackOptions options;
+  options.max_batch = 32;
   options.instance = "";
   options.scorer.kind = ScorerKind::kInt8;
   auto stack = testing::ServingStack::Start(dir, options);
