@@ -13,6 +13,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "storage/keys.h"
+#include "storage/rocks_db.h"
 #include "storage/rocks_status.h"
 
 namespace affinity::storage {
@@ -114,10 +115,7 @@ class RocksIndexWriter : public IndexWriter {
     if (!pending_.empty()) {
       if (absl::Status s = WriteChunk(); !s.ok()) return error_ = s;
     }
-    rocksdb::FlushOptions flush;
-    flush.wait = true;
-    flush.allow_write_stall = true;
-    if (absl::Status s = FromRocks(db_->db()->Flush(flush), absl::StrCat("flushing ", where_));
+    if (absl::Status s = FlushMemtables(db_->db(), where_);
         !s.ok()) {
       return error_ = s;
     }

@@ -228,6 +228,13 @@ absl::StatusOr<std::shared_ptr<RocksDb>> RocksDb::OpenWithOptions(const std::str
   return handle;
 }
 
+absl::Status FlushMemtables(rocksdb::DB* db, absl::string_view where) {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  flush.allow_write_stall = true;
+  return FromRocks(db->Flush(flush), absl::StrCat("flushing ", where));
+}
+
 std::optional<std::string> ReadDbIdentity(const std::string& path) {
   std::ifstream in(std::filesystem::path(path) / "IDENTITY", std::ios::binary);
   if (!in) return std::nullopt;

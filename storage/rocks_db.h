@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 
@@ -33,6 +34,11 @@ struct RocksTuning {
 // The identity of the database in directory `path` (its IDENTITY file,
 // without surrounding whitespace); nullopt when there is none.
 std::optional<std::string> ReadDbIdentity(const std::string& path);
+
+// Flushes `db`'s memtables to files and waits for it (through a write
+// stall if need be): what was written without the write-ahead log is
+// durable when it returns. Errors read "flushing WHERE: ...".
+absl::Status FlushMemtables(rocksdb::DB* db, absl::string_view where);
 
 // An open database. Closes it (and, for a follower, removes its private
 // secondary directory) when the last reference goes away.

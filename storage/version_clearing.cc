@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/keys.h"
+#include "storage/rocks_db.h"
 #include "storage/rocks_status.h"
 
 namespace affinity::storage {
@@ -18,10 +19,7 @@ absl::Status ClearVersionData(rocksdb::DB* db, uint64_t version, absl::string_vi
       !s.ok()) {
     return s;
   }
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
-  flush.allow_write_stall = true;
-  return FromRocks(db->Flush(flush), absl::StrCat("flushing after ", what, " (version ", version, ")"));
+  return FlushMemtables(db, absl::StrCat("after ", what, " (version ", version, ")"));
 }
 
 }  // namespace affinity::storage

@@ -197,13 +197,6 @@ class BatchWriter {
   rocksdb::WriteBatch batch_;
 };
 
-absl::Status Flush(rocksdb::DB* db, const std::string& where) {
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
-  flush.allow_write_stall = true;
-  return FromRocks(db->Flush(flush), absl::StrCat("flushing ", where));
-}
-
 // The published marker of `version`, or nullopt.
 absl::StatusOr<std::optional<std::string>> GetMarker(rocksdb::DB* db, uint64_t version,
                                                      const std::string& where) {
@@ -424,7 +417,7 @@ absl::StatusOr<bool> CopyIntoTarget(rocksdb::DB* restored, RocksDb& target, uint
                         });
   if (!s.ok()) return s;
   if (s = writer.Commit(); !s.ok()) return s;
-  if (s = Flush(db, where); !s.ok()) return s;
+  if (s = FlushMemtables(db, where); !s.ok()) return s;
   if (s = FromRocks(db->Put(synced, keys::Published(version), marker),
                     absl::StrCat("publishing version ", version, " in ", where));
       !s.ok()) {

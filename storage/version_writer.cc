@@ -7,6 +7,7 @@
 #include "rocksdb/options.h"
 #include "storage/index_blob.h"
 #include "storage/keys.h"
+#include "storage/rocks_db.h"
 #include "storage/version_clearing.h"
 #include "storage/record_codec.h"
 #include "storage/rocks_status.h"
@@ -212,11 +213,7 @@ absl::Status RocksVersionWriter::Publish(affinity::v1::ModelMetadata metadata) {
       .PermitUncheckedError();
   if (absl::Status s = Commit(); !s.ok()) return s;
 
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
-  flush.allow_write_stall = true;
-  if (absl::Status s = FromRocks(db_->db()->Flush(flush),
-                                 absl::StrCat("flushing version ", version_));
+  if (absl::Status s = FlushMemtables(db_->db(), absl::StrCat("version ", version_));
       !s.ok()) {
     return s;
   }
