@@ -1,8 +1,11 @@
 #include "tools/loadgen/open_loop_runner.h"
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/time/time.h"
 #include "affinity/v1/recommender.grpc.pb.h"
@@ -168,6 +171,65 @@ TEST(OpenLoopRunnerTest, EveryAnswerIsReportedUnderItsRequestsIndex) {
     const bool good = replay->NextRecommend().user_id() == "good";
     EXPECT_EQ(answers[i], good ? grpc::StatusCode::OK : grpc::StatusCode::NOT_FOUND) << i;
   }
+}
+
+TEST(OpenLoopRunnerTest, LatenciesCarryEachRequestsDueTimeOnTheWallClock) {
+  LiveFake fake(/*stall=*/false);
+  ASSERT_TRUE(fake.ok());
+  auto generator = RequestGenerator::Create(TwoUsers());
+  ASSERT_TRUE(generator.ok());
+  LoadOptions options;
+  options.qps = 200;  // one request every 5 ms
+  options.max_requests = 20;
+  options.deadline = absl::Seconds(30);
+  std::map<int64_t, absl::Time> due;
+  int64_t failed = 0;
+  options.on_latency = [&](int64_t index, absl::Time when, absl::Duration latency,
+                           grpc::StatusCode code) {
+    due[index] = when;
+    EXPECT_GE(latency, absl::ZeroDuration());
+    if (code != grpc::StatusCode::OK) ++failed;
+  };
+  const absl::Time before = absl::Now();
+  const LoadResult result = RunOpenLoop(fake.stub(), *generator, options);
+  const absl::Time after = absl::Now();
+  ASSERT_EQ(result.completed, 20);
+  ASSERT_EQ(due.size(), 20u);
+  EXPECT_EQ(failed, result.completed - result.by_code.at(grpc::StatusCode::OK));
+  for (int64_t i = 0; i < 20; ++i) {
+    EXPECT_GE(due[i], before) << i;
+    EXPECT_LE(due[i], after) << i;
+    // Due times follow the schedule: i / qps after the first.
+    EXPECT_LE(absl::AbsDuration(due[i] - due[0] - absl::Milliseconds(5 * i)),
+              absl::Microseconds(10))
+        << i;
+  }
+}
+
+TEST(OpenLoopRunnerTest, StopEndsTheScheduleAndEverySentCallIsWaitedFor) {
+  LiveFake fake(/*stall=*/false);
+  ASSERT_TRUE(fake.ok());
+  auto generator = RequestGenerator::Create(TwoUsers());
+  ASSERT_TRUE(generator.ok());
+  LoadOptions options;
+  options.qps = 100;
+  options.duration = absl::Seconds(60);
+  options.deadline = absl::Seconds(30);
+  std::atomic<bool> stop{false};
+  options.stop = &stop;
+  std::thread stopper([&stop] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop.store(true);
+  });
+  const absl::Time before = absl::Now();
+  const LoadResult result = RunOpenLoop(fake.stub(), *generator, options);
+  stopper.join();
+  EXPECT_LT(absl::Now() - before, absl::Seconds(10));
+  // About 30 requests were due in 300 ms; far fewer than the 6,000 of a minute.
+  EXPECT_GT(result.sent, 5);
+  EXPECT_LT(result.sent, 300);
+  EXPECT_EQ(result.completed, result.sent);
+  EXPECT_EQ(result.due, result.sent);
 }
 
 TEST(OpenLoopRunnerTest, DurationBoundsTheSchedule) {

@@ -1,6 +1,8 @@
 // loadgen: open-loop gRPC load generator for affinity.v1.Recommender,
 // loopback targets only. See tools/loadgen/README.md.
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -23,7 +25,9 @@ ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "Server address; only 127.0.0.0/8, localhost and [::1] are accepted.");
 ABSL_FLAG(std::string, method, "recommend", "RPC to load: recommend or similar.");
 ABSL_FLAG(double, qps, 1000, "Requests per second, sent on schedule (open loop).");
-ABSL_FLAG(double, duration_s, 10, "Length of the run in seconds (at most 300).");
+ABSL_FLAG(double, duration_s, 10,
+          "Length of the run in seconds (at most 300). SIGINT or SIGTERM ends it sooner: "
+          "no more requests are sent, and the report covers those sent.");
 ABSL_FLAG(int64_t, max_requests, 1000000,
           "Upper bound on requests sent (at most 10000000).");
 ABSL_FLAG(int64_t, max_in_flight, 10000,
@@ -53,11 +57,23 @@ ABSL_FLAG(std::string, answers_out, "",
           "same in every run with the same --seed and mix; CODE: the gRPC status number). "
           "Compare two servers' answers to the same requests with it.");
 
+ABSL_FLAG(std::string, latencies_out, "",
+          "File to write every completed request's timing to, one line each: DUE LATENCY_MS "
+          "CODE (DUE: when the request was due, Unix seconds with microseconds; LATENCY_MS: "
+          "from due to answer; CODE: the gRPC status number). Split a run by events timed "
+          "outside it (tools/bench_swaps.sh does so for model swaps).");
+
 namespace affinity::loadgen {
 namespace {
 
 constexpr double kMaxDurationS = 300;
 constexpr int64_t kMaxRequests = 10000000;
+
+// Set by SIGINT or SIGTERM: the run stops sending and reports what it has.
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+void RequestStop(int) { stop_requested.store(true, std::memory_order_relaxed); }
 
 int Fail(absl::string_view message, int code = 2) {
   std::cerr << "error: " << message << "\n";
@@ -162,10 +178,30 @@ int Main(int argc, char** argv) {
       answers << '\n';
     };
   }
+  std::ofstream latencies;
+  const std::string latencies_path = absl::GetFlag(FLAGS_latencies_out);
+  if (!latencies_path.empty()) {
+    latencies.open(latencies_path, std::ios::out | std::ios::trunc);
+    if (!latencies) return Fail(absl::StrCat("--latencies_out: cannot write ", latencies_path));
+    options.on_latency = [&latencies](int64_t, absl::Time due, absl::Duration latency,
+                                      grpc::StatusCode code) {
+      latencies << absl::StrFormat("%.6f %.3f %d\n", absl::ToUnixMicros(due) / 1e6,
+                                   absl::ToDoubleMilliseconds(latency), static_cast<int>(code));
+    };
+  }
+  options.stop = &stop_requested;
+  std::signal(SIGINT, RequestStop);
+  std::signal(SIGTERM, RequestStop);
   const LoadResult result = RunOpenLoop(*stub, *generator, options);
   if (answers.is_open()) {
     answers.close();
     if (!answers) return Fail(absl::StrCat("--answers_out: error writing ", answers_path), 1);
+  }
+  if (latencies.is_open()) {
+    latencies.close();
+    if (!latencies) {
+      return Fail(absl::StrCat("--latencies_out: error writing ", latencies_path), 1);
+    }
   }
   std::cout << FormatLoadReport(options, result);
   const auto ok = result.by_code.find(grpc::StatusCode::OK);

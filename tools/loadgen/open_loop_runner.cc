@@ -25,9 +25,10 @@ struct Call {
 };
 
 // Drains the completion queue until it is shut down, recording each call.
+// `start` and `wall_start` are the same moment on the two clocks.
 void Receive(grpc::CompletionQueue& queue, std::atomic<int64_t>& in_flight,
-             const LoadOptions& options, LoadResult& result,
-             Clock::time_point& last_completion) {
+             const LoadOptions& options, LoadResult& result, Clock::time_point start,
+             absl::Time wall_start, Clock::time_point& last_completion) {
   void* tag = nullptr;
   bool ok = false;
   while (queue.Next(&tag, &ok)) {
@@ -55,6 +56,10 @@ void Receive(grpc::CompletionQueue& queue, std::atomic<int64_t>& in_flight,
       if (!result.first_error.count(code)) result.first_error[code] = call->status.error_message();
     }
     if (options.on_answer) options.on_answer(call->index, call->status, call->response);
+    if (options.on_latency) {
+      options.on_latency(call->index, wall_start + absl::FromChrono(call->due - start),
+                         absl::Nanoseconds(ns), code);
+    }
     in_flight.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
@@ -67,10 +72,11 @@ LoadResult RunOpenLoop(affinity::v1::Recommender::Stub& stub,
   grpc::CompletionQueue queue;
   std::atomic<int64_t> in_flight{0};
   const Clock::time_point start = Clock::now() + std::chrono::milliseconds(5);
+  const absl::Time wall_start = absl::Now() + absl::Milliseconds(5);
   Clock::time_point last_completion = start;
   Clock::time_point last_send = start;
   std::thread receiver(Receive, std::ref(queue), std::ref(in_flight), std::cref(options),
-                       std::ref(result), std::ref(last_completion));
+                       std::ref(result), start, wall_start, std::ref(last_completion));
 
   const auto window = absl::ToChronoNanoseconds(options.duration);
   const double period_ns = 1e9 / options.qps;
@@ -90,6 +96,10 @@ LoadResult RunOpenLoop(affinity::v1::Recommender::Stub& stub,
       similar = generator.NextSimilar();
     }
     std::this_thread::sleep_until(due);
+    if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) {
+      --result.due;
+      break;
+    }
     const int64_t outstanding = in_flight.load(std::memory_order_acquire);
     if (outstanding >= options.max_in_flight) {
       ++result.skipped_in_flight;

@@ -23,6 +23,7 @@
 #ifndef AFFINITY_TOOLS_LOADGEN_OPEN_LOOP_RUNNER_H_
 #define AFFINITY_TOOLS_LOADGEN_OPEN_LOOP_RUNNER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -47,6 +48,12 @@ struct LoadOptions {
   std::function<void(int64_t index, const grpc::Status& status,
                      const affinity::v1::RecommendResponse& response)>
       on_answer;
+  // Ends the schedule early when it becomes true (may be null).
+  const std::atomic<bool>* stop = nullptr;
+  // Called for every completed request like on_answer (may be empty).
+  std::function<void(int64_t index, absl::Time due, absl::Duration latency,
+                     grpc::StatusCode code)>
+      on_latency;
 };
 
 struct LoadResult {
