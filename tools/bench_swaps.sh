@@ -1,34 +1,38 @@
 #!/usr/bin/env bash
 # Model swaps under sustained load: serves a synthetic store (ITEMS x 64
 # dims, 1,000 users, exact scorer, default flags: --poll_ms=250, default
-# --threads) and runs tools/loadgen open loop at QPS (1 s deadline): first
-# SECONDS of steady state, then the same load while SWAPS new versions are
-# published into the store one after another, each waited for until the
-# server serves it (affinity_model_loaded). Prints the steady and the
-# during-swaps latency side by side, the failed calls of each (expected: 0),
-# the swaps done and the publish-to-serving time of each version. The
-# during-swaps run lasts about as long as the swaps (one publish is timed
-# first to size it).
+# --threads) and runs one tools/loadgen open-loop run at QPS (1 s deadline)
+# after a 5 s warm-up. During that run it alternates STEADY seconds without
+# a swap and a swap: a new version is published into the store and waited
+# for until the server serves it (affinity_model_loaded), SWAPS times.
+# Every request is classed by when it was due (loadgen --latencies_out):
+# during a swap (from the publish's start to 1 s after the new version
+# serves, which covers freeing the old one at the next poll) or steady (the
+# rest). Prints both classes' latency side by side with their failed calls
+# (expected: 0), the ratio of their p99, and the publish-to-serving time of
+# each swap. Steady and swap windows interleave in the same run, so a slow
+# spell of the machine weighs on both.
 #
 # How versions arrive (PUBLISH=...):
 #   import            as on a serving replica: the versions are built and
 #                     exported (affinity-train export) before the load, and
 #                     each swap is an `affinity-train import-version` into the
-#                     served store; what the server's cores do is the import
-#                     and the server's own load.
+#                     served store at nice 19 (a background job on the serving
+#                     machine); what the server's cores do is the import and
+#                     the server's own load.
 #   build (default)   synthetic_store builds and writes each version into the
 #                     served store during the load, at nice 19 (a trainer on
 #                     the serving machine: its CPU time competes with serving).
 #
-# Usage: [PUBLISH=import|build] tools/bench_swaps.sh [QPS] [SWAPS] [SECONDS] [ITEMS]
-#        (default: 200 10 20 100000)
+# Usage: [PUBLISH=import|build] tools/bench_swaps.sh [QPS] [SWAPS] [STEADY] [ITEMS]
+#        (default: 200 10 3 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/load_common.sh
 
 QPS=${1:-200}
 SWAPS=${2:-10}
-SECONDS_STEADY=${3:-20}
+STEADY=${3:-3}
 ITEMS=${4:-100000}
 
 PUBLISH=${PUBLISH:-build}
@@ -61,7 +65,7 @@ publish() {
   start=$(date +%s.%N)
   if [ "$PUBLISH" = import ]; then
     # (publish runs in a subshell: the next version follows the served one)
-    "$TRAIN" import-version --from="$WORK/ship/$((before + 1))" --db="$WORK/db" >/dev/null
+    nice -n 19 "$TRAIN" import-version --from="$WORK/ship/$((before + 1))" --db="$WORK/db" >/dev/null
   else
     nice -n 19 "$SYNTHETIC_STORE" --db="$WORK/db" --items="$ITEMS" --users=1000 >/dev/null
   fi
@@ -73,30 +77,57 @@ publish() {
   awk -v s="$start" -v n="$(date +%s.%N)" 'BEGIN {printf "%.1f", n - s}'
 }
 
+now() { date +%s.%N; }
+
 first=$(publish)
-duration=$(awk -v t="$first" -v n="$SWAPS" 'BEGIN {d = n * t + 2; if (d > 300) d = 300; printf "%.0f", d}')
 echo "synthetic $ITEMS items x 64, exact scorer, default flags, publish by $PUBLISH; $QPS QPS; one publish-to-serving $first s; $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-loadgen "$WORK/steady" --qps="$QPS" --duration_s="$SECONDS_STEADY"
-
-loadgen "$WORK/swaps" --qps="$QPS" --duration_s="$duration" --seed=2 &
+loadgen "$WORK/warmup" --qps="$QPS" --duration_s=5 --seed=3
+# The run is stopped (SIGTERM) after the last window; 300 s bounds it.
+"$LOADGEN" --server="127.0.0.1:$GRPC_PORT" --num_users=1000 --user_prefix=u \
+  --qps="$QPS" --duration_s=300 --seed=2 --latencies_out="$WORK/latencies" >"$WORK/run" 2>&1 &
 load=$!
 LOAD_PIDS+=("$load")
-sleep 1
-swap_start=$(date +%s.%N)
+sleep 0.5
 times=()
-for i in $(seq "$SWAPS"); do times+=("$(publish)"); done
-swap_seconds=$(awk -v s="$swap_start" -v n="$(date +%s.%N)" 'BEGIN {printf "%.1f", n - s}')
+: >"$WORK/windows"
+for i in $(seq "$SWAPS"); do
+  t0=$(now)
+  sleep "$STEADY"
+  t1=$(now)
+  echo "steady $t0 $t1" >>"$WORK/windows"
+  times+=("$(publish)")
+  sleep 1
+  echo "swap $t1 $(now)" >>"$WORK/windows"
+  kill -0 "$load" 2>/dev/null || { echo "the load run ended before swap $i" >&2; exit 1; }
+done
+t0=$(now)
+sleep "$STEADY"
+echo "steady $t0 $(now)" >>"$WORK/windows"
+kill -0 "$load" 2>/dev/null || { echo "the load run ended before the last steady window" >&2; exit 1; }
+kill -TERM "$load"
 wait "$load" || true
 
-failed() { awk '/^status / && $2 != "OK:" {n += $3} END {print n + 0}' "$1"; }
-printf '%-14s %-58s %s\n' "" "latency_ms ok" "failed / completed"
-for phase in steady swaps; do
-  printf '%-14s %-58s %s / %s  %s\n' "$phase" \
-    "p50 $(quantile "$WORK/$phase" ok p50)  p99 $(quantile "$WORK/$phase" ok p99)  p99.9 $(quantile "$WORK/$phase" ok p99.9)  max $(quantile "$WORK/$phase" ok max)" \
-    "$(failed "$WORK/$phase")" "$(field "$WORK/$phase" completed)" "$(statuses "$WORK/$phase")"
-done
-awk -v a="$(quantile "$WORK/steady" ok p99)" -v b="$(quantile "$WORK/swaps" ok p99)" \
+# class CLASS: "p50 .. p99 .. p99.9 .. max ..  FAILED / COMPLETED" of the
+# requests due inside that class's windows.
+class() {
+  awk -v class="$1" 'FNR == NR {if ($1 == class) {n++; from[n] = $2; to[n] = $3}; next}
+    {for (i = 1; i <= n; i++) if ($1 >= from[i] && $1 < to[i]) {
+       total++; if ($3 != 0) failed++; else print $2; break}}
+    END {print "total", total + 0, failed + 0 > "/dev/stderr"}' \
+    "$WORK/windows" "$WORK/latencies" 2>"$WORK/$1.count" | sort -g >"$WORK/$1.ok"
+  local total failed
+  read -r _ total failed <"$WORK/$1.count"
+  awk -v total="$total" -v failed="$failed" '{v[NR] = $1}
+    function q(p,  i) {i = int(p * NR + 0.999999); if (i < 1) i = 1; return v[i]}
+    END {printf "p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f   %d / %d\n",
+         q(0.5), q(0.99), q(0.999), v[NR], failed, total}' "$WORK/$1.ok"
+}
+printf '%-8s %-50s %s\n' "" "latency_ms of OK calls" "failed / completed"
+for c in steady swap; do printf '%-8s %s\n' "$c" "$(class "$c")"; done
+awk -v a="$(awk '{v[NR] = $1} END {print v[int(0.99 * NR + 0.999999)]}' "$WORK/steady.ok")" \
+  -v b="$(awk '{v[NR] = $1} END {print v[int(0.99 * NR + 0.999999)]}' "$WORK/swap.ok")" \
   'BEGIN {printf "p99 during swaps / steady p99: %.2f (bound: 2)\n", b / a}'
-echo "swaps: $SWAPS in $swap_seconds s (load run $duration s); publish-to-serving seconds: ${times[*]}"
+echo "whole run: $(statuses "$WORK/run")"
+echo "swaps: $SWAPS; publish-to-serving seconds: ${times[*]}"
 echo "model loads: $(metric affinity_model_loads_total), load failures: $(metric affinity_model_load_failures_total)"
