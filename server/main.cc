@@ -379,10 +379,15 @@ int Run() {
   manager_options.poll_thread_nice = absl::GetFlag(FLAGS_load_nice);
   ModelManager models(*std::move(store), manager_options);
   models.SetWarmUp([&](const LoadedModel& model) { rule_engine.Prepare(model); });
-  auto warm_all = [&] {
+  auto serving_models = [&models] {
     std::shared_ptr<const RoutingTable> table = models.routing();
-    if (table == nullptr) return;
-    for (const ArmServable& arm : table->arms()) rule_engine.Prepare(*arm.model);
+    return table == nullptr ? std::vector<std::shared_ptr<const LoadedModel>>() : table->models();
+  };
+  // A rules reload prepares the serving versions before the rules apply.
+  rule_engine.SetServingModels(serving_models);
+  // A catalog change is prepared here, off the request path.
+  auto warm_all = [&] {
+    for (const auto& model : serving_models()) rule_engine.Prepare(*model);
   };
 
   // Outcomes and per-arm counts.

@@ -75,6 +75,16 @@ std::set<uint64_t> RoutingTable::versions() const {
   return out;
 }
 
+std::vector<std::shared_ptr<const LoadedModel>> RoutingTable::models() const {
+  std::vector<std::shared_ptr<const LoadedModel>> out;
+  std::set<uint64_t> seen;
+  for (const ArmServable& arm : arms_) {
+    if (seen.insert(arm.version).second) out.push_back(arm.model);
+  }
+  if (shadow_ != nullptr && seen.insert(shadow_->version).second) out.push_back(shadow_);
+  return out;
+}
+
 std::string RoutingTable::Describe() const {
   std::vector<std::string> parts;
   for (const ArmServable& arm : arms_) {

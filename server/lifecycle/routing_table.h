@@ -65,6 +65,8 @@ class RoutingTable {
   uint64_t revision() const { return revision_; }
   // Versions the table holds (arms and shadow).
   std::set<uint64_t> versions() const;
+  // Their models, one per version (arms first, then the shadow).
+  std::vector<std::shared_ptr<const LoadedModel>> models() const;
   // "control=v12 (90%), treatment=v13 (10%), shadow v14 (5%)".
   std::string Describe() const;
 

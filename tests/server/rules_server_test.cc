@@ -116,13 +116,21 @@ class RulesServerTest : public ::testing::Test {
     auto follower = ModelStore::Open(dir_, ModelStore::Mode::kFollower);
     ASSERT_TRUE(follower.ok());
     manager_ = std::make_unique<ModelManager>(std::move(*follower), ModelManagerOptions{});
+    // Wired as affinity-server wires them: versions are prepared before they
+    // serve, a rules reload prepares the serving versions, and a catalog
+    // change is prepared by whoever made it (prepare_serving_).
+    manager_->SetWarmUp([this](const LoadedModel& model) { engine_->Prepare(model); });
+    engine_->SetServingModels([this] { return manager_->routing()->models(); });
+    prepare_serving_ = [this] {
+      for (const auto& model : manager_->routing()->models()) engine_->Prepare(*model);
+    };
     ASSERT_TRUE(manager_->Poll().ok());
     batcher_ = std::make_unique<MicroBatcher>(MicroBatcherOptions{});
     rule_sets_.SetLookup([this](absl::string_view name) { return engine_->Known(name); });
     service_ = std::make_unique<RecommenderService>(manager_.get(), &metrics_, batcher_.get(),
                                                     RequestLimits{}, &rule_sets_, engine_.get(),
                                                     &rule_metrics_);
-    admin_ = std::make_unique<CatalogAdminService>(catalog_.get(), nullptr);
+    admin_ = std::make_unique<CatalogAdminService>(catalog_.get(), prepare_serving_);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -169,6 +177,7 @@ class RulesServerTest : public ::testing::Test {
   TestModel model_;
   std::unique_ptr<rules::CatalogView> catalog_;
   std::unique_ptr<rules::RuleEngine> engine_;
+  std::function<void()> prepare_serving_;
   rules::RuleMetrics rule_metrics_;
   ServerMetrics metrics_;
   RuleSetRegistry rule_sets_;
@@ -344,6 +353,9 @@ TEST_F(RulesServerTest, WritesByAnotherProcessArePickedUpByRefresh) {
   absl::StatusOr<bool> changed = catalog_->Refresh();
   ASSERT_TRUE(changed.ok()) << changed.status();
   EXPECT_TRUE(*changed);
+  // Until the change is prepared, requests keep the catalog as it was.
+  EXPECT_EQ(Recommend(user, 5, "g1").items(0).item_id(), top);
+  prepare_serving_();  // as the server's background work does after a refresh
   const RecommendResponse after = Recommend(user, 5, "g1");
   for (const auto& item : after.items()) EXPECT_NE(item.item_id(), top);
   // Nothing new: no new snapshot.
@@ -367,6 +379,40 @@ TEST_F(RulesServerTest, UnknownRuleSetIsRejectedAndABadFileLeavesTheRulesAlone) 
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message().rfind("rules.textproto:2:", 0), 0u) << bad.status();
   EXPECT_EQ(Recommend(TestModel::UserId(0), 20, "shop").items(0).item_id(), "extra-1");
+}
+
+// No request prepares rules: the warm-up prepared the version, an admin
+// write prepared its change, and a rules reload prepared the serving version
+// before the new rules applied (a request naming the new set finds it ready).
+TEST_F(RulesServerTest, RequestsNeverPrepareRulesThemselves) {
+  const std::string user = TestModel::UserId(2);
+  ASSERT_EQ(Recommend(user, 10, "g1").items_size(), 10);
+  affinity::v1::UpsertItemsRequest upsert;
+  CatalogItem update = MakeItem(1);
+  update.set_in_stock(false);
+  *upsert.add_items() = update;
+  affinity::v1::UpsertItemsResponse upserted;
+  grpc::ClientContext context;
+  ASSERT_TRUE(admin_stub_->UpsertItems(&context, upsert, &upserted).ok());
+  ASSERT_EQ(Recommend(user, 10, "g1").items_size(), 10);
+
+  auto reloaded = rules::ParseRules("rules.textproto", R"pb(
+    rule_sets { name: "cheap" filters { attribute: "price" max: 50 } }
+  )pb");
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  engine_->SetRules(*reloaded);
+  const RecommendResponse cheap = Recommend(user, 10, "cheap");
+  ASSERT_EQ(cheap.items_size(), 10);
+  for (const auto& item : cheap.items()) EXPECT_LE(IndexOf(item.item_id()), 50) << item.item_id();
+  EXPECT_EQ(engine_->prepared_on_request(), 0u);
+
+  // A version the engine never saw is prepared by the request that needs it.
+  ASSERT_EQ(engine_->ForRequest(*manager_->routing()->control().model),
+            engine_->Prepare(*manager_->routing()->control().model));
+  EXPECT_EQ(engine_->prepared_on_request(), 0u);
+  engine_->Retain({});
+  ASSERT_EQ(Recommend(user, 10, "cheap").items_size(), 10);
+  EXPECT_EQ(engine_->prepared_on_request(), 1u);
 }
 
 // Request-time filters narrow the rule set: the scan, the pins and the

@@ -25,6 +25,11 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
   s->models_ = std::make_unique<ModelManager>(*std::move(store), manager_options);
   rules::RuleEngine* engine = s->rule_engine_.get();
   s->models_->SetWarmUp([engine](const LoadedModel& model) { engine->Prepare(model); });
+  ModelManager* models = s->models_.get();
+  engine->SetServingModels([models] {
+    std::shared_ptr<const RoutingTable> table = models->routing();
+    return table == nullptr ? std::vector<std::shared_ptr<const LoadedModel>>() : table->models();
+  });
 
   if (!options.instance.empty()) {
     auto events = storage::EventStore::Open(db, options.instance);
