@@ -348,7 +348,7 @@ absl::Status RecommenderService::RespondWithRules(
   const absl::flat_hash_set<std::string> excluded_id_set(excluded_ids.begin(),
                                                          excluded_ids.end());
   rules::RuleRequest request;
-  request.prepared = prepared.get();
+  request.prepared = prepared;
   request.set = set;
   request.k = k;
   request.explain = explain;
@@ -363,9 +363,9 @@ absl::Status RecommenderService::RespondWithRules(
   // Time inside the scorer (queue and scan), taken out of the rules stage.
   double scoring_seconds = 0;
   if (!query.empty()) {
-    request.score = [&](size_t fetch, const ItemBitmap* allowed) {
-      ScoringQuery q{query, fetch, &excluded};
-      q.allowed = allowed;
+    request.score = [&](ScoringQuery q) {
+      q.vector = query;
+      q.excluded = &excluded;
       const auto scoring_start = std::chrono::steady_clock::now();
       ScoreTiming timing;
       absl::StatusOr<ScoringResult> scored = batcher_->Score(*scorer, q, deadline, &timing);

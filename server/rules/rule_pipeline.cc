@@ -27,6 +27,17 @@ size_t FetchSize(const CompiledRuleSet& rules, size_t k, size_t allowed) {
 
 }  // namespace
 
+bool RequestFilterPredicate::Passes(const affinity::v1::CatalogItem* item) const {
+  for (const CompiledFilter& f : filters_) {
+    if (!f.Passes(item)) return false;
+  }
+  return true;
+}
+
+bool RequestFilterPredicate::Allows(uint32_t index) const {
+  return Passes(index < prepared_->items.size() ? prepared_->items[index] : nullptr);
+}
+
 RuleOutcome RunRules(const RuleRequest& request) {
   RuleOutcome out;
   const PreparedRules& prepared = *request.prepared;
@@ -40,38 +51,32 @@ RuleOutcome RunRules(const RuleRequest& request) {
     return request.excluded_ids != nullptr && request.excluded_ids->contains(id);
   };
 
-  // Request filters narrow the rule set's bitmap for this request.
-  const bool narrowed = request.request_filters != nullptr && !request.request_filters->empty();
-  auto passes_request = [&](const affinity::v1::CatalogItem* item) {
-    if (!narrowed) return true;
-    for (const CompiledFilter& f : *request.request_filters) {
-      if (!f.Passes(item)) return false;
-    }
-    return true;
-  };
-  std::unique_ptr<ItemBitmap> request_allowed;
-  if (narrowed) {
-    request_allowed = std::make_unique<ItemBitmap>(prepared.items.size());
-    auto consider = [&](uint32_t i) {
-      if (passes_request(prepared.items[i])) request_allowed->Set(i);
-    };
-    if (set.allowed != nullptr) {
-      for (uint32_t i : set.allowed->Indices()) consider(i);
-    } else {
-      for (uint32_t i = 0; i < prepared.items.size(); ++i) consider(i);
-    }
+  // Request filters narrow the rule set's bitmap for this request, tested
+  // only on the items considered (candidates, pins, fallback).
+  std::shared_ptr<const RequestFilterPredicate> request_filter;
+  if (request.request_filters != nullptr && !request.request_filters->empty()) {
+    request_filter =
+        std::make_shared<RequestFilterPredicate>(request.prepared, *request.request_filters);
   }
-  const ItemBitmap* allowed_bitmap = narrowed ? request_allowed.get() : set.allowed.get();
+  auto passes_request = [&](const affinity::v1::CatalogItem* item) {
+    return request_filter == nullptr || request_filter->Passes(item);
+  };
   auto allows = [&](uint32_t index) {
-    return allowed_bitmap == nullptr || allowed_bitmap->Contains(index);
+    return set.Allows(index) && (request_filter == nullptr || request_filter->Allows(index));
   };
 
   // 1-2. filter + exclude, inside the scan.
   std::vector<RankedItem> items;
   if (request.score) {
-    const size_t allowed =
-        allowed_bitmap == nullptr ? prepared.items.size() : allowed_bitmap->count();
-    ScoringResult scored = request.score(FetchSize(rules, k, allowed), allowed_bitmap);
+    // At most this many are allowed (request filters may allow fewer).
+    const size_t allowed = set.allowed == nullptr ? prepared.items.size() : set.allowed->count();
+    ScoringQuery query;
+    query.k = FetchSize(rules, k, allowed);
+    query.allowed = set.allowed.get();
+    query.also_allowed = request_filter.get();
+    query.owner = request_filter != nullptr ? std::shared_ptr<const void>(request_filter)
+                                            : std::shared_ptr<const void>(request.prepared);
+    ScoringResult scored = request.score(std::move(query));
     out.items_scored = scored.items_scored;
     out.counts.filter_dropped = scored.not_allowed;
     out.counts.exclude_dropped = scored.excluded_hits;

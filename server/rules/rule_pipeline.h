@@ -3,7 +3,9 @@
 //                allowed-items bitmap tested inside the top-k scan (so the
 //                scan returns only valid items; a small allowed set is
 //                scored alone, see exact_scorer.h); request filters narrow
-//                it per request (one pass over the allowed items)
+//                it per request, tested like the bitmap only on candidates
+//                (RequestFilterPredicate: no per-request work or memory
+//                that grows with the catalog)
 //   2. exclude   seen items (unless the rule set includes them), the
 //                request's exclusions: skipped inside the scan too
 //   3. boost     score changes on the over-fetched candidates, re-sorted
@@ -22,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,8 +47,25 @@ struct RuleCounts {
   uint64_t fallback = 0;
 };
 
+// A request's filters as an ItemPredicate over model item indices (their
+// catalog records in `prepared`); holds `prepared`, so it keeps the rule
+// set's bitmap alive too. Immutable.
+class RequestFilterPredicate : public ItemPredicate {
+ public:
+  RequestFilterPredicate(std::shared_ptr<const PreparedRules> prepared,
+                         std::vector<CompiledFilter> filters)
+      : prepared_(std::move(prepared)), filters_(std::move(filters)) {}
+  bool Allows(uint32_t index) const override;
+  // `item` null: not in the catalog.
+  bool Passes(const affinity::v1::CatalogItem* item) const;
+
+ private:
+  const std::shared_ptr<const PreparedRules> prepared_;
+  const std::vector<CompiledFilter> filters_;
+};
+
 struct RuleRequest {
-  const PreparedRules* prepared = nullptr;
+  std::shared_ptr<const PreparedRules> prepared;
   const PreparedRuleSet* set = nullptr;
   size_t k = 0;
   bool explain = false;
@@ -61,10 +81,11 @@ struct RuleRequest {
   const std::vector<CompiledFilter>* request_filters = nullptr;
   // Most popular model items first.
   const std::vector<uint32_t>* popular = nullptr;
-  // Scores `fetch` candidates restricted to `allowed` (may be null) and
-  // skipping `excluded`; unset when there is nothing to score with (unknown
-  // user): the answer is then all fallback.
-  std::function<ScoringResult(size_t fetch, const ItemBitmap* allowed)> score;
+  // Scores query.k candidates restricted to query.allowed and
+  // query.also_allowed (kept alive by query.owner), all set by RunRules; the
+  // function sets the query's vector and exclusions. Unset when there is
+  // nothing to score with (unknown user): the answer is then all fallback.
+  std::function<ScoringResult(ScoringQuery query)> score;
   // The model's score of one item (may be unset: pinned items that were not
   // among the candidates then carry score 0).
   std::function<float(uint32_t index)> score_item;

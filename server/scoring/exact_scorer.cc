@@ -117,16 +117,18 @@ ScoringResult ExactScorer::TopK(const ScoringQuery& query) const {
   if (UsesGather(query)) {
     const ItemMatrix& m = *items_;
     const std::vector<float> q = m.PadQuery(query.vector);
-    TopKHeap heap(query.k, query.excluded, query.allowed);
-    const std::vector<uint32_t> allowed = query.allowed->Indices();
-    for (uint32_t index : allowed) {
-      if (index >= m.rows()) break;
+    TopKHeap heap(query.k, query.excluded, query.allowed, query.also_allowed);
+    uint64_t scored = 0;
+    query.allowed->ForEach([&](uint32_t index) {
+      if (index >= m.rows()) return;
       float score;
       Dot(index, 1, q.data(), &score);
+      ++scored;
       heap.Push(index, score);
-    }
-    ScoringResult result{heap.Take(), allowed.size()};
-    return result;
+    });
+    const uint64_t not_allowed = heap.not_allowed();
+    const uint64_t excluded_hits = heap.excluded_hits();
+    return ScoringResult{heap.Take(), scored, not_allowed, excluded_hits};
   }
   // As a batch of one (DotRowsLanes: the scores it would get in a batch).
   return TopKBatch(absl::MakeConstSpan(&query, 1))[0];
@@ -180,7 +182,7 @@ std::vector<ScoringResult> ExactScorer::TopKBatch(
   for (std::vector<TopKHeap>& part : heaps) {
     part.reserve(nq);
     for (const ScoringQuery& query : queries) {
-      part.emplace_back(query.k, query.excluded, query.allowed);
+      part.emplace_back(query.k, query.excluded, query.allowed, query.also_allowed);
     }
   }
   auto scan = [&](size_t part) {

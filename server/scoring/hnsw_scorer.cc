@@ -386,6 +386,7 @@ ScoringResult HnswScorer::TopK(const ScoringQuery& query) const {
     const uint32_t index = static_cast<uint32_t>(label);
     if (query.excluded != nullptr && query.excluded->Contains(index)) continue;
     if (query.allowed != nullptr && !query.allowed->Contains(index)) continue;
+    if (query.also_allowed != nullptr && !query.also_allowed->Allows(index)) continue;
     (void)distance;
     const float* row = items_->row(index);
     float score = 0;

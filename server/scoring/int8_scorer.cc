@@ -72,7 +72,8 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
   for (std::vector<TopKHeap>& part : heaps) {
     part.reserve(nq);
     for (const ScoringQuery& query : queries) {
-      part.emplace_back(CandidatesFor(query.k), query.excluded, query.allowed);
+      part.emplace_back(CandidatesFor(query.k), query.excluded, query.allowed,
+                        query.also_allowed);
     }
   }
   constexpr size_t kChunkRows = kChunkBlocks * kInt8BlockRows;

@@ -52,8 +52,9 @@ absl::StatusOr<std::vector<ScoringResult>> Guarded(const Scorer& scorer, Fn scor
 
 }  // namespace
 
-// One caller's query, copied so that a pass owns everything it scores
-// (the caller may leave while its pass runs).
+// One caller's query, held so that a pass owns everything it scores (the
+// caller may leave while its pass runs): its vector and exclusions copied,
+// its allowed items shared through the query's owner (copied without one).
 struct MicroBatcher::Entry {
   enum class State { kQueued, kScoring, kDone, kExpired };
 
@@ -63,13 +64,18 @@ struct MicroBatcher::Entry {
         deadline(deadline),
         enqueued(steady_clock::now()),
         vector(query.vector.begin(), query.vector.end()),
-        k(query.k) {
+        k(query.k),
+        owner(query.owner),
+        shared_allowed(query.owner != nullptr ? query.allowed : nullptr),
+        also_allowed(query.owner != nullptr ? query.also_allowed : nullptr) {
     if (query.excluded != nullptr) excluded = *query.excluded;
-    if (query.allowed != nullptr) allowed = *query.allowed;
+    if (query.owner == nullptr && query.allowed != nullptr) allowed_copy = *query.allowed;
   }
   ScoringQuery Query() const {
     ScoringQuery q{vector, k, excluded.has_value() ? &*excluded : nullptr};
-    q.allowed = allowed.has_value() ? &*allowed : nullptr;
+    q.allowed = allowed_copy.has_value() ? &*allowed_copy : shared_allowed;
+    q.also_allowed = also_allowed;
+    q.owner = owner;
     return q;
   }
 
@@ -79,7 +85,10 @@ struct MicroBatcher::Entry {
   std::vector<float> vector;
   size_t k;
   std::optional<ExclusionSet> excluded;
-  std::optional<ItemBitmap> allowed;
+  const std::shared_ptr<const void> owner;
+  const ItemBitmap* const shared_allowed;      // kept alive by owner
+  const ItemPredicate* const also_allowed;     // kept alive by owner
+  std::optional<ItemBitmap> allowed_copy;      // without an owner
 
   // Guarded by mu_. `result` is written by the pass (without mu_) before
   // state turns kDone, and read by the caller after.
@@ -183,6 +192,9 @@ absl::StatusOr<ScoringResult> MicroBatcher::Score(const Scorer& scorer,
     return std::move(result->front());
   }
 
+  if (query.also_allowed != nullptr && query.owner == nullptr) {
+    return absl::InvalidArgumentError("a batched query's also_allowed needs an owner");
+  }
   auto entry = std::make_shared<Entry>(&scorer, query, until);
   std::unique_lock<std::mutex> lock(mu_);
   queue_.push_back(entry);

@@ -31,6 +31,13 @@ struct ScoringQuery {
   const ExclusionSet* excluded = nullptr;  // may be null
   // When set, only these items may be returned (may be null).
   const ItemBitmap* allowed = nullptr;
+  // When set, returned items must pass it too (may be null).
+  const ItemPredicate* also_allowed = nullptr;
+  // Keeps `allowed` and `also_allowed` alive while anything holds the query:
+  // a MicroBatcher keeps it past a caller that leaves at its deadline. May
+  // be null when the caller outlives the scoring (the batcher then copies
+  // `allowed`; `also_allowed` needs an owner there).
+  std::shared_ptr<const void> owner;
 };
 
 struct ScoringResult {

@@ -44,10 +44,12 @@ std::vector<uint32_t> ItemBitmap::Indices() const {
   return out;
 }
 
-TopKHeap::TopKHeap(size_t k, const ExclusionSet* excluded, const ItemBitmap* allowed)
+TopKHeap::TopKHeap(size_t k, const ExclusionSet* excluded, const ItemBitmap* allowed,
+                   const ItemPredicate* also_allowed)
     : k_(k),
       excluded_(excluded),
       allowed_(allowed),
+      also_allowed_(also_allowed),
       threshold_(k == 0 ? std::numeric_limits<float>::infinity()
                         : -std::numeric_limits<float>::infinity()) {
   heap_.reserve(k);
@@ -57,7 +59,8 @@ void TopKHeap::PushSlow(uint32_t index, float score) {
   if (k_ == 0 || score != score) return;  // NaN never ranks
   const ScoredIndex candidate{index, score};
   if (heap_.size() == k_ && !Better(candidate, heap_.front())) return;
-  if (allowed_ != nullptr && !allowed_->Contains(index)) {
+  if ((allowed_ != nullptr && !allowed_->Contains(index)) ||
+      (also_allowed_ != nullptr && !also_allowed_->Allows(index))) {
     ++not_allowed_;
     return;
   }

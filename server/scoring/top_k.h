@@ -55,6 +55,15 @@ class ItemBitmap {
   size_t count() const { return count_; }
   // The allowed indices, ascending.
   std::vector<uint32_t> Indices() const;
+  // Calls fn(index) for each allowed index, ascending, without allocating.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (size_t w = 0; w < words_.size(); ++w) {
+      for (uint64_t bits = words_[w]; bits != 0; bits &= bits - 1) {
+        fn(static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits)));
+      }
+    }
+  }
 
  private:
   size_t items_ = 0;
@@ -62,14 +71,25 @@ class ItemBitmap {
   std::vector<uint64_t> words_;
 };
 
+// A further condition on the items a query may return (a request's own
+// filters), tested like an ItemBitmap only for candidates that would enter
+// the top k, so its cost follows the candidates, not the catalog.
+// Implementations are immutable and safe to call from many threads.
+class ItemPredicate {
+ public:
+  virtual ~ItemPredicate() = default;
+  virtual bool Allows(uint32_t index) const = 0;
+};
+
 // Keeps the k best (score, index) pairs pushed so far; ties favour the lower
 // index. Excluded indices are looked up only for candidates that would enter
 // the heap, so the common case costs one comparison per item.
 class TopKHeap {
  public:
-  // `allowed` (may be null: everything allowed) is tested, like
-  // `excluded`, only for candidates that would enter the heap.
-  TopKHeap(size_t k, const ExclusionSet* excluded, const ItemBitmap* allowed = nullptr);
+  // `allowed` and `also_allowed` (each may be null: everything allowed) are
+  // tested, like `excluded`, only for candidates that would enter the heap.
+  TopKHeap(size_t k, const ExclusionSet* excluded, const ItemBitmap* allowed = nullptr,
+           const ItemPredicate* also_allowed = nullptr);
 
   // Score below which a candidate cannot enter (-inf until k are held).
   float threshold() const { return threshold_; }
@@ -98,6 +118,7 @@ class TopKHeap {
   size_t k_;
   const ExclusionSet* excluded_;
   const ItemBitmap* allowed_;
+  const ItemPredicate* also_allowed_;
   uint64_t not_allowed_ = 0;
   uint64_t excluded_hits_ = 0;
   std::vector<ScoredIndex> heap_;  // min-heap: worst at front

@@ -70,6 +70,7 @@ class GatedScorer : public Scorer {
     std::vector<ScoringResult> out;
     for (const ScoringQuery& q : queries) {
       seen_.emplace_back(q.vector.begin(), q.vector.end());
+      filters_.emplace_back(q.allowed, q.also_allowed);
       ScoringResult r;
       r.items.push_back(ScoredIndex{static_cast<uint32_t>(q.vector[0]), q.vector[0]});
       out.push_back(std::move(r));
@@ -99,6 +100,11 @@ class GatedScorer : public Scorer {
     std::lock_guard<std::mutex> lock(mu_);
     return threads_;
   }
+  // Per query scored: its allowed bitmap and predicate.
+  std::vector<std::pair<const ItemBitmap*, const ItemPredicate*>> filters() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return filters_;
+  }
 
  private:
   mutable std::mutex mu_;
@@ -108,6 +114,7 @@ class GatedScorer : public Scorer {
   mutable std::vector<std::vector<float>> seen_;
   mutable std::vector<size_t> sizes_;
   mutable std::vector<std::thread::id> threads_;
+  mutable std::vector<std::pair<const ItemBitmap*, const ItemPredicate*>> filters_;
 };
 
 // Waits until `n` queries wait in `batcher`'s queue.
@@ -323,6 +330,52 @@ TEST(MicroBatcherTest, QueriesArrivingDuringASlowPassShareTheNextOne) {
   EXPECT_THAT(scorer.sizes(), ElementsAre(1u, 5u));
   EXPECT_EQ(batcher.batches(), 2u);
   EXPECT_EQ(batcher.batched_queries(), 6u);
+}
+
+// A queued query's allowed bitmap and predicate are shared through its
+// owner, not copied (a rule set's bitmap has a bit per catalog item), and
+// stay alive while the query waits, whoever else lets go of them.
+TEST(MicroBatcherTest, AQueuedQuerysFiltersAreSharedThroughItsOwner) {
+  struct Filters : ItemPredicate {
+    ItemBitmap allowed{1000};
+    bool Allows(uint32_t index) const override { return index % 2 == 0; }
+  };
+  GatedScorer scorer;
+  MicroBatcher batcher({std::chrono::microseconds(0), 32});
+  auto first = ScoreAsync(batcher, scorer, 1);
+  ASSERT_TRUE(scorer.WaitEntered());
+  auto filters = std::make_shared<Filters>();
+  const ItemBitmap* const allowed = &filters->allowed;
+  const ItemPredicate* const predicate = filters.get();
+  std::weak_ptr<Filters> watch = filters;
+  auto queued = std::async(std::launch::async, [&batcher, &scorer, filters]() mutable {
+    std::vector<float> vector(3, 7.0f);
+    ScoringQuery query{vector, 5, nullptr};
+    query.allowed = &filters->allowed;
+    query.also_allowed = filters.get();
+    query.owner = std::move(filters);
+    return batcher.Score(scorer, query, system_clock::time_point::max());
+  });
+  filters.reset();
+  ASSERT_TRUE(WaitQueued(batcher, 1));
+  EXPECT_FALSE(watch.expired()) << "the queued query must keep its filters alive";
+  scorer.Release();
+  ASSERT_EQ(queued.wait_for(kHang), std::future_status::ready);
+  ASSERT_TRUE(queued.get().ok());
+  ASSERT_TRUE(first.get().ok());
+  const auto seen = scorer.filters();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].first, allowed) << "the bitmap was copied";
+  EXPECT_EQ(seen[1].second, predicate);
+  EXPECT_TRUE(watch.expired());
+
+  // A predicate without an owner cannot wait in a queue.
+  Filters loose;
+  std::vector<float> vector(3, 1.0f);
+  ScoringQuery query{vector, 5, nullptr};
+  query.also_allowed = &loose;
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      batcher.Score(scorer, query, system_clock::time_point::max()).status()));
 }
 
 TEST(MicroBatcherTest, PassesHoldAtMostMaxBatchQueriesOldestFirst) {

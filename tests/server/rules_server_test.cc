@@ -433,7 +433,7 @@ TEST_F(RulesServerTest, RequestFiltersNarrowTheRuleSet) {
   std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
   for (bool with_query : {true, false}) {
     rules::RuleRequest request;
-    request.prepared = prepared.get();
+    request.prepared = prepared;
     request.set = prepared->Find("shop");
     request.k = 25;
     request.excluded = &excluded;
@@ -441,9 +441,9 @@ TEST_F(RulesServerTest, RequestFiltersNarrowTheRuleSet) {
     request.popular = &model.reader->popular_items();
     request.request_filters = &*filters;
     if (with_query) {
-      request.score = [&](size_t fetch, const ItemBitmap* allowed) {
-        ScoringQuery q{x, fetch, &excluded};
-        q.allowed = allowed;
+      request.score = [&](ScoringQuery q) {
+        q.vector = x;
+        q.excluded = &excluded;
         return model.scorer->TopK(q);
       };
     }

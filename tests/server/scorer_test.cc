@@ -227,6 +227,56 @@ TEST(ExactScorerTest, BatchEqualsSingleQueries) {
   }
 }
 
+// A request's own filter (an ItemPredicate, tested on candidates only)
+// gives what a bitmap of the items passing both would give: on the scan
+// path and the gather path (a small allowed set), for each scorer kind.
+class EveryThirdExcepted : public ItemPredicate {
+ public:
+  bool Allows(uint32_t index) const override { return index % 3 != 0; }
+};
+
+TEST(ScorerPredicateTest, NarrowsLikeTheBitmapOfItemsPassingBoth) {
+  std::mt19937 rng(12);
+  const size_t rows = 3000, dims = 16;
+  auto m = RandomItems(&rng, rows, dims);
+  const EveryThirdExcepted predicate;
+  for (size_t stride : {2, 25}) {  // 50% allowed: scan; 4%: gather
+    ItemBitmap allowed(rows), both(rows);
+    for (uint32_t i = 0; i < rows; i += stride) {
+      allowed.Set(i);
+      if (predicate.Allows(i)) both.Set(i);
+    }
+    for (ScorerKind kind : {ScorerKind::kExact, ScorerKind::kInt8, ScorerKind::kHnsw}) {
+      ScorerOptions options;
+      options.kind = kind;
+      auto scorer = MakeScorer(m, options);
+      ASSERT_TRUE(scorer.ok()) << scorer.status();
+      ExclusionSet none;
+      for (int trial = 0; trial < 5; ++trial) {
+        const std::vector<float> q = RandomVector(&rng, dims);
+        ScoringQuery narrowed{q, 10, &none};
+        narrowed.allowed = &allowed;
+        narrowed.also_allowed = &predicate;
+        ScoringQuery reference{q, 10, &none};
+        reference.allowed = &both;
+        const ScoringResult got = (*scorer)->TopK(narrowed);
+        ASSERT_EQ(got.items.size(), 10u) << "stride " << stride << " kind " << int(kind);
+        for (const ScoredIndex& item : got.items) {
+          EXPECT_TRUE(both.Contains(item.index)) << item.index;
+        }
+        if (kind == ScorerKind::kHnsw) continue;  // a graph search may differ in its last ranks
+        const ScoringResult want = (*scorer)->TopK(reference);
+        ASSERT_EQ(want.items.size(), got.items.size());
+        for (size_t r = 0; r < want.items.size(); ++r) {
+          EXPECT_EQ(got.items[r].index, want.items[r].index) << "rank " << r;
+          EXPECT_EQ(got.items[r].score, want.items[r].score) << "rank " << r;
+        }
+        if (kind == ScorerKind::kExact) EXPECT_GT(got.not_allowed, 0u);
+      }
+    }
+  }
+}
+
 TEST(HnswScorerTest, RecallAt10AgainstExactIsHigh) {
   std::mt19937 rng(6);
   const size_t rows = 5000, dims = 32;
