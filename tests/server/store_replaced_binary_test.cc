@@ -124,7 +124,9 @@ class StoreReplacedBinaryTest : public ::testing::Test {
 
 TEST_F(StoreReplacedBinaryTest, ADeletedStoreIsLoggedStillServedAndNotCreatedByAnAdminWrite) {
   std::filesystem::remove_all(db_);
-  std::string text = WaitForLog(log_, "model poll failed");
+  // A poll in the middle of the removal may first fail otherwise (a file
+  // gone before its directory); the deletion itself is reported next.
+  std::string text = WaitForLog(log_, "model poll failed: FAILED_PRECONDITION");
   EXPECT_NE(text.find("model poll failed: FAILED_PRECONDITION: " + db_ +
                       "/models: the database was deleted since this process opened it"),
             std::string::npos)
@@ -158,7 +160,7 @@ TEST_F(StoreReplacedBinaryTest, AStoreCreatedAgainAndPublishedToIsNotFollowed) {
     ASSERT_TRUE(store.ok()) << store.status();
     ASSERT_TRUE(testing::Publish(store->get(), other).ok());
   }
-  const std::string text = WaitForLog(log_, "model poll failed");
+  const std::string text = WaitForLog(log_, "model poll failed: FAILED_PRECONDITION");
   EXPECT_NE(text.find("model poll failed: FAILED_PRECONDITION: " + db_ + "/models: the database "
                       "was deleted"),
             std::string::npos)
