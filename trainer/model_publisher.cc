@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <thread>
 #include <utility>
 
@@ -124,6 +125,11 @@ absl::StatusOr<uint64_t> PublishModel(const std::string& db,
     auto built = BuildHnsw(*model.items, options);
     if (!built.ok()) return built.status();
     index = *std::move(built);
+    if (log != nullptr) {
+      *log << absl::StrFormat("index %s/%s built in %.2f s\n", index->header.kind(),
+                              index->header.params(), index->header.build_seconds())
+           << std::flush;
+    }
   }
   auto store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kReadWrite);
   if (!store.ok()) return store.status();
@@ -158,10 +164,9 @@ absl::StatusOr<uint64_t> PublishModel(const std::string& db,
     auto stored = server::WriteHnswIndex(*index->scorer, **index_writer);
     if (!stored.ok()) return stored.status();
     if (log != nullptr) {
-      *log << absl::StrFormat(
-          "index %s/%s of version %d: built in %.2f s, %d bytes stored with the version\n",
-          stored->kind(), stored->params(), version, stored->build_seconds(),
-          stored->blob_bytes());
+      *log << absl::StrFormat("index %s/%s of version %d: %d bytes stored with the version\n",
+                              stored->kind(), stored->params(), version, stored->blob_bytes())
+           << std::flush;
     }
   }
   if (absl::Status s = (*writer)->Publish(std::move(metadata)); !s.ok()) return s;

@@ -49,8 +49,8 @@ absl::Status CheckModelSize(int64_t users, int64_t items);
 absl::Status CheckBuildIndex(const std::string& build_index);
 
 // Returns the published version number. metadata's dims, users and items
-// are filled in from the model. `log` (may be null) gets a line about the
-// index when one is built.
+// are filled in from the model. `log` (may be null) gets a line, flushed
+// at once, when the index is built and another when it is stored.
 absl::StatusOr<uint64_t> PublishModel(const std::string& db,
                                       const TrainedModel& model,
                                       affinity::v1::ModelMetadata metadata,

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/message_lite.h"
 #include "absl/strings/str_cat.h"
 
 namespace affinity::testing {
@@ -50,6 +52,20 @@ class Hasher {
   bool ok_ = false;
 };
 
+// Deterministic: the metadata holds maps (parameters, metrics).
+absl::StatusOr<std::string> Deterministic(const google::protobuf::MessageLite& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!message.SerializeToCodedStream(&coded)) {
+      return absl::InternalError(absl::StrCat("serializing a ", message.GetTypeName()));
+    }
+  }
+  return bytes;
+}
+
 absl::Status HashContent(const storage::ModelVersionReader& version, Hasher* h) {
   const affinity::v1::ModelMetadata& m = version.metadata();
   std::vector<float> items(static_cast<size_t>(m.items()) * static_cast<size_t>(m.dims()));
@@ -75,6 +91,29 @@ absl::Status HashContent(const storage::ModelVersionReader& version, Hasher* h) 
   return absl::OkStatus();
 }
 
+// Every stored index: its header (deterministic serialization) and blob,
+// read through IndexReader, whose Finish checks the blob's SHA-256.
+absl::Status HashIndexes(const storage::ModelVersionReader& version, Hasher* h) {
+  absl::StatusOr<std::vector<affinity::v1::IndexHeader>> headers = version.ListIndexes();
+  if (!headers.ok()) return headers.status();
+  for (const affinity::v1::IndexHeader& header : *headers) {
+    absl::StatusOr<std::string> bytes = Deterministic(header);
+    if (!bytes.ok()) return bytes.status();
+    h->String(*bytes);
+    auto reader = version.OpenIndex(header.kind(), header.params());
+    if (!reader.ok()) return reader.status();
+    std::vector<char> chunk(1 << 20);
+    for (uint64_t left = header.blob_bytes(); left > 0;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
+      if (absl::Status s = (*reader)->Read(absl::MakeSpan(chunk.data(), n)); !s.ok()) return s;
+      h->Bytes(chunk.data(), n);
+      left -= n;
+    }
+    if (absl::Status s = (*reader)->Finish(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ContentChecksum(const storage::ModelVersionReader& version) {
@@ -86,17 +125,10 @@ absl::StatusOr<std::string> ContentChecksum(const storage::ModelVersionReader& v
 absl::StatusOr<std::string> FullChecksum(const storage::ModelVersionReader& version) {
   Hasher h;
   if (absl::Status s = HashContent(version, &h); !s.ok()) return s;
-  // Deterministic: the metadata holds maps (parameters, metrics).
-  std::string metadata;
-  {
-    google::protobuf::io::StringOutputStream stream(&metadata);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    if (!version.metadata().SerializeToCodedStream(&coded)) {
-      return absl::InternalError("serializing the metadata");
-    }
-  }
-  h.String(metadata);
+  absl::StatusOr<std::string> metadata = Deterministic(version.metadata());
+  if (!metadata.ok()) return metadata.status();
+  h.String(*metadata);
+  if (absl::Status s = HashIndexes(version, &h); !s.ok()) return s;
   return h.Hex();
 }
 

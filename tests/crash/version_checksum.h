@@ -4,7 +4,8 @@
 //
 // ContentChecksum covers what serving reads: item ids and vectors, the
 // popular items, and every user's id, index, vector and seen items.
-// FullChecksum adds the metadata as stored, so two versions written by
+// FullChecksum adds the metadata as stored and every stored index (header
+// and blob, the blob's own SHA-256 checked), so two versions written by
 // separate runs of the same training differ in it (creation time, version
 // number) while their content checksums agree.
 // Errors are those of the reader (e.g. DataLoss). Thread-compatible.

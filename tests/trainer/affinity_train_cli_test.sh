@@ -18,7 +18,7 @@ expect_exit 2 "--factors" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --f
 expect_exit 2 "--build_index: expected \"hnsw\"" -- "$TRAIN" --input="$DATA/ratings.csv" --db="$DB" --build_index=annoy
 
 # --build_index=hnsw stores the items' graph with the version it publishes.
-expect_exit 0 "index hnsw/M=16,ef_construction=200 of version 1: built in" -- "$TRAIN" \
+expect_exit 0 "index hnsw/M=16,ef_construction=200 of version 1: [0-9]* bytes stored with the version" -- "$TRAIN" \
   --input="$DATA/ratings.csv" --format=movielens --db="$TMP/indexed" --factors=4 --iterations=1 \
   --holdout=0 --puresvd=false --threads=2 --build_index=hnsw
 
