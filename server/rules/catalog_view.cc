@@ -16,26 +16,34 @@ namespace {
 
 using affinity::v1::CatalogItem;
 
-absl::StatusOr<std::shared_ptr<CatalogSnapshot>> ReadAll(const storage::CatalogStore& store) {
+// Every stored item. An item equal to `previous`'s record of it is that
+// record, shared, not a copy: re-reading an unchanged catalog costs the
+// map, not a second copy of every item. *changed: whether the result differs
+// from `previous` (always true without one).
+absl::StatusOr<std::shared_ptr<CatalogSnapshot>> ReadAll(const storage::CatalogStore& store,
+                                                         const CatalogSnapshot* previous,
+                                                         bool* changed) {
   auto snapshot = std::make_shared<CatalogSnapshot>();
+  if (previous != nullptr) snapshot->items.reserve(previous->items.size());
+  size_t reused = 0;
   absl::Status s = store.ForEach([&](const CatalogItem& item) {
-    snapshot->items[item.item_id()] = std::make_shared<const CatalogItem>(item);
+    std::shared_ptr<const CatalogItem>& slot = snapshot->items[item.item_id()];
+    if (previous != nullptr) {
+      auto known = previous->items.find(item.item_id());
+      if (known != previous->items.end() &&
+          google::protobuf::util::MessageDifferencer::Equals(*known->second, item)) {
+        slot = known->second;
+        ++reused;
+        return absl::OkStatus();
+      }
+    }
+    slot = std::make_shared<const CatalogItem>(item);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  *changed = previous == nullptr || reused != snapshot->items.size() ||
+             snapshot->items.size() != previous->items.size();
   return snapshot;
-}
-
-bool SameItems(const CatalogSnapshot& a, const CatalogSnapshot& b) {
-  if (a.items.size() != b.items.size()) return false;
-  for (const auto& [id, item] : a.items) {
-    const CatalogItem* other = b.Find(id);
-    if (other == nullptr ||
-        !google::protobuf::util::MessageDifferencer::Equals(*item, *other)) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -50,7 +58,8 @@ absl::StatusOr<std::unique_ptr<CatalogView>> CatalogView::Open(const std::string
   if (!store.ok()) return store.status();
   std::unique_ptr<CatalogView> view(new CatalogView(dir, std::move(*store)));
   view->last_fingerprint_ = view->FilesFingerprint();
-  auto all = ReadAll(*view->follower_);
+  bool changed = false;
+  auto all = ReadAll(*view->follower_, nullptr, &changed);
   if (!all.ok()) return all.status();
   view->Publish(std::move(*all));
   return view;
@@ -104,10 +113,11 @@ absl::StatusOr<bool> CatalogView::Refresh(bool force) {
   std::string fingerprint = FilesFingerprint();
   if (!force && fingerprint == last_fingerprint_) return false;
   if (absl::Status s = follower_->Refresh(); !s.ok()) return s;
-  auto all = ReadAll(*follower_);
+  bool changed = false;
+  auto all = ReadAll(*follower_, snapshot().get(), &changed);
   if (!all.ok()) return all.status();
   last_fingerprint_ = std::move(fingerprint);
-  if (SameItems(**all, *snapshot())) return false;
+  if (!changed) return false;
   Publish(std::move(*all));
   return true;
 }

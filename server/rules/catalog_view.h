@@ -11,7 +11,9 @@
 //    (names, sizes, mtimes: every write grows the write-ahead log; the
 //    informational LOG files are ignored), so an idle catalog costs one
 //    directory listing per call. The view's own writes record the files'
-//    state right after closing the store, so they are not re-read.
+//    state right after closing the store, so they are not re-read. A
+//    re-read shares the records of unchanged items with the current
+//    snapshot (one copy of each item, whatever another process rewrote).
 //  - Upsert/Delete write through a read-write open of the store held only
 //    for the write, so another process may write between them; when that
 //    process holds the store at the same instant the call fails with

@@ -350,9 +350,21 @@ TEST_F(RulesServerTest, WritesByAnotherProcessArePickedUpByRefresh) {
     EXPECT_NE(status.error_message().find("catalog is busy, retry"), std::string::npos)
         << status.error_message();
   }
+  const std::shared_ptr<const rules::CatalogSnapshot> old_catalog = catalog_->snapshot();
   absl::StatusOr<bool> changed = catalog_->Refresh();
   ASSERT_TRUE(changed.ok()) << changed.status();
   EXPECT_TRUE(*changed);
+  // The re-read shares every unchanged record with the snapshot before it.
+  const std::shared_ptr<const rules::CatalogSnapshot> new_catalog = catalog_->snapshot();
+  ASSERT_EQ(new_catalog->items.size(), old_catalog->items.size());
+  for (const auto& [id, item] : new_catalog->items) {
+    if (id == top) {
+      EXPECT_NE(item.get(), old_catalog->Find(id));
+      EXPECT_FALSE(item->in_stock());
+    } else {
+      EXPECT_EQ(item.get(), old_catalog->Find(id)) << id;
+    }
+  }
   // Until the change is prepared, requests keep the catalog as it was.
   EXPECT_EQ(Recommend(user, 5, "g1").items(0).item_id(), top);
   prepare_serving_();  // as the server's background work does after a refresh
