@@ -97,6 +97,9 @@ ABSL_FLAG(int, load_nice, 10,
           "Nice value of the thread that loads a version beside the serving one, prepares it "
           "and frees released ones (0..19): it takes the cores only when requests leave them "
           "idle. Polling the store keeps the server's priority. 0: the server's own priority.");
+ABSL_FLAG(bool, load_sched_idle, false,
+          "Also run that thread under Linux's SCHED_IDLE policy: a request thread waking on "
+          "its core preempts it at once (a niced thread may first finish its time slice).");
 ABSL_FLAG(std::string, rules, "",
           "Business rules file (protobuf text format, or JSON when it ends in .json); "
           "reloaded when it changes and on SIGHUP. Empty: no rules.");
@@ -377,6 +380,7 @@ int Run() {
                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   manager_options.scorer.scan_pool = std::make_shared<ScanPool>(scan_threads);
   manager_options.poll_thread_nice = absl::GetFlag(FLAGS_load_nice);
+  manager_options.load_sched_idle = absl::GetFlag(FLAGS_load_sched_idle);
   ModelManager models(*std::move(store), manager_options);
   models.SetWarmUp([&](const LoadedModel& model) { rule_engine.Prepare(model); });
   auto serving_models = [&models] {

@@ -12,7 +12,8 @@ ModelManager::ModelManager(std::unique_ptr<storage::ModelStore> store,
                            ModelManagerOptions options)
     : source_(std::move(store)),
       loader_(std::move(options.scorer)),
-      poll_thread_nice_(options.poll_thread_nice) {
+      poll_thread_nice_(options.poll_thread_nice),
+      load_sched_idle_(options.load_sched_idle) {
   loader_.options().cancel = &cancel_loads_;
 }
 
@@ -79,7 +80,8 @@ absl::Status ModelManager::Poll() {
     absl::StatusOr<std::shared_ptr<const LoadedModel>> model = absl::UnknownError("not loaded");
     // Niced only beside a serving version: a first load has nobody to yield to.
     RunOnNicedThread(HasModel() ? poll_thread_nice_ : 0,
-                     [&] { model = loader_.Load(source_.store(), version); });
+                     [&] { model = loader_.Load(source_.store(), version); },
+                     HasModel() && load_sched_idle_);
     if (!model.ok()) {
       if (absl::IsCancelled(model.status())) return model.status();
       const absl::Status status(model.status().code(),
@@ -137,7 +139,9 @@ void ModelManager::FreeRetired() {
       ++it;
     }
   }
-  if (!unused.empty()) RunOnNicedThread(poll_thread_nice_, [&] { unused.clear(); });
+  if (!unused.empty()) {
+    RunOnNicedThread(poll_thread_nice_, [&] { unused.clear(); }, load_sched_idle_);
+  }
 }
 
 void ModelManager::StartPolling(std::chrono::milliseconds period) {

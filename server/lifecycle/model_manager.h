@@ -56,6 +56,8 @@ struct ModelManagerOptions {
   // the database mutex that request reads may need) keeps the process's
   // priority. 0: loads run at the process's priority too.
   int poll_thread_nice = 10;
+  // Those threads also run under SCHED_IDLE (see niced_thread.h).
+  bool load_sched_idle = false;
 };
 
 class ModelManager {
@@ -120,6 +122,7 @@ class ModelManager {
   RolloutSource source_;
   VersionLoader loader_;
   const int poll_thread_nice_;
+  const bool load_sched_idle_;
   std::mutex poll_mu_;  // one Poll at a time; guards the fields below it
   std::string applied_rollout_;  // serialized ResolvedRollout of the table
   std::string failed_rollout_;   // the rollout under which failed_ failed

@@ -1,5 +1,6 @@
 #include "server/lifecycle/niced_thread.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -8,13 +9,18 @@
 
 namespace affinity::server {
 
-void RunOnNicedThread(int nice, absl::FunctionRef<void()> fn) {
-  if (nice <= 0) {
+void RunOnNicedThread(int nice, absl::FunctionRef<void()> fn, bool sched_idle) {
+  if (nice <= 0 && !sched_idle) {
     fn();
     return;
   }
-  std::thread worker([nice, fn] {
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
+  std::thread worker([nice, fn, sched_idle] {
+    if (nice > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
+    if (sched_idle) {
+      sched_param param{};
+      param.sched_priority = 0;
+      sched_setscheduler(0, SCHED_IDLE, &param);  // 0: this thread
+    }
     fn();
   });
   worker.join();
