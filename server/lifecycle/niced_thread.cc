@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <thread>
 
 namespace affinity::server {
@@ -15,7 +16,10 @@ void RunOnNicedThread(int nice, absl::FunctionRef<void()> fn, bool sched_idle) {
     return;
   }
   std::thread worker([nice, fn, sched_idle] {
-    if (nice > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
+    const id_t self = static_cast<id_t>(syscall(SYS_gettid));
+    errno = 0;
+    const int inherited = getpriority(PRIO_PROCESS, self);
+    if (errno == 0 && nice > inherited) setpriority(PRIO_PROCESS, self, nice);
     if (sched_idle) {
       sched_param param{};
       param.sched_priority = 0;

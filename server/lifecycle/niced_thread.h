@@ -1,5 +1,6 @@
 // RunOnNicedThread: runs a function to completion on a new thread whose nice
-// value is raised by `nice` (Linux gives each thread its own nice value;
+// value is `nice`, or the caller's when that is higher (never a higher
+// priority than the caller's; Linux gives each thread its own nice value;
 // threads the function starts inherit it) and, with `sched_idle`, whose
 // scheduling policy is SCHED_IDLE (a thread of normal policy that wakes on
 // its core preempts it at once, where a niced thread may first finish its
