@@ -298,6 +298,18 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
 }
 
 int Run() {
+  // Signals are taken synchronously by sigwait below; block them before any
+  // thread starts so every thread inherits the mask. First of all: gRPC
+  // starts its executor and timer threads when the first credentials are
+  // made, and a stop signal delivered to one of those would end the process
+  // without the drain.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   if (absl::Status s = CheckFlags(); !s.ok()) {
     LogLine(std::string(s.message()));
     return 2;
@@ -319,15 +331,6 @@ int Run() {
     LogLine(std::string(credentials.status().message()));
     return 2;
   }
-  // Signals are taken synchronously by sigwait below; block them before any
-  // thread starts so every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
   const std::string db = absl::GetFlag(FLAGS_db);
   storage::ModelStoreOptions store_options;
   store_options.create_if_missing = absl::GetFlag(FLAGS_create_store);

@@ -56,7 +56,10 @@ absl::Status ModelManager::Poll() {
   if (!aspired.ok()) return aspired.status();
   const std::string key = aspired->SerializeAsString();
   if (key == applied_rollout_) return absl::OkStatus();
-  if (key != failed_rollout_) failed_.clear();  // a new rollout retries every version
+  if (key != failed_rollout_) {  // a new rollout retries every version
+    failed_.clear();
+    not_found_once_.clear();
+  }
 
   std::set<uint64_t> wanted;
   for (const auto& arm : aspired->arms()) wanted.insert(arm.version());
@@ -70,6 +73,7 @@ absl::Status ModelManager::Poll() {
     }
   }
   absl::Status first_failure = absl::OkStatus();
+  bool load_again = false;  // a version to load again at the next Poll
   for (uint64_t version : wanted) {
     if (next.count(version)) continue;
     auto failed = failed_.find(version);
@@ -87,12 +91,21 @@ absl::Status ModelManager::Poll() {
       const absl::Status status(model.status().code(),
                                 absl::StrCat("model version ", version, " failed to load: ",
                                              model.status().message()));
+      // Possibly a catch-up that saw the marker but not the records (see the
+      // header): the next Poll loads it again before it counts as failed.
+      if (absl::IsNotFound(model.status()) && not_found_once_.insert(version).second) {
+        failed_rollout_ = key;
+        load_again = true;
+        if (first_failure.ok()) first_failure = status;
+        continue;
+      }
       failed_[version] = status;
       failed_rollout_ = key;
       for (const auto& listener : failure_listeners_) listener(version, model.status());
       if (first_failure.ok()) first_failure = status;
       continue;
     }
+    not_found_once_.erase(version);
     for (const auto& listener : load_listeners_) listener(**model);
     next.emplace(version, *std::move(model));
   }
@@ -111,7 +124,7 @@ absl::Status ModelManager::Poll() {
     }
     loaded_ = std::move(next);
   }
-  applied_rollout_ = key;
+  if (!load_again) applied_rollout_ = key;
   for (const ArmServable& arm : (*table)->arms()) {
     uint64_t before = 0;
     if (previous != nullptr) {

@@ -17,7 +17,12 @@
 //  - A version that fails to load is reported to the failure listeners and
 //    left out: its arm's users go to control; if control's version fails,
 //    the previous table keeps serving. It is retried when the rollout
-//    changes again, not at every poll.
+//    changes again, not at every poll. Except a first NotFound: a
+//    follower's catch-up reads the writer's file list before its log, so it
+//    can see a version's publish marker (logged) without the records
+//    flushed just before it; the next Poll's catch-up, which starts after
+//    this one saw the marker, sees them. Such a version is loaded again at
+//    the next Poll, and only a second NotFound in a row is reported.
 // Thread-safe: routing runs concurrently with Poll; one Poll at a time.
 #ifndef AFFINITY_SERVER_LIFECYCLE_MODEL_MANAGER_H_
 #define AFFINITY_SERVER_LIFECYCLE_MODEL_MANAGER_H_
@@ -28,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -127,6 +133,7 @@ class ModelManager {
   std::string applied_rollout_;  // serialized ResolvedRollout of the table
   std::string failed_rollout_;   // the rollout under which failed_ failed
   std::map<uint64_t, absl::Status> failed_;
+  std::set<uint64_t> not_found_once_;  // loaded again at the next Poll
   // Versions released from serving, kept until no request holds them.
   std::vector<std::shared_ptr<const LoadedModel>> retired_;
   std::vector<SwapListener> swap_listeners_;

@@ -52,7 +52,7 @@ class CatalogUpsertBinaryTest : public ::testing::Test {
   void SetUp() override {
     const std::string dir = testing::TestCaseDir();
     db_ = dir + "/db";
-    const std::string log = dir + "/server.log";
+    log_ = dir + "/server.log";
     const TestModel model = testing::MakeImplicitModel(5, 20, 100, 8, 10);
     {
       auto store = storage::ModelStore::Open(db_, storage::ModelStore::Mode::kReadWrite);
@@ -66,8 +66,10 @@ class CatalogUpsertBinaryTest : public ::testing::Test {
     }
     pid_ = testing::Spawn({testing::kServerBinary, "--db=" + db_, "--listen=127.0.0.1:0",
                            "--metrics_listen=", "--admin_listen=127.0.0.1:0"},
-                          log);
-    const std::string text = testing::WaitForLog(log, "admin services on");
+                          log_);
+    // Logged once version 1 serves (after "admin services on"): a call made
+    // before it would find no model yet.
+    const std::string text = testing::WaitForLog(log_, "routing (rollout revision");
     const std::optional<int> port = testing::LoggedPort(text, "started: grpc");
     const std::optional<int> admin_port = testing::LoggedPort(text, "admin services on");
     ASSERT_TRUE(port.has_value() && admin_port.has_value()) << text;
@@ -82,7 +84,7 @@ class CatalogUpsertBinaryTest : public ::testing::Test {
     admin_.reset();
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
-      EXPECT_EQ(testing::WaitExit(pid_), 0);
+      EXPECT_EQ(testing::WaitExit(pid_), 0) << testing::ReadFile(log_);
     }
   }
 
@@ -119,6 +121,7 @@ class CatalogUpsertBinaryTest : public ::testing::Test {
   }
 
   std::string db_;
+  std::string log_;
   pid_t pid_ = -1;
   std::unique_ptr<affinity::v1::Recommender::Stub> stub_;
   std::unique_ptr<affinity::v1::CatalogAdmin::Stub> admin_;

@@ -206,7 +206,7 @@ TEST(OverloadTest, TheBinaryBoundsRequestThreadsByDefault) {
   // The channel goes first, or the drain waits out its grace period.
   stub.reset();
   ASSERT_EQ(kill(pid, SIGTERM), 0);
-  EXPECT_EQ(testing::WaitExit(pid), 0);
+  EXPECT_EQ(testing::WaitExit(pid), 0) << testing::ReadFile(log);
 }
 
 }  // namespace

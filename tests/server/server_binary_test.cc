@@ -1,6 +1,6 @@
 // The affinity-server binary as an operator runs it: flags, start/load/
 // shutdown log lines, serving over gRPC, /metrics, and a clean exit 0 on
-// SIGTERM.
+// SIGTERM, which only the main thread takes.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -8,8 +8,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include <grpcpp/grpcpp.h>
@@ -120,6 +123,45 @@ TEST(ServerBinaryTest, ServesTheLiveModelAndExitsCleanlyOnSigterm) {
   EXPECT_NE(text.find("started:"), std::string::npos);
   EXPECT_NE(text.find("shutting down on signal 15"), std::string::npos);
   EXPECT_NE(text.find("shut down\n"), std::string::npos) << text;
+}
+
+// SigBlk of /proc/PID/task/TID/status: the thread's blocked signals.
+std::optional<uint64_t> BlockedSignals(const std::string& status) {
+  std::istringstream lines(status);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("SigBlk:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
+  }
+  return std::nullopt;
+}
+
+// A stop signal is taken by the main thread's sigwait; if any other thread
+// left it unblocked, the kernel could deliver it there and its default
+// action would end the process without the drain (gRPC's executor and
+// timer threads, started with the first credentials, once did).
+TEST(ServerBinaryTest, EveryOtherThreadBlocksTheStopSignals) {
+  const std::string dir = testing::TestCaseDir();
+  const std::string log = dir + "/server.log";
+  const pid_t pid = Spawn({kServerBinary, "--db=" + dir + "/db", "--create_store",
+                           "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+                           "--admin_listen=127.0.0.1:0", "--poll_ms=100"},
+                          log);
+  const std::string text = WaitForLog(log, "no model can serve yet");
+  ASSERT_NE(text.find("no model can serve yet"), std::string::npos) << text;
+  const uint64_t stop = (uint64_t{1} << (SIGHUP - 1)) | (uint64_t{1} << (SIGINT - 1)) |
+                        (uint64_t{1} << (SIGTERM - 1));
+  int others = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    if (task.path().filename() == std::to_string(pid)) continue;  // the main thread waits
+    const std::string status = ReadFile(task.path().string() + "/status");
+    const std::optional<uint64_t> blocked = BlockedSignals(status);
+    if (!blocked.has_value()) continue;  // it ended meanwhile
+    ++others;
+    EXPECT_EQ(*blocked & stop, stop) << status.substr(0, status.find('\n'));  // Name: ...
+  }
+  EXPECT_GT(others, 3);
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  EXPECT_EQ(WaitExit(pid), 0) << ReadFile(log);
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ class TlsBinaryTest : public ::testing::Test {
   void TearDown() override {
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
-      EXPECT_EQ(testing::WaitExit(pid_), 0);
+      EXPECT_EQ(testing::WaitExit(pid_), 0) << testing::ReadFile(dir_ + "/server.log");
     }
   }
 

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -48,7 +49,12 @@ class ManagerFixture {
     manager_->SetWarmUp([this](const LoadedModel& model) {
       load_nice_[model.version] = ThreadNice();
     });
-    manager_->SetPollListener([this](const absl::Status&) { poll_nice_ = ThreadNice(); });
+    manager_->SetPollListener([this](const absl::Status& status) {
+      poll_nice_ = ThreadNice();
+      std::lock_guard<std::mutex> lock(mu_);
+      ++polls_;
+      last_poll_ = status.ToString();
+    });
   }
 
   void PublishNext() {
@@ -60,6 +66,11 @@ class ManagerFixture {
   // The nice value of the thread that loaded `version` (-100: not loaded).
   int load_nice(uint64_t version) const { return load_nice_[version]; }
   int poll_nice() const { return poll_nice_; }
+  // How many polls ran and what the last one returned.
+  std::string polls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::to_string(polls_) + " polls, the last: " + last_poll_;
+  }
 
  private:
   std::string dir_;
@@ -68,6 +79,9 @@ class ManagerFixture {
   uint32_t seed_ = 0;
   std::atomic<int> load_nice_[4] = {-100, -100, -100, -100};
   std::atomic<int> poll_nice_{-100};
+  mutable std::mutex mu_;
+  int polls_ = 0;
+  std::string last_poll_;
 };
 
 TEST(PollThreadPriorityTest, ALoadBesideAServingVersionRunsNicedThePollingDoesNot) {
@@ -84,7 +98,7 @@ TEST(PollThreadPriorityTest, ALoadBesideAServingVersionRunsNicedThePollingDoesNo
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   fixture.manager().StopPolling();
-  EXPECT_EQ(fixture.load_nice(2), 7);
+  EXPECT_EQ(fixture.load_nice(2), 7) << fixture.polls();
   EXPECT_EQ(fixture.poll_nice(), own) << "the polling thread keeps the process's priority";
   EXPECT_EQ(ThreadNice(), own) << "the calling thread keeps its priority";
 }
