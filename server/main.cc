@@ -386,15 +386,11 @@ int Run() {
   manager_options.load_sched_idle = absl::GetFlag(FLAGS_load_sched_idle);
   ModelManager models(*std::move(store), manager_options);
   models.SetWarmUp([&](const LoadedModel& model) { rule_engine.Prepare(model); });
-  auto serving_models = [&models] {
-    std::shared_ptr<const RoutingTable> table = models.routing();
-    return table == nullptr ? std::vector<std::shared_ptr<const LoadedModel>>() : table->models();
-  };
   // A rules reload prepares the serving versions before the rules apply.
-  rule_engine.SetServingModels(serving_models);
+  rule_engine.SetServingModels([&models] { return models.ServingModels(); });
   // A catalog change is prepared here, off the request path.
   auto warm_all = [&] {
-    for (const auto& model : serving_models()) rule_engine.Prepare(*model);
+    for (const auto& model : models.ServingModels()) rule_engine.Prepare(*model);
   };
 
   // Outcomes and per-arm counts.

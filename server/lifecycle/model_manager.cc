@@ -205,6 +205,12 @@ std::shared_ptr<const RoutingTable> ModelManager::routing() const {
   return table_;
 }
 
+std::vector<std::shared_ptr<const LoadedModel>> ModelManager::ServingModels() const {
+  std::shared_ptr<const RoutingTable> table = routing();
+  if (table == nullptr) return {};
+  return table->models();
+}
+
 std::map<std::string, uint64_t> ModelManager::ServingVersions() const {
   std::map<std::string, uint64_t> out;
   std::shared_ptr<const RoutingTable> table = routing();

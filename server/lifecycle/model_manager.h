@@ -117,6 +117,9 @@ class ModelManager {
   std::shared_ptr<const RoutingTable> routing() const;
   // arm -> version of every serving arm.
   std::map<std::string, uint64_t> ServingVersions() const;
+  // The serving models, arms and shadow, one per version (RoutingTable::
+  // models); empty before the first model is loaded.
+  std::vector<std::shared_ptr<const LoadedModel>> ServingModels() const;
   bool HasModel() const;
   const storage::ModelStore& store() const { return source_.store(); }
 

@@ -120,9 +120,9 @@ class RulesServerTest : public ::testing::Test {
     // serve, a rules reload prepares the serving versions, and a catalog
     // change is prepared by whoever made it (prepare_serving_).
     manager_->SetWarmUp([this](const LoadedModel& model) { engine_->Prepare(model); });
-    engine_->SetServingModels([this] { return manager_->routing()->models(); });
+    engine_->SetServingModels([this] { return manager_->ServingModels(); });
     prepare_serving_ = [this] {
-      for (const auto& model : manager_->routing()->models()) engine_->Prepare(*model);
+      for (const auto& model : manager_->ServingModels()) engine_->Prepare(*model);
     };
     ASSERT_TRUE(manager_->Poll().ok());
     batcher_ = std::make_unique<MicroBatcher>(MicroBatcherOptions{});

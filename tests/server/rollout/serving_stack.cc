@@ -26,10 +26,7 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
   rules::RuleEngine* engine = s->rule_engine_.get();
   s->models_->SetWarmUp([engine](const LoadedModel& model) { engine->Prepare(model); });
   ModelManager* models = s->models_.get();
-  engine->SetServingModels([models] {
-    std::shared_ptr<const RoutingTable> table = models->routing();
-    return table == nullptr ? std::vector<std::shared_ptr<const LoadedModel>>() : table->models();
-  });
+  engine->SetServingModels([models] { return models->ServingModels(); });
 
   if (!options.instance.empty()) {
     auto events = storage::EventStore::Open(db, options.instance);
