@@ -15,13 +15,13 @@ constexpr double kGatherFraction = 0.05;
 // Rows per block of a batch; their scores (rows x width floats) stay in L1/L2.
 constexpr size_t kBatchBlockRows = 256;
 
-// One query's k best over the ranges' heaps (each holding its range's k
-// best): the k best overall, ties to the lower index as in one heap.
-ScoringResult Merge(size_t k, const std::vector<TopKHeap*>& ranges, uint64_t items_scored) {
-  TopKHeap merged(k, nullptr, nullptr);
+// One query's k best over the ranges' selectors (each holding its range's k
+// best): the k best overall, ties to the lower index as in one selection.
+ScoringResult Merge(size_t k, const std::vector<TopKSelector*>& ranges, uint64_t items_scored) {
+  TopKSelector merged(k, nullptr, nullptr);
   uint64_t not_allowed = 0;
   uint64_t excluded_hits = 0;
-  for (TopKHeap* range : ranges) {
+  for (TopKSelector* range : ranges) {
     not_allowed += range->not_allowed();
     excluded_hits += range->excluded_hits();
     for (const ScoredIndex& item : range->Take()) merged.Push(item.index, item.score);
@@ -80,15 +80,15 @@ void ExactScorer::Range(size_t part, size_t parts, size_t* begin, size_t* end) c
 }
 
 void ExactScorer::ScanRangeMulti(const float* lone, const float* transposed, size_t width,
-                                 size_t begin, size_t end, std::vector<TopKHeap>* heaps) const {
-  const size_t nq = heaps->size();
+                                 size_t begin, size_t end, std::vector<TopKSelector>* selectors) const {
+  const size_t nq = selectors->size();
   if (nq == 1) {
     float scores[kBatchBlockRows];
-    TopKHeap& heap = heaps->front();
+    TopKSelector& selector = selectors->front();
     for (size_t first = begin; first < end; first += kBatchBlockRows) {
       const size_t n = std::min(kBatchBlockRows, end - first);
       DotLanes(first, n, lone, scores);
-      heap.PushBlock(static_cast<uint32_t>(first), scores, n);
+      selector.PushBlock(static_cast<uint32_t>(first), scores, n);
     }
     return;
   }
@@ -96,7 +96,7 @@ void ExactScorer::ScanRangeMulti(const float* lone, const float* transposed, siz
   // Each query's entry threshold, side by side, so one vector compare per
   // row tells whether any query wants the item (+inf for padding lanes).
   std::vector<float> thresholds(width, std::numeric_limits<float>::infinity());
-  for (size_t q = 0; q < nq; ++q) thresholds[q] = (*heaps)[q].threshold();
+  for (size_t q = 0; q < nq; ++q) thresholds[q] = (*selectors)[q].threshold();
   for (size_t first = begin; first < end; first += kBatchBlockRows) {
     const size_t n = std::min(kBatchBlockRows, end - first);
     DotMulti(first, n, transposed, width, scores.data());
@@ -105,9 +105,9 @@ void ExactScorer::ScanRangeMulti(const float* lone, const float* transposed, siz
       const uint32_t index = static_cast<uint32_t>(first + i);
       if (!AnyAtLeast(row_scores, thresholds.data(), width)) continue;
       for (size_t q = 0; q < nq; ++q) {
-        TopKHeap& heap = (*heaps)[q];
-        heap.Push(index, row_scores[q]);
-        thresholds[q] = heap.threshold();
+        TopKSelector& selector = (*selectors)[q];
+        selector.Push(index, row_scores[q]);
+        thresholds[q] = selector.threshold();
       }
     }
   }
@@ -117,18 +117,18 @@ ScoringResult ExactScorer::TopK(const ScoringQuery& query) const {
   if (UsesGather(query)) {
     const ItemMatrix& m = *items_;
     const std::vector<float> q = m.PadQuery(query.vector);
-    TopKHeap heap(query.k, query.excluded, query.allowed, query.also_allowed);
+    TopKSelector selector(query.k, query.excluded, query.allowed, query.also_allowed);
     uint64_t scored = 0;
     query.allowed->ForEach([&](uint32_t index) {
       if (index >= m.rows()) return;
       float score;
       Dot(index, 1, q.data(), &score);
       ++scored;
-      heap.Push(index, score);
+      selector.Push(index, score);
     });
-    const uint64_t not_allowed = heap.not_allowed();
-    const uint64_t excluded_hits = heap.excluded_hits();
-    return ScoringResult{heap.Take(), scored, not_allowed, excluded_hits};
+    const uint64_t not_allowed = selector.not_allowed();
+    const uint64_t excluded_hits = selector.excluded_hits();
+    return ScoringResult{selector.Take(), scored, not_allowed, excluded_hits};
   }
   // As a batch of one (DotRowsLanes: the scores it would get in a batch).
   return TopKBatch(absl::MakeConstSpan(&query, 1))[0];
@@ -176,10 +176,10 @@ std::vector<ScoringResult> ExactScorer::TopKBatch(
   std::vector<float> transposed(m.dims() * width);
   TransposeQueries(qptr.data(), nq, m.dims(), transposed.data());
 
-  // heaps[part][query]
+  // selectors[part][query]
   const size_t parts = Parts();
-  std::vector<std::vector<TopKHeap>> heaps(parts);
-  for (std::vector<TopKHeap>& part : heaps) {
+  std::vector<std::vector<TopKSelector>> selectors(parts);
+  for (std::vector<TopKSelector>& part : selectors) {
     part.reserve(nq);
     for (const ScoringQuery& query : queries) {
       part.emplace_back(query.k, query.excluded, query.allowed, query.also_allowed);
@@ -188,7 +188,7 @@ std::vector<ScoringResult> ExactScorer::TopKBatch(
   auto scan = [&](size_t part) {
     size_t begin, end;
     Range(part, parts, &begin, &end);
-    ScanRangeMulti(padded.front().data(), transposed.data(), width, begin, end, &heaps[part]);
+    ScanRangeMulti(padded.front().data(), transposed.data(), width, begin, end, &selectors[part]);
   };
   if (parts == 1) {
     scan(0);
@@ -197,9 +197,9 @@ std::vector<ScoringResult> ExactScorer::TopKBatch(
   }
   std::vector<ScoringResult> out;
   out.reserve(nq);
-  std::vector<TopKHeap*> ranges(parts);
+  std::vector<TopKSelector*> ranges(parts);
   for (size_t q = 0; q < nq; ++q) {
-    for (size_t p = 0; p < parts; ++p) ranges[p] = &heaps[p][q];
+    for (size_t p = 0; p < parts; ++p) ranges[p] = &selectors[p][q];
     out.push_back(Merge(queries[q].k, ranges, m.rows()));
   }
   return out;

@@ -1,5 +1,5 @@
 // ExactScorer: brute-force inner products over the whole item matrix with
-// SIMD kernels and a bounded heap. Batches are scored block by block so each
+// SIMD kernels and a bounded top-k selection. Batches are scored block by block so each
 // block of item rows is read from memory once for all queries; a lone query
 // is scored with DotRowsLanes, whose arithmetic is a DotRowsMulti lane's, so
 // its scores are the same to the last bit whether it was batched or not. A
@@ -18,7 +18,7 @@
 // split, and ties rank the lower index first, so the items and scores
 // returned are those of the single-threaded scan. (not_allowed and
 // excluded_hits count per range and may be higher with a split: a range's
-// heap fills from its own first rows.)
+// selection fills from its own first rows.)
 #ifndef AFFINITY_SERVER_SCORING_EXACT_SCORER_H_
 #define AFFINITY_SERVER_SCORING_EXACT_SCORER_H_
 
@@ -62,10 +62,10 @@ class ExactScorer : public Scorer {
   // [begin, end) of range `part` of Parts() ranges.
   void Range(size_t part, size_t parts, size_t* begin, size_t* end) const;
   // Scans rows [begin, end) for the queries of `transposed` (width lanes,
-  // heaps.size() queries) into `heaps`; a lone query (padded: `lone`) with
+  // selectors.size() queries) into `selectors`; a lone query (padded: `lone`) with
   // DotRowsLanes, which gives the same scores.
   void ScanRangeMulti(const float* lone, const float* transposed, size_t width, size_t begin,
-                      size_t end, std::vector<TopKHeap>* heaps) const;
+                      size_t end, std::vector<TopKSelector>* selectors) const;
   // Scores of n rows from `first`, times their row scales when set: against
   // one query as DotRows (gather) / as DotRowsLanes, or a transposed batch.
   void Dot(size_t first, size_t n, const float* query, float* out) const;

@@ -27,9 +27,9 @@ std::vector<ScoredIndex> Rerank(const ItemMatrix& m, const std::vector<float>& q
   std::vector<float> scores(candidates.size());
   DotRowsLanes(rows.data(), candidates.size(), rows.stride(), m.dims(), query.data(),
                scores.data());
-  TopKHeap heap(k, nullptr);
-  for (size_t i = 0; i < candidates.size(); ++i) heap.Push(candidates[i].index, scores[i]);
-  return heap.Take();
+  TopKSelector selector(k, nullptr);
+  for (size_t i = 0; i < candidates.size(); ++i) selector.Push(candidates[i].index, scores[i]);
+  return selector.Take();
 }
 
 }  // namespace
@@ -66,10 +66,10 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
     quantized.push_back(m.Quantize(query.vector));
     pointers.push_back(quantized.back().values.data());
   }
-  // heaps[part][query], part p holding the candidates of its own blocks.
+  // selectors[part][query], part p holding the candidates of its own blocks.
   const size_t parts = Parts();
-  std::vector<std::vector<TopKHeap>> heaps(parts);
-  for (std::vector<TopKHeap>& part : heaps) {
+  std::vector<std::vector<TopKSelector>> selectors(parts);
+  for (std::vector<TopKSelector>& part : selectors) {
     part.reserve(nq);
     for (const ScoringQuery& query : queries) {
       part.emplace_back(CandidatesFor(query.k), query.excluded, query.allowed,
@@ -82,7 +82,7 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
     // Whole chunks per part, as even as they come.
     const size_t begin = std::min(m.blocks(), chunks * part / parts * kChunkBlocks);
     const size_t end = std::min(m.blocks(), chunks * (part + 1) / parts * kChunkBlocks);
-    std::vector<TopKHeap>& own = heaps[part];
+    std::vector<TopKSelector>& own = selectors[part];
     std::vector<int32_t> dots(nq * kChunkRows);
     std::vector<float> scores(kChunkRows);
     for (size_t b = begin; b < end; b += kChunkBlocks) {
@@ -93,7 +93,7 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
       const float* row_scales = m.scales() + first;
       for (size_t q = 0; q < nq; ++q) {
         const int32_t* d = dots.data() + q * nb * kInt8BlockRows;
-        // Most chunks hold nothing good enough once the heap is full.
+        // Most chunks hold nothing good enough once k candidates are held.
         if (Int8ScaleScores(isa_, d, row_scales, quantized[q].scale, own[q].threshold(), n,
                             scores.data())) {
           own[q].PushBlock(static_cast<uint32_t>(first), scores.data(), n);
@@ -106,19 +106,19 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
   } else {
     pool_->Run(parts, scan);
   }
-  // Each query's best candidates over the parts: those of one heap over
+  // Each query's best candidates over the parts: those of one selection over
   // every block (ties to the lower index either way).
   std::vector<Stage1> out(nq);
   for (size_t q = 0; q < nq; ++q) {
     Stage1& stage = out[q];
     if (parts == 1) {
-      stage.not_allowed = heaps[0][q].not_allowed();
-      stage.excluded_hits = heaps[0][q].excluded_hits();
-      stage.candidates = heaps[0][q].Take();
+      stage.not_allowed = selectors[0][q].not_allowed();
+      stage.excluded_hits = selectors[0][q].excluded_hits();
+      stage.candidates = selectors[0][q].Take();
       continue;
     }
-    TopKHeap merged(CandidatesFor(queries[q].k), nullptr, nullptr);
-    for (std::vector<TopKHeap>& part : heaps) {
+    TopKSelector merged(CandidatesFor(queries[q].k), nullptr, nullptr);
+    for (std::vector<TopKSelector>& part : selectors) {
       stage.not_allowed += part[q].not_allowed();
       stage.excluded_hits += part[q].excluded_hits();
       for (const ScoredIndex& c : part[q].Take()) merged.Push(c.index, c.score);

@@ -66,7 +66,7 @@ class Int8Scorer : public Scorer {
   size_t Parts() const;
 
  private:
-  // One query's candidates, best first, and what its heaps skipped.
+  // One query's candidates, best first, and what its selection skipped.
   struct Stage1 {
     std::vector<ScoredIndex> candidates;
     uint64_t not_allowed = 0;

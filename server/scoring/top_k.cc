@@ -3,21 +3,40 @@
 #include <algorithm>
 #include <limits>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace affinity::server {
 namespace {
 
-// True when a ranks strictly better than b.
-inline bool Better(const ScoredIndex& a, const ScoredIndex& b) {
-  if (a.score != b.score) return a.score > b.score;
-  return a.index < b.index;
-}
-
-// Heap comparator putting the worst element at the front.
-struct WorstFirst {
+// True when a ranks strictly better than b (a type, so that std::sort and
+// std::nth_element inline it).
+struct BetterFirst {
   bool operator()(const ScoredIndex& a, const ScoredIndex& b) const {
-    return Better(a, b);
+    if (a.score != b.score) return a.score > b.score;
+    return a.index < b.index;
   }
 };
+constexpr BetterFirst Better;
+
+// Bit j set when scores[j] >= threshold (never for NaN), j < n <= 64.
+inline uint64_t AtOrAbove(const float* scores, size_t n, float threshold) {
+#if defined(__AVX512F__)
+  if (n == 64) {
+    const __m512 t = _mm512_set1_ps(threshold);
+    uint64_t mask = 0;
+    for (int part = 0; part < 4; ++part) {
+      const __mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(scores + 16 * part), t, _CMP_GE_OQ);
+      mask |= static_cast<uint64_t>(m) << (16 * part);
+    }
+    return mask;
+  }
+#endif
+  uint64_t mask = 0;
+  for (size_t j = 0; j < n; ++j) mask |= static_cast<uint64_t>(scores[j] >= threshold) << j;
+  return mask;
+}
 
 }  // namespace
 
@@ -44,22 +63,21 @@ std::vector<uint32_t> ItemBitmap::Indices() const {
   return out;
 }
 
-TopKHeap::TopKHeap(size_t k, const ExclusionSet* excluded, const ItemBitmap* allowed,
-                   const ItemPredicate* also_allowed)
+TopKSelector::TopKSelector(size_t k, const ExclusionSet* excluded, const ItemBitmap* allowed,
+                           const ItemPredicate* also_allowed)
     : k_(k),
       excluded_(excluded),
       allowed_(allowed),
       also_allowed_(also_allowed),
       threshold_(k == 0 ? std::numeric_limits<float>::infinity()
-                        : -std::numeric_limits<float>::infinity()) {
-  heap_.reserve(k);
-}
+                        : -std::numeric_limits<float>::infinity()) {}
 
-void TopKHeap::PushSlow(uint32_t index, float score) {
+template <bool kTestAllowed>
+void TopKSelector::Admit(uint32_t index, float score) {
   if (k_ == 0 || score != score) return;  // NaN never ranks
   const ScoredIndex candidate{index, score};
-  if (heap_.size() == k_ && !Better(candidate, heap_.front())) return;
-  if ((allowed_ != nullptr && !allowed_->Contains(index)) ||
+  if (full_ && !Better(candidate, worst_)) return;
+  if ((kTestAllowed && allowed_ != nullptr && !allowed_->Contains(index)) ||
       (also_allowed_ != nullptr && !also_allowed_->Allows(index))) {
     ++not_allowed_;
     return;
@@ -68,21 +86,51 @@ void TopKHeap::PushSlow(uint32_t index, float score) {
     ++excluded_hits_;
     return;
   }
-  if (heap_.size() < k_) {
-    heap_.push_back(candidate);
-    std::push_heap(heap_.begin(), heap_.end(), WorstFirst());
-  } else {
-    std::pop_heap(heap_.begin(), heap_.end(), WorstFirst());
-    heap_.back() = candidate;
-    std::push_heap(heap_.begin(), heap_.end(), WorstFirst());
-  }
-  if (heap_.size() == k_) threshold_ = heap_.front().score;
+  if (buffer_.empty()) buffer_.reserve(2 * k_);
+  buffer_.push_back(candidate);
+  if (buffer_.size() == 2 * k_) Compact();
 }
 
-std::vector<ScoredIndex> TopKHeap::Take() {
-  std::vector<ScoredIndex> out = std::move(heap_);
-  heap_.clear();
+void TopKSelector::PushBlock(uint32_t first, const float* scores, size_t n) {
+  for (size_t i = 0; i < n; i += 64) {
+    const size_t m = std::min<size_t>(64, n - i);
+    uint64_t candidates = AtOrAbove(scores + i, m, threshold_);
+    if (candidates == 0) continue;
+    const uint32_t base = first + static_cast<uint32_t>(i);
+    const bool by_word = allowed_ != nullptr && base % 64 == 0;
+    if (by_word) {
+      const uint64_t allowed = allowed_->Word(base / 64);
+      not_allowed_ += static_cast<uint64_t>(__builtin_popcountll(candidates & ~allowed));
+      candidates &= allowed;
+    }
+    for (; candidates != 0; candidates &= candidates - 1) {
+      const int j = __builtin_ctzll(candidates);
+      const float score = scores[i + j];
+      if (score < threshold_) continue;  // the threshold rose since the compare
+      if (by_word) {
+        Admit<false>(base + j, score);
+      } else {
+        Admit<true>(base + j, score);
+      }
+    }
+  }
+}
+
+void TopKSelector::Compact() {
+  if (buffer_.size() < k_) return;
+  std::nth_element(buffer_.begin(), buffer_.begin() + (k_ - 1), buffer_.end(), Better);
+  buffer_.resize(k_);
+  worst_ = buffer_.back();
+  full_ = true;
+  threshold_ = worst_.score;
+}
+
+std::vector<ScoredIndex> TopKSelector::Take() {
+  if (buffer_.size() > k_) Compact();
+  std::vector<ScoredIndex> out = std::move(buffer_);
+  buffer_.clear();
   std::sort(out.begin(), out.end(), Better);
+  full_ = false;
   threshold_ = k_ == 0 ? std::numeric_limits<float>::infinity()
                        : -std::numeric_limits<float>::infinity();
   return out;

@@ -50,6 +50,8 @@ class ItemBitmap {
   bool Contains(uint32_t index) const {
     return index < items_ && ((words_[index >> 6] >> (index & 63)) & 1) != 0;
   }
+  // Bits of indices 64 * w .. 64 * w + 63 (bit j: index 64 * w + j); 0 past the end.
+  uint64_t Word(size_t w) const { return w < words_.size() ? words_[w] : 0; }
   size_t items() const { return items_; }
   // Number of allowed indices.
   size_t count() const { return count_; }
@@ -82,46 +84,63 @@ class ItemPredicate {
 };
 
 // Keeps the k best (score, index) pairs pushed so far; ties favour the lower
-// index. Excluded indices are looked up only for candidates that would enter
-// the heap, so the common case costs one comparison per item.
-class TopKHeap {
+// index. Excluded indices are looked up only for candidates that could
+// enter, so the common case costs one comparison per item.
+//
+// Candidates at or above threshold() are appended to a buffer of 2k; when
+// it fills, the k best are selected in place (std::nth_element) and the
+// threshold rises to the k-th best score. Each accepted candidate costs O(1)
+// amortised, whatever k: a bounded heap pays log k per candidate, which
+// dominates a scan keeping hundreds of candidates (the int8 scorer keeps
+// 4 x 210 for the homepage rules). Not thread-safe; one per query and scan
+// range.
+class TopKSelector {
  public:
   // `allowed` and `also_allowed` (each may be null: everything allowed) are
-  // tested, like `excluded`, only for candidates that would enter the heap.
-  TopKHeap(size_t k, const ExclusionSet* excluded, const ItemBitmap* allowed = nullptr,
-           const ItemPredicate* also_allowed = nullptr);
+  // tested, like `excluded`, only for candidates that could enter.
+  TopKSelector(size_t k, const ExclusionSet* excluded, const ItemBitmap* allowed = nullptr,
+               const ItemPredicate* also_allowed = nullptr);
 
-  // Score below which a candidate cannot enter (-inf until k are held).
+  // Score below which a candidate cannot enter (-inf until k are held; it
+  // rises each time the buffer is compacted, so it may trail the k-th best
+  // score pushed so far).
   float threshold() const { return threshold_; }
 
   void Push(uint32_t index, float score) {
     if (score < threshold_) return;
     PushSlow(index, score);
   }
-  // Pushes scores[i] for index first + i.
-  void PushBlock(uint32_t first, const float* scores, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      if (scores[i] >= threshold_) PushSlow(first + static_cast<uint32_t>(i), scores[i]);
-    }
-  }
+  // Pushes scores[i] for index first + i: the same selection as n Push
+  // calls, found 64 scores at a time (a vector compare against the
+  // threshold, AND the allowed bitmap's word when `first` is a multiple of
+  // 64), so only candidates that can enter cost a branch.
+  void PushBlock(uint32_t first, const float* scores, size_t n);
 
-  // Candidates that would have entered the heap but were not allowed /
-  // were excluded (what the rules dropped from this answer).
+  // Candidates at or above the threshold that were not allowed / were
+  // excluded (what the rules dropped from this answer).
   uint64_t not_allowed() const { return not_allowed_; }
   uint64_t excluded_hits() const { return excluded_hits_; }
 
-  // Best first. Leaves the heap empty.
+  // Best first. Leaves the selector empty.
   std::vector<ScoredIndex> Take();
 
  private:
-  void PushSlow(uint32_t index, float score);
+  void PushSlow(uint32_t index, float score) { Admit<true>(index, score); }
+  // Enters a candidate at or above the threshold unless it is excluded or
+  // (when kTestAllowed; the caller tested the bitmap otherwise) not allowed.
+  template <bool kTestAllowed>
+  void Admit(uint32_t index, float score);
+  // Keeps the k best of the buffer and raises the threshold to the worst of them.
+  void Compact();
   size_t k_;
   const ExclusionSet* excluded_;
   const ItemBitmap* allowed_;
   const ItemPredicate* also_allowed_;
   uint64_t not_allowed_ = 0;
   uint64_t excluded_hits_ = 0;
-  std::vector<ScoredIndex> heap_;  // min-heap: worst at front
+  std::vector<ScoredIndex> buffer_;  // unordered; at most 2k
+  bool full_ = false;                // k held since the last Compact: worst_ is the k-th best
+  ScoredIndex worst_;
   float threshold_;
 };
 
