@@ -66,7 +66,7 @@ ABSL_FLAG(int, max_k, 1000, "Largest k a request may ask for.");
 ABSL_FLAG(std::string, scorer, "exact",
           "Item ranking for users: exact (SIMD scan), int8 (int8 scan for k x "
           "--int8_candidates candidates, re-ranked exactly) or hnsw (approximate graph search).");
-ABSL_FLAG(int, int8_candidates, 4,
+ABSL_FLAG(int, int8_candidates, 2,
           "--scorer=int8: candidates per query as a multiple of k (1..1000), re-ranked "
           "exactly in float32.");
 ABSL_FLAG(int, hnsw_ef, 200, "HNSW search breadth (higher: better recall, slower).");

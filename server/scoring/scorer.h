@@ -83,7 +83,7 @@ struct ScorerOptions {
   size_t hnsw_ef = 200;
   // int8 scorer: candidates kept per query by the int8 scan, as a multiple
   // of k (re-ranked exactly in float32).
-  size_t int8_candidate_factor = 4;
+  size_t int8_candidate_factor = 2;
   // Threads used to build an HNSW index.
   int build_threads = 2;
   // When set and it turns true, a build in progress stops with Cancelled

@@ -247,7 +247,7 @@ void BM_Int8CandidateRecall(benchmark::State& state) {
 }
 BENCHMARK(BM_Int8CandidateRecall)
     ->ArgsProduct({{0, 1, 2}, {1, 2, 4, 8}, {10}})
-    ->Args({2, 4, 210})
+    ->ArgsProduct({{0, 1, 2}, {1, 2, 4}, {210}})
     ->Iterations(kQueries)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
