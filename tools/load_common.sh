@@ -2,10 +2,11 @@
 # tools/bench_swaps.sh, tools/soak_vanishing.sh); source it from the
 # repository root. Every server it starts listens on free loopback ports,
 # and every process it starts is stopped by its own pid on exit
-# (load_cleanup, installed as the EXIT trap by load_init).
+# (load_cleanup, installed as the EXIT trap by load_init). SERVER_BIN=PATH
+# runs another server binary (e.g. an earlier build, side by side).
 
 LOAD_BINARIES="//server:affinity-server //server:synthetic_store //tools/loadgen:loadgen"
-SERVER=bazel-bin/server/affinity-server
+SERVER=${SERVER_BIN:-bazel-bin/server/affinity-server}
 SYNTHETIC_STORE=bazel-bin/server/synthetic_store
 LOADGEN=bazel-bin/tools/loadgen/loadgen
 

@@ -90,6 +90,9 @@ struct MicroBatcher::Entry {
   const ItemPredicate* const also_allowed;     // kept alive by owner
   std::optional<ItemBitmap> allowed_copy;      // without an owner
 
+  // The caller waits on it (with mu_): notified when its state changes and
+  // when it is the oldest queued entry and no pass runs (it runs the next).
+  std::condition_variable cv;
   // Guarded by mu_. `result` is written by the pass (without mu_) before
   // state turns kDone, and read by the caller after.
   State state = State::kQueued;
@@ -124,6 +127,10 @@ absl::Status MicroBatcher::ScoreEntries(const Scorer& scorer,
   return absl::OkStatus();
 }
 
+void MicroBatcher::WakeNextRunner() {
+  if (!running_ && !queue_.empty()) queue_.front()->cv.notify_one();
+}
+
 void MicroBatcher::Dequeue(const Entry* entry) {
   auto it = std::find_if(queue_.begin(), queue_.end(),
                          [entry](const std::shared_ptr<Entry>& e) { return e.get() == entry; });
@@ -140,6 +147,7 @@ void MicroBatcher::RunPass(std::unique_lock<std::mutex>& lock, const Scorer& sco
     Entry& entry = **it;
     if (Passed(entry.deadline, now)) {
       entry.state = Entry::State::kExpired;
+      entry.cv.notify_one();
       it = queue_.erase(it);
     } else if (entry.scorer == &scorer) {
       entry.state = Entry::State::kScoring;
@@ -151,7 +159,7 @@ void MicroBatcher::RunPass(std::unique_lock<std::mutex>& lock, const Scorer& sco
   }
   if (batch.empty()) {
     running_ = false;
-    cv_.notify_all();
+    WakeNextRunner();
     return;
   }
   ++batches_;
@@ -167,9 +175,10 @@ void MicroBatcher::RunPass(std::unique_lock<std::mutex>& lock, const Scorer& sco
     entry->pass_seconds = seconds;
     entry->pass_queries = batch.size();
     entry->state = Entry::State::kDone;
+    entry->cv.notify_one();
   }
   running_ = false;
-  cv_.notify_all();
+  WakeNextRunner();
   if (options_.on_pass) {
     lock.unlock();
     options_.on_pass(PassStats{batch.size(), seconds});
@@ -198,7 +207,7 @@ absl::StatusOr<ScoringResult> MicroBatcher::Score(const Scorer& scorer,
   auto entry = std::make_shared<Entry>(&scorer, query, until);
   std::unique_lock<std::mutex> lock(mu_);
   queue_.push_back(entry);
-  cv_.notify_all();  // a pass being gathered may now be full
+  if (running_) gather_cv_.notify_one();  // a pass being gathered may now be full
   using State = Entry::State;
   while (entry->state != State::kDone) {
     if (entry->state == State::kExpired) {
@@ -207,7 +216,7 @@ absl::StatusOr<ScoringResult> MicroBatcher::Score(const Scorer& scorer,
     if (!running_ && entry->state == State::kQueued) {
       if (Passed(until)) {
         Dequeue(entry.get());
-        cv_.notify_all();
+        WakeNextRunner();
         return DeadlineExceeded("while queued for a scoring pass");
       }
       // Nothing runs: this caller runs the next pass (after the gathering
@@ -225,11 +234,12 @@ absl::StatusOr<ScoringResult> MicroBatcher::Score(const Scorer& scorer,
         }
         steady_clock::time_point gather_until = oldest + options_.window;
         if (until.has_value()) gather_until = std::min(gather_until, *until);
-        cv_.wait_until(lock, gather_until, [&] { return count() >= options_.max_batch; });
+        gather_cv_.wait_until(lock, gather_until,
+                              [&] { return count() >= options_.max_batch; });
         if (Passed(until)) {
           Dequeue(entry.get());
           running_ = false;
-          cv_.notify_all();  // another caller runs the pass
+          WakeNextRunner();  // another caller runs the pass
           return DeadlineExceeded("while gathering a scoring pass");
         }
       }
@@ -241,8 +251,8 @@ absl::StatusOr<ScoringResult> MicroBatcher::Score(const Scorer& scorer,
              (!running_ && entry->state == State::kQueued);
     };
     if (!until.has_value()) {
-      cv_.wait(lock, ready);
-    } else if (!cv_.wait_until(lock, *until, ready)) {
+      entry->cv.wait(lock, ready);
+    } else if (!entry->cv.wait_until(lock, *until, ready)) {
       if (entry->state == State::kQueued) {
         Dequeue(entry.get());
         return DeadlineExceeded("while queued for a scoring pass");

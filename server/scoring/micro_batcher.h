@@ -102,10 +102,14 @@ class MicroBatcher {
                                    const std::vector<std::shared_ptr<Entry>>& entries);
   // Removes `entry` from queue_ (it must be there).
   void Dequeue(const Entry* entry);
+  // When no pass runs, wakes the oldest queued caller to run the next one
+  // (mu_ held). Callers are woken one by one, never all at once: a pass's
+  // end wakes its own callers and the next runner only.
+  void WakeNextRunner();
 
   MicroBatcherOptions options_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable gather_cv_;  // the caller gathering a pass (window > 0) waits here
   std::deque<std::shared_ptr<Entry>> queue_;  // guarded by mu_, oldest first
   bool running_ = false;                      // a pass is gathered or scored
   size_t batches_ = 0;                        // guarded by mu_

@@ -452,3 +452,56 @@ TEST(MicroBatcherTest, QueriesForDifferentScorersAreNeverMixed) {
 
 }  // namespace
 }  // namespace affinity::server
+
+namespace affinity::server {
+namespace {
+
+// Takes 1 ms per pass, so queues form behind it.
+class SlowOffsetScorer : public OffsetScorer {
+ public:
+  SlowOffsetScorer() : OffsetScorer(0) {}
+  std::vector<ScoringResult> TopKBatch(absl::Span<const ScoringQuery> queries) const override {
+    std::this_thread::sleep_for(milliseconds(1));
+    return OffsetScorer::TopKBatch(queries);
+  }
+};
+
+// Callers are woken one by one (a pass's own callers, then the next runner):
+// with callers leaving at their deadlines from the queue, from a pass and
+// from the head of the queue, every call still returns and the queue empties.
+TEST(MicroBatcherTest, EveryCallReturnsWhenDeadlinesCutTheQueue) {
+  SlowOffsetScorer scorer;
+  MicroBatcher batcher({std::chrono::microseconds(0), 4});
+  constexpr int kThreads = 12;
+  constexpr int kCalls = 60;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0}, expired{0}, wrong{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i) {
+        const std::vector<float> vector(3, static_cast<float>(t * 1000 + i));
+        ExclusionSet none;
+        // Every other call may wait 0.1 to 2 ms only.
+        const auto deadline = (t + i) % 2 == 0
+                                  ? system_clock::time_point::max()
+                                  : system_clock::now() + std::chrono::microseconds(100 + 100 * (i % 20));
+        const absl::StatusOr<ScoringResult> r = batcher.Score(scorer, {vector, 1, &none}, deadline);
+        if (r.ok()) {
+          ++ok;
+          if (r->items[0].index != static_cast<uint32_t>(t * 1000 + i)) ++wrong;
+        } else if (r.status().code() == absl::StatusCode::kDeadlineExceeded) {
+          ++expired;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load() + expired.load(), kThreads * kCalls);
+  EXPECT_GE(ok.load(), kThreads * kCalls / 2);  // those without a deadline
+  EXPECT_GT(expired.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(batcher.queued(), 0u);
+}
+
+}  // namespace
+}  // namespace affinity::server
