@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -167,64 +168,85 @@ __attribute__((target("avx512f,avx512vnni"))) void DotBlocksVnni(
   }
 }
 
-bool ScaleScoresPortable(const int32_t* dots, const float* row_scales, float query_scale,
-                         float threshold, size_t n, float* out) {
-  bool any = false;
-  for (size_t i = 0; i < n; ++i) {
-    out[i] = static_cast<float>(dots[i]) * (row_scales[i] * query_scale);
-    any |= out[i] >= threshold;
+// Sets bit i % 64 of masks[i / 64] for i in [0, n) when Int8Score(...) >=
+// threshold (never for NaN); words past n are left alone.
+bool AtOrAbovePortable(const int32_t* dots, const float* row_scales, float query_scale,
+                       float threshold, size_t n, uint64_t* masks) {
+  uint64_t any = 0;
+  for (size_t w = 0; w * 64 < n; ++w) {
+    uint64_t mask = 0;
+    const size_t end = std::min(n, w * 64 + 64);
+    for (size_t i = w * 64; i < end; ++i) {
+      mask |= static_cast<uint64_t>(Int8Score(dots[i], row_scales[i], query_scale) >= threshold)
+              << (i - w * 64);
+    }
+    masks[w] = mask;
+    any |= mask;
   }
-  return any;
+  return any != 0;
 }
 
-__attribute__((target("avx2"))) bool ScaleScoresAvx2(const int32_t* dots,
-                                                      const float* row_scales,
-                                                      float query_scale, float threshold,
-                                                      size_t n, float* out) {
+__attribute__((target("avx2"))) bool AtOrAboveAvx2(const int32_t* dots, const float* row_scales,
+                                                   float query_scale, float threshold, size_t n,
+                                                   uint64_t* masks) {
   const __m256 qs = _mm256_set1_ps(query_scale);
   const __m256 t = _mm256_set1_ps(threshold);
-  __m256 any = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 d = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dots + i)));
-    const __m256 v = _mm256_mul_ps(d, _mm256_mul_ps(_mm256_loadu_ps(row_scales + i), qs));
-    _mm256_storeu_ps(out + i, v);
-    any = _mm256_or_ps(any, _mm256_cmp_ps(v, t, _CMP_GE_OQ));
+  const size_t full = n / 64 * 64;
+  uint64_t any = 0;
+  for (size_t w = 0; w * 64 < full; ++w) {
+    uint64_t mask = 0;
+    for (size_t part = 0; part < 8; ++part) {
+      const size_t i = w * 64 + part * 8;
+      const __m256 d = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dots + i)));
+      const __m256 v = _mm256_mul_ps(d, _mm256_mul_ps(_mm256_loadu_ps(row_scales + i), qs));
+      const uint64_t bits = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, t, _CMP_GE_OQ)));
+      mask |= bits << (part * 8);
+    }
+    masks[w] = mask;
+    any |= mask;
   }
-  const bool tail = ScaleScoresPortable(dots + i, row_scales + i, query_scale, threshold, n - i, out + i);
-  return tail || _mm256_movemask_ps(any) != 0;
+  const bool tail = full < n && AtOrAbovePortable(dots + full, row_scales + full, query_scale,
+                                                  threshold, n - full, masks + full / 64);
+  return tail || any != 0;
 }
 
-__attribute__((target("avx512f"))) bool ScaleScoresAvx512(const int32_t* dots,
-                                                           const float* row_scales,
-                                                           float query_scale, float threshold,
-                                                           size_t n, float* out) {
+__attribute__((target("avx512f"))) bool AtOrAboveAvx512(const int32_t* dots,
+                                                        const float* row_scales,
+                                                        float query_scale, float threshold,
+                                                        size_t n, uint64_t* masks) {
   const __m512 qs = _mm512_set1_ps(query_scale);
   const __m512 t = _mm512_set1_ps(threshold);
-  __mmask16 any = 0;
-  for (size_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
-    const __m512 d = _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m, dots + i));
-    const __m512 v = _mm512_mul_ps(d, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row_scales + i), qs));
-    _mm512_mask_storeu_ps(out + i, m, v);
-    any |= _mm512_mask_cmp_ps_mask(m, v, t, _CMP_GE_OQ);
+  uint64_t any = 0;
+  for (size_t w = 0; w * 64 < n; ++w) {
+    uint64_t mask = 0;
+    for (size_t part = 0; part < 4; ++part) {
+      const size_t i = w * 64 + part * 16;
+      if (i >= n) break;
+      const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+      const __m512 d = _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m, dots + i));
+      const __m512 v =
+          _mm512_mul_ps(d, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row_scales + i), qs));
+      mask |= static_cast<uint64_t>(_mm512_mask_cmp_ps_mask(m, v, t, _CMP_GE_OQ)) << (part * 16);
+    }
+    masks[w] = mask;
+    any |= mask;
   }
   return any != 0;
 }
 
 }  // namespace
 
-bool Int8ScaleScores(Int8Isa isa, const int32_t* dots, const float* row_scales,
-                     float query_scale, float threshold, size_t n, float* out) {
+bool Int8ScoresAtOrAbove(Int8Isa isa, const int32_t* dots, const float* row_scales,
+                         float query_scale, float threshold, size_t n, uint64_t* masks) {
   switch (isa) {
     case Int8Isa::kAvx512Vnni:
-      return ScaleScoresAvx512(dots, row_scales, query_scale, threshold, n, out);
+      return AtOrAboveAvx512(dots, row_scales, query_scale, threshold, n, masks);
     case Int8Isa::kAvx2:
-      return ScaleScoresAvx2(dots, row_scales, query_scale, threshold, n, out);
+      return AtOrAboveAvx2(dots, row_scales, query_scale, threshold, n, masks);
     case Int8Isa::kPortable:
       break;
   }
-  return ScaleScoresPortable(dots, row_scales, query_scale, threshold, n, out);
+  return AtOrAbovePortable(dots, row_scales, query_scale, threshold, n, masks);
 }
 
 bool Int8IsaSupported(Int8Isa isa) {

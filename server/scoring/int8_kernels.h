@@ -43,11 +43,20 @@ const char* Int8IsaName(Int8Isa isa);
 void Int8DotBlocks(Int8Isa isa, const uint8_t* blocks, size_t nblocks, size_t groups,
                    const int8_t* const* queries, size_t nq, int32_t* out);
 
-// out[i] = float(dots[i]) * (row_scales[i] * query_scale) for i in [0, n)
-// (the int8 approximation of a score); true when some out[i] >= threshold.
-// Every path rounds the same way, so all return the same floats.
-bool Int8ScaleScores(Int8Isa isa, const int32_t* dots, const float* row_scales,
-                     float query_scale, float threshold, size_t n, float* out);
+// The int8 approximation of a score: float(dot) * (row_scale * query_scale),
+// rounded the same way on every path (the vector paths compute these very
+// operations lane by lane).
+inline float Int8Score(int32_t dot, float row_scale, float query_scale) {
+  return static_cast<float>(dot) * (row_scale * query_scale);
+}
+
+// For i in [0, n): bit i % 64 of masks[i / 64] is set when
+// Int8Score(dots[i], row_scales[i], query_scale) >= threshold (never for
+// NaN); the (n + 63) / 64 words are written whole. True when any bit is set.
+// Every path returns the same masks. The scores themselves are not stored:
+// the caller computes Int8Score for the few rows whose bit is set.
+bool Int8ScoresAtOrAbove(Int8Isa isa, const int32_t* dots, const float* row_scales,
+                         float query_scale, float threshold, size_t n, uint64_t* masks);
 
 }  // namespace affinity::server
 

@@ -84,7 +84,7 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
     const size_t end = std::min(m.blocks(), chunks * (part + 1) / parts * kChunkBlocks);
     std::vector<TopKSelector>& own = selectors[part];
     std::vector<int32_t> dots(nq * kChunkRows);
-    std::vector<float> scores(kChunkRows);
+    uint64_t masks[kChunkRows / 64];
     for (size_t b = begin; b < end; b += kChunkBlocks) {
       const size_t nb = std::min(kChunkBlocks, end - b);
       Int8DotBlocks(isa_, m.block(b), nb, m.groups(), pointers.data(), nq, dots.data());
@@ -93,10 +93,14 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
       const float* row_scales = m.scales() + first;
       for (size_t q = 0; q < nq; ++q) {
         const int32_t* d = dots.data() + q * nb * kInt8BlockRows;
-        // Most chunks hold nothing good enough once k candidates are held.
-        if (Int8ScaleScores(isa_, d, row_scales, quantized[q].scale, own[q].threshold(), n,
-                            scores.data())) {
-          own[q].PushBlock(static_cast<uint32_t>(first), scores.data(), n);
+        // Most rows are below the threshold once k candidates are held:
+        // only those at or above it are scaled again and pushed.
+        const float query_scale = quantized[q].scale;
+        if (Int8ScoresAtOrAbove(isa_, d, row_scales, query_scale, own[q].threshold(), n,
+                                masks)) {
+          own[q].PushMasked(static_cast<uint32_t>(first), masks, n, [&](size_t i) {
+            return Int8Score(d[i], row_scales[i], query_scale);
+          });
         }
       }
     }

@@ -44,9 +44,13 @@ ExclusionSet::ExclusionSet(std::vector<uint32_t> indices)
     : sorted_(std::move(indices)) {
   std::sort(sorted_.begin(), sorted_.end());
   sorted_.erase(std::unique(sorted_.begin(), sorted_.end()), sorted_.end());
+  for (uint32_t index : sorted_) {
+    const uint32_t bit = FilterBit(index);
+    filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
+  }
 }
 
-bool ExclusionSet::Contains(uint32_t index) const {
+bool ExclusionSet::ContainsSorted(uint32_t index) const {
   return std::binary_search(sorted_.begin(), sorted_.end(), index);
 }
 
@@ -91,27 +95,15 @@ void TopKSelector::Admit(uint32_t index, float score) {
   if (buffer_.size() == 2 * k_) Compact();
 }
 
+template void TopKSelector::Admit<true>(uint32_t index, float score);
+template void TopKSelector::Admit<false>(uint32_t index, float score);
+
 void TopKSelector::PushBlock(uint32_t first, const float* scores, size_t n) {
   for (size_t i = 0; i < n; i += 64) {
-    const size_t m = std::min<size_t>(64, n - i);
-    uint64_t candidates = AtOrAbove(scores + i, m, threshold_);
-    if (candidates == 0) continue;
-    const uint32_t base = first + static_cast<uint32_t>(i);
-    const bool by_word = allowed_ != nullptr && base % 64 == 0;
-    if (by_word) {
-      const uint64_t allowed = allowed_->Word(base / 64);
-      not_allowed_ += static_cast<uint64_t>(__builtin_popcountll(candidates & ~allowed));
-      candidates &= allowed;
-    }
-    for (; candidates != 0; candidates &= candidates - 1) {
-      const int j = __builtin_ctzll(candidates);
-      const float score = scores[i + j];
-      if (score < threshold_) continue;  // the threshold rose since the compare
-      if (by_word) {
-        Admit<false>(base + j, score);
-      } else {
-        Admit<true>(base + j, score);
-      }
+    const uint64_t candidates = AtOrAbove(scores + i, std::min<size_t>(64, n - i), threshold_);
+    if (candidates != 0) {
+      PushCandidates(first + static_cast<uint32_t>(i), candidates,
+                     [&](int j) { return scores[i + j]; });
     }
   }
 }

@@ -4,6 +4,7 @@
 #ifndef AFFINITY_SERVER_SCORING_TOP_K_H_
 #define AFFINITY_SERVER_SCORING_TOP_K_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -15,18 +16,27 @@ struct ScoredIndex {
   float score = 0;
 };
 
-// Item indices never to return. Immutable once built; cheap membership test.
+// Item indices never to return. Immutable once built; cheap membership test:
+// a 1,024-bit filter of hashed indices answers most misses with one bit
+// test, the rest is a binary search.
 class ExclusionSet {
  public:
   ExclusionSet() = default;
   // Any order, duplicates allowed.
   explicit ExclusionSet(std::vector<uint32_t> indices);
-  bool Contains(uint32_t index) const;
+  bool Contains(uint32_t index) const {
+    const uint32_t bit = FilterBit(index);
+    if (((filter_[bit >> 6] >> (bit & 63)) & 1) == 0) return false;
+    return ContainsSorted(index);
+  }
   size_t size() const { return sorted_.size(); }
   const std::vector<uint32_t>& sorted() const { return sorted_; }
 
  private:
+  static uint32_t FilterBit(uint32_t index) { return (index * 0x9E3779B1u) >> 22; }
+  bool ContainsSorted(uint32_t index) const;
   std::vector<uint32_t> sorted_;
+  std::array<uint64_t, 16> filter_{};
 };
 
 // Item indices a rule set allows (a bitmap over the model's items).
@@ -115,6 +125,18 @@ class TopKSelector {
   // threshold, AND the allowed bitmap's word when `first` is a multiple of
   // 64), so only candidates that can enter cost a branch.
   void PushBlock(uint32_t first, const float* scores, size_t n);
+  // Pushes score_of(i) for index first + i, for each i in [0, n) whose bit
+  // i % 64 of masks[i / 64] is set (the rows a kernel found at or above the
+  // threshold it was given; score_of is called only for them).
+  template <typename ScoreOf>
+  void PushMasked(uint32_t first, const uint64_t* masks, size_t n, ScoreOf score_of) {
+    for (size_t w = 0; w * 64 < n; ++w) {
+      if (masks[w] != 0) {
+        PushCandidates(first + static_cast<uint32_t>(w * 64), masks[w],
+                       [&](int j) { return score_of(w * 64 + j); });
+      }
+    }
+  }
 
   // Candidates at or above the threshold that were not allowed / were
   // excluded (what the rules dropped from this answer).
@@ -126,6 +148,27 @@ class TopKSelector {
 
  private:
   void PushSlow(uint32_t index, float score) { Admit<true>(index, score); }
+  // Pushes score_of(j) for index base + j, for each bit j of `candidates`:
+  // ANDed with the allowed bitmap's word first when base is a multiple of 64.
+  template <typename ScoreOf>
+  void PushCandidates(uint32_t base, uint64_t candidates, ScoreOf score_of) {
+    const bool by_word = allowed_ != nullptr && base % 64 == 0;
+    if (by_word) {
+      const uint64_t allowed = allowed_->Word(base / 64);
+      not_allowed_ += static_cast<uint64_t>(__builtin_popcountll(candidates & ~allowed));
+      candidates &= allowed;
+    }
+    for (; candidates != 0; candidates &= candidates - 1) {
+      const int j = __builtin_ctzll(candidates);
+      const float score = score_of(j);
+      if (score < threshold_) continue;  // the threshold rose since the mask was made
+      if (by_word) {
+        Admit<false>(base + j, score);
+      } else {
+        Admit<true>(base + j, score);
+      }
+    }
+  }
   // Enters a candidate at or above the threshold unless it is excluded or
   // (when kTestAllowed; the caller tested the bitmap otherwise) not allowed.
   template <bool kTestAllowed>

@@ -102,34 +102,40 @@ TEST(Int8KernelsTest, EverySupportedPathEqualsThePlainSumBitForBit) {
   }
 }
 
-TEST(Int8KernelsTest, EverySupportedPathScalesScoresLikeThePortableOne) {
+TEST(Int8KernelsTest, EverySupportedPathFindsTheScoresAtOrAboveTheThreshold) {
   std::mt19937 rng(18);
-  std::uniform_int_distribution<int32_t> dot(1, 2000000);
+  std::uniform_int_distribution<int32_t> dot(-2000000, 2000000);
   std::uniform_real_distribution<float> scale(0.0f, 0.01f);
   const float query_scale = 0.0123f;
-  for (size_t n : {1, 7, 8, 16, 17, 1000}) {
-    // Every score negative but the last one.
+  for (size_t n : {1, 7, 8, 16, 17, 63, 64, 65, 1000, 1024}) {
     std::vector<int32_t> dots(n);
     std::vector<float> scales(n);
     for (size_t i = 0; i < n; ++i) {
-      dots[i] = i + 1 == n ? dot(rng) : -dot(rng);
-      scales[i] = i + 1 == n ? 0.005f : scale(rng);
+      dots[i] = dot(rng);
+      scales[i] = scale(rng);
     }
-    std::vector<float> want(n);
-    ASSERT_TRUE(Int8ScaleScores(Int8Isa::kPortable, dots.data(), scales.data(), query_scale, 0.0f,
-                                n, want.data()));
-    const float last = want[n - 1];
-    ASSERT_GT(last, 0.0f);
-    for (Int8Isa isa : kAllIsas) {
-      if (!Int8IsaSupported(isa)) continue;
-      std::vector<float> got(n, -1);
-      EXPECT_TRUE(Int8ScaleScores(isa, dots.data(), scales.data(), query_scale, last, n,
-                                  got.data()))
-          << Int8IsaName(isa) << " n " << n;
-      EXPECT_EQ(got, want) << Int8IsaName(isa) << " n " << n;
-      EXPECT_FALSE(Int8ScaleScores(isa, dots.data(), scales.data(), query_scale,
-                                   std::nextafter(last, 1e30f), n, got.data()))
-          << Int8IsaName(isa) << " n " << n;
+    std::vector<float> scores(n);
+    for (size_t i = 0; i < n; ++i) scores[i] = Int8Score(dots[i], scales[i], query_scale);
+    std::vector<float> sorted = scores;
+    std::sort(sorted.begin(), sorted.end());
+    // Thresholds: below everything, a score itself (ties pass), just above
+    // the best (nothing passes).
+    for (float threshold : {-1e30f, sorted[n / 2], std::nextafter(sorted.back(), 1e30f)}) {
+      const size_t words = (n + 63) / 64;
+      std::vector<uint64_t> want(words, 0);
+      for (size_t i = 0; i < n; ++i) {
+        if (scores[i] >= threshold) want[i / 64] |= uint64_t{1} << (i % 64);
+      }
+      const bool any = std::any_of(want.begin(), want.end(), [](uint64_t w) { return w != 0; });
+      for (Int8Isa isa : kAllIsas) {
+        if (!Int8IsaSupported(isa)) continue;
+        std::vector<uint64_t> got(words, ~uint64_t{0});
+        EXPECT_EQ(Int8ScoresAtOrAbove(isa, dots.data(), scales.data(), query_scale, threshold, n,
+                                      got.data()),
+                  any)
+            << Int8IsaName(isa) << " n " << n;
+        EXPECT_EQ(got, want) << Int8IsaName(isa) << " n " << n << " threshold " << threshold;
+      }
     }
   }
 }

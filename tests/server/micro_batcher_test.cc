@@ -460,9 +460,15 @@ namespace {
 class SlowOffsetScorer : public OffsetScorer {
  public:
   SlowOffsetScorer() : OffsetScorer(0) {}
+  ScoringResult TopK(const ScoringQuery& query) const override {
+    std::this_thread::sleep_for(milliseconds(1));
+    return OffsetScorer::TopK(query);
+  }
   std::vector<ScoringResult> TopKBatch(absl::Span<const ScoringQuery> queries) const override {
     std::this_thread::sleep_for(milliseconds(1));
-    return OffsetScorer::TopKBatch(queries);
+    std::vector<ScoringResult> out;
+    for (const ScoringQuery& q : queries) out.push_back(OffsetScorer::TopK(q));
+    return out;
   }
 };
 

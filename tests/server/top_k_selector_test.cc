@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -151,6 +152,30 @@ TEST(TopKSelectorTest, CountsWhatTheFiltersDropped) {
   const std::vector<ScoredIndex> got = selector.Take();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].index, 1u);
+}
+
+}  // namespace
+}  // namespace affinity::server
+
+namespace affinity::server {
+namespace {
+
+TEST(ExclusionSetTest, ContainsExactlyItsIndices) {
+  // Sizes below and far above the filter's 1,024 bits.
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<uint32_t> any(0, 200000);
+  for (size_t size : {0, 1, 25, 5000}) {
+    std::vector<uint32_t> indices;
+    for (size_t i = 0; i < size; ++i) indices.push_back(any(rng));
+    indices.push_back(0xFFFFFFFFu);
+    const ExclusionSet set(indices);
+    const std::set<uint32_t> want(indices.begin(), indices.end());
+    EXPECT_EQ(set.size(), want.size());
+    for (uint32_t i = 0; i <= 200000; ++i) {
+      ASSERT_EQ(set.Contains(i), want.count(i) == 1) << "index " << i << " size " << size;
+    }
+    EXPECT_TRUE(set.Contains(0xFFFFFFFFu));
+  }
 }
 
 }  // namespace
