@@ -369,16 +369,17 @@ inline float DotLane(const float* row, size_t dims, const float* query, const fl
   return acc;
 }
 
-template <bool kScaled>
-void DotRowsLanesImpl(const float* rows, size_t n, size_t stride, size_t dims,
+// Rows: row(i) is the i-th row (aligned), i in [0, n).
+template <bool kScaled, typename RowAt>
+void DotRowsLanesImpl(RowAt row, size_t n, size_t stride, size_t dims,
                       const float* row_scales, const float* query, float* out) {
   size_t i = 0;
 #if defined(__AVX512F__)
   for (; i + 16 <= n; i += 16) {
     if (i + 48 <= n) {
-      const char* ahead = reinterpret_cast<const char*>(rows + (i + 32) * stride);
-      for (size_t b = 0; b < 16 * stride * sizeof(float); b += 64) {
-        _mm_prefetch(ahead + b, _MM_HINT_T0);
+      for (size_t j = i + 32; j < i + 48; ++j) {
+        const char* ahead = reinterpret_cast<const char*>(row(j));
+        for (size_t b = 0; b < stride * sizeof(float); b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
       }
     }
     __m512 acc = _mm512_setzero_ps();
@@ -387,7 +388,7 @@ void DotRowsLanesImpl(const float* rows, size_t n, size_t stride, size_t dims,
     for (size_t d0 = 0; d0 < dims; d0 += 16) {
       __m512 r[16];
 #pragma GCC unroll 16
-      for (int j = 0; j < 16; ++j) r[j] = _mm512_load_ps(rows + (i + j) * stride + d0);
+      for (int j = 0; j < 16; ++j) r[j] = _mm512_load_ps(row(i + j) + d0);
       Transpose16(r);
       if constexpr (kScaled) {
 #pragma GCC unroll 16
@@ -406,9 +407,9 @@ void DotRowsLanesImpl(const float* rows, size_t n, size_t stride, size_t dims,
 #elif defined(__AVX2__) && defined(__FMA__)
   for (; i + 8 <= n; i += 8) {
     if (i + 24 <= n) {
-      const char* ahead = reinterpret_cast<const char*>(rows + (i + 16) * stride);
-      for (size_t b = 0; b < 8 * stride * sizeof(float); b += 64) {
-        _mm_prefetch(ahead + b, _MM_HINT_T0);
+      for (size_t j = i + 16; j < i + 24; ++j) {
+        const char* ahead = reinterpret_cast<const char*>(row(j));
+        for (size_t b = 0; b < stride * sizeof(float); b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
       }
     }
     __m256 acc = _mm256_setzero_ps();
@@ -417,7 +418,7 @@ void DotRowsLanesImpl(const float* rows, size_t n, size_t stride, size_t dims,
     for (size_t d0 = 0; d0 < dims; d0 += 8) {
       __m256 r[8];
 #pragma GCC unroll 8
-      for (int j = 0; j < 8; ++j) r[j] = _mm256_load_ps(rows + (i + j) * stride + d0);
+      for (int j = 0; j < 8; ++j) r[j] = _mm256_load_ps(row(i + j) + d0);
       Transpose8(r);
       if constexpr (kScaled) {
 #pragma GCC unroll 8
@@ -435,7 +436,7 @@ void DotRowsLanesImpl(const float* rows, size_t n, size_t stride, size_t dims,
   }
 #endif
   for (; i < n; ++i) {
-    out[i] = DotLane<kScaled>(rows + i * stride, dims, query, row_scales + i);
+    out[i] = DotLane<kScaled>(row(i), dims, query, row_scales + i);
   }
 }
 
@@ -443,12 +444,21 @@ void DotRowsLanesImpl(const float* rows, size_t n, size_t stride, size_t dims,
 
 void DotRowsLanes(const float* rows, size_t n, size_t stride, size_t dims, const float* query,
                   float* out) {
-  DotRowsLanesImpl<false>(rows, n, stride, dims, nullptr, query, out);
+  DotRowsLanesImpl<false>([rows, stride](size_t i) { return rows + i * stride; }, n, stride,
+                          dims, nullptr, query, out);
+}
+
+void DotRowsLanesGather(const float* base, size_t stride, const uint32_t* indices, size_t n,
+                        size_t dims, const float* query, float* out) {
+  DotRowsLanesImpl<false>(
+      [base, stride, indices](size_t i) { return base + size_t{indices[i]} * stride; }, n,
+      stride, dims, nullptr, query, out);
 }
 
 void DotRowsLanesScaled(const float* rows, size_t n, size_t stride, size_t dims,
                         const float* row_scales, const float* query, float* out) {
-  DotRowsLanesImpl<true>(rows, n, stride, dims, row_scales, query, out);
+  DotRowsLanesImpl<true>([rows, stride](size_t i) { return rows + i * stride; }, n, stride,
+                         dims, row_scales, query, out);
 }
 
 bool AnyAtLeast(const float* a, const float* b, size_t n) {

@@ -6,6 +6,7 @@
 #define AFFINITY_SERVER_SCORING_DOT_KERNELS_H_
 
 #include <cstddef>
+#include <cstdint>
 
 namespace affinity::server {
 
@@ -44,6 +45,11 @@ void DotRowsMultiScaled(const float* rows, size_t n, size_t stride, size_t dims,
 // spends on a single query.
 void DotRowsLanes(const float* rows, size_t n, size_t stride, size_t dims, const float* query,
                   float* out);
+// DotRowsLanes over rows gathered by index: out[i] = <row indices[i] of
+// `base`, query>, the same arithmetic (so the same bits) as DotRowsLanes over
+// those rows copied side by side. Rows must be aligned like ItemMatrix's.
+void DotRowsLanesGather(const float* base, size_t stride, const uint32_t* indices, size_t n,
+                        size_t dims, const float* query, float* out);
 // DotRowsLanes over rows[i] * row_scales[i]: a DotRowsMultiScaled lane's
 // scores, bit for bit.
 void DotRowsLanesScaled(const float* rows, size_t n, size_t stride, size_t dims,

@@ -15,18 +15,15 @@ constexpr size_t kChunkBlocks = 64;
 
 // Exact scores of `candidates` as ExactScorer computes them for a scanned
 // query, alone (DotRowsLanes) or batched (a DotRowsMulti lane: the same
-// arithmetic), over the candidate rows gathered side by side (aligned, as
-// the kernel loads them).
+// arithmetic), read in place from the float matrix (DotRowsLanesGather).
 std::vector<ScoredIndex> Rerank(const ItemMatrix& m, const std::vector<float>& query,
                                 const std::vector<ScoredIndex>& candidates, size_t k) {
   if (candidates.empty()) return {};
-  ItemMatrix rows(candidates.size(), m.dims());
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    std::copy_n(m.row(candidates[i].index), m.stride(), rows.mutable_row(i));
-  }
+  std::vector<uint32_t> indices(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) indices[i] = candidates[i].index;
   std::vector<float> scores(candidates.size());
-  DotRowsLanes(rows.data(), candidates.size(), rows.stride(), m.dims(), query.data(),
-               scores.data());
+  DotRowsLanesGather(m.data(), m.stride(), indices.data(), indices.size(), m.dims(),
+                     query.data(), scores.data());
   TopKSelector selector(k, nullptr);
   for (size_t i = 0; i < candidates.size(); ++i) selector.Push(candidates[i].index, scores[i]);
   return selector.Take();
