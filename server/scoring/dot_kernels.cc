@@ -1,5 +1,6 @@
 #include "server/scoring/dot_kernels.h"
 
+#include <algorithm>
 #include <cmath>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
@@ -461,26 +462,32 @@ void DotRowsLanesScaled(const float* rows, size_t n, size_t stride, size_t dims,
                          dims, row_scales, query, out);
 }
 
-bool AnyAtLeast(const float* a, const float* b, size_t n) {
+bool AtLeastMasks(const float* a, const float* b, size_t n, uint64_t* masks) {
+  uint64_t any = 0;
+  for (size_t w = 0; w * 64 < n; ++w) {
+    uint64_t mask = 0;
+    const size_t end = std::min(n, w * 64 + 64);
 #if defined(__AVX512F__)
-  __mmask16 any = 0;
-  for (size_t j = 0; j < n; j += 16) {
-    any |= _mm512_cmp_ps_mask(_mm512_loadu_ps(a + j), _mm512_loadu_ps(b + j), _CMP_GE_OQ);
+    for (size_t j = w * 64; j < end; j += 16) {
+      mask |= static_cast<uint64_t>(
+                  _mm512_cmp_ps_mask(_mm512_loadu_ps(a + j), _mm512_loadu_ps(b + j), _CMP_GE_OQ))
+              << (j - w * 64);
+    }
+#elif defined(__AVX2__)
+    for (size_t j = w * 64; j < end; j += 8) {
+      const uint64_t bits = static_cast<uint32_t>(_mm256_movemask_ps(
+          _mm256_cmp_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), _CMP_GE_OQ)));
+      mask |= bits << (j - w * 64);
+    }
+#else
+    for (size_t j = w * 64; j < end; ++j) {
+      mask |= static_cast<uint64_t>(a[j] >= b[j]) << (j - w * 64);
+    }
+#endif
+    masks[w] = mask;
+    any |= mask;
   }
   return any != 0;
-#elif defined(__AVX2__)
-  __m256 any = _mm256_setzero_ps();
-  for (size_t j = 0; j < n; j += 8) {
-    any = _mm256_or_ps(any, _mm256_cmp_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j),
-                                          _CMP_GE_OQ));
-  }
-  return _mm256_movemask_ps(any) != 0;
-#else
-  for (size_t j = 0; j < n; ++j) {
-    if (a[j] >= b[j]) return true;
-  }
-  return false;
-#endif
 }
 
 const char* DotKernelIsa() {

@@ -55,9 +55,10 @@ void DotRowsLanesGather(const float* base, size_t stride, const uint32_t* indice
 void DotRowsLanesScaled(const float* rows, size_t n, size_t stride, size_t dims,
                         const float* row_scales, const float* query, float* out);
 
-// True when a[j] >= b[j] for some j in [0, n); n is a multiple of
-// MultiQueryWidth's lane count.
-bool AnyAtLeast(const float* a, const float* b, size_t n);
+// Bit j % 64 of masks[j / 64] set when a[j] >= b[j] (never for NaN), for j
+// in [0, n); the (n + 63) / 64 words are written whole. True when any bit is
+// set. n is a multiple of MultiQueryWidth's lane count.
+bool AtLeastMasks(const float* a, const float* b, size_t n, uint64_t* masks);
 
 // Name of the instruction set the kernels were compiled for.
 const char* DotKernelIsa();

@@ -97,17 +97,23 @@ void ExactScorer::ScanRangeMulti(const float* lone, const float* transposed, siz
   // row tells whether any query wants the item (+inf for padding lanes).
   std::vector<float> thresholds(width, std::numeric_limits<float>::infinity());
   for (size_t q = 0; q < nq; ++q) thresholds[q] = (*selectors)[q].threshold();
+  // Per row, which queries' thresholds its scores reach: only those push.
+  std::vector<uint64_t> wanted((width + 63) / 64);
   for (size_t first = begin; first < end; first += kBatchBlockRows) {
     const size_t n = std::min(kBatchBlockRows, end - first);
     DotMulti(first, n, transposed, width, scores.data());
     for (size_t i = 0; i < n; ++i) {
       const float* row_scores = scores.data() + i * width;
       const uint32_t index = static_cast<uint32_t>(first + i);
-      if (!AnyAtLeast(row_scores, thresholds.data(), width)) continue;
-      for (size_t q = 0; q < nq; ++q) {
-        TopKSelector& selector = (*selectors)[q];
-        selector.Push(index, row_scores[q]);
-        thresholds[q] = selector.threshold();
+      if (!AtLeastMasks(row_scores, thresholds.data(), width, wanted.data())) continue;
+      for (size_t w = 0; w < wanted.size(); ++w) {
+        for (uint64_t bits = wanted[w]; bits != 0; bits &= bits - 1) {
+          const size_t q = w * 64 + static_cast<size_t>(__builtin_ctzll(bits));
+          if (q >= nq) break;  // a padding lane (its threshold is +inf)
+          TopKSelector& selector = (*selectors)[q];
+          selector.Push(index, row_scores[q]);
+          thresholds[q] = selector.threshold();
+        }
       }
     }
   }

@@ -227,6 +227,33 @@ TEST(ExactScorerTest, BatchEqualsSingleQueries) {
   }
 }
 
+// More queries than one 64-bit mask of lanes: the rows each query wants are
+// found word by word.
+TEST(ExactScorerTest, BatchOfSeventyEqualsSingleQueries) {
+  std::mt19937 rng(6);
+  auto m = RandomItems(&rng, 3000, 16);
+  ExactScorer scorer(m);
+  const size_t n = 70;
+  std::vector<std::vector<float>> vectors;
+  std::vector<ExclusionSet> exclusions;
+  for (size_t i = 0; i < n; ++i) {
+    vectors.push_back(RandomVector(&rng, 16));
+    exclusions.emplace_back(std::vector<uint32_t>{static_cast<uint32_t>(i * 7)});
+  }
+  std::vector<ScoringQuery> queries;
+  for (size_t i = 0; i < n; ++i) queries.push_back({vectors[i], 1 + i % 40, &exclusions[i]});
+  const std::vector<ScoringResult> batch = scorer.TopKBatch(queries);
+  ASSERT_EQ(batch.size(), n);
+  for (size_t i = 0; i < n; ++i) {
+    const ScoringResult single = scorer.TopK(queries[i]);
+    ASSERT_EQ(batch[i].items.size(), single.items.size()) << "query " << i;
+    for (size_t j = 0; j < single.items.size(); ++j) {
+      EXPECT_EQ(batch[i].items[j].index, single.items[j].index) << "query " << i;
+      EXPECT_EQ(batch[i].items[j].score, single.items[j].score) << "query " << i;
+    }
+  }
+}
+
 // A request's own filter (an ItemPredicate, tested on candidates only)
 // gives what a bitmap of the items passing both would give: on the scan
 // path and the gather path (a small allowed set), for each scorer kind.

@@ -82,7 +82,9 @@ TEST(TopKSelectorTest, ThresholdRisesAndNeverPassesTheKthBest) {
   for (uint32_t i = 0; i < 100; ++i) {
     selector.Push(i, static_cast<float>(i));
     // The threshold may trail the 4th best pushed so far, never pass it.
-    if (i >= 3) EXPECT_LE(selector.threshold(), static_cast<float>(i - 3));
+    if (i >= 3) {
+      EXPECT_LE(selector.threshold(), static_cast<float>(i - 3));
+    }
   }
   EXPECT_GT(selector.threshold(), 80.0f);
   const std::vector<ScoredIndex> got = selector.Take();
