@@ -462,6 +462,26 @@ void DotRowsLanesScaled(const float* rows, size_t n, size_t stride, size_t dims,
                          dims, row_scales, query, out);
 }
 
+uint64_t AtOrAboveMask(const float* a, size_t n, float threshold) {
+  uint64_t mask = 0;
+  size_t j = 0;
+#if defined(__AVX512F__)
+  const __m512 t = _mm512_set1_ps(threshold);
+  for (; j + 16 <= n; j += 16) {
+    mask |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(a + j), t, _CMP_GE_OQ)) << j;
+  }
+#elif defined(__AVX2__)
+  const __m256 t = _mm256_set1_ps(threshold);
+  for (; j + 8 <= n; j += 8) {
+    const uint64_t bits = static_cast<uint32_t>(
+        _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(a + j), t, _CMP_GE_OQ)));
+    mask |= bits << j;
+  }
+#endif
+  for (; j < n; ++j) mask |= static_cast<uint64_t>(a[j] >= threshold) << j;
+  return mask;
+}
+
 bool AtLeastMasks(const float* a, const float* b, size_t n, uint64_t* masks) {
   uint64_t any = 0;
   for (size_t w = 0; w * 64 < n; ++w) {

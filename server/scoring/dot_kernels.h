@@ -55,6 +55,8 @@ void DotRowsLanesGather(const float* base, size_t stride, const uint32_t* indice
 void DotRowsLanesScaled(const float* rows, size_t n, size_t stride, size_t dims,
                         const float* row_scales, const float* query, float* out);
 
+// Bit j set when a[j] >= threshold (never for NaN), for j in [0, n), n <= 64.
+uint64_t AtOrAboveMask(const float* a, size_t n, float threshold);
 // Bit j % 64 of masks[j / 64] set when a[j] >= b[j] (never for NaN), for j
 // in [0, n); the (n + 63) / 64 words are written whole. True when any bit is
 // set. n is a multiple of MultiQueryWidth's lane count.

@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
+#include "server/scoring/dot_kernels.h"
 
 namespace affinity::server {
 namespace {
@@ -19,24 +17,6 @@ struct BetterFirst {
   }
 };
 constexpr BetterFirst Better;
-
-// Bit j set when scores[j] >= threshold (never for NaN), j < n <= 64.
-inline uint64_t AtOrAbove(const float* scores, size_t n, float threshold) {
-#if defined(__AVX512F__)
-  if (n == 64) {
-    const __m512 t = _mm512_set1_ps(threshold);
-    uint64_t mask = 0;
-    for (int part = 0; part < 4; ++part) {
-      const __mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(scores + 16 * part), t, _CMP_GE_OQ);
-      mask |= static_cast<uint64_t>(m) << (16 * part);
-    }
-    return mask;
-  }
-#endif
-  uint64_t mask = 0;
-  for (size_t j = 0; j < n; ++j) mask |= static_cast<uint64_t>(scores[j] >= threshold) << j;
-  return mask;
-}
 
 }  // namespace
 
@@ -100,7 +80,7 @@ template void TopKSelector::Admit<false>(uint32_t index, float score);
 
 void TopKSelector::PushBlock(uint32_t first, const float* scores, size_t n) {
   for (size_t i = 0; i < n; i += 64) {
-    const uint64_t candidates = AtOrAbove(scores + i, std::min<size_t>(64, n - i), threshold_);
+    const uint64_t candidates = AtOrAboveMask(scores + i, std::min<size_t>(64, n - i), threshold_);
     if (candidates != 0) {
       PushCandidates(first + static_cast<uint32_t>(i), candidates,
                      [&](int j) { return scores[i + j]; });

@@ -1,6 +1,8 @@
-// DotRowsLanesGather reads rows in place by index and must give the very
-// bits DotRowsLanes gives over the same rows copied side by side (the int8
-// scorer's re-rank relies on it to return the exact scorer's scores).
+// Dot kernels the scorers rely on: DotRowsLanesGather reads rows in place by
+// index and must give the very bits DotRowsLanes gives over the same rows
+// copied side by side (the int8 scorer's re-rank returns the exact scorer's
+// scores through it); AtOrAboveMask is the threshold compare of top-k
+// selection.
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -46,6 +48,27 @@ TEST(DotKernelsTest, GatheredRowsScoreBitForBitAsCopiedRows) {
         for (size_t d = 0; d < dims; ++d) exact += double(dense[indices[i] * dims + d]) * query[d];
         EXPECT_NEAR(got[i], exact, 1e-4 * (1 + std::abs(exact)));
       }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace affinity::server
+
+namespace affinity::server {
+namespace {
+
+TEST(DotKernelsTest, AtOrAboveMaskMarksTheScoresAtOrAboveTheThreshold) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal;
+  for (size_t n : {1, 7, 8, 15, 16, 17, 33, 63, 64}) {
+    std::vector<float> a(n);
+    for (float& v : a) v = normal(rng);
+    if (n > 3) a[3] = std::nanf("");
+    for (float threshold : {-1e30f, a[0], 0.0f, 1e30f}) {
+      uint64_t want = 0;
+      for (size_t j = 0; j < n; ++j) want |= static_cast<uint64_t>(a[j] >= threshold) << j;
+      EXPECT_EQ(AtOrAboveMask(a.data(), n, threshold), want) << "n " << n << " threshold " << threshold;
     }
   }
 }
