@@ -169,7 +169,7 @@ __attribute__((target("avx512f,avx512vnni"))) void DotBlocksVnni(
 }
 
 // Sets bit i % 64 of masks[i / 64] for i in [0, n) when Int8Score(...) >=
-// threshold (never for NaN); words past n are left alone.
+// threshold (never for NaN), writing masks[0 .. (n + 63) / 64) whole.
 bool AtOrAbovePortable(const int32_t* dots, const float* row_scales, float query_scale,
                        float threshold, size_t n, uint64_t* masks) {
   uint64_t any = 0;
