@@ -52,11 +52,6 @@ TEST(DotKernelsTest, GatheredRowsScoreBitForBitAsCopiedRows) {
   }
 }
 
-}  // namespace
-}  // namespace affinity::server
-
-namespace affinity::server {
-namespace {
 
 TEST(DotKernelsTest, AtOrAboveMaskMarksTheScoresAtOrAboveTheThreshold) {
   std::mt19937 rng(9);

@@ -450,11 +450,6 @@ TEST(MicroBatcherTest, QueriesForDifferentScorersAreNeverMixed) {
   EXPECT_EQ(batcher.queued(), 0u);
 }
 
-}  // namespace
-}  // namespace affinity::server
-
-namespace affinity::server {
-namespace {
 
 // Takes 1 ms per pass, so queues form behind it.
 class SlowOffsetScorer : public OffsetScorer {

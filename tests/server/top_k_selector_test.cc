@@ -156,11 +156,6 @@ TEST(TopKSelectorTest, CountsWhatTheFiltersDropped) {
   EXPECT_EQ(got[0].index, 1u);
 }
 
-}  // namespace
-}  // namespace affinity::server
-
-namespace affinity::server {
-namespace {
 
 TEST(ExclusionSetTest, ContainsExactlyItsIndices) {
   // Sizes below and far above the filter's 1,024 bits.
