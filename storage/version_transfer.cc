@@ -1,12 +1,14 @@
 #include "storage/version_transfer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -171,9 +173,12 @@ std::function<void()>& ImportClearedHook() {
 }
 
 // Writes records in batches without the WAL: durable only after a flush.
+// With a pace (bytes per second, 0: none), each batch waits until the bytes
+// written so far are due at that pace.
 class BatchWriter {
  public:
-  BatchWriter(rocksdb::DB* db, std::string where) : db_(db), where_(std::move(where)) {}
+  BatchWriter(rocksdb::DB* db, std::string where, uint64_t bytes_per_s = 0)
+      : db_(db), where_(std::move(where)), bytes_per_s_(bytes_per_s) {}
 
   absl::Status Put(absl::string_view key, absl::string_view value) {
     batch_.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()))
@@ -187,13 +192,21 @@ class BatchWriter {
     rocksdb::WriteOptions options;
     options.disableWAL = true;
     rocksdb::Status status = db_->Write(options, &batch_);
+    written_ += batch_.GetDataSize();
     batch_.Clear();
+    if (bytes_per_s_ > 0) {
+      std::this_thread::sleep_until(
+          start_ + std::chrono::microseconds(written_ * 1000000 / bytes_per_s_));
+    }
     return FromRocks(status, absl::StrCat("writing ", where_));
   }
 
  private:
   rocksdb::DB* db_;
   std::string where_;
+  const uint64_t bytes_per_s_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  uint64_t written_ = 0;
   rocksdb::WriteBatch batch_;
 };
 
@@ -279,7 +292,9 @@ struct VerifiedExport {
   uint64_t version = 0;
 };
 
-absl::StatusOr<VerifiedExport> OpenExport(const std::string& from_dir) {
+// restore_bytes_per_s: the pace of a later restore from it (0: none).
+absl::StatusOr<VerifiedExport> OpenExport(const std::string& from_dir,
+                                          uint64_t restore_bytes_per_s) {
   std::error_code ec;
   if (!fs::is_directory(from_dir, ec)) {
     return absl::NotFoundError(absl::StrCat(
@@ -290,8 +305,10 @@ absl::StatusOr<VerifiedExport> OpenExport(const std::string& from_dir) {
                               "affinity-train export");
   }
   rocksdb::BackupEngineReadOnly* raw = nullptr;
-  rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(
-      rocksdb::BackupEngineOptions(from_dir), rocksdb::Env::Default(), &raw);
+  rocksdb::BackupEngineOptions backup_options(from_dir);
+  backup_options.restore_rate_limit = restore_bytes_per_s;
+  rocksdb::IOStatus status =
+      rocksdb::BackupEngineReadOnly::Open(backup_options, rocksdb::Env::Default(), &raw);
   if (!status.ok()) return DataLoss(from_dir, absl::StrCat("not readable as an export: ",
                                                            status.ToString()));
   VerifiedExport result;
@@ -356,7 +373,7 @@ absl::StatusOr<std::pair<std::string, VersionTransfer>> CheckRestored(
 // Copies the checked version from `restored` into `target` (see the header
 // for the order of writes).
 absl::StatusOr<bool> CopyIntoTarget(rocksdb::DB* restored, RocksDb& target, uint64_t version,
-                                    const std::string& marker) {
+                                    const std::string& marker, uint64_t write_bytes_per_s) {
   const std::string& where = target.path();
   rocksdb::DB* db = target.db();
   absl::MutexLock lock(&target.mutex());
@@ -410,7 +427,7 @@ absl::StatusOr<bool> CopyIntoTarget(rocksdb::DB* restored, RocksDb& target, uint
     }
     if (ImportClearedHook()) ImportClearedHook()();
   }
-  BatchWriter writer(db, absl::StrCat("version ", version, " into ", where));
+  BatchWriter writer(db, absl::StrCat("version ", version, " into ", where), write_bytes_per_s);
   absl::Status s = Scan(restored, begin, end, "the restored export",
                         [&](absl::string_view key, absl::string_view value) {
                           return writer.Put(key, value);
@@ -476,8 +493,10 @@ absl::StatusOr<VersionTransfer> ExportVersion(const std::string& db_dir, uint64_
 }
 
 absl::StatusOr<VersionTransfer> ImportVersion(const std::string& from_dir,
-                                              const std::string& db_dir) {
-  absl::StatusOr<VerifiedExport> exported = OpenExport(from_dir);
+                                              const std::string& db_dir,
+                                              const ImportOptions& import_options) {
+  absl::StatusOr<VerifiedExport> exported =
+      OpenExport(from_dir, import_options.max_write_bytes_per_s);
   if (!exported.ok()) return exported.status();
 
   absl::StatusOr<std::string> restore_dir = MakeSiblingDir(db_dir, "import");
@@ -508,7 +527,8 @@ absl::StatusOr<VersionTransfer> ImportVersion(const std::string& from_dir,
       RocksDb::Open(ModelsPath(db_dir), RocksDb::Mode::kReadWrite, RocksTuning());
   if (!target.ok()) return target.status();
   absl::StatusOr<bool> present =
-      CopyIntoTarget(restored.get(), **target, transfer.version, checked->first);
+      CopyIntoTarget(restored.get(), **target, transfer.version, checked->first,
+                     import_options.max_write_bytes_per_s);
   if (!present.ok()) return present.status();
   transfer.already_present = *present;
   return transfer;

@@ -58,10 +58,21 @@ struct VersionTransfer {
 absl::StatusOr<VersionTransfer> ExportVersion(const std::string& db_dir, uint64_t version,
                                               const std::string& out_dir);
 
+struct ImportOptions {
+  // Paces the import's writes (the export's restore into a scratch
+  // directory, and the records written into the store) to about this many
+  // bytes per second; 0: as fast as they go. The final flush of the
+  // records is not paced. On a serving replica this keeps the import's I/O
+  // from lifting the servers' latency (its writeback runs in kernel threads
+  // at normal priority, whatever the importing process's nice value).
+  uint64_t max_write_bytes_per_s = 0;
+};
+
 // Adds the version exported into `from_dir` to the store at `db_dir`
 // (created if missing), keeping its version number.
 absl::StatusOr<VersionTransfer> ImportVersion(const std::string& from_dir,
-                                              const std::string& db_dir);
+                                              const std::string& db_dir,
+                                              const ImportOptions& options = {});
 
 // Tests only: called by ImportVersion on its own thread right after it has
 // cleared an interrupted import's leftovers, before the data is written

@@ -19,7 +19,8 @@
 #                     each swap is an `affinity-train import-version` into the
 #                     served store at nice 19 (a background job on the serving
 #                     machine); what the server's cores do is the import and
-#                     the server's own load.
+#                     the server's own load. IMPORT_FLAGS=... are added to
+#                     each import (e.g. IMPORT_FLAGS=--max_write_mb_per_s=40).
 #   build (default)   synthetic_store builds and writes each version into the
 #                     served store during the load, at nice 19 (a trainer on
 #                     the serving machine: its CPU time competes with serving).
@@ -65,7 +66,7 @@ publish() {
   start=$(date +%s.%N)
   if [ "$PUBLISH" = import ]; then
     # (publish runs in a subshell: the next version follows the served one)
-    nice -n 19 "$TRAIN" import-version --from="$WORK/ship/$((before + 1))" --db="$WORK/db" >/dev/null
+    nice -n 19 "$TRAIN" import-version --from="$WORK/ship/$((before + 1))" --db="$WORK/db" ${IMPORT_FLAGS:-} >/dev/null
   else
     nice -n 19 "$SYNTHETIC_STORE" --db="$WORK/db" --items="$ITEMS" --users=1000 >/dev/null
   fi

@@ -3,12 +3,16 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "storage/version_transfer.h"
 #include "trainer/train_flags.h"
 
 ABSL_FLAG(std::string, to, "", "`export`: directory to write the exported version into.");
 ABSL_FLAG(std::string, from, "", "`import-version`: directory written by `export`.");
+ABSL_FLAG(double, max_write_mb_per_s, 0,
+          "`import-version`: pace the import's writes to about this many MB (10^6 bytes) per "
+          "second, so that servers on the same machine keep their latency; 0: unpaced.");
 
 namespace affinity {
 namespace {
@@ -46,7 +50,14 @@ absl::Status ImportVersionCommand(std::ostream& out) {
   if (from.empty()) {
     return absl::InvalidArgumentError("--from: expected a directory written by `export`");
   }
-  absl::StatusOr<storage::VersionTransfer> t = storage::ImportVersion(from, db);
+  const double mb_per_s = absl::GetFlag(FLAGS_max_write_mb_per_s);
+  if (!(mb_per_s >= 0) || mb_per_s > 1e6) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_write_mb_per_s: expected 0 (unpaced) to 1000000, got ", mb_per_s));
+  }
+  storage::ImportOptions options;
+  options.max_write_bytes_per_s = static_cast<uint64_t>(mb_per_s * 1e6);
+  absl::StatusOr<storage::VersionTransfer> t = storage::ImportVersion(from, db, options);
   if (!t.ok()) return t.status();
   if (t->already_present) {
     out << absl::StrFormat("version %d is already in %s, identical: nothing to do\n",

@@ -4,6 +4,8 @@
 // importing twice is a no-op and a conflicting version is refused.
 #include "storage/version_transfer.h"
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -90,6 +92,33 @@ class VersionTransferTest : public ::testing::Test {
   std::string a_;
   std::vector<SmallModel> models_;
 };
+
+// Paced, the import writes the same version, and cannot be done before its
+// bytes are due at the pace (the records' bytes alone, written in paced
+// batches; the restore is paced too).
+TEST_F(VersionTransferTest, PacedImportWritesTheSameVersionAtItsPace) {
+  const std::string out = MakeTestDir() + "/export";
+  absl::StatusOr<VersionTransfer> exported = ExportVersion(a_, 2, out);
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  ImportOptions paced;
+  // The records' bytes over 0.3 s.
+  paced.max_write_bytes_per_s = std::max<uint64_t>(1, exported->bytes * 10 / 3);
+  const std::string b = MakeTestDir() + "/replica";
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<VersionTransfer> imported = ImportVersion(out, b, paced);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_EQ(imported->records, exported->records);
+  EXPECT_GE(seconds, 0.3 * 0.9);  // a lower bound set by the pacing, not a speed target
+  std::unique_ptr<ModelStore> store = OpenStore(b);
+  ASSERT_NE(store, nullptr);
+  auto reader = store->OpenVersion(2);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  testing::ExpectModelEquals(models_[1], **reader);
+  EXPECT_EQ(RawKeys(b + "/models", keys::VersionDataBegin(2), keys::VersionDataEnd(2)),
+            RawKeys(a_ + "/models", keys::VersionDataBegin(2), keys::VersionDataEnd(2)));
+}
 
 TEST_F(VersionTransferTest, ImportedVersionReadsBackBitIdentical) {
   const std::string out = MakeTestDir() + "/export";
