@@ -296,7 +296,7 @@ namespace {
 
 #if defined(__AVX512F__)
 // r[k] gets column k of the 16 x 16 block r (lane j = row j).
-inline void Transpose16(__m512 r[16]) {
+inline __attribute__((always_inline)) void Transpose16(__m512 r[16]) {
   __m512 t[16];
 #pragma GCC unroll 16
   for (int i = 0; i < 16; i += 2) {
@@ -329,7 +329,7 @@ inline void Transpose16(__m512 r[16]) {
 }
 #elif defined(__AVX2__) && defined(__FMA__)
 // r[k] gets column k of the 8 x 8 block r (lane j = row j).
-inline void Transpose8(__m256 r[8]) {
+inline __attribute__((always_inline)) void Transpose8(__m256 r[8]) {
   __m256 t[8];
 #pragma GCC unroll 16
   for (int i = 0; i < 8; i += 2) {
