@@ -74,11 +74,11 @@ ABSL_FLAG(bool, store_built_index, true,
           "With --scorer=hnsw: store a graph this server had to build (the version had none "
           "stored) with its version, opening --db read-write for that write alone, so that "
           "later loads load it. false: never write to --db for it.");
-ABSL_FLAG(int, max_batch, 1,
+ABSL_FLAG(int, max_batch, 32,
           "Largest number of requests scored together in one pass over the item matrix (exact "
           "and int8 scorers): requests arriving while a pass runs are scored together by the "
-          "next one, a request arriving at an idle server at once. 1 (default): no batching; "
-          "a queued request holds a request thread, so keep --threads well above it.");
+          "next one, a request arriving at an idle server at once. 1: no batching. A queued "
+          "request holds a request thread, so keep --threads well above it.");
 ABSL_FLAG(int, scan_threads, 0,
           "Threads that scan one pass over the item matrix together, each an item range "
           "(exact scans of 32k items or more, int8 scans of 128k or more), the request's own "
@@ -90,7 +90,7 @@ ABSL_FLAG(int, poll_ms, 250,
           "How often the store is checked for a rollout change or a new version "
           "(milliseconds); every server of a store applies a change within about this long.");
 ABSL_FLAG(int, threads, -1,
-          "Maximum request-serving threads: -1 = 4 per core, 0 = unbounded (gRPC's default, a "
+          "Maximum request-serving threads: -1 = 64 per core, 0 = unbounded (gRPC's default, a "
           "thread per concurrent call). Calls arriving while every thread is busy are refused "
           "at once with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, load_nice, 10,
@@ -185,7 +185,7 @@ absl::Status CheckFlags() {
   }
   if (absl::GetFlag(FLAGS_threads) < -1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--threads: expected -1 (4 per core), 0 (unbounded) or a bound, got ",
+        "--threads: expected -1 (64 per core), 0 (unbounded) or a bound, got ",
         absl::GetFlag(FLAGS_threads)));
   }
   if (absl::GetFlag(FLAGS_load_nice) < 0 || absl::GetFlag(FLAGS_load_nice) > 19) {

@@ -88,7 +88,7 @@ void ConfigureListener(const GrpcServerOptions& options, grpc::ServerBuilder* bu
 }
 
 int DefaultServingThreads() {
-  return 4 * std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return 64 * std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(

@@ -52,7 +52,9 @@ struct GrpcServerOptions {
 // bound is written to *port by BuildAndStart.
 void ConfigureListener(const GrpcServerOptions& options, grpc::ServerBuilder* builder, int* port);
 
-// The default bound on request threads: 4 per core.
+// The default bound on request threads: 64 per core. A request waiting for
+// its scoring pass holds its thread without using a core, so the bound is
+// set by how many may wait (batching), not by the cores.
 int DefaultServingThreads();
 
 class GrpcServer {

@@ -2,7 +2,7 @@
 // calls at once with RESOURCE_EXHAUSTED (never after a deadline), keeps
 // answering health checks, counts the refusals in
 // affinity_requests_shed_total and serves again once the load drops; the
-// binary bounds its request threads by default (4 per core).
+// binary bounds its request threads by default (64 per core).
 //
 // Saturation is made deterministic with the micro-batcher: every call that
 // gets a thread waits out a long batch window while holding it.
@@ -71,11 +71,14 @@ int HealthStatus(const std::shared_ptr<grpc::Channel>& channel) {
 }
 
 // `n` Recommend calls for known users, all started at once (30 s
-// deadlines); Wait() returns their status codes in the order they completed.
+// deadlines), spread over `stubs` in turn; Wait() returns their status codes
+// in the order they completed.
 class Burst {
  public:
-  Burst(affinity::v1::Recommender::Stub& stub, int n) : calls_(n) {
+  Burst(affinity::v1::Recommender::Stub& stub, int n) : Burst(std::vector{&stub}, n) {}
+  Burst(const std::vector<affinity::v1::Recommender::Stub*>& stubs, int n) : calls_(n) {
     for (int i = 0; i < n; ++i) {
+      affinity::v1::Recommender::Stub& stub = *stubs[i % stubs.size()];
       Call& call = calls_[i];
       call.context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
       RecommendRequest request;
@@ -182,18 +185,29 @@ TEST(OverloadTest, TheBinaryBoundsRequestThreadsByDefault) {
                                     "--max_batch=32", "--batch_window_us=100000"},
                                    log);
   const std::string text = testing::WaitForLog(log, "routing (rollout revision");
-  const int bound = 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int bound = 64 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   EXPECT_NE(text.find("threads " + std::to_string(bound) + ","), std::string::npos) << text;
   const std::optional<int> port = testing::LoggedPort(text, "started: grpc");
   ASSERT_TRUE(port.has_value()) << text;
   const std::optional<int> metrics_port = testing::LoggedPort(text, "\\(port \\d+\\), metrics");
   ASSERT_TRUE(metrics_port.has_value()) << text;
-  auto stub = affinity::v1::Recommender::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(*port), grpc::InsecureChannelCredentials()));
+  // The burst goes over several connections, as many clients' calls would:
+  // over one connection it never had more calls waiting than the bound of
+  // 128 (none was refused), over eight it does.
+  std::vector<std::unique_ptr<affinity::v1::Recommender::Stub>> stubs;
+  std::vector<affinity::v1::Recommender::Stub*> connections;
+  for (int c = 0; c < 8; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
+    stubs.push_back(affinity::v1::Recommender::NewStub(grpc::CreateCustomChannel(
+        "127.0.0.1:" + std::to_string(*port), grpc::InsecureChannelCredentials(), args)));
+    connections.push_back(stubs.back().get());
+  }
+  affinity::v1::Recommender::Stub& stub = *stubs.front();
 
   // Far more calls at once than the bound: unbounded, every one would get a
   // thread and wait in the batch window; bounded, the excess is refused.
-  const std::vector<grpc::Status> order = Burst(*stub, 4 * bound + 32).Wait();
+  const std::vector<grpc::Status> order = Burst(connections, 4 * bound + 32).Wait();
   const int refused = Count(order, grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_GE(refused, 1);
   EXPECT_EQ(Count(order, grpc::StatusCode::OK) + refused, static_cast<int>(order.size()));
@@ -201,10 +215,11 @@ TEST(OverloadTest, TheBinaryBoundsRequestThreadsByDefault) {
                 .find("affinity_requests_shed_total " + std::to_string(refused) + "\n"),
             std::string::npos);
   RecommendResponse response;
-  EXPECT_TRUE(RecommendOnce(*stub, &response).ok());
+  EXPECT_TRUE(RecommendOnce(stub, &response).ok());
 
-  // The channel goes first, or the drain waits out its grace period.
-  stub.reset();
+  // The channels go first, or the drain waits out its grace period.
+  connections.clear();
+  stubs.clear();
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   EXPECT_EQ(testing::WaitExit(pid), 0) << testing::ReadFile(log);
 }

@@ -52,7 +52,7 @@ struct ServingStackOptions {
   std::chrono::milliseconds poll{0};   // --poll_ms; 0: the test calls Poll()
   int threads = 0;                     // --threads (0: unbounded)
   std::chrono::microseconds batch_window{0};  // --batch_window_us
-  size_t max_batch = 1;                       // --max_batch
+  size_t max_batch = 32;                      // --max_batch
   ScorerOptions scorer;                // --scorer, --hnsw_ef
 };
 
