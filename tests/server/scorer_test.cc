@@ -304,6 +304,22 @@ TEST(ScorerPredicateTest, NarrowsLikeTheBitmapOfItemsPassingBoth) {
   }
 }
 
+// Share of the exact top 10 of each query that `approximate` returns; every
+// answer must hold 10 items.
+double RecallAt10(const Scorer& approximate, const ExactScorer& exact,
+                  const std::vector<std::vector<float>>& queries) {
+  ExclusionSet none;
+  size_t hits = 0;
+  for (const std::vector<float>& q : queries) {
+    std::set<uint32_t> truth;
+    for (const ScoredIndex& s : exact.TopK({q, 10, &none}).items) truth.insert(s.index);
+    const ScoringResult r = approximate.TopK({q, 10, &none});
+    EXPECT_EQ(r.items.size(), 10u);
+    for (const ScoredIndex& s : r.items) hits += truth.count(s.index);
+  }
+  return double(hits) / (10.0 * queries.size());
+}
+
 TEST(HnswScorerTest, RecallAt10AgainstExactIsHigh) {
   std::mt19937 rng(6);
   const size_t rows = 5000, dims = 32;
@@ -313,19 +329,9 @@ TEST(HnswScorerTest, RecallAt10AgainstExactIsHigh) {
   options.hnsw_ef = 200;
   auto hnsw = MakeScorer(m, options);
   ASSERT_TRUE(hnsw.ok()) << hnsw.status();
-  ExactScorer exact(m);
-  ExclusionSet none;
-  size_t hits = 0, total = 0;
-  for (int i = 0; i < 50; ++i) {
-    const std::vector<float> q = RandomVector(&rng, dims);
-    std::set<uint32_t> truth;
-    for (const ScoredIndex& s : exact.TopK({q, 10, &none}).items) truth.insert(s.index);
-    ScoringResult r = (*hnsw)->TopK({q, 10, &none});
-    ASSERT_EQ(r.items.size(), 10u);
-    for (const ScoredIndex& s : r.items) hits += truth.count(s.index);
-    total += 10;
-  }
-  const double recall = double(hits) / total;
+  std::vector<std::vector<float>> queries;
+  for (int i = 0; i < 50; ++i) queries.push_back(RandomVector(&rng, dims));
+  const double recall = RecallAt10(**hnsw, ExactScorer(m), queries);
   RecordProperty("recall_at_10", std::to_string(recall));
   EXPECT_GE(recall, 0.9);
 }
@@ -355,23 +361,14 @@ TEST(HnswScorerTest, RecallAt10OfQueriesMixingSeveralItems) {
   options.kind = ScorerKind::kHnsw;
   auto hnsw = MakeScorer(m, options);
   ASSERT_TRUE(hnsw.ok()) << hnsw.status();
-  ExactScorer exact(m);
-  ExclusionSet none;
-  size_t hits = 0, total = 0;
-  for (int i = 0; i < 100; ++i) {
-    std::vector<float> q(dims, 0.0f);
+  std::vector<std::vector<float>> queries(100, std::vector<float>(dims, 0.0f));
+  for (std::vector<float>& q : queries) {
     for (int r = 0; r < 5; ++r) {
       const size_t item = rng() % rows;
       for (size_t d = 0; d < dims; ++d) q[d] += dense[item * dims + d];
     }
-    std::set<uint32_t> truth;
-    for (const ScoredIndex& s : exact.TopK({q, 10, &none}).items) truth.insert(s.index);
-    ScoringResult r = (*hnsw)->TopK({q, 10, &none});
-    ASSERT_EQ(r.items.size(), 10u);
-    for (const ScoredIndex& s : r.items) hits += truth.count(s.index);
-    total += 10;
   }
-  const double recall = double(hits) / total;
+  const double recall = RecallAt10(**hnsw, ExactScorer(m), queries);
   RecordProperty("recall_at_10", std::to_string(recall));
   EXPECT_GE(recall, 0.97);
 }
