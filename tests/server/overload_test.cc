@@ -192,8 +192,8 @@ TEST(OverloadTest, TheBinaryBoundsRequestThreadsByDefault) {
   const std::optional<int> metrics_port = testing::LoggedPort(text, "\\(port \\d+\\), metrics");
   ASSERT_TRUE(metrics_port.has_value()) << text;
   // The burst goes over several connections, as many clients' calls would:
-  // over one connection it never had more calls waiting than the bound of
-  // 128 (none was refused), over eight it does.
+  // over one connection it never had more calls waiting than the bound (128
+  // on 2 cores; none was refused), over eight it does.
   std::vector<std::unique_ptr<affinity::v1::Recommender::Stub>> stubs;
   std::vector<affinity::v1::Recommender::Stub*> connections;
   for (int c = 0; c < 8; ++c) {
