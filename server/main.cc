@@ -65,10 +65,18 @@ ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
 ABSL_FLAG(int, max_k, 1000, "Largest k a request may ask for.");
 ABSL_FLAG(std::string, scorer, "exact",
           "Item ranking for users: exact (SIMD scan), int8 (int8 scan for k x "
-          "--int8_candidates candidates, re-ranked exactly) or hnsw (approximate graph search).");
+          "--int8_candidates candidates, re-ranked exactly), ivf (the int8 scan over the "
+          "--ivf_probes k-means lists nearest the query, re-ranked exactly; approximate) or "
+          "hnsw (approximate graph search).");
 ABSL_FLAG(int, int8_candidates, 2,
-          "--scorer=int8: candidates per query as a multiple of k (1..1000), re-ranked "
+          "--scorer=int8 or ivf: candidates per query as a multiple of k (1..1000), re-ranked "
           "exactly in float32.");
+ABSL_FLAG(int, ivf_lists, 0,
+          "--scorer=ivf: k-means lists the items are split into at load; 0: about "
+          "sqrt(items). 0..1000000.");
+ABSL_FLAG(int, ivf_probes, 0,
+          "--scorer=ivf: lists scanned per query, those whose centroid scores highest (more "
+          "when they hold too few allowed items); 0: a sixteenth of the lists. 0..1000000.");
 ABSL_FLAG(int, hnsw_ef, 200, "HNSW search breadth (higher: better recall, slower).");
 ABSL_FLAG(bool, store_built_index, true,
           "With --scorer=hnsw: store a graph this server had to build (the version had none "
@@ -163,6 +171,13 @@ absl::Status CheckFlags() {
   if (int8_candidates < 1 || int8_candidates > 1000) {
     return absl::InvalidArgumentError(
         absl::StrCat("--int8_candidates: expected 1..1000, got ", int8_candidates));
+  }
+  for (const auto& [name, value] : {std::pair<const char*, int>{"ivf_lists", absl::GetFlag(FLAGS_ivf_lists)},
+                                     {"ivf_probes", absl::GetFlag(FLAGS_ivf_probes)}}) {
+    if (value < 0 || value > 1000000) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, ": expected 0..1000000, got ", value));
+    }
   }
   const int max_batch = absl::GetFlag(FLAGS_max_batch);
   if (max_batch < 1 || max_batch > 1024) {
@@ -378,6 +393,8 @@ int Run() {
   manager_options.scorer.hnsw_ef = static_cast<size_t>(absl::GetFlag(FLAGS_hnsw_ef));
   manager_options.scorer.int8_candidate_factor =
       static_cast<size_t>(absl::GetFlag(FLAGS_int8_candidates));
+  manager_options.scorer.ivf_lists = static_cast<size_t>(absl::GetFlag(FLAGS_ivf_lists));
+  manager_options.scorer.ivf_probes = static_cast<size_t>(absl::GetFlag(FLAGS_ivf_probes));
   const int scan_threads = absl::GetFlag(FLAGS_scan_threads) > 0
                                ? absl::GetFlag(FLAGS_scan_threads)
                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -573,7 +590,7 @@ int main(int argc, char** argv) {
   const std::vector<char*> args = affinity::command_line::ParseFlagsOrExit(
       {"affinity-server",
        "Serves affinity.v1.Recommender over gRPC from a model store.\n"
-       "Usage: affinity-server --db=DIR [--listen=127.0.0.1:50051] [--scorer=exact|int8|hnsw] ...",
+       "Usage: affinity-server --db=DIR [--listen=127.0.0.1:50051] [--scorer=exact|int8|ivf|hnsw] ...",
        {"server/main.cc"}},
       argc, argv);
   if (args.size() > 1) {

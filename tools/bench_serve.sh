@@ -49,6 +49,7 @@ ALL_CONFIGS=(
   "hnsw|--scorer=hnsw|1"
   "int8|--scorer=int8 --max_batch=32|1"                                         # int8 candidate scan, exact float re-rank
   "int8-alone|--scorer=int8 --max_batch=1|1"                                    # the same, one scan per request (split by range at 1M)
+  "ivf|--scorer=ivf|1"                                                          # k-means lists, the nearest scanned in int8, exact re-rank
 )
 COMMON_FLAGS="--threads=64 --rules=config/loadtest_rules.textproto"
 # An HNSW index over 1M items is built at load: allow for it.

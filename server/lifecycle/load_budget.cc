@@ -29,6 +29,12 @@ absl::uint128 EstimateLoadBytes(uint64_t items, uint64_t dims, const ScorerOptio
     // The int8 copy (4-dim groups) and its per-row scale.
     per_item += absl::uint128((dims + 3) / 4 * 4) + 4;
   }
+  if (options.kind == ScorerKind::kIvf) {
+    // The int8 copy grouped by list (padding to whole blocks: under a block
+    // per list, about sqrt(items) lists), its scale and item per row, and
+    // the k-means assignment while the lists are built.
+    per_item += absl::uint128((dims + 3) / 4 * 4) + 4 + 4 + 4 + 1;
+  }
   if (options.kind == ScorerKind::kHnsw) {
     per_item += floats + absl::uint128(options.hnsw_m) * kHnswLinksPerM * kHnswBytesPerLink +
                 kHnswFixedBytesPerItem;

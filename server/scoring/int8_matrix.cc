@@ -31,8 +31,12 @@ float MaxAbs(const float* v, size_t n) {
 
 void Int8Matrix::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
 
-Int8Matrix::Int8Matrix(const ItemMatrix& items)
-    : rows_(items.rows()), dims_(items.dims()), groups_((items.dims() + 3) / 4) {
+Int8Matrix::Int8Matrix(const ItemMatrix& items) : Int8Matrix(items, {}) {}
+
+Int8Matrix::Int8Matrix(const ItemMatrix& items, absl::Span<const uint32_t> order)
+    : rows_(order.empty() ? items.rows() : order.size()),
+      dims_(items.dims()),
+      groups_((items.dims() + 3) / 4) {
   const size_t nblocks = blocks();
   if (groups_ > 0 && nblocks > std::numeric_limits<size_t>::max() / block_bytes()) {
     throw std::bad_alloc();
@@ -45,7 +49,9 @@ Int8Matrix::Int8Matrix(const ItemMatrix& items)
   scales_.assign(nblocks * kInt8BlockRows, 0.0f);
   std::vector<uint8_t> biased(groups_ * 4, 128);
   for (size_t i = 0; i < rows_; ++i) {
-    const float* row = items.row(i);
+    const uint32_t source = order.empty() ? static_cast<uint32_t>(i) : order[i];
+    if (source == kNoRow) continue;  // stays 0
+    const float* row = items.row(source);
     const float max_abs = MaxAbs(row, dims_);
     if (!(max_abs > 0) || !std::isfinite(max_abs)) continue;  // stays 0
     scales_[i] = max_abs / 127.0f;

@@ -28,7 +28,14 @@ struct Int8Query {
 
 class Int8Matrix {
  public:
+  // Marks a row of an ordered copy that holds no item (all zero, scale 0).
+  static constexpr uint32_t kNoRow = 0xFFFFFFFFu;
+
   explicit Int8Matrix(const ItemMatrix& items);
+  // Row i holds items' row order[i] (kNoRow: none), e.g. rows grouped by
+  // cluster (ivf_scorer.h); every order[i] is kNoRow or < items.rows().
+  // An empty order keeps every row in place, as the constructor above.
+  Int8Matrix(const ItemMatrix& items, absl::Span<const uint32_t> order);
   Int8Matrix(const Int8Matrix&) = delete;
   Int8Matrix& operator=(const Int8Matrix&) = delete;
 

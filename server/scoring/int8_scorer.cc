@@ -4,7 +4,7 @@
 #include <chrono>
 #include <limits>
 
-#include "server/scoring/dot_kernels.h"
+#include "server/scoring/rerank.h"
 
 namespace affinity::server {
 namespace {
@@ -12,22 +12,6 @@ namespace {
 // Blocks per pass of the kernel: 1024 rows, whose int32 sums for a full set
 // of queries (64 x 1024 x 4 bytes) stay in L2.
 constexpr size_t kChunkBlocks = 64;
-
-// Exact scores of `candidates` as ExactScorer computes them for a scanned
-// query, alone (DotRowsLanes) or batched (a DotRowsMulti lane: the same
-// arithmetic), read in place from the float matrix (DotRowsLanesGather).
-std::vector<ScoredIndex> Rerank(const ItemMatrix& m, const std::vector<float>& query,
-                                const std::vector<ScoredIndex>& candidates, size_t k) {
-  if (candidates.empty()) return {};
-  std::vector<uint32_t> indices(candidates.size());
-  for (size_t i = 0; i < candidates.size(); ++i) indices[i] = candidates[i].index;
-  std::vector<float> scores(candidates.size());
-  DotRowsLanesGather(m.data(), m.stride(), indices.data(), indices.size(), m.dims(),
-                     query.data(), scores.data());
-  TopKSelector selector(k, nullptr);
-  for (size_t i = 0; i < candidates.size(); ++i) selector.Push(candidates[i].index, scores[i]);
-  return selector.Take();
-}
 
 }  // namespace
 
@@ -161,7 +145,7 @@ std::vector<ScoringResult> Int8Scorer::TopKBatch(absl::Span<const ScoringQuery> 
       ScoringResult& result = out[scan_pos[first + j]];
       result.not_allowed = stages[j].not_allowed;
       result.excluded_hits = stages[j].excluded_hits;
-      result.items = Rerank(m, m.PadQuery(query.vector), stages[j].candidates, query.k);
+      result.items = RerankExactly(m, m.PadQuery(query.vector), stages[j].candidates, query.k);
       result.items_scored = m.rows();
     }
     rerank_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() -

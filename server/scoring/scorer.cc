@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/scoring/exact_scorer.h"
 #include "server/scoring/hnsw_scorer.h"
+#include "server/scoring/ivf_scorer.h"
 #include "server/scoring/int8_scorer.h"
 
 namespace affinity::server {
@@ -20,8 +21,9 @@ absl::StatusOr<ScorerKind> ParseScorerKind(absl::string_view name) {
   if (name == "exact") return ScorerKind::kExact;
   if (name == "hnsw") return ScorerKind::kHnsw;
   if (name == "int8") return ScorerKind::kInt8;
+  if (name == "ivf") return ScorerKind::kIvf;
   return absl::InvalidArgumentError(absl::StrCat(
-      "--scorer: expected \"exact\", \"int8\" or \"hnsw\", got \"", name, "\""));
+      "--scorer: expected \"exact\", \"int8\", \"ivf\" or \"hnsw\", got \"", name, "\""));
 }
 
 absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(
@@ -33,6 +35,11 @@ absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(
     case ScorerKind::kInt8:
       return std::unique_ptr<Scorer>(new Int8Scorer(
           std::move(items), options.int8_candidate_factor, BestInt8Isa(), options.scan_pool));
+    case ScorerKind::kIvf: {
+      auto ivf = IvfScorer::Build(std::move(items), options);
+      if (!ivf.ok()) return ivf.status();
+      return std::unique_ptr<Scorer>(std::move(*ivf));
+    }
     case ScorerKind::kHnsw: {
       auto hnsw = HnswScorer::Build(std::move(items), options);
       if (!hnsw.ok()) return hnsw.status();

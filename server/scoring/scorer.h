@@ -1,6 +1,7 @@
 // Scorer: one interface, several ways to find the items with the largest
 // inner product <query, item> (exact SIMD scan, int8 candidate scan with an
-// exact re-rank, HNSW graph search). A Scorer
+// exact re-rank, IVF lists scanned in int8 and re-ranked, HNSW graph
+// search). A Scorer
 // is immutable after construction and safe to call from many threads.
 //
 // Contract for every implementation: results are best first, never contain
@@ -73,7 +74,7 @@ class Scorer {
   virtual bool HasRerank() const { return false; }
 };
 
-enum class ScorerKind { kExact, kHnsw, kInt8 };
+enum class ScorerKind { kExact, kHnsw, kInt8, kIvf };
 
 struct ScorerOptions {
   ScorerKind kind = ScorerKind::kExact;
@@ -84,6 +85,11 @@ struct ScorerOptions {
   // int8 scorer: candidates kept per query by the int8 scan, as a multiple
   // of k (re-ranked exactly in float32).
   size_t int8_candidate_factor = 2;
+  // IVF scorer (ivf_scorer.h): k-means lists, and lists scanned per query;
+  // 0: IvfScorer's defaults (about sqrt(items) lists, a sixteenth probed).
+  // Its candidates per query are int8_candidate_factor * k too.
+  size_t ivf_lists = 0;
+  size_t ivf_probes = 0;
   // Threads used to build an HNSW index.
   int build_threads = 2;
   // When set and it turns true, a build in progress stops with Cancelled
@@ -100,7 +106,7 @@ struct ScorerOptions {
   std::shared_ptr<const ScanPool> scan_pool;
 };
 
-// Parses "exact", "int8" or "hnsw".
+// Parses "exact", "int8", "ivf" or "hnsw".
 absl::StatusOr<ScorerKind> ParseScorerKind(absl::string_view name);
 
 // Builds the configured scorer over `items` (shared, not copied).

@@ -138,6 +138,8 @@ class TopKSelector {
     }
   }
 
+  // True once k candidates are held (k allowed, not excluded items pushed).
+  bool HasK() const { return buffer_.size() >= k_; }
   // Candidates at or above the threshold that were not allowed / were
   // excluded (what the rules dropped from this answer).
   uint64_t not_allowed() const { return not_allowed_; }

@@ -662,6 +662,22 @@ TEST_F(ServerTest, Int8ScorerServesExactAnswersWhenCandidatesCoverTheCatalog) {
   }
 }
 
+TEST_F(ServerTest, IvfScorerServesExactAnswersWhenCandidatesCoverTheCatalog) {
+  ScorerOptions ivf;
+  ivf.kind = ScorerKind::kIvf;
+  ivf.int8_candidate_factor = 1000;  // k x 1000 covers the test catalog: every list is scanned
+  StartServerWithModel(ivf);
+  for (uint32_t u = 0; u < 5; ++u) {
+    RecommendRequest request;
+    request.set_user_id(TestModel::UserId(u));
+    request.set_k(10);
+    RecommendResponse response;
+    ASSERT_TRUE(Recommend(request, &response).ok());
+    std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
+    ExpectBruteForce(response, x, 10, model_.seen[u], 1e-4);
+  }
+}
+
 TEST_F(ServerTest, MicroBatchedConcurrentRequestsMatchBruteForce) {
   PublishModel(model_);
   StartServer({}, std::chrono::microseconds(2000));
