@@ -43,7 +43,9 @@ absl::StatusOr<std::unique_ptr<IvfScorer>> IvfScorer::Build(
     const size_t rows = items->rows();
     KMeansOptions kmeans;
     kmeans.clusters = options.ivf_lists > 0 ? options.ivf_lists : DefaultLists(rows);
-    kmeans.pool = options.scan_pool;
+    // Not split over options.scan_pool: those threads serve requests, and
+    // a version loading beside a serving one must leave them the cores (the
+    // loading thread runs at --load_nice).
     kmeans.cancel = options.cancel;
     absl::StatusOr<KMeansResult> trained = TrainKMeans(*items, kmeans);
     if (!trained.ok()) return trained.status();

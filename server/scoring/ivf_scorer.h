@@ -40,8 +40,9 @@ class IvfScorer : public Scorer {
   // candidate_factor), divided by the share of the items its filter allows.
   static constexpr size_t kRowsPerCandidate = 16;
 
-  // Trains the lists on `items` (options: ivf_lists, ivf_probes,
-  // int8_candidate_factor, scan_pool to split the assignment, cancel).
+  // Trains the lists on `items` on the calling thread alone (options:
+  // ivf_lists, ivf_probes, int8_candidate_factor, cancel; scan_pool serves
+  // the exact gather scan only).
   // Cancelled when options.cancel rises; ResourceExhausted when memory
   // runs out; nothing throws.
   static absl::StatusOr<std::unique_ptr<IvfScorer>> Build(std::shared_ptr<const ItemMatrix> items,
