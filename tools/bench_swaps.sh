@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Model swaps under sustained load: serves a synthetic store (ITEMS x 64
 # dims, 1,000 users, exact scorer, default flags: --poll_ms=250, default
-# --threads) and runs one tools/loadgen open-loop run at QPS (1 s deadline)
+# --threads; SERVER_FLAGS=... adds flags, e.g. --scorer=ivf) and runs one tools/loadgen open-loop run at QPS (1 s deadline)
 # after a 5 s warm-up. During that run it alternates STEADY seconds without
 # a swap and a swap: a new version is published into the store and waited
 # for until the server serves it (affinity_model_loaded), SWAPS times.
@@ -81,7 +81,7 @@ publish() {
 now() { date +%s.%N; }
 
 first=$(publish)
-echo "synthetic $ITEMS items x 64, exact scorer, default flags, publish by $PUBLISH; $QPS QPS; one publish-to-serving $first s; $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "synthetic $ITEMS items x 64, server flags: ${SERVER_FLAGS:-(defaults: exact scorer)}, publish by $PUBLISH; $QPS QPS; one publish-to-serving $first s; $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 loadgen "$WORK/warmup" --qps="$QPS" --duration_s=5 --seed=3
 # The run is stopped (SIGTERM) after the last window; 300 s bounds it.
