@@ -98,16 +98,18 @@ __attribute__((target("avx2"))) void DotBlocksAvx2(const uint8_t* blocks, size_t
 // B consecutive blocks against Q queries: each 32-bit lane is one row;
 // vpdpbusd adds the row's 4 unsigned bytes of a group times the query's 4
 // signed bytes. B * Q independent accumulators hide vpdpbusd's latency.
-template <int B, int Q>
+template <int B, int Q, int G>
 __attribute__((target("avx512f,avx512vnni"), always_inline)) inline void VnniTile(
-    const uint8_t* block, size_t block_bytes, size_t groups, const int8_t* const* queries,
+    const uint8_t* block, size_t block_bytes, size_t runtime_groups, const int8_t* const* queries,
     const int32_t* bias, int32_t* out, size_t out_stride) {
+  const size_t groups = G > 0 ? static_cast<size_t>(G) : runtime_groups;
   __m512i acc[B][Q];
 #pragma GCC unroll 8
   for (int b = 0; b < B; ++b) {
 #pragma GCC unroll 8
     for (int j = 0; j < Q; ++j) acc[b][j] = _mm512_setzero_si512();
   }
+#pragma GCC unroll 16
   for (size_t g = 0; g < groups; ++g) {
     __m512i rows[B];
 #pragma GCC unroll 8
@@ -133,7 +135,7 @@ __attribute__((target("avx512f,avx512vnni"), always_inline)) inline void VnniTil
 }
 
 // Blocks [b, nblocks) against Q queries, B blocks at a time, then one.
-template <int B, int Q>
+template <int B, int Q, int G>
 __attribute__((target("avx512f,avx512vnni"), always_inline)) inline void VnniQueries(
     const uint8_t* blocks, size_t nblocks, size_t groups, const int8_t* const* queries,
     const int32_t* bias, int32_t* out) {
@@ -141,16 +143,18 @@ __attribute__((target("avx512f,avx512vnni"), always_inline)) inline void VnniQue
   const size_t out_stride = nblocks * kInt8BlockRows;
   size_t b = 0;
   for (; b + B <= nblocks; b += B) {
-    VnniTile<B, Q>(blocks + b * block_bytes, block_bytes, groups, queries, bias,
+    VnniTile<B, Q, G>(blocks + b * block_bytes, block_bytes, groups, queries, bias,
                    out + b * kInt8BlockRows, out_stride);
   }
   for (; b < nblocks; ++b) {
-    VnniTile<1, Q>(blocks + b * block_bytes, block_bytes, groups, queries, bias,
+    VnniTile<1, Q, G>(blocks + b * block_bytes, block_bytes, groups, queries, bias,
                    out + b * kInt8BlockRows, out_stride);
   }
 }
 
-__attribute__((target("avx512f,avx512vnni"))) void DotBlocksVnni(
+// G > 0: every call has groups == G, a constant the compiler unrolls.
+template <int G>
+__attribute__((target("avx512f,avx512vnni"), always_inline)) inline void DotBlocksVnniGroups(
     const uint8_t* blocks, size_t nblocks, size_t groups, const int8_t* const* queries,
     size_t nq, int32_t* out) {
   int32_t bias[kInt8MaxQueries];
@@ -158,13 +162,24 @@ __attribute__((target("avx512f,avx512vnni"))) void DotBlocksVnni(
   const size_t out_stride = nblocks * kInt8BlockRows;
   size_t q = 0;
   for (; q + 8 <= nq; q += 8) {
-    VnniQueries<2, 8>(blocks, nblocks, groups, queries + q, bias + q, out + q * out_stride);
+    VnniQueries<2, 8, G>(blocks, nblocks, groups, queries + q, bias + q, out + q * out_stride);
   }
   for (; q + 4 <= nq; q += 4) {
-    VnniQueries<4, 4>(blocks, nblocks, groups, queries + q, bias + q, out + q * out_stride);
+    VnniQueries<4, 4, G>(blocks, nblocks, groups, queries + q, bias + q, out + q * out_stride);
   }
   for (; q < nq; ++q) {
-    VnniQueries<8, 1>(blocks, nblocks, groups, queries + q, bias + q, out + q * out_stride);
+    VnniQueries<8, 1, G>(blocks, nblocks, groups, queries + q, bias + q, out + q * out_stride);
+  }
+}
+
+__attribute__((target("avx512f,avx512vnni"))) void DotBlocksVnni(
+    const uint8_t* blocks, size_t nblocks, size_t groups, const int8_t* const* queries,
+    size_t nq, int32_t* out) {
+  // 64 dims (the usual factor count): the group loop unrolled whole.
+  if (groups == 16) {
+    DotBlocksVnniGroups<16>(blocks, nblocks, groups, queries, nq, out);
+  } else {
+    DotBlocksVnniGroups<0>(blocks, nblocks, groups, queries, nq, out);
   }
 }
 
