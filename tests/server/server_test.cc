@@ -145,6 +145,19 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(manager_->Poll().ok());
   }
 
+  // Users 0..4 get, with k = 10, the brute-force top 10 of their unseen items.
+  void ExpectBruteForceAnswersForFiveUsers() {
+    for (uint32_t u = 0; u < 5; ++u) {
+      RecommendRequest request;
+      request.set_user_id(TestModel::UserId(u));
+      request.set_k(10);
+      RecommendResponse response;
+      ASSERT_TRUE(Recommend(request, &response).ok());
+      std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
+      ExpectBruteForce(response, x, 10, model_.seen[u], 1e-4);
+    }
+  }
+
   void TearDown() override {
     stub_.reset();
     channel_.reset();
@@ -646,36 +659,22 @@ TEST_F(ServerTest, HnswScorerServesTheSameContract) {
   }
 }
 
+// The int8 and IVF scorers with k x 1000 candidates, which cover the test
+// catalog (for IVF: every list is scanned), answer as a brute-force scan.
 TEST_F(ServerTest, Int8ScorerServesExactAnswersWhenCandidatesCoverTheCatalog) {
   ScorerOptions int8;
   int8.kind = ScorerKind::kInt8;
-  int8.int8_candidate_factor = 1000;  // k x 1000 covers the test catalog
+  int8.int8_candidate_factor = 1000;
   StartServerWithModel(int8);
-  for (uint32_t u = 0; u < 5; ++u) {
-    RecommendRequest request;
-    request.set_user_id(TestModel::UserId(u));
-    request.set_k(10);
-    RecommendResponse response;
-    ASSERT_TRUE(Recommend(request, &response).ok());
-    std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
-    ExpectBruteForce(response, x, 10, model_.seen[u], 1e-4);
-  }
+  ExpectBruteForceAnswersForFiveUsers();
 }
 
 TEST_F(ServerTest, IvfScorerServesExactAnswersWhenCandidatesCoverTheCatalog) {
   ScorerOptions ivf;
   ivf.kind = ScorerKind::kIvf;
-  ivf.int8_candidate_factor = 1000;  // k x 1000 covers the test catalog: every list is scanned
+  ivf.int8_candidate_factor = 1000;
   StartServerWithModel(ivf);
-  for (uint32_t u = 0; u < 5; ++u) {
-    RecommendRequest request;
-    request.set_user_id(TestModel::UserId(u));
-    request.set_k(10);
-    RecommendResponse response;
-    ASSERT_TRUE(Recommend(request, &response).ok());
-    std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
-    ExpectBruteForce(response, x, 10, model_.seen[u], 1e-4);
-  }
+  ExpectBruteForceAnswersForFiveUsers();
 }
 
 TEST_F(ServerTest, MicroBatchedConcurrentRequestsMatchBruteForce) {
