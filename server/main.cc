@@ -76,7 +76,8 @@ ABSL_FLAG(int, ivf_lists, 0,
           "sqrt(items). 0..1000000.");
 ABSL_FLAG(int, ivf_probes, 0,
           "--scorer=ivf: lists scanned per query, those whose centroid scores highest (more "
-          "when they hold too few allowed items); 0: a sixteenth of the lists. 0..1000000.");
+          "when they hold too few rows for the query's candidates); 0: a 32nd of the lists. "
+          "0..1000000.");
 ABSL_FLAG(int, hnsw_ef, 200, "HNSW search breadth (higher: better recall, slower).");
 ABSL_FLAG(bool, store_built_index, true,
           "With --scorer=hnsw: store a graph this server had to build (the version had none "

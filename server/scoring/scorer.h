@@ -86,7 +86,7 @@ struct ScorerOptions {
   // of k (re-ranked exactly in float32).
   size_t int8_candidate_factor = 2;
   // IVF scorer (ivf_scorer.h): k-means lists, and lists scanned per query;
-  // 0: IvfScorer's defaults (about sqrt(items) lists, a sixteenth probed).
+  // 0: IvfScorer's defaults (about sqrt(items) lists, a 32nd probed).
   // Its candidates per query are int8_candidate_factor * k too.
   size_t ivf_lists = 0;
   size_t ivf_probes = 0;
