@@ -93,6 +93,10 @@ ScoringResult IvfScorer::TopK(const ScoringQuery& query) const {
   std::vector<float> centroid_scores(nlists);
   DotRowsLanes(centroids_->data(), nlists, centroids_->stride(), centroids_->dims(),
                padded.data(), centroid_scores.data());
+  // A centroid of non-finite vectors ranks last (and keeps the ordering strict).
+  for (float& score : centroid_scores) {
+    if (std::isnan(score)) score = -std::numeric_limits<float>::infinity();
+  }
   std::vector<uint32_t> ranked(nlists);
   std::iota(ranked.begin(), ranked.end(), 0u);
   auto better = [&](uint32_t a, uint32_t b) {

@@ -3,6 +3,7 @@
 // exclusions and filters, recall on clustered items with queries mixing
 // several of them, and that a query reads a small part of the catalog.
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <random>
 #include <set>
@@ -205,6 +206,24 @@ TEST(IvfScorerTest, RecallAt10OfQueriesMixingSeveralItemsReadingFewLists) {
   RecordProperty("share_scanned", std::to_string(share_scanned));
   EXPECT_GE(recall, 0.95);
   EXPECT_LT(share_scanned, 0.1);
+}
+
+// A row of NaNs makes its list's centroid NaN (ranked last, so that the
+// ranking's comparison stays a strict order): every answer still holds k
+// finite items.
+TEST(IvfScorerTest, NonFiniteRowsKeepTheContract) {
+  std::mt19937 rng(9);
+  const size_t rows = 3000, dims = 8;
+  std::vector<float> dense = RandomVector(&rng, rows * dims);
+  for (size_t d = 0; d < dims; ++d) dense[17 * dims + d] = std::nanf("");
+  std::shared_ptr<const ItemMatrix> m = ItemMatrix::FromDense(dense, rows, dims);
+  auto ivf = BuildIvf(m, ScorerOptions{});
+  ASSERT_NE(ivf, nullptr);
+  for (int trial = 0; trial < 20; ++trial) {
+    const ScoringResult r = ivf->TopK({RandomVector(&rng, dims), 10, nullptr});
+    ASSERT_EQ(r.items.size(), 10u);
+    for (const ScoredIndex& s : r.items) EXPECT_FALSE(std::isnan(s.score)) << s.index;
+  }
 }
 
 TEST(IvfScorerTest, ListsAndProbesFollowTheOptions) {
