@@ -18,22 +18,15 @@
 #include "server/scoring/item_matrix.h"
 #include "server/scoring/scan_pool.h"
 #include "server/scoring/scorer.h"
+#include "tests/server/random_items.h"
 
 namespace affinity::server {
 namespace {
 
 constexpr Int8Isa kAllIsas[] = {Int8Isa::kPortable, Int8Isa::kAvx2, Int8Isa::kAvx512Vnni};
 
-std::vector<float> RandomVector(std::mt19937* rng, size_t n) {
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(*rng);
-  return v;
-}
-
-std::shared_ptr<const ItemMatrix> RandomItems(std::mt19937* rng, size_t rows, size_t dims) {
-  return ItemMatrix::FromDense(RandomVector(rng, rows * dims), rows, dims);
-}
+using testing::RandomVector;
+using testing::RandomItems;
 
 // Blocks in the int8_kernels.h layout holding every byte value (0..255,
 // i.e. -128..127), 64-byte aligned.

@@ -16,16 +16,12 @@
 #include "server/scoring/kmeans.h"
 #include "server/scoring/scan_pool.h"
 #include "server/scoring/scorer.h"
+#include "tests/server/random_items.h"
 
 namespace affinity::server {
 namespace {
 
-std::vector<float> RandomVector(std::mt19937* rng, size_t n) {
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(*rng);
-  return v;
-}
+using testing::RandomVector;
 
 // Items around `topics` random centres, with varied norms (a lognormal
 // scale) as trained factors have when vary_norms; the topic of each row in

@@ -17,20 +17,13 @@
 #include "server/scoring/item_matrix.h"
 #include "server/scoring/micro_batcher.h"
 #include "server/scoring/scorer.h"
+#include "tests/server/random_items.h"
 
 namespace affinity::server {
 namespace {
 
-std::vector<float> RandomVector(std::mt19937* rng, size_t n) {
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(*rng);
-  return v;
-}
-
-std::shared_ptr<const ItemMatrix> RandomItems(std::mt19937* rng, size_t rows, size_t dims) {
-  return ItemMatrix::FromDense(RandomVector(rng, rows * dims), rows, dims);
-}
+using testing::RandomVector;
+using testing::RandomItems;
 
 // Reference: every score in double, sort, drop excluded, keep k.
 std::vector<ScoredIndex> BruteForce(const ItemMatrix& m, const std::vector<float>& q,
