@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
 
 #include "server/scoring/rerank.h"
 
@@ -27,8 +26,7 @@ Int8Scorer::Int8Scorer(std::shared_ptr<const ItemMatrix> items, size_t candidate
       exact_(items, ExactScorerOptions{pool_}) {}
 
 size_t Int8Scorer::CandidatesFor(size_t k) const {
-  if (k > std::numeric_limits<size_t>::max() / candidate_factor_) return items_->rows();
-  return std::min(k * candidate_factor_, std::max(items_->rows(), k));
+  return CandidateCount(k, candidate_factor_, items_->rows());
 }
 
 size_t Int8Scorer::Parts() const {

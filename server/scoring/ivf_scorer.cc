@@ -52,9 +52,9 @@ absl::StatusOr<std::unique_ptr<IvfScorer>> IvfScorer::Build(
     const size_t lists = trained->centroids->rows();
 
     // Each list's rows in item order, padded to whole blocks.
-    std::vector<size_t> sizes(lists, 0);
+    std::vector<uint32_t>& sizes = scorer->list_sizes_;
+    sizes.assign(lists, 0);
     for (uint32_t list : trained->assignment) ++sizes[list];
-    scorer->list_sizes_.assign(sizes.begin(), sizes.end());
     scorer->list_begin_.assign(lists + 1, 0);
     for (size_t l = 0; l < lists; ++l) {
       const size_t end = scorer->list_begin_[l] + RoundUpToBlock(sizes[l]);
@@ -109,9 +109,7 @@ ScoringResult IvfScorer::TopK(const ScoringQuery& query) const {
   const Int8Query q8 = int8_->Quantize(query.vector);
   const int8_t* q8_values = q8.values.data();
   const size_t k = query.k;
-  const size_t want = k > std::numeric_limits<size_t>::max() / candidate_factor_
-                          ? m.rows()
-                          : std::min(k * candidate_factor_, std::max(m.rows(), k));
+  const size_t want = CandidateCount(k, candidate_factor_, m.rows());
   TopKSelector selector(want, query.excluded, query.allowed, query.also_allowed);
   int32_t dots[kChunkRows];
   uint64_t masks[kChunkRows / 64];
@@ -121,7 +119,8 @@ ScoringResult IvfScorer::TopK(const ScoringQuery& query) const {
   // a filter allows only part of the items (its share estimated over all).
   const size_t allowed = query.allowed == nullptr ? m.rows() : query.allowed->count();
   const double min_rows = static_cast<double>(kRowsPerCandidate) * static_cast<double>(want) *
-                          static_cast<double>(m.rows()) / static_cast<double>(std::max<size_t>(allowed, 1));
+                          static_cast<double>(m.rows()) /
+                          static_cast<double>(std::max<size_t>(allowed, 1));
   for (size_t r = 0; r < nlists; ++r) {
     if (r >= first && selector.HasK() && static_cast<double>(scanned) >= min_rows) break;
     if (r == first) std::sort(ranked.begin() + first, ranked.end(), better);

@@ -1,8 +1,16 @@
 #include "server/scoring/rerank.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "server/scoring/dot_kernels.h"
 
 namespace affinity::server {
+
+size_t CandidateCount(size_t k, size_t candidate_factor, size_t rows) {
+  if (k > std::numeric_limits<size_t>::max() / candidate_factor) return rows;
+  return std::min(k * candidate_factor, std::max(rows, k));
+}
 
 std::vector<ScoredIndex> RerankExactly(const ItemMatrix& items,
                                        const std::vector<float>& padded_query,
