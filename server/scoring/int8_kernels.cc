@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "server/scoring/int8_amx.h"
+
 namespace affinity::server {
 namespace {
 
@@ -254,6 +256,7 @@ __attribute__((target("avx512f"))) bool AtOrAboveAvx512(const int32_t* dots,
 bool Int8ScoresAtOrAbove(Int8Isa isa, const int32_t* dots, const float* row_scales,
                          float query_scale, float threshold, size_t n, uint64_t* masks) {
   switch (isa) {
+    case Int8Isa::kAmx:
     case Int8Isa::kAvx512Vnni:
       return AtOrAboveAvx512(dots, row_scales, query_scale, threshold, n, masks);
     case Int8Isa::kAvx2:
@@ -272,12 +275,15 @@ bool Int8IsaSupported(Int8Isa isa) {
       return __builtin_cpu_supports("avx2");
     case Int8Isa::kAvx512Vnni:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni");
+    case Int8Isa::kAmx:
+      return Int8IsaSupported(Int8Isa::kAvx512Vnni) && AmxInt8Available();
   }
   return false;
 }
 
 Int8Isa BestInt8Isa() {
   static const Int8Isa best = [] {
+    if (Int8IsaSupported(Int8Isa::kAmx)) return Int8Isa::kAmx;
     if (Int8IsaSupported(Int8Isa::kAvx512Vnni)) return Int8Isa::kAvx512Vnni;
     if (Int8IsaSupported(Int8Isa::kAvx2)) return Int8Isa::kAvx2;
     return Int8Isa::kPortable;
@@ -293,6 +299,8 @@ const char* Int8IsaName(Int8Isa isa) {
       return "avx2";
     case Int8Isa::kAvx512Vnni:
       return "avx512_vnni";
+    case Int8Isa::kAmx:
+      return "amx_int8";
   }
   return "unknown";
 }
@@ -300,6 +308,13 @@ const char* Int8IsaName(Int8Isa isa) {
 void Int8DotBlocks(Int8Isa isa, const uint8_t* blocks, size_t nblocks, size_t groups,
                    const int8_t* const* queries, size_t nq, int32_t* out) {
   switch (isa) {
+    case Int8Isa::kAmx:
+      if (AmxCovers(groups, nq)) {
+        DotBlocksAmx(blocks, nblocks, groups, queries, nq, out);
+      } else {
+        DotBlocksVnni(blocks, nblocks, groups, queries, nq, out);
+      }
+      return;
     case Int8Isa::kAvx512Vnni:
       DotBlocksVnni(blocks, nblocks, groups, queries, nq, out);
       return;

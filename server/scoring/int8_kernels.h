@@ -23,16 +23,26 @@ constexpr size_t kInt8BlockRows = 16;
 constexpr size_t kInt8BlockGroupBytes = kInt8BlockRows * 4;
 // Queries scored together by one call at most (larger batches: call again).
 constexpr size_t kInt8MaxQueries = 64;
+// Blocks per call in a scan (the scorers' chunks): 960 rows, whose int32
+// sums for a full set of queries (64 x 960 x 4 bytes) stay in L2. Not 64
+// blocks: one query's sums would then be 4 KiB apart, the rows of an AMX
+// tile store would share one L1 set, and a pass of 32 queries took about 1.5x
+// as long (scorer_bench BM_Int8DotBlocks).
+constexpr size_t kInt8ScanChunkBlocks = 60;
 
 enum class Int8Isa {
   kPortable,    // plain C++
   kAvx2,        // AVX2: bytes widened to int16, vpmaddwd
   kAvx512Vnni,  // AVX-512 VNNI: vpdpbusd (unsigned rows x signed query)
+  kAmx,         // AMX-INT8: tdpbsud, 16 queries x 16 rows per instruction
+                // (int8_amx.h); calls with few queries or over 64 dims take
+                // the VNNI path
 };
 
 // True when this CPU can run `isa` (kPortable always).
 bool Int8IsaSupported(Int8Isa isa);
-// The fastest supported path.
+// The fastest supported path. Asking about kAmx (this or Int8IsaSupported)
+// asks Linux, once per process, for the use of the AMX tile state.
 Int8Isa BestInt8Isa();
 const char* Int8IsaName(Int8Isa isa);
 

@@ -6,14 +6,6 @@
 #include "server/scoring/rerank.h"
 
 namespace affinity::server {
-namespace {
-
-// Blocks per pass of the kernel: 1024 rows, whose int32 sums for a full set
-// of queries (64 x 1024 x 4 bytes) stay in L2.
-constexpr size_t kChunkBlocks = 64;
-
-}  // namespace
-
 Int8Scorer::Int8Scorer(std::shared_ptr<const ItemMatrix> items, size_t candidate_factor,
                        Int8Isa isa, std::shared_ptr<const ScanPool> pool,
                        size_t min_rows_per_part)
@@ -55,17 +47,17 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
                         query.also_allowed);
     }
   }
-  constexpr size_t kChunkRows = kChunkBlocks * kInt8BlockRows;
-  const size_t chunks = (m.blocks() + kChunkBlocks - 1) / kChunkBlocks;
+  constexpr size_t kChunkRows = kInt8ScanChunkBlocks * kInt8BlockRows;
+  const size_t chunks = (m.blocks() + kInt8ScanChunkBlocks - 1) / kInt8ScanChunkBlocks;
   auto scan = [&](size_t part) {
     // Whole chunks per part, as even as they come.
-    const size_t begin = std::min(m.blocks(), chunks * part / parts * kChunkBlocks);
-    const size_t end = std::min(m.blocks(), chunks * (part + 1) / parts * kChunkBlocks);
+    const size_t begin = std::min(m.blocks(), chunks * part / parts * kInt8ScanChunkBlocks);
+    const size_t end = std::min(m.blocks(), chunks * (part + 1) / parts * kInt8ScanChunkBlocks);
     std::vector<TopKSelector>& own = selectors[part];
     std::vector<int32_t> dots(nq * kChunkRows);
     uint64_t masks[kChunkRows / 64];
-    for (size_t b = begin; b < end; b += kChunkBlocks) {
-      const size_t nb = std::min(kChunkBlocks, end - b);
+    for (size_t b = begin; b < end; b += kInt8ScanChunkBlocks) {
+      const size_t nb = std::min(kInt8ScanChunkBlocks, end - b);
       Int8DotBlocks(isa_, m.block(b), nb, m.groups(), pointers.data(), nq, dots.data());
       const size_t first = b * kInt8BlockRows;
       const size_t n = std::min(nb * kInt8BlockRows, m.rows() - first);

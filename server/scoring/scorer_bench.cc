@@ -1,6 +1,7 @@
 // Scorer benchmarks: exact and int8 top-10 (one query, and micro-batches of
 // 32) over 100k and 1M items x 64 dims, the int8 candidate stage's recall on
-// three kinds of data, and HNSW top-10 over 1M x 64 with its recall@10
+// three kinds of data, the int8 kernel alone per path (BM_Int8DotBlocks),
+// and HNSW top-10 over 1M x 64 with its recall@10
 // against the exact answer, and the IVF scorer's top-10 with its recall.
 // Counters: p50_us / p99_us per call (for the Batch32 benchmarks a call is
 // a batch of 32: what each query of a batch that arrived together waits),
@@ -158,6 +159,41 @@ void BM_Int8Top10Batch32(benchmark::State& state) {
   ReportLatencies(state, std::move(us), 32);
 }
 BENCHMARK(BM_Int8Top10Batch32)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The int8 kernel alone (Int8DotBlocks): one pass over 1M rows of the
+// int8 copy in the scorer's chunks (kInt8ScanChunkBlocks), for nq queries, no
+// selection. Args: path (Int8Isa), queries. Time: the pass; qps: queries.
+void BM_Int8DotBlocks(benchmark::State& state) {
+  const Int8Isa isa = static_cast<Int8Isa>(state.range(0));
+  const size_t nq = static_cast<size_t>(state.range(1));
+  if (!Int8IsaSupported(isa)) {
+    state.SkipWithError("path not supported on this CPU");
+    return;
+  }
+  const Dataset& data = GetDataset(1000000);
+  static const Int8Matrix* matrix = new Int8Matrix(*data.items);
+  std::vector<Int8Query> quantized;
+  std::vector<const int8_t*> pointers;
+  for (size_t q = 0; q < nq; ++q) quantized.push_back(matrix->Quantize(data.queries[q]));
+  for (const Int8Query& q : quantized) pointers.push_back(q.values.data());
+  constexpr size_t kChunk = kInt8ScanChunkBlocks;
+  std::vector<int32_t> dots(nq * kChunk * kInt8BlockRows);
+  for (auto _ : state) {
+    for (size_t b = 0; b < matrix->blocks(); b += kChunk) {
+      const size_t nb = std::min(kChunk, matrix->blocks() - b);
+      Int8DotBlocks(isa, matrix->block(b), nb, matrix->groups(), pointers.data(), nq, dots.data());
+    }
+    benchmark::DoNotOptimize(dots.data());
+  }
+  state.SetLabel(Int8IsaName(isa));
+  state.counters["qps"] = benchmark::Counter(static_cast<double>(state.iterations() * nq),
+                                             benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Int8DotBlocks)
+    ->ArgsProduct({{static_cast<int64_t>(Int8Isa::kAvx512Vnni), static_cast<int64_t>(Int8Isa::kAmx)},
+                   {1, 2, 4, 8, 32}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 // The IVF scorer with its default lists and probes (built once per item
 // count, outside the timing), same data and queries; recall_at_10 against

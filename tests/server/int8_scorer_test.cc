@@ -23,7 +23,8 @@
 namespace affinity::server {
 namespace {
 
-constexpr Int8Isa kAllIsas[] = {Int8Isa::kPortable, Int8Isa::kAvx2, Int8Isa::kAvx512Vnni};
+constexpr Int8Isa kAllIsas[] = {Int8Isa::kPortable, Int8Isa::kAvx2, Int8Isa::kAvx512Vnni,
+                                 Int8Isa::kAmx};
 
 using testing::RandomVector;
 using testing::RandomItems;
@@ -66,7 +67,7 @@ TEST(Int8KernelsTest, EverySupportedPathEqualsThePlainSumBitForBit) {
   std::uniform_int_distribution<int> byte(-128, 127);
   for (bool extremes : {false, true}) {
     for (size_t groups : {1, 3, 16, 25}) {
-      for (size_t nq : {1, 3, 4, 5, 9, 64}) {
+      for (size_t nq : {1, 3, 4, 5, 9, 17, 33, 64}) {
         const size_t nblocks = 3;
         RawBlocks blocks = MakeBlocks(&rng, nblocks, groups, extremes);
         std::vector<std::vector<int8_t>> queries(nq, std::vector<int8_t>(groups * 4));

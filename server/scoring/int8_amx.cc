@@ -1,0 +1,139 @@
+#include "server/scoring/int8_amx.h"
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "server/scoring/int8_kernels.h"
+
+namespace affinity::server {
+namespace {
+
+// Linux's request for the AMX tile data state (arch/x86/include/uapi/asm/prctl.h).
+constexpr int kArchReqXcompPerm = 0x1023;
+constexpr int kXfeatureXtiledata = 18;
+
+// Queries per A tile (its rows) and bytes per tile row.
+constexpr size_t kTileRows = 16;
+constexpr size_t kTileRowBytes = 64;
+// Queries of one sweep over the blocks: two A tiles.
+constexpr size_t kSweepQueries = 2 * kTileRows;
+// Below this many queries the VNNI path costs less per query (the tiles'
+// fixed cost is paid for few rows of A); measured with scorer_bench.
+constexpr size_t kMinQueries = 4;
+
+// Tile registers: C(query tile t, block j) = tile 2t + j; A(t) = 4 + t; B(j) = 6 + j.
+struct alignas(64) TileConfig {
+  uint8_t palette_id = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+bool CpuHasAmxInt8() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool amx_tile = (edx >> 24) & 1;
+  const bool amx_int8 = (edx >> 25) & 1;
+  return amx_tile && amx_int8;
+}
+
+// The sums of queries [q0, q0 + m0 + m1) over every block: m0 <= 16 queries
+// in A tile 0 and m1 <= 16 (maybe 0) in A tile 1. Each C tile starts as
+// -bias (the stored rows are r + 128; see int8_kernels.h), so the stored
+// sums are final.
+__attribute__((target("amx-tile,amx-int8,avx512f"))) void Sweep(
+    const uint8_t* blocks, size_t nblocks, size_t groups, const int8_t* const* queries,
+    size_t m0, size_t m1, int32_t* out, size_t out_stride) {
+  alignas(64) int8_t a[kSweepQueries][kTileRowBytes] = {};
+  alignas(64) int32_t start[kSweepQueries][kInt8BlockRows];
+  const size_t row_bytes = groups * 4;
+  for (size_t q = 0; q < m0 + m1; ++q) {
+    std::memcpy(a[q], queries[q], row_bytes);
+    int32_t sum = 0;
+    for (size_t d = 0; d < row_bytes; ++d) sum += queries[q][d];
+    std::fill_n(start[q], kInt8BlockRows, -128 * sum);
+  }
+  TileConfig config;
+  for (int t = 0; t < 2; ++t) {
+    const size_t m = t == 0 ? m0 : m1;
+    if (m == 0) continue;
+    config.rows[2 * t] = config.rows[2 * t + 1] = static_cast<uint8_t>(m);
+    config.colsb[2 * t] = config.colsb[2 * t + 1] = kInt8BlockRows * sizeof(int32_t);
+    config.rows[4 + t] = static_cast<uint8_t>(m);
+    config.colsb[4 + t] = static_cast<uint16_t>(row_bytes);
+  }
+  for (int j = 0; j < 2; ++j) {
+    config.rows[6 + j] = static_cast<uint8_t>(groups);
+    config.colsb[6 + j] = kInt8BlockGroupBytes;
+  }
+  _tile_loadconfig(&config);
+  _tile_loadd(4, a[0], kTileRowBytes);
+  if (m1 > 0) _tile_loadd(5, a[kTileRows], kTileRowBytes);
+  const size_t block_bytes = groups * kInt8BlockGroupBytes;
+  const size_t stride_bytes = out_stride * sizeof(int32_t);
+  int32_t* out0 = out;
+  int32_t* out1 = out + kTileRows * out_stride;
+  constexpr size_t kStartStride = kInt8BlockRows * sizeof(int32_t);
+  size_t b = 0;
+  for (; b + 2 <= nblocks; b += 2) {
+    const uint8_t* block = blocks + b * block_bytes;
+    _tile_loadd(6, block, kInt8BlockGroupBytes);
+    _tile_loadd(7, block + block_bytes, kInt8BlockGroupBytes);
+    _tile_loadd(0, start[0], kStartStride);
+    _tile_loadd(1, start[0], kStartStride);
+    _tile_dpbsud(0, 4, 6);
+    _tile_dpbsud(1, 4, 7);
+    _tile_stored(0, out0 + b * kInt8BlockRows, stride_bytes);
+    _tile_stored(1, out0 + (b + 1) * kInt8BlockRows, stride_bytes);
+    if (m1 > 0) {
+      _tile_loadd(2, start[kTileRows], kStartStride);
+      _tile_loadd(3, start[kTileRows], kStartStride);
+      _tile_dpbsud(2, 5, 6);
+      _tile_dpbsud(3, 5, 7);
+      _tile_stored(2, out1 + b * kInt8BlockRows, stride_bytes);
+      _tile_stored(3, out1 + (b + 1) * kInt8BlockRows, stride_bytes);
+    }
+  }
+  if (b < nblocks) {
+    _tile_loadd(6, blocks + b * block_bytes, kInt8BlockGroupBytes);
+    _tile_loadd(0, start[0], kStartStride);
+    _tile_dpbsud(0, 4, 6);
+    _tile_stored(0, out0 + b * kInt8BlockRows, stride_bytes);
+    if (m1 > 0) {
+      _tile_loadd(2, start[kTileRows], kStartStride);
+      _tile_dpbsud(2, 5, 6);
+      _tile_stored(2, out1 + b * kInt8BlockRows, stride_bytes);
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace
+
+bool AmxInt8Available() {
+  static const bool available =
+      CpuHasAmxInt8() && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  return available;
+}
+
+bool AmxCovers(size_t groups, size_t nq) {
+  return groups >= 1 && groups <= kTileRowBytes / 4 && nq >= kMinQueries;
+}
+
+void DotBlocksAmx(const uint8_t* blocks, size_t nblocks, size_t groups,
+                  const int8_t* const* queries, size_t nq, int32_t* out) {
+  const size_t out_stride = nblocks * kInt8BlockRows;
+  for (size_t q = 0; q < nq; q += kSweepQueries) {
+    const size_t m = std::min(kSweepQueries, nq - q);
+    const size_t m0 = std::min(kTileRows, m);
+    Sweep(blocks, nblocks, groups, queries + q, m0, m - m0, out + q * out_stride, out_stride);
+  }
+}
+
+}  // namespace affinity::server
