@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "server/scoring/dot_kernels.h"
 
@@ -18,15 +19,15 @@ constexpr size_t kBatchBlockRows = 256;
 // One query's k best over the ranges' selectors (each holding its range's k
 // best): the k best overall, ties to the lower index as in one selection.
 ScoringResult Merge(size_t k, const std::vector<TopKSelector*>& ranges, uint64_t items_scored) {
-  TopKSelector merged(k, nullptr, nullptr);
+  std::vector<ScoredIndex> merged;
   uint64_t not_allowed = 0;
   uint64_t excluded_hits = 0;
   for (TopKSelector* range : ranges) {
     not_allowed += range->not_allowed();
     excluded_hits += range->excluded_hits();
-    for (const ScoredIndex& item : range->Take()) merged.Push(item.index, item.score);
+    merged = MergeBestFirst(merged, range->Take(), k);
   }
-  return ScoringResult{merged.Take(), items_scored, not_allowed, excluded_hits};
+  return ScoringResult{std::move(merged), items_scored, not_allowed, excluded_hits};
 }
 
 }  // namespace

@@ -92,13 +92,11 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
       stage.candidates = selectors[0][q].Take();
       continue;
     }
-    TopKSelector merged(CandidatesFor(queries[q].k), nullptr, nullptr);
     for (std::vector<TopKSelector>& part : selectors) {
       stage.not_allowed += part[q].not_allowed();
       stage.excluded_hits += part[q].excluded_hits();
-      for (const ScoredIndex& c : part[q].Take()) merged.Push(c.index, c.score);
+      stage.candidates = MergeBestFirst(stage.candidates, part[q].Take(), CandidatesFor(queries[q].k));
     }
-    stage.candidates = merged.Take();
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Scorer benchmarks: exact and int8 top-10 (one query, and micro-batches of
 // 32) over 100k and 1M items x 64 dims, the int8 candidate stage's recall on
 // three kinds of data, the int8 kernel alone per path (BM_Int8DotBlocks),
+// the int8 scan of a batch with the homepage rules (BM_Int8HomepageBatch32),
 // and HNSW top-10 over 1M x 64 with its recall@10
 // against the exact answer, and the IVF scorer's top-10 with its recall.
 // Counters: p50_us / p99_us per call (for the Batch32 benchmarks a call is
@@ -433,6 +434,43 @@ BENCHMARK(BM_RulesHomepageTop10)
     ->Args({1000000, 0})
     ->Args({100000, 1})
     ->Args({1000000, 1})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+// The int8 scan as a busy server runs it for the homepage rules: a batch of
+// 32 queries, each fetching 210 with the 30% allowed bitmap and the default
+// candidate factor (2: 420 candidates each). Args: items, scan threads (a
+// ScanPool of that many; 1: none). Time: the batch; qps: queries.
+void BM_Int8HomepageBatch32(benchmark::State& state) {
+  const size_t rows = static_cast<size_t>(state.range(0));
+  const int threads = static_cast<int>(state.range(1));
+  const Dataset& data = GetDataset(rows);
+  const RuleData& rd = GetRuleData(rows);
+  const rules::CompiledRuleSet& set = *rd.rules->Find("homepage");
+  ItemBitmap allowed(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    if (set.PassesFilters(&rd.catalog[i])) allowed.Set(static_cast<uint32_t>(i));
+  }
+  Int8Scorer scorer(data.items, 2, BestInt8Isa(),
+                    threads > 1 ? std::make_shared<ScanPool>(threads) : nullptr);
+  ExclusionSet none;
+  size_t q = 0;
+  for (auto _ : state) {
+    std::vector<ScoringQuery> batch;
+    for (int i = 0; i < 32; ++i) {
+      batch.push_back({data.queries[q++ % kQueries], 210, &none});
+      batch.back().allowed = &allowed;
+    }
+    auto r = scorer.TopKBatch(batch);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetLabel(Int8IsaName(scorer.isa()));
+  state.counters["qps"] = benchmark::Counter(static_cast<double>(state.iterations() * 32),
+                                             benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Int8HomepageBatch32)
+    ->Args({1000000, 1})
+    ->Args({1000000, 2})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

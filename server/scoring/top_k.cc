@@ -108,4 +108,16 @@ std::vector<ScoredIndex> TopKSelector::Take() {
   return out;
 }
 
+std::vector<ScoredIndex> MergeBestFirst(const std::vector<ScoredIndex>& a,
+                                        const std::vector<ScoredIndex>& b, size_t k) {
+  std::vector<ScoredIndex> out;
+  out.reserve(std::min(k, a.size() + b.size()));
+  size_t i = 0, j = 0;
+  while (out.size() < k && (i < a.size() || j < b.size())) {
+    const bool take_a = j == b.size() || (i < a.size() && Better(a[i], b[j]));
+    out.push_back(take_a ? a[i++] : b[j++]);
+  }
+  return out;
+}
+
 }  // namespace affinity::server

@@ -189,6 +189,12 @@ class TopKSelector {
   float threshold_;
 };
 
+// The k best of two lists that are each best first (as Take returns them),
+// best first: ties to the lower index, as one selection over both would
+// rank them. Indices must not repeat across the lists. Linear in the output.
+std::vector<ScoredIndex> MergeBestFirst(const std::vector<ScoredIndex>& a,
+                                        const std::vector<ScoredIndex>& b, size_t k);
+
 }  // namespace affinity::server
 
 #endif  // AFFINITY_SERVER_SCORING_TOP_K_H_

@@ -1,6 +1,7 @@
 // TopKSelector against a full sort of the same candidates: the k best
 // allowed, not excluded (score, index) pairs, best first, ties to the lower
-// index, for k from 0 to past the input, with many ties and NaN scores.
+// index, for k from 0 to past the input, with many ties and NaN scores; and
+// MergeBestFirst (the merge of split scans) against one selection.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -156,6 +157,28 @@ TEST(TopKSelectorTest, CountsWhatTheFiltersDropped) {
   EXPECT_EQ(got[0].index, 1u);
 }
 
+
+TEST(MergeBestFirstTest, EqualsOneSelectionOverBothLists) {
+  std::mt19937 rng(21);
+  // Few score levels: ties across the two lists decide by index.
+  std::uniform_int_distribution<int> level(0, 20);
+  std::bernoulli_distribution first_list(0.5);
+  std::vector<ScoredIndex> all, a_pushed, b_pushed;
+  for (uint32_t i = 0; i < 3000; ++i) {
+    const ScoredIndex c{i, 0.5f * level(rng)};
+    all.push_back(c);
+    (first_list(rng) ? a_pushed : b_pushed).push_back(c);
+  }
+  ExclusionSet none;
+  for (size_t k : {0, 1, 10, 420, 2000, 4000}) {
+    SCOPED_TRACE(testing::Message() << "k=" << k);
+    const std::vector<ScoredIndex> a = SortedTopK(a_pushed, k, none, nullptr, nullptr);
+    const std::vector<ScoredIndex> b = SortedTopK(b_pushed, k, none, nullptr, nullptr);
+    ExpectSame(MergeBestFirst(a, b, k), SortedTopK(all, k, none, nullptr, nullptr));
+    ExpectSame(MergeBestFirst(b, a, k), SortedTopK(all, k, none, nullptr, nullptr));
+    ExpectSame(MergeBestFirst({}, b, k), b);
+  }
+}
 
 TEST(ExclusionSetTest, ContainsExactlyItsIndices) {
   // Sizes below and far above the filter's 1,024 bits.
