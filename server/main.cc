@@ -49,6 +49,7 @@
 #include "server/rules/rule_engine.h"
 #include "server/rules/rule_metrics.h"
 #include "server/rules/rules_file_watcher.h"
+#include "server/scoring/int8_kernels.h"
 #include "server/scoring/micro_batcher.h"
 #include "server/scoring/scorer.h"
 #include "storage/event_store.h"
@@ -518,13 +519,16 @@ int Run() {
                        ", reflection ", absl::GetFlag(FLAGS_reflection) ? "on" : "off"));
   LogLine(absl::StrFormat(
       "started: grpc %s (port %d), metrics %s (port %d), db %s, instance %s, scorer %s, "
-      "max_k %d, threads %s, max_batch %d, batch_window_us %d, scan_threads %d, poll_ms %d",
+      "max_k %d, threads %s, max_batch %d, batch_window_us %d, scan_threads %d, poll_ms %d%s",
       grpc_options.listen, grpc->port(), metrics_listen.empty() ? "off" : metrics_listen,
       http == nullptr ? 0 : http->port(), db, instance, absl::GetFlag(FLAGS_scorer),
       limits.max_k,
       grpc_options.threads > 0 ? absl::StrCat(grpc_options.threads) : std::string("unbounded"),
       absl::GetFlag(FLAGS_max_batch), absl::GetFlag(FLAGS_batch_window_us), scan_threads,
-      absl::GetFlag(FLAGS_poll_ms)));
+      absl::GetFlag(FLAGS_poll_ms),
+      *kind == ScorerKind::kInt8 || *kind == ScorerKind::kIvf
+          ? absl::StrCat(", int8 kernel ", Int8IsaName(BestInt8Isa()))
+          : std::string()));
 
   // Admin services: catalog writes and rollout changes. Every listening
   // address is bound before any model loads, so a failure to listen returns
