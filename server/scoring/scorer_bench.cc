@@ -370,6 +370,18 @@ ItemBitmap PercentBitmap(size_t rows, size_t keep_per_mille) {
   return bitmap;
 }
 
+// The items the homepage rule set's filters allow (30%), as the scan's
+// allowed bitmap.
+ItemBitmap HomepageAllowed(size_t rows) {
+  const RuleData& rd = GetRuleData(rows);
+  const rules::CompiledRuleSet& set = *rd.rules->Find("homepage");
+  ItemBitmap allowed(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    if (set.PassesFilters(&rd.catalog[i])) allowed.Set(static_cast<uint32_t>(i));
+  }
+  return allowed;
+}
+
 // Top-10 with the homepage rules: a 30% filter as the allowed bitmap
 // inside the scan (over-fetching 210 candidates for diversity), then the
 // diversity cap (2 per brand) and one pin. Args: items, scorer (0: exact,
@@ -380,10 +392,7 @@ void BM_RulesHomepageTop10(benchmark::State& state) {
   const Dataset& data = GetDataset(rows);
   const RuleData& rd = GetRuleData(rows);
   const rules::CompiledRuleSet& set = *rd.rules->Find("homepage");
-  ItemBitmap allowed(rows);
-  for (size_t i = 0; i < rows; ++i) {
-    if (set.PassesFilters(&rd.catalog[i])) allowed.Set(static_cast<uint32_t>(i));
-  }
+  const ItemBitmap allowed = HomepageAllowed(rows);
   std::unique_ptr<Scorer> scorer;
   if (int8) {
     scorer = std::make_unique<Int8Scorer>(data.items, 4);
@@ -451,12 +460,7 @@ void BM_TopKSelectorScan(benchmark::State& state) {
     const std::vector<float> padded = m.PadQuery(data.queries[q]);
     DotRows(m.row(0), kRows, m.stride(), padded.data(), scores[q].data());
   }
-  const RuleData& rd = GetRuleData(kRows);
-  const rules::CompiledRuleSet& set = *rd.rules->Find("homepage");
-  ItemBitmap allowed(kRows);
-  for (size_t i = 0; i < kRows; ++i) {
-    if (set.PassesFilters(&rd.catalog[i])) allowed.Set(static_cast<uint32_t>(i));
-  }
+  const ItemBitmap allowed = HomepageAllowed(kRows);
   ExclusionSet none;
   size_t q = 0;
   for (auto _ : state) {
@@ -480,12 +484,7 @@ void BM_Int8HomepageBatch32(benchmark::State& state) {
   const size_t rows = static_cast<size_t>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   const Dataset& data = GetDataset(rows);
-  const RuleData& rd = GetRuleData(rows);
-  const rules::CompiledRuleSet& set = *rd.rules->Find("homepage");
-  ItemBitmap allowed(rows);
-  for (size_t i = 0; i < rows; ++i) {
-    if (set.PassesFilters(&rd.catalog[i])) allowed.Set(static_cast<uint32_t>(i));
-  }
+  const ItemBitmap allowed = HomepageAllowed(rows);
   Int8Scorer scorer(data.items, 2, BestInt8Isa(),
                     threads > 1 ? std::make_shared<ScanPool>(threads) : nullptr);
   ExclusionSet none;
