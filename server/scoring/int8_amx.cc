@@ -55,9 +55,7 @@ __attribute__((target("amx-tile,amx-int8,avx512f"))) void Sweep(
   const size_t row_bytes = groups * 4;
   for (size_t q = 0; q < m0 + m1; ++q) {
     std::memcpy(a[q], queries[q], row_bytes);
-    int32_t sum = 0;
-    for (size_t d = 0; d < row_bytes; ++d) sum += queries[q][d];
-    std::fill_n(start[q], kInt8BlockRows, -128 * sum);
+    std::fill_n(start[q], kInt8BlockRows, -Int8QueryBias(queries[q], groups));
   }
   TileConfig config;
   for (int t = 0; t < 2; ++t) {

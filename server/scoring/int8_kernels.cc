@@ -11,12 +11,27 @@
 namespace affinity::server {
 namespace {
 
-// 128 * (sum of the query's bytes): the stored rows are r + 128, so
-// sum((r + 128) * q) - 128 * sum(q) = sum(r * q).
-int32_t Bias(const int8_t* query, size_t groups) {
+int32_t QueryBytesSumPortable(const int8_t* query, size_t n) {
   int32_t sum = 0;
-  for (size_t d = 0; d < groups * 4; ++d) sum += query[d];
-  return 128 * sum;
+  for (size_t d = 0; d < n; ++d) sum += query[d];
+  return sum;
+}
+
+// 64 bytes at a time: byte ^ 0x80 is the unsigned byte + 128, which
+// vpsadbw sums against zero (masked-off bytes load as 0 and count 128).
+__attribute__((target("avx512f,avx512bw"))) int32_t QueryBytesSumAvx512(const int8_t* query,
+                                                                         size_t n) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512i sums = _mm512_setzero_si512();
+  size_t loaded = 0;
+  for (size_t i = 0; i < n; i += 64) {
+    const __mmask64 m = n - i >= 64 ? ~__mmask64{0} : (__mmask64{1} << (n - i)) - 1;
+    const __m512i bytes = _mm512_maskz_loadu_epi8(m, query + i);
+    sums = _mm512_add_epi64(sums, _mm512_sad_epu8(_mm512_xor_si512(bytes, flip),
+                                                  _mm512_setzero_si512()));
+    loaded += 64;
+  }
+  return static_cast<int32_t>(_mm512_reduce_add_epi64(sums) - 128 * static_cast<int64_t>(loaded));
 }
 
 int32_t LoadQuad(const int8_t* p) {
@@ -67,7 +82,7 @@ __attribute__((target("avx2"))) void DotBlocksAvx2(const uint8_t* blocks, size_t
       }
       patterns[g] = static_cast<int64_t>(p);
     }
-    const __m256i bias = _mm256_set1_epi32(Bias(query, groups));
+    const __m256i bias = _mm256_set1_epi32(Int8QueryBias(query, groups));
     int32_t* dst = out + q * nblocks * kInt8BlockRows;
     for (size_t b = 0; b < nblocks; ++b) {
       const uint8_t* block = blocks + b * block_bytes;
@@ -160,7 +175,7 @@ __attribute__((target("avx512f,avx512vnni"), always_inline)) inline void DotBloc
     const uint8_t* blocks, size_t nblocks, size_t groups, const int8_t* const* queries,
     size_t nq, int32_t* out) {
   int32_t bias[kInt8MaxQueries];
-  for (size_t q = 0; q < nq; ++q) bias[q] = Bias(queries[q], groups);
+  for (size_t q = 0; q < nq; ++q) bias[q] = Int8QueryBias(queries[q], groups);
   const size_t out_stride = nblocks * kInt8BlockRows;
   size_t q = 0;
   for (; q + 8 <= nq; q += 8) {
@@ -252,6 +267,12 @@ __attribute__((target("avx512f"))) bool AtOrAboveAvx512(const int32_t* dots,
 }
 
 }  // namespace
+
+int32_t Int8QueryBias(const int8_t* query, size_t groups) {
+  static const bool avx512 = __builtin_cpu_supports("avx512bw");
+  const size_t n = groups * 4;
+  return 128 * (avx512 ? QueryBytesSumAvx512(query, n) : QueryBytesSumPortable(query, n));
+}
 
 bool Int8ScoresAtOrAbove(Int8Isa isa, const int32_t* dots, const float* row_scales,
                          float query_scale, float threshold, size_t n, uint64_t* masks) {

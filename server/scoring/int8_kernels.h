@@ -53,6 +53,11 @@ const char* Int8IsaName(Int8Isa isa);
 void Int8DotBlocks(Int8Isa isa, const uint8_t* blocks, size_t nblocks, size_t groups,
                    const int8_t* const* queries, size_t nq, int32_t* out);
 
+// 128 * (sum of the query's groups * 4 bytes): the stored rows are r + 128,
+// so sum((r + 128) * q) - Int8QueryBias(q) = sum(r * q). Every path
+// subtracts it; vectorised where the CPU allows, the same value everywhere.
+int32_t Int8QueryBias(const int8_t* query, size_t groups);
+
 // The int8 approximation of a score: float(dot) * (row_scale * query_scale),
 // rounded the same way on every path (the vector paths compute these very
 // operations lane by lane).

@@ -96,6 +96,21 @@ TEST(Int8KernelsTest, EverySupportedPathEqualsThePlainSumBitForBit) {
   }
 }
 
+TEST(Int8KernelsTest, QueryBiasIs128TimesTheSumOfTheQueryBytes) {
+  std::mt19937 rng(19);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  for (size_t groups : {1, 3, 15, 16, 17, 25, 40}) {
+    for (int fill : {0, -128, 127, 1}) {  // 1: random bytes
+      std::vector<int8_t> query(groups * 4);
+      for (int8_t& v : query) v = static_cast<int8_t>(fill == 1 ? byte(rng) : fill);
+      int32_t sum = 0;
+      for (int8_t v : query) sum += v;
+      EXPECT_EQ(Int8QueryBias(query.data(), groups), 128 * sum)
+          << "groups " << groups << " fill " << fill;
+    }
+  }
+}
+
 TEST(Int8KernelsTest, EverySupportedPathFindsTheScoresAtOrAboveTheThreshold) {
   std::mt19937 rng(18);
   std::uniform_int_distribution<int32_t> dot(-2000000, 2000000);
