@@ -22,8 +22,9 @@ constexpr size_t kTileRows = 16;
 constexpr size_t kTileRowBytes = 64;
 // Queries of one sweep over the blocks: two A tiles.
 constexpr size_t kSweepQueries = 2 * kTileRows;
-// Below this many queries the VNNI path costs less per query (the tiles'
-// fixed cost is paid for few rows of A); measured with scorer_bench.
+// Fewer queries take the VNNI path: with 1 or 2 queries the two paths
+// were level over 1M rows (both bound by memory), with 4 AMX was faster
+// (scorer_bench BM_Int8DotBlocks, the AMX path forced for 1 and 2).
 constexpr size_t kMinQueries = 4;
 
 // Tile registers: C(query tile t, block j) = tile 2t + j; A(t) = 4 + t; B(j) = 6 + j.

@@ -19,8 +19,8 @@ namespace affinity::server {
 bool AmxInt8Available();
 
 // True when DotBlocksAmx computes this call: groups <= 16 (one tile row of
-// 64 bytes holds a row's dims) and enough queries for the tiles to pay
-// (below that the VNNI path is faster per query).
+// 64 bytes holds a row's dims) and at least 4 queries (with fewer, AMX
+// was no faster than VNNI).
 bool AmxCovers(size_t groups, size_t nq);
 
 // Int8DotBlocks' contract, for calls with AmxCovers(groups, nq) on a CPU
