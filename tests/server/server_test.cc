@@ -145,14 +145,18 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(manager_->Poll().ok());
   }
 
-  // Users 0..4 get, with k = 10, the brute-force top 10 of their unseen items.
-  void ExpectBruteForceAnswersForFiveUsers() {
-    for (uint32_t u = 0; u < 5; ++u) {
+  // Users 0..users-1 get, with k = 10, the brute-force top 10 of their
+  // unseen items from the last published version on the control arm.
+  void ExpectBruteForceAnswers(uint32_t users) {
+    for (uint32_t u = 0; u < users; ++u) {
       RecommendRequest request;
       request.set_user_id(TestModel::UserId(u));
       request.set_k(10);
       RecommendResponse response;
       ASSERT_TRUE(Recommend(request, &response).ok());
+      EXPECT_EQ(response.model_version(), last_version_);
+      EXPECT_EQ(response.arm(), "control");
+      EXPECT_FALSE(response.fallback());
       std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
       ExpectBruteForce(response, x, 10, model_.seen[u], 1e-4);
     }
@@ -206,18 +210,7 @@ class ServerTest : public ::testing::Test {
 
 TEST_F(ServerTest, KnownUserGetsBruteForceTopKWithoutSeenItems) {
   StartServerWithModel();
-  for (uint32_t u = 0; u < 10; ++u) {
-    RecommendRequest request;
-    request.set_user_id(TestModel::UserId(u));
-    request.set_k(10);
-    RecommendResponse response;
-    ASSERT_TRUE(Recommend(request, &response).ok());
-    EXPECT_EQ(response.model_version(), last_version_);
-    EXPECT_EQ(response.arm(), "control");
-    EXPECT_FALSE(response.fallback());
-    std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
-    ExpectBruteForce(response, x, 10, model_.seen[u], 1e-4);
-  }
+  ExpectBruteForceAnswers(10);
 }
 
 TEST_F(ServerTest, FoldInOfOwnHistoryReproducesTheTrainedFactor) {
@@ -666,7 +659,7 @@ TEST_F(ServerTest, Int8ScorerServesExactAnswersWhenCandidatesCoverTheCatalog) {
   int8.kind = ScorerKind::kInt8;
   int8.int8_candidate_factor = 1000;
   StartServerWithModel(int8);
-  ExpectBruteForceAnswersForFiveUsers();
+  ExpectBruteForceAnswers(5);
 }
 
 TEST_F(ServerTest, IvfScorerServesExactAnswersWhenCandidatesCoverTheCatalog) {
@@ -674,7 +667,7 @@ TEST_F(ServerTest, IvfScorerServesExactAnswersWhenCandidatesCoverTheCatalog) {
   ivf.kind = ScorerKind::kIvf;
   ivf.int8_candidate_factor = 1000;
   StartServerWithModel(ivf);
-  ExpectBruteForceAnswersForFiveUsers();
+  ExpectBruteForceAnswers(5);
 }
 
 TEST_F(ServerTest, MicroBatchedConcurrentRequestsMatchBruteForce) {
