@@ -2,19 +2,22 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 
 #include "server/scoring/rerank.h"
 
 namespace affinity::server {
 Int8Scorer::Int8Scorer(std::shared_ptr<const ItemMatrix> items, size_t candidate_factor,
                        Int8Isa isa, std::shared_ptr<const ScanPool> pool,
-                       size_t min_rows_per_part)
+                       size_t min_rows_per_part, bool sample_first)
     : items_(items),
       int8_(std::make_unique<const Int8Matrix>(*items)),
       candidate_factor_(std::max<size_t>(candidate_factor, 1)),
       isa_(isa),
       pool_(std::move(pool)),
       min_rows_per_part_(std::max<size_t>(min_rows_per_part, 1)),
+      sample_first_(sample_first),
       exact_(items, ExactScorerOptions{pool_}) {}
 
 size_t Int8Scorer::CandidatesFor(size_t k) const {
@@ -27,7 +30,37 @@ size_t Int8Scorer::Parts() const {
   return std::max<size_t>(1, std::min(static_cast<size_t>(pool_->parallelism()), by_size));
 }
 
-std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> queries) const {
+namespace {
+
+// Which chunks of its range a scan visits.
+enum class Chunks { kAll, kSample, kRest };
+
+bool Visits(Chunks which, size_t chunk) {
+  if (which == Chunks::kAll) return true;
+  const bool sampled = chunk % kInt8SampleStride == kInt8SampleStride / 2;
+  return sampled == (which == Chunks::kSample);
+}
+
+// How many of its best sampled rows set a query's starting threshold: the
+// sample holds about 1 / kInt8SampleStride of the rows, so about
+// kInt8SampleMargin * candidates rows of the whole matrix score above its
+// `SampleRank`-th best.
+size_t SampleRank(size_t candidates) {
+  return std::max(kInt8SampleMinRank,
+                  (candidates * kInt8SampleMargin + kInt8SampleStride - 1) / kInt8SampleStride);
+}
+
+// The smallest float above `score`: every row the sample dropped scores at
+// most `score`, so a threshold just above it drops nothing a full selection
+// could tie with.
+float JustAbove(float score) {
+  return std::nextafter(score, std::numeric_limits<float>::infinity());
+}
+
+}  // namespace
+
+std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> queries,
+                                                 bool sample_first) const {
   const Int8Matrix& m = *int8_;
   const size_t nq = queries.size();
   std::vector<Int8Query> quantized;
@@ -37,72 +70,122 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
     quantized.push_back(m.Quantize(query.vector));
     pointers.push_back(quantized.back().values.data());
   }
-  // selectors[part][query], part p holding the candidates of its own blocks.
   const size_t parts = Parts();
-  std::vector<std::vector<TopKSelector>> selectors(parts);
-  for (std::vector<TopKSelector>& part : selectors) {
-    part.reserve(nq);
-    for (const ScoringQuery& query : queries) {
-      part.emplace_back(CandidatesFor(query.k), query.excluded, query.allowed,
-                        query.also_allowed);
-    }
-  }
   constexpr size_t kChunkRows = kInt8ScanChunkBlocks * kInt8BlockRows;
   const size_t chunks = (m.blocks() + kInt8ScanChunkBlocks - 1) / kInt8ScanChunkBlocks;
-  auto scan = [&](size_t part) {
-    // Whole chunks per part, as even as they come.
-    const size_t begin = std::min(m.blocks(), chunks * part / parts * kInt8ScanChunkBlocks);
-    const size_t end = std::min(m.blocks(), chunks * (part + 1) / parts * kInt8ScanChunkBlocks);
-    std::vector<TopKSelector>& own = selectors[part];
-    std::vector<int32_t> dots(nq * kChunkRows);
-    uint64_t masks[kChunkRows / 64];
-    for (size_t b = begin; b < end; b += kInt8ScanChunkBlocks) {
-      const size_t nb = std::min(kInt8ScanChunkBlocks, end - b);
-      Int8DotBlocks(isa_, m.block(b), nb, m.groups(), pointers.data(), nq, dots.data());
-      const size_t first = b * kInt8BlockRows;
-      const size_t n = std::min(nb * kInt8BlockRows, m.rows() - first);
-      const float* row_scales = m.scales() + first;
-      for (size_t q = 0; q < nq; ++q) {
-        const int32_t* d = dots.data() + q * nb * kInt8BlockRows;
-        // Most rows are below the threshold once k candidates are held:
-        // only those at or above it are scaled again and pushed.
-        const float query_scale = quantized[q].scale;
-        if (Int8ScoresAtOrAbove(isa_, d, row_scales, query_scale, own[q].threshold(), n,
-                                masks)) {
-          own[q].PushMasked(static_cast<uint32_t>(first), masks, n, [&](size_t i) {
-            return Int8Score(d[i], row_scales[i], query_scale);
-          });
+  // selectors[part][query], part p holding the candidates of its own
+  // chunks (those of `which`) at or above the query's threshold.
+  using PartSelectors = std::vector<std::vector<TopKSelector>>;
+  auto make_selectors = [&](auto count_of) {
+    PartSelectors selectors(parts);
+    for (std::vector<TopKSelector>& part : selectors) {
+      part.reserve(nq);
+      for (const ScoringQuery& query : queries) {
+        part.emplace_back(count_of(query), query.excluded, query.allowed, query.also_allowed);
+      }
+    }
+    return selectors;
+  };
+  auto scan = [&](PartSelectors& selectors, Chunks which) {
+    auto scan_part = [&](size_t part) {
+      // Whole chunks per part, as even as they come.
+      const size_t first_chunk = chunks * part / parts;
+      const size_t end_chunk = chunks * (part + 1) / parts;
+      std::vector<TopKSelector>& own = selectors[part];
+      std::vector<int32_t> dots(nq * kChunkRows);
+      uint64_t masks[kChunkRows / 64];
+      for (size_t c = first_chunk; c < end_chunk; ++c) {
+        if (!Visits(which, c)) continue;
+        const size_t b = c * kInt8ScanChunkBlocks;
+        const size_t nb = std::min(kInt8ScanChunkBlocks, m.blocks() - b);
+        Int8DotBlocks(isa_, m.block(b), nb, m.groups(), pointers.data(), nq, dots.data());
+        const size_t first = b * kInt8BlockRows;
+        const size_t n = std::min(nb * kInt8BlockRows, m.rows() - first);
+        const float* row_scales = m.scales() + first;
+        for (size_t q = 0; q < nq; ++q) {
+          const int32_t* d = dots.data() + q * nb * kInt8BlockRows;
+          // Most rows are below the threshold once k candidates are held:
+          // only those at or above it are scaled again and pushed.
+          const float query_scale = quantized[q].scale;
+          if (Int8ScoresAtOrAbove(isa_, d, row_scales, query_scale, own[q].threshold(), n,
+                                  masks)) {
+            own[q].PushMasked(static_cast<uint32_t>(first), masks, n, [&](size_t i) {
+              return Int8Score(d[i], row_scales[i], query_scale);
+            });
+          }
         }
+      }
+    };
+    if (parts == 1) {
+      scan_part(0);
+    } else {
+      pool_->Run(parts, scan_part);
+    }
+  };
+  // Merges each query's candidates over the parts into out[q], adding up
+  // what the selections skipped: those of one selection over the same
+  // chunks (ties to the lower index either way).
+  std::vector<Stage1> out(nq);
+  auto merge_into = [&](PartSelectors& selectors, std::vector<Stage1>& merged,
+                        auto count_of) {
+    for (size_t q = 0; q < nq; ++q) {
+      Stage1& stage = merged[q];
+      for (std::vector<TopKSelector>& part : selectors) {
+        stage.not_allowed += part[q].not_allowed();
+        stage.excluded_hits += part[q].excluded_hits();
+        stage.candidates = MergeBestFirst(stage.candidates, part[q].Take(), count_of(queries[q]));
       }
     }
   };
-  if (parts == 1) {
-    scan(0);
-  } else {
-    pool_->Run(parts, scan);
+  auto candidates_of = [&](const ScoringQuery& query) { return CandidatesFor(query.k); };
+  if (!sample_first || chunks < kInt8SampleMinChunks) {
+    PartSelectors selectors = make_selectors(candidates_of);
+    scan(selectors, Chunks::kAll);
+    merge_into(selectors, out, candidates_of);
+    return out;
   }
-  // Each query's best candidates over the parts: those of one selection over
-  // every block (ties to the lower index either way).
-  std::vector<Stage1> out(nq);
+
+  // The sample: each query's SampleRank best over it; the threshold starts
+  // just above the worst of them (-inf when the sample holds fewer).
+  auto sample_rank_of = [&](const ScoringQuery& query) { return SampleRank(CandidatesFor(query.k)); };
+  PartSelectors sample_selectors = make_selectors(sample_rank_of);
+  scan(sample_selectors, Chunks::kSample);
+  merge_into(sample_selectors, out, sample_rank_of);
+  std::vector<float> floors(nq, -std::numeric_limits<float>::infinity());
   for (size_t q = 0; q < nq; ++q) {
-    Stage1& stage = out[q];
-    if (parts == 1) {
-      stage.not_allowed = selectors[0][q].not_allowed();
-      stage.excluded_hits = selectors[0][q].excluded_hits();
-      stage.candidates = selectors[0][q].Take();
-      continue;
+    std::vector<ScoredIndex>& sampled = out[q].candidates;
+    if (sampled.size() < sample_rank_of(queries[q])) continue;
+    floors[q] = JustAbove(sampled.back().score);
+    while (!sampled.empty() && sampled.back().score < floors[q]) sampled.pop_back();
+  }
+  // The rest, from those thresholds on; the sampled rows above them join.
+  PartSelectors selectors = make_selectors(candidates_of);
+  for (std::vector<TopKSelector>& part : selectors) {
+    for (size_t q = 0; q < nq; ++q) part[q].RaiseThreshold(floors[q]);
+  }
+  scan(selectors, Chunks::kRest);
+  merge_into(selectors, out, candidates_of);
+  // A query short of its candidates may have lost some below its threshold:
+  // scanned again, whole.
+  std::vector<ScoringQuery> short_queries;
+  std::vector<size_t> short_positions;
+  for (size_t q = 0; q < nq; ++q) {
+    if (floors[q] > -std::numeric_limits<float>::infinity() &&
+        out[q].candidates.size() < CandidatesFor(queries[q].k)) {
+      short_queries.push_back(queries[q]);
+      short_positions.push_back(q);
     }
-    for (std::vector<TopKSelector>& part : selectors) {
-      stage.not_allowed += part[q].not_allowed();
-      stage.excluded_hits += part[q].excluded_hits();
-      stage.candidates = MergeBestFirst(stage.candidates, part[q].Take(), CandidatesFor(queries[q].k));
-    }
+  }
+  if (!short_queries.empty()) {
+    sample_misses_.fetch_add(short_queries.size(), std::memory_order_relaxed);
+    std::vector<Stage1> again = Scan(short_queries, /*sample_first=*/false);
+    for (size_t i = 0; i < again.size(); ++i) out[short_positions[i]] = std::move(again[i]);
   }
   return out;
 }
 
 std::vector<ScoredIndex> Int8Scorer::Candidates(const ScoringQuery& query) const {
-  return Scan(absl::MakeConstSpan(&query, 1))[0].candidates;
+  return Scan(absl::MakeConstSpan(&query, 1), sample_first_)[0].candidates;
 }
 
 ScoringResult Int8Scorer::TopK(const ScoringQuery& query) const {
@@ -126,7 +209,7 @@ std::vector<ScoringResult> Int8Scorer::TopKBatch(absl::Span<const ScoringQuery> 
   double rerank_seconds = 0;
   for (size_t first = 0; first < scan.size(); first += kInt8MaxQueries) {
     const size_t n = std::min(kInt8MaxQueries, scan.size() - first);
-    std::vector<Stage1> stages = Scan(absl::MakeConstSpan(scan.data() + first, n));
+    std::vector<Stage1> stages = Scan(absl::MakeConstSpan(scan.data() + first, n), sample_first_);
     const auto rerank_start = std::chrono::steady_clock::now();
     for (size_t j = 0; j < n; ++j) {
       const ScoringQuery& query = scan[first + j];

@@ -12,6 +12,17 @@
 // With a ScanPool, the int8 pass is split into item ranges scanned at once,
 // each keeping every query's candidates, merged (ties to the lower index):
 // the candidates, hence the answers, are those of the unsplit scan.
+//
+// Sampled threshold: on a large matrix the pass first scans every
+// kInt8SampleStride-th chunk, keeping each query's few best (enough that
+// about kInt8SampleMargin times its candidates score above the worst of
+// them), and starts the rest of the pass at that score instead of at -inf:
+// most rows then fall below the threshold at once instead of entering the
+// selection while it climbs. Only rows below the threshold are dropped, so
+// whenever the pass still holds the query's full candidate count the
+// candidates are those of the unsampled pass; a query left short (a
+// sample unlike the rest of the catalog, or too few allowed items) is
+// scanned again without it (counted by sample_misses()).
 // Results carry the time of their call's re-rank stage (rerank_seconds).
 //
 // not_allowed / excluded_hits count what the candidate stage skipped (about
@@ -21,6 +32,8 @@
 #ifndef AFFINITY_SERVER_SCORING_INT8_SCORER_H_
 #define AFFINITY_SERVER_SCORING_INT8_SCORER_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -33,6 +46,17 @@
 
 namespace affinity::server {
 
+// Every kInt8SampleStride-th chunk of a pass is its sample; a pass over
+// fewer than kInt8SampleMinChunks chunks takes none.
+constexpr size_t kInt8SampleStride = 16;
+constexpr size_t kInt8SampleMinChunks = 64;
+// The sampled threshold aims at about this many times a query's candidates
+// above it over the whole matrix, and is never above the sample's
+// kInt8SampleMinRank-th best (fewer would leave few candidates often: the
+// count above the sample's r-th best varies by about 1 / sqrt(r)).
+constexpr size_t kInt8SampleMargin = 2;
+constexpr size_t kInt8SampleMinRank = 8;
+
 class Int8Scorer : public Scorer {
  public:
   // Smallest item range of the int8 pass worth a thread of its own (the
@@ -43,9 +67,10 @@ class Int8Scorer : public Scorer {
   // (Int8IsaSupported); tests pick each path, the server the best one.
   // `pool` (may be null: no split) splits the int8 pass into ranges of at
   // least min_rows_per_part rows.
+  // `sample_first` false: no sampled threshold (benchmarks and tests compare).
   Int8Scorer(std::shared_ptr<const ItemMatrix> items, size_t candidate_factor,
              Int8Isa isa = BestInt8Isa(), std::shared_ptr<const ScanPool> pool = nullptr,
-             size_t min_rows_per_part = kDefaultMinRowsPerPart);
+             size_t min_rows_per_part = kDefaultMinRowsPerPart, bool sample_first = true);
 
   const char* name() const override { return "int8"; }
   size_t items() const override { return items_->rows(); }
@@ -64,6 +89,8 @@ class Int8Scorer : public Scorer {
   Int8Isa isa() const { return isa_; }
   // Item ranges the int8 pass is split into (1: not split).
   size_t Parts() const;
+  // Queries scanned again because the sampled threshold left them short.
+  uint64_t sample_misses() const { return sample_misses_.load(std::memory_order_relaxed); }
 
  private:
   // One query's candidates, best first, and what its selection skipped.
@@ -73,8 +100,9 @@ class Int8Scorer : public Scorer {
     uint64_t excluded_hits = 0;
   };
   // The candidates of `queries` (at most kInt8MaxQueries), from one pass
-  // over the int8 matrix (split over the pool).
-  std::vector<Stage1> Scan(absl::Span<const ScoringQuery> queries) const;
+  // over the int8 matrix (split over the pool), its threshold sampled first
+  // when `sample_first` and the matrix is large enough.
+  std::vector<Stage1> Scan(absl::Span<const ScoringQuery> queries, bool sample_first) const;
 
   std::shared_ptr<const ItemMatrix> items_;
   std::unique_ptr<const Int8Matrix> int8_;
@@ -82,7 +110,9 @@ class Int8Scorer : public Scorer {
   Int8Isa isa_;
   std::shared_ptr<const ScanPool> pool_;  // may be null
   size_t min_rows_per_part_;
+  bool sample_first_;
   ExactScorer exact_;
+  mutable std::atomic<uint64_t> sample_misses_{0};
 };
 
 }  // namespace affinity::server

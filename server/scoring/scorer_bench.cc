@@ -479,14 +479,17 @@ BENCHMARK(BM_TopKSelectorScan)->Arg(20)->Arg(420)->Unit(benchmark::kMicrosecond)
 // The int8 scan as a busy server runs it for the homepage rules: a batch of
 // 32 queries, each fetching 210 with the 30% allowed bitmap and the default
 // candidate factor (2: 420 candidates each). Args: items, scan threads (a
-// ScanPool of that many; 1: none). Time: the batch; qps: queries.
+// ScanPool of that many; 1: none), sampled threshold (1) or not (0).
+// Time: the batch; qps: queries.
 void BM_Int8HomepageBatch32(benchmark::State& state) {
   const size_t rows = static_cast<size_t>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
+  const bool sample_first = state.range(2) != 0;
   const Dataset& data = GetDataset(rows);
   const ItemBitmap allowed = HomepageAllowed(rows);
   Int8Scorer scorer(data.items, 2, BestInt8Isa(),
-                    threads > 1 ? std::make_shared<ScanPool>(threads) : nullptr);
+                    threads > 1 ? std::make_shared<ScanPool>(threads) : nullptr,
+                    Int8Scorer::kDefaultMinRowsPerPart, sample_first);
   ExclusionSet none;
   size_t q = 0;
   for (auto _ : state) {
@@ -499,12 +502,15 @@ void BM_Int8HomepageBatch32(benchmark::State& state) {
     benchmark::DoNotOptimize(r);
   }
   state.SetLabel(Int8IsaName(scorer.isa()));
+  state.counters["rescans"] = static_cast<double>(scorer.sample_misses());
   state.counters["qps"] = benchmark::Counter(static_cast<double>(state.iterations() * 32),
                                              benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Int8HomepageBatch32)
-    ->Args({1000000, 1})
-    ->Args({1000000, 2})
+    ->Args({1000000, 1, 0})
+    ->Args({1000000, 1, 1})
+    ->Args({1000000, 2, 0})
+    ->Args({1000000, 2, 1})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

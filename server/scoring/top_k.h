@@ -115,6 +115,12 @@ class TopKSelector {
   // rises each time the buffer is compacted, so it may trail the k-th best
   // score pushed so far).
   float threshold() const { return threshold_; }
+  // Raises the threshold to `floor` (if lower): scores below it are dropped
+  // from now on. A caller that knows at least k allowed items score at or
+  // above `floor` loses nothing by it; Take() resets it.
+  void RaiseThreshold(float floor) {
+    if (floor > threshold_) threshold_ = floor;
+  }
 
   void Push(uint32_t index, float score) {
     if (score < threshold_) return;

@@ -309,6 +309,84 @@ TEST(Int8ScorerTest, SplitCandidateScanEqualsTheUnsplitOne) {
   }
 }
 
+// The sampled threshold (int8_scorer.h): on a matrix large enough to take
+// it, split or not, the candidates and answers are those of the pass
+// without it, ties included (rows repeat), with filters and exclusions.
+TEST(Int8ScorerTest, SampledThresholdKeepsTheCandidatesOfTheFullPass) {
+  std::mt19937 rng(31);
+  const size_t chunk_rows = kInt8ScanChunkBlocks * kInt8BlockRows;
+  const size_t rows = chunk_rows * (kInt8SampleMinChunks + 9) + 77, distinct = 20000, dims = 8;
+  const std::vector<float> base = RandomVector(&rng, distinct * dims);
+  std::vector<float> dense(rows * dims);
+  for (size_t r = 0; r < rows; ++r) {
+    std::copy_n(base.data() + (r % distinct) * dims, dims, dense.data() + r * dims);
+  }
+  const std::shared_ptr<const ItemMatrix> m = ItemMatrix::FromDense(dense, rows, dims);
+  auto pool = std::make_shared<ScanPool>(2);
+  const Int8Scorer full(m, 4, BestInt8Isa(), nullptr, Int8Scorer::kDefaultMinRowsPerPart,
+                        /*sample_first=*/false);
+  const Int8Scorer sampled(m, 4);
+  const Int8Scorer sampled_split(m, 4, BestInt8Isa(), pool, 1000);
+  ASSERT_EQ(sampled_split.Parts(), 2u);
+  std::vector<uint32_t> excluded_indices;
+  for (int i = 0; i < 500; ++i) excluded_indices.push_back(static_cast<uint32_t>(rng() % rows));
+  const ExclusionSet excluded(excluded_indices);
+  const ItemBitmap third = EveryThird(rows);
+  std::vector<std::vector<float>> vectors;
+  std::vector<ScoringQuery> queries;
+  for (size_t i = 0; i < 40; ++i) vectors.push_back(RandomVector(&rng, dims));
+  for (size_t i = 0; i < 40; ++i) {
+    ScoringQuery q{vectors[i], 1 + (i * 13) % 300, i % 2 == 1 ? &excluded : nullptr};
+    if (i % 3 == 1) q.allowed = &third;
+    queries.push_back(q);
+  }
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const std::string what = "query " + std::to_string(i);
+    const std::vector<ScoredIndex> want = full.Candidates(queries[i]);
+    ExpectIdentical(sampled.Candidates(queries[i]), want, what + " candidates");
+    ExpectIdentical(sampled_split.Candidates(queries[i]), want, what + " split candidates");
+  }
+  const std::vector<ScoringResult> want = full.TopKBatch(queries);
+  const std::vector<ScoringResult> got = sampled.TopKBatch(queries);
+  const std::vector<ScoringResult> got_split = sampled_split.TopKBatch(queries);
+  for (size_t i = 0; i < queries.size(); ++i) {
+    ExpectIdentical(got[i].items, want[i].items, "batch query " + std::to_string(i));
+    ExpectIdentical(got_split[i].items, want[i].items, "split batch query " + std::to_string(i));
+  }
+  // A random catalog's sample is like the rest: no query was scanned twice.
+  EXPECT_EQ(sampled.sample_misses(), 0u);
+  EXPECT_EQ(sampled_split.sample_misses(), 0u);
+}
+
+// A sample unlike the rest of the catalog: the sampled chunks hold the only
+// rows pointing the query's way, so the sampled threshold leaves the query
+// short and it is scanned again, with the full pass's candidates.
+TEST(Int8ScorerTest, AQueryTheSampleLeftShortIsScannedAgain) {
+  const size_t chunk_rows = kInt8ScanChunkBlocks * kInt8BlockRows;
+  const size_t rows = chunk_rows * kInt8SampleMinChunks, dims = 4;
+  std::mt19937 rng(32);
+  std::uniform_real_distribution<float> jitter(0.5f, 1.0f);
+  std::vector<float> dense(rows * dims);
+  for (size_t r = 0; r < rows; ++r) {
+    const bool sampled_chunk = (r / chunk_rows) % kInt8SampleStride == kInt8SampleStride / 2;
+    for (size_t d = 0; d < dims; ++d) {
+      dense[r * dims + d] = (sampled_chunk ? 1.0f : -1.0f) * jitter(rng);
+    }
+  }
+  const std::shared_ptr<const ItemMatrix> m = ItemMatrix::FromDense(dense, rows, dims);
+  const Int8Scorer full(m, 4, BestInt8Isa(), nullptr, Int8Scorer::kDefaultMinRowsPerPart,
+                        /*sample_first=*/false);
+  const Int8Scorer sampled(m, 4);
+  const std::vector<float> query(dims, 1.0f);
+  const ScoringQuery q{query, 50, nullptr};
+  const std::vector<ScoredIndex> want = full.Candidates(q);
+  ASSERT_EQ(want.size(), 200u);
+  ExpectIdentical(sampled.Candidates(q), want, "candidates");
+  EXPECT_EQ(sampled.sample_misses(), 1u);
+  ExpectIdentical(sampled.TopK(q).items, full.TopK(q).items, "answer");
+  EXPECT_EQ(sampled.sample_misses(), 2u);
+}
+
 TEST(Int8ScorerTest, KeepsTheScorerContractWithFewCandidates) {
   std::mt19937 rng(15);
   const size_t rows = 2000, dims = 16;
