@@ -28,6 +28,13 @@ bool AmxCovers(size_t groups, size_t nq);
 void DotBlocksAmx(const uint8_t* blocks, size_t nblocks, size_t groups,
                   const int8_t* const* queries, size_t nq, int32_t* out);
 
+// Int8ScanBlocks' contract, for calls with AmxCovers(groups, nq) on a CPU
+// with AmxInt8Available().
+void ScanBlocksAmx(const uint8_t* blocks, size_t nblocks, size_t groups,
+                   const int8_t* const* queries, size_t nq, const float* row_scales, size_t n,
+                   const float* query_scales, const float* thresholds, int32_t* dots,
+                   uint64_t* masks);
+
 }  // namespace affinity::server
 
 #endif  // AFFINITY_SERVER_SCORING_INT8_AMX_H_

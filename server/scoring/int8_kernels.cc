@@ -348,4 +348,24 @@ void Int8DotBlocks(Int8Isa isa, const uint8_t* blocks, size_t nblocks, size_t gr
   }
 }
 
+void Int8ScanBlocks(Int8Isa isa, const uint8_t* blocks, size_t nblocks, size_t groups,
+                    const int8_t* const* queries, size_t nq, const float* row_scales, size_t n,
+                    const float* query_scales, const float* thresholds, int32_t* dots,
+                    uint64_t* masks) {
+  if (isa == Int8Isa::kAmx && AmxCovers(groups, nq)) {
+    ScanBlocksAmx(blocks, nblocks, groups, queries, nq, row_scales, n, query_scales, thresholds,
+                  dots, masks);
+    return;
+  }
+  Int8DotBlocks(isa, blocks, nblocks, groups, queries, nq, dots);
+  const size_t stride = nblocks * kInt8BlockRows;
+  const size_t words = Int8MaskWords(nblocks);
+  for (size_t q = 0; q < nq; ++q) {
+    uint64_t* own = masks + q * words;
+    std::fill_n(own, words, 0);
+    Int8ScoresAtOrAbove(isa, dots + q * stride, row_scales, query_scales[q], thresholds[q], n,
+                        own);
+  }
+}
+
 }  // namespace affinity::server

@@ -73,6 +73,24 @@ inline float Int8Score(int32_t dot, float row_scale, float query_scale) {
 bool Int8ScoresAtOrAbove(Int8Isa isa, const int32_t* dots, const float* row_scales,
                          float query_scale, float threshold, size_t n, uint64_t* masks);
 
+// Words of a mask over the rows of `nblocks` blocks: (nblocks * 16 + 63) / 64.
+inline size_t Int8MaskWords(size_t nblocks) { return (nblocks * kInt8BlockRows + 63) / 64; }
+
+// One step of a scan: Int8DotBlocks and Int8ScoresAtOrAbove for every query
+// of the call, as one call. For rows i in [0, n) (n <= nblocks * 16) and
+// queries q < nq: bit i % 64 of masks[q * Int8MaskWords(nblocks) + i / 64]
+// is set when Int8Score(sum, row_scales[i], query_scales[q]) >= thresholds[q]
+// (the words are written whole; bits of rows >= n are 0), and
+// dots[q * nblocks * 16 + i] holds the sum for every row whose bit is set
+// (other entries are unspecified). row_scales must hold nblocks * 16 values.
+// Every path returns the same masks and sums; the AMX path (when AmxCovers)
+// compares each tile's sums while they are in L1 and stores only the rows of
+// blocks that have a bit set, the others are Int8DotBlocks, then the masks.
+void Int8ScanBlocks(Int8Isa isa, const uint8_t* blocks, size_t nblocks, size_t groups,
+                    const int8_t* const* queries, size_t nq, const float* row_scales, size_t n,
+                    const float* query_scales, const float* thresholds, int32_t* dots,
+                    uint64_t* masks);
+
 }  // namespace affinity::server
 
 #endif  // AFFINITY_SERVER_SCORING_INT8_KERNELS_H_

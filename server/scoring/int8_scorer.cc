@@ -66,9 +66,11 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
   std::vector<Int8Query> quantized;
   quantized.reserve(nq);
   std::vector<const int8_t*> pointers;
+  std::vector<float> query_scales;
   for (const ScoringQuery& query : queries) {
     quantized.push_back(m.Quantize(query.vector));
     pointers.push_back(quantized.back().values.data());
+    query_scales.push_back(quantized.back().scale);
   }
   const size_t parts = Parts();
   constexpr size_t kChunkRows = kInt8ScanChunkBlocks * kInt8BlockRows;
@@ -93,26 +95,26 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
       const size_t end_chunk = chunks * (part + 1) / parts;
       std::vector<TopKSelector>& own = selectors[part];
       std::vector<int32_t> dots(nq * kChunkRows);
-      uint64_t masks[kChunkRows / 64];
+      std::vector<uint64_t> masks(nq * Int8MaskWords(kInt8ScanChunkBlocks));
+      std::vector<float> thresholds(nq);
       for (size_t c = first_chunk; c < end_chunk; ++c) {
         if (!Visits(which, c)) continue;
         const size_t b = c * kInt8ScanChunkBlocks;
         const size_t nb = std::min(kInt8ScanChunkBlocks, m.blocks() - b);
-        Int8DotBlocks(isa_, m.block(b), nb, m.groups(), pointers.data(), nq, dots.data());
         const size_t first = b * kInt8BlockRows;
         const size_t n = std::min(nb * kInt8BlockRows, m.rows() - first);
         const float* row_scales = m.scales() + first;
+        // Most rows are below the threshold once k candidates are held:
+        // only those at or above it are scaled again and pushed.
+        for (size_t q = 0; q < nq; ++q) thresholds[q] = own[q].threshold();
+        Int8ScanBlocks(isa_, m.block(b), nb, m.groups(), pointers.data(), nq, row_scales, n,
+                       query_scales.data(), thresholds.data(), dots.data(), masks.data());
+        const size_t words = Int8MaskWords(nb);
         for (size_t q = 0; q < nq; ++q) {
           const int32_t* d = dots.data() + q * nb * kInt8BlockRows;
-          // Most rows are below the threshold once k candidates are held:
-          // only those at or above it are scaled again and pushed.
-          const float query_scale = quantized[q].scale;
-          if (Int8ScoresAtOrAbove(isa_, d, row_scales, query_scale, own[q].threshold(), n,
-                                  masks)) {
-            own[q].PushMasked(static_cast<uint32_t>(first), masks, n, [&](size_t i) {
-              return Int8Score(d[i], row_scales[i], query_scale);
-            });
-          }
+          const float query_scale = query_scales[q];
+          own[q].PushMasked(static_cast<uint32_t>(first), masks.data() + q * words, n,
+                            [&](size_t i) { return Int8Score(d[i], row_scales[i], query_scale); });
         }
       }
     };

@@ -196,6 +196,74 @@ BENCHMARK(BM_Int8DotBlocks)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
+// The scan step over 1M x 64 rows in the scorer's chunks for Arg(1) queries
+// whose thresholds let about 1 row in 1,000 through (each query's 1,000th
+// best sampled score): Arg(0) 0 is Int8DotBlocks then Int8ScoresAtOrAbove
+// per query, the two steps the scan took before; 1 is Int8ScanBlocks, the
+// AMX path comparing each tile in L1 (the best path: Int8ScanBlocks
+// composes the two steps itself on other CPUs). Time: one pass.
+void BM_Int8ScanBlocks(benchmark::State& state) {
+  const bool fused = state.range(0) != 0;
+  const size_t nq = static_cast<size_t>(state.range(1));
+  const Int8Isa isa = BestInt8Isa();
+  const Dataset& data = GetDataset(1000000);
+  static const Int8Matrix* matrix = new Int8Matrix(*data.items);
+  std::vector<Int8Query> quantized;
+  std::vector<const int8_t*> pointers;
+  std::vector<float> query_scales, thresholds;
+  for (size_t q = 0; q < nq; ++q) quantized.push_back(matrix->Quantize(data.queries[q]));
+  constexpr size_t kChunk = kInt8ScanChunkBlocks;
+  constexpr size_t kChunkRows = kChunk * kInt8BlockRows;
+  std::vector<int32_t> dots(nq * kChunkRows);
+  std::vector<uint64_t> masks(nq * Int8MaskWords(kChunk));
+  for (const Int8Query& q : quantized) {
+    pointers.push_back(q.values.data());
+    query_scales.push_back(q.scale);
+    // Every 10th row's score: its 100th best passes about 1 row in 1,000.
+    std::vector<float> sampled;
+    const int8_t* values = q.values.data();
+    for (size_t b = 0; b < matrix->blocks(); b += 10 * kChunk) {
+      const size_t nb = std::min(kChunk, matrix->blocks() - b);
+      Int8DotBlocks(isa, matrix->block(b), nb, matrix->groups(), &values, 1, dots.data());
+      for (size_t i = 0; i < nb * kInt8BlockRows; ++i) {
+        sampled.push_back(Int8Score(dots[i], matrix->scales()[b * kInt8BlockRows + i], q.scale));
+      }
+    }
+    std::nth_element(sampled.begin(), sampled.begin() + 99, sampled.end(), std::greater<float>());
+    thresholds.push_back(sampled[99]);
+  }
+  uint64_t passed = 0;
+  for (auto _ : state) {
+    for (size_t b = 0; b < matrix->blocks(); b += kChunk) {
+      const size_t nb = std::min(kChunk, matrix->blocks() - b);
+      const size_t first = b * kInt8BlockRows;
+      const size_t n = std::min(nb * kInt8BlockRows, matrix->rows() - first);
+      const float* row_scales = matrix->scales() + first;
+      if (fused) {
+        Int8ScanBlocks(isa, matrix->block(b), nb, matrix->groups(), pointers.data(), nq,
+                       row_scales, n, query_scales.data(), thresholds.data(), dots.data(),
+                       masks.data());
+      } else {
+        Int8DotBlocks(isa, matrix->block(b), nb, matrix->groups(), pointers.data(), nq,
+                      dots.data());
+        for (size_t q = 0; q < nq; ++q) {
+          Int8ScoresAtOrAbove(isa, dots.data() + q * nb * kInt8BlockRows, row_scales,
+                              query_scales[q], thresholds[q], n,
+                              masks.data() + q * Int8MaskWords(nb));
+        }
+      }
+      for (size_t w = 0; w < nq * Int8MaskWords(nb); ++w) passed += __builtin_popcountll(masks[w]);
+    }
+  }
+  state.SetLabel(Int8IsaName(isa));
+  state.counters["passed_per_query"] =
+      static_cast<double>(passed) / static_cast<double>(state.iterations() * nq);
+}
+BENCHMARK(BM_Int8ScanBlocks)
+    ->ArgsProduct({{0, 1}, {8, 32}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
 // The IVF scorer with its default lists and probes (built once per item
 // count, outside the timing), same data and queries; recall_at_10 against
 // the exact scorer over the queries it answered. Arg: items.

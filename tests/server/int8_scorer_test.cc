@@ -149,6 +149,75 @@ TEST(Int8KernelsTest, EverySupportedPathFindsTheScoresAtOrAboveTheThreshold) {
   }
 }
 
+// The scan step against the plain sum and Int8Score per row and query:
+// every path's masks (bits past n clear) and its sums for the rows it
+// marks, query counts across AMX's tiles (4, 16, 17, 32, 33, 64) and below
+// them, an odd number of blocks, a last block cut short, thresholds from
+// below everything to above everything.
+TEST(Int8KernelsTest, EverySupportedPathScansBlocksLikeThePlainSumAndThreshold) {
+  std::mt19937 rng(21);
+  std::uniform_int_distribution<int> byte(-127, 127);
+  std::uniform_real_distribution<float> scale(0.001f, 0.01f);
+  for (size_t groups : {3, 16, 20}) {
+    for (size_t nq : {1, 3, 4, 16, 17, 32, 33, 64}) {
+      for (size_t nblocks : {1, 5, 8}) {
+        const size_t rows = nblocks * kInt8BlockRows;
+        const size_t n = nblocks == 5 ? rows - 7 : rows;
+        RawBlocks blocks = MakeBlocks(&rng, nblocks, groups, false);
+        std::vector<float> row_scales(rows, 0.0f);
+        for (size_t i = 0; i < n; ++i) row_scales[i] = scale(rng);
+        std::vector<std::vector<int8_t>> queries(nq, std::vector<int8_t>(groups * 4));
+        std::vector<const int8_t*> pointers;
+        std::vector<float> query_scales, thresholds;
+        for (auto& q : queries) {
+          for (int8_t& v : q) v = static_cast<int8_t>(byte(rng));
+          pointers.push_back(q.data());
+          query_scales.push_back(scale(rng));
+        }
+        const size_t words = Int8MaskWords(nblocks);
+        std::vector<int32_t> sums(nq * rows);
+        std::vector<uint64_t> want(nq * words, 0);
+        for (size_t q = 0; q < nq; ++q) {
+          std::vector<float> scores;
+          for (size_t row = 0; row < rows; ++row) {
+            int64_t sum = 0;
+            for (size_t d = 0; d < groups * 4; ++d) sum += blocks.value(row, d) * queries[q][d];
+            sums[q * rows + row] = static_cast<int32_t>(sum);
+            if (row < n) scores.push_back(Int8Score(sums[q * rows + row], row_scales[row], query_scales[q]));
+          }
+          std::vector<float> sorted = scores;
+          std::sort(sorted.begin(), sorted.end());
+          const float choices[] = {-1e30f, sorted[n / 2], sorted[n - 1 - n / 10],
+                                   std::nextafter(sorted.back(), 1e30f)};
+          thresholds.push_back(choices[q % 4]);
+          for (size_t row = 0; row < n; ++row) {
+            if (scores[row] >= thresholds[q]) want[q * words + row / 64] |= uint64_t{1} << (row % 64);
+          }
+        }
+        for (Int8Isa isa : kAllIsas) {
+          if (!Int8IsaSupported(isa)) continue;
+          const std::string what = std::string(Int8IsaName(isa)) + " groups " +
+                                   std::to_string(groups) + " queries " + std::to_string(nq) +
+                                   " blocks " + std::to_string(nblocks);
+          std::vector<int32_t> dots(nq * rows, -1);
+          std::vector<uint64_t> masks(nq * words, ~uint64_t{0});
+          Int8ScanBlocks(isa, blocks.data, nblocks, groups, pointers.data(), nq, row_scales.data(),
+                         n, query_scales.data(), thresholds.data(), dots.data(), masks.data());
+          EXPECT_EQ(masks, want) << what;
+          for (size_t q = 0; q < nq; ++q) {
+            for (size_t row = 0; row < n; ++row) {
+              if ((want[q * words + row / 64] >> (row % 64)) & 1) {
+                EXPECT_EQ(dots[q * rows + row], sums[q * rows + row])
+                    << what << " query " << q << " row " << row;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(Int8MatrixTest, RowsAreWithinHalfAStepOfTheirScaledIntegers) {
   std::mt19937 rng(12);
   const size_t rows = 37, dims = 10;
