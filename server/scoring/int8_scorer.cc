@@ -213,13 +213,22 @@ std::vector<ScoringResult> Int8Scorer::TopKBatch(absl::Span<const ScoringQuery> 
     const size_t n = std::min(kInt8MaxQueries, scan.size() - first);
     std::vector<Stage1> stages = Scan(absl::MakeConstSpan(scan.data() + first, n), sample_first_);
     const auto rerank_start = std::chrono::steady_clock::now();
-    for (size_t j = 0; j < n; ++j) {
+    auto rerank = [&](size_t j) {
       const ScoringQuery& query = scan[first + j];
       ScoringResult& result = out[scan_pos[first + j]];
       result.not_allowed = stages[j].not_allowed;
       result.excluded_hits = stages[j].excluded_hits;
       result.items = RerankExactly(m, m.PadQuery(query.vector), stages[j].candidates, query.k);
       result.items_scored = m.rows();
+    };
+    // The queries' re-ranks are independent: spread over the pool's threads.
+    const size_t threads = pool_ == nullptr ? 1 : std::min<size_t>(n, pool_->parallelism());
+    if (threads <= 1) {
+      for (size_t j = 0; j < n; ++j) rerank(j);
+    } else {
+      pool_->Run(threads, [&](size_t part) {
+        for (size_t j = n * part / threads; j < n * (part + 1) / threads; ++j) rerank(j);
+      });
     }
     rerank_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                                     rerank_start)
