@@ -181,7 +181,10 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
   if (!short_queries.empty()) {
     sample_misses_.fetch_add(short_queries.size(), std::memory_order_relaxed);
     std::vector<Stage1> again = Scan(short_queries, /*sample_first=*/false);
-    for (size_t i = 0; i < again.size(); ++i) out[short_positions[i]] = std::move(again[i]);
+    for (size_t i = 0; i < again.size(); ++i) {
+      out[short_positions[i]] = std::move(again[i]);
+      out[short_positions[i]].scanned_again = true;
+    }
   }
   return out;
 }
@@ -219,7 +222,7 @@ std::vector<ScoringResult> Int8Scorer::TopKBatch(absl::Span<const ScoringQuery> 
       result.not_allowed = stages[j].not_allowed;
       result.excluded_hits = stages[j].excluded_hits;
       result.items = RerankExactly(m, m.PadQuery(query.vector), stages[j].candidates, query.k);
-      result.items_scored = m.rows();
+      result.items_scored = stages[j].scanned_again ? 2 * m.rows() : m.rows();
     };
     // The queries' re-ranks are independent: spread over the pool's threads.
     const size_t threads = pool_ == nullptr ? 1 : std::min<size_t>(n, pool_->parallelism());

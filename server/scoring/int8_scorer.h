@@ -27,7 +27,7 @@
 //
 // not_allowed / excluded_hits count what the candidate stage skipped (about
 // candidate_factor times what ExactScorer counts); items_scored is every
-// row. Immutable after construction; thread-safe. The constructor throws
+// row, twice for a query scanned again. Immutable after construction; thread-safe. The constructor throws
 // std::bad_alloc when the int8 copy cannot be allocated.
 #ifndef AFFINITY_SERVER_SCORING_INT8_SCORER_H_
 #define AFFINITY_SERVER_SCORING_INT8_SCORER_H_
@@ -98,6 +98,7 @@ class Int8Scorer : public Scorer {
     std::vector<ScoredIndex> candidates;
     uint64_t not_allowed = 0;
     uint64_t excluded_hits = 0;
+    bool scanned_again = false;  // the sampled threshold left it short
   };
   // The candidates of `queries` (at most kInt8MaxQueries), from one pass
   // over the int8 matrix (split over the pool), its threshold sampled first

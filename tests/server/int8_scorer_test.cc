@@ -452,8 +452,12 @@ TEST(Int8ScorerTest, AQueryTheSampleLeftShortIsScannedAgain) {
   ASSERT_EQ(want.size(), 200u);
   ExpectIdentical(sampled.Candidates(q), want, "candidates");
   EXPECT_EQ(sampled.sample_misses(), 1u);
-  ExpectIdentical(sampled.TopK(q).items, full.TopK(q).items, "answer");
+  const ScoringResult answer = sampled.TopK(q);
+  ExpectIdentical(answer.items, full.TopK(q).items, "answer");
   EXPECT_EQ(sampled.sample_misses(), 2u);
+  // Its rows were scored twice, and the count says so.
+  EXPECT_EQ(answer.items_scored, 2 * rows);
+  EXPECT_EQ(full.TopK(q).items_scored, rows);
 }
 
 TEST(Int8ScorerTest, KeepsTheScorerContractWithFewCandidates) {
