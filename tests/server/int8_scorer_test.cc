@@ -261,6 +261,23 @@ void ExpectIdentical(const std::vector<ScoredIndex>& got, const std::vector<Scor
   }
 }
 
+// n random queries of varied k (1 + (i * k_step) % k_range): every second
+// one with `excluded`, every third (from the second) restricted to
+// `allowed`. Holds the vectors the queries point into.
+struct MixedQueries {
+  MixedQueries(std::mt19937* rng, size_t n, size_t dims, size_t k_step, size_t k_range,
+               const ExclusionSet* excluded, const ItemBitmap* allowed) {
+    for (size_t i = 0; i < n; ++i) vectors.push_back(RandomVector(rng, dims));
+    for (size_t i = 0; i < n; ++i) {
+      ScoringQuery q{vectors[i], 1 + (i * k_step) % k_range, i % 2 == 1 ? excluded : nullptr};
+      if (i % 3 == 1) q.allowed = allowed;
+      queries.push_back(q);
+    }
+  }
+  std::vector<std::vector<float>> vectors;
+  std::vector<ScoringQuery> queries;
+};
+
 ItemBitmap EveryThird(size_t rows) {
   ItemBitmap allowed(rows);
   for (size_t i = 0; i < rows; i += 3) allowed.Set(static_cast<uint32_t>(i));
@@ -350,14 +367,8 @@ TEST(Int8ScorerTest, SplitCandidateScanEqualsTheUnsplitOne) {
   for (uint32_t i = 0; i < rows; ++i) {
     if (rng() % 2 == 0) half.Set(i);
   }
-  std::vector<std::vector<float>> vectors;
-  std::vector<ScoringQuery> queries;
-  for (size_t i = 0; i < 30; ++i) vectors.push_back(RandomVector(&rng, dims));
-  for (size_t i = 0; i < 30; ++i) {
-    ScoringQuery q{vectors[i], 1 + (i * 7) % 40, i % 2 == 1 ? &excluded : nullptr};
-    if (i % 3 == 1) q.allowed = &half;
-    queries.push_back(q);
-  }
+  const MixedQueries mixed(&rng, 30, dims, 7, 40, &excluded, &half);
+  const std::vector<ScoringQuery>& queries = mixed.queries;
   for (size_t i = 0; i < queries.size(); ++i) {
     const std::string what = "query " + std::to_string(i);
     ExpectIdentical(split.Candidates(queries[i]), serial.Candidates(queries[i]),
@@ -401,14 +412,8 @@ TEST(Int8ScorerTest, SampledThresholdKeepsTheCandidatesOfTheFullPass) {
   for (int i = 0; i < 500; ++i) excluded_indices.push_back(static_cast<uint32_t>(rng() % rows));
   const ExclusionSet excluded(excluded_indices);
   const ItemBitmap third = EveryThird(rows);
-  std::vector<std::vector<float>> vectors;
-  std::vector<ScoringQuery> queries;
-  for (size_t i = 0; i < 40; ++i) vectors.push_back(RandomVector(&rng, dims));
-  for (size_t i = 0; i < 40; ++i) {
-    ScoringQuery q{vectors[i], 1 + (i * 13) % 300, i % 2 == 1 ? &excluded : nullptr};
-    if (i % 3 == 1) q.allowed = &third;
-    queries.push_back(q);
-  }
+  const MixedQueries mixed(&rng, 40, dims, 13, 300, &excluded, &third);
+  const std::vector<ScoringQuery>& queries = mixed.queries;
   for (size_t i = 0; i < queries.size(); ++i) {
     const std::string what = "query " + std::to_string(i);
     const std::vector<ScoredIndex> want = full.Candidates(queries[i]);
