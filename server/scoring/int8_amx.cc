@@ -153,9 +153,9 @@ __attribute__((target("amx-tile,amx-int8,avx512f"))) void ScanSweep(
     for (size_t j = 0; j < count; ++j) {
       const size_t block = b + j;
       const size_t first = block * kInt8BlockRows;
-      const __mmask16 rows =
-          first + kInt8BlockRows <= n ? __mmask16(0xFFFF)
-                                      : (first >= n ? __mmask16(0) : __mmask16((1u << (n - first)) - 1));
+      const __mmask16 rows = first + kInt8BlockRows <= n ? __mmask16(0xFFFF)
+                             : first >= n                  ? __mmask16(0)
+                                                           : __mmask16((1u << (n - first)) - 1);
       const __m512 row_scale = _mm512_loadu_ps(row_scales + first);
       const size_t word = block / 4;
       const int shift = static_cast<int>(block % 4) * 16;

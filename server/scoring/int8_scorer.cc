@@ -149,7 +149,9 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
 
   // The sample: each query's SampleRank best over it; the threshold starts
   // just above the worst of them (-inf when the sample holds fewer).
-  auto sample_rank_of = [&](const ScoringQuery& query) { return SampleRank(CandidatesFor(query.k)); };
+  auto sample_rank_of = [&](const ScoringQuery& query) {
+    return SampleRank(CandidatesFor(query.k));
+  };
   PartSelectors sample_selectors = make_selectors(sample_rank_of);
   scan(sample_selectors, Chunks::kSample);
   merge_into(sample_selectors, out, sample_rank_of);

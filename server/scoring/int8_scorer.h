@@ -27,8 +27,9 @@
 //
 // not_allowed / excluded_hits count what the candidate stage skipped (about
 // candidate_factor times what ExactScorer counts); items_scored is every
-// row, twice for a query scanned again. Immutable after construction; thread-safe. The constructor throws
-// std::bad_alloc when the int8 copy cannot be allocated.
+// row, twice for a query scanned again. Immutable after construction;
+// thread-safe. The constructor throws std::bad_alloc when the int8 copy
+// cannot be allocated.
 #ifndef AFFINITY_SERVER_SCORING_INT8_SCORER_H_
 #define AFFINITY_SERVER_SCORING_INT8_SCORER_H_
 

@@ -183,7 +183,9 @@ TEST(Int8KernelsTest, EverySupportedPathScansBlocksLikeThePlainSumAndThreshold) 
             int64_t sum = 0;
             for (size_t d = 0; d < groups * 4; ++d) sum += blocks.value(row, d) * queries[q][d];
             sums[q * rows + row] = static_cast<int32_t>(sum);
-            if (row < n) scores.push_back(Int8Score(sums[q * rows + row], row_scales[row], query_scales[q]));
+            if (row < n) {
+              scores.push_back(Int8Score(sums[q * rows + row], row_scales[row], query_scales[q]));
+            }
           }
           std::vector<float> sorted = scores;
           std::sort(sorted.begin(), sorted.end());
@@ -191,7 +193,9 @@ TEST(Int8KernelsTest, EverySupportedPathScansBlocksLikeThePlainSumAndThreshold) 
                                    std::nextafter(sorted.back(), 1e30f)};
           thresholds.push_back(choices[q % 4]);
           for (size_t row = 0; row < n; ++row) {
-            if (scores[row] >= thresholds[q]) want[q * words + row / 64] |= uint64_t{1} << (row % 64);
+            if (scores[row] >= thresholds[q]) {
+              want[q * words + row / 64] |= uint64_t{1} << (row % 64);
+            }
           }
         }
         for (Int8Isa isa : kAllIsas) {
