@@ -1,11 +1,16 @@
 #include "server/rules/prepared_rules.h"
 
 #include <algorithm>
+#include <map>
 
 namespace affinity::server::rules {
 namespace {
 
 bool ByItemId(const affinity::v1::CatalogItem* a, const affinity::v1::CatalogItem* b);
+
+std::shared_ptr<const AllowedScan> PrepareScan(const ItemBitmap& allowed, const LoadedModel& model) {
+  return model.scorer != nullptr ? model.scorer->PrepareAllowed(allowed) : nullptr;
+}
 
 PreparedRuleSet PrepareSet(const CompiledRuleSet& set, const PreparedRules& prepared,
                            const LoadedModel& model) {
@@ -14,12 +19,14 @@ PreparedRuleSet PrepareSet(const CompiledRuleSet& set, const PreparedRules& prep
   const absl::flat_hash_set<std::string>& blocklist = prepared.rules->blocklist();
   const size_t n = prepared.items.size();
   if (!set.filters.empty() || !blocklist.empty()) {
-    out.allowed = std::make_unique<ItemBitmap>(n);
+    auto allowed = std::make_shared<ItemBitmap>(n);
     for (size_t i = 0; i < n; ++i) {
       if (set.PassesFilters(prepared.items[i]) && !blocklist.contains(model.item_id(i))) {
-        out.allowed->Set(static_cast<uint32_t>(i));
+        allowed->Set(static_cast<uint32_t>(i));
       }
     }
+    out.allowed = allowed;
+    out.allowed_scan = PrepareScan(*allowed, model);
   }
   for (const auto& [id, item] : prepared.catalog->items) {
     if (model.FindItem(id).has_value() || blocklist.contains(id)) continue;
@@ -53,10 +60,13 @@ std::shared_ptr<const PreparedRules> UpdatePreparedRules(
   for (const auto& [name, set] : previous.sets) {
     PreparedRuleSet copy;
     copy.rules = set.rules;
-    if (set.allowed != nullptr) copy.allowed = std::make_unique<ItemBitmap>(*set.allowed);
+    copy.allowed = set.allowed;  // copied below if a change flips one of its bits
+    copy.allowed_scan = set.allowed_scan;
     copy.catalog_only = set.catalog_only;
     next->sets.emplace(name, std::move(copy));
   }
+  // The bitmaps a change flips, copied once each.
+  std::map<std::string, std::shared_ptr<ItemBitmap>, std::less<>> flipped;
   for (const std::string& id : next->catalog->changed_ids) {
     const affinity::v1::CatalogItem* item = next->catalog->Find(id);
     const std::optional<uint32_t> index = model.FindItem(id);
@@ -64,11 +74,16 @@ std::shared_ptr<const PreparedRules> UpdatePreparedRules(
     for (auto& [name, set] : next->sets) {
       const bool passes = set.rules->PassesFilters(item) && !blocklist.contains(id);
       if (index.has_value()) {
-        if (set.allowed == nullptr) continue;
+        if (set.allowed == nullptr || set.allowed->Contains(*index) == passes) continue;
+        std::shared_ptr<ItemBitmap>& bitmap = flipped[name];
+        if (bitmap == nullptr) {
+          bitmap = std::make_shared<ItemBitmap>(*set.allowed);
+          set.allowed = bitmap;
+        }
         if (passes) {
-          set.allowed->Set(*index);
+          bitmap->Set(*index);
         } else {
-          set.allowed->Clear(*index);
+          bitmap->Clear(*index);
         }
         continue;
       }
@@ -80,6 +95,9 @@ std::shared_ptr<const PreparedRules> UpdatePreparedRules(
       if (it != only.end() && (*it)->item_id() == id) it = only.erase(it);
       if (item != nullptr && passes) only.insert(it, item);
     }
+  }
+  for (const auto& [name, bitmap] : flipped) {
+    next->sets.find(name)->second.allowed_scan = PrepareScan(*bitmap, model);
   }
   return next;
 }

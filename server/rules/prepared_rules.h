@@ -3,8 +3,9 @@
 // per model item index its catalog record, and per rule set the bitmap of
 // items its static filters and the global blocklist allow, plus the
 // catalog items the model does not know that pass the filters (usable as
-// pins and fallback, never scored). Immutable; rebuilt when the model, the
-// catalog or the rules change (RuleEngine).
+// pins and fallback, never scored), and what the model's scorer prepared for
+// each bitmap. Immutable; rebuilt when the model, the catalog or the rules
+// change (RuleEngine), off the request path.
 #ifndef AFFINITY_SERVER_RULES_PREPARED_RULES_H_
 #define AFFINITY_SERVER_RULES_PREPARED_RULES_H_
 
@@ -19,6 +20,7 @@
 #include "server/lifecycle/loaded_model.h"
 #include "server/rules/catalog_view.h"
 #include "server/rules/compiled_rules.h"
+#include "server/scoring/scorer.h"
 #include "server/scoring/top_k.h"
 
 namespace affinity::server::rules {
@@ -26,7 +28,12 @@ namespace affinity::server::rules {
 struct PreparedRuleSet {
   const CompiledRuleSet* rules = nullptr;
   // Null when every model item is allowed (no filters, empty blocklist).
-  std::unique_ptr<ItemBitmap> allowed;
+  // Shared with the next PreparedRules when a catalog change leaves it as is.
+  std::shared_ptr<const ItemBitmap> allowed;
+  // What the model's scorer prepared for `allowed` (Scorer::PrepareAllowed,
+  // e.g. the int8 rows of just those items; may be null). Refers to
+  // *allowed, and is rebuilt with it.
+  std::shared_ptr<const AllowedScan> allowed_scan;
   // Catalog items absent from the model that pass the filters and are not
   // blocklisted, ascending item_id.
   std::vector<const affinity::v1::CatalogItem*> catalog_only;

@@ -73,6 +73,7 @@ RuleOutcome RunRules(const RuleRequest& request) {
     ScoringQuery query;
     query.k = FetchSize(rules, k, allowed);
     query.allowed = set.allowed.get();
+    query.allowed_scan = set.allowed_scan.get();
     query.also_allowed = request_filter.get();
     query.owner = request_filter != nullptr ? std::shared_ptr<const void>(request_filter)
                                             : std::shared_ptr<const void>(request.prepared);

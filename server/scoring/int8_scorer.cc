@@ -24,9 +24,29 @@ size_t Int8Scorer::CandidatesFor(size_t k) const {
   return CandidateCount(k, candidate_factor_, items_->rows());
 }
 
-size_t Int8Scorer::Parts() const {
+Int8AllowedScan::Int8AllowedScan(const Int8Scorer* scorer, const ItemBitmap* allowed,
+                                 const ItemMatrix& items)
+    : scorer_(scorer), allowed_(allowed), items_(allowed->Indices()), matrix_(items, items_) {}
+
+std::shared_ptr<const AllowedScan> Int8Scorer::PrepareAllowed(const ItemBitmap& allowed) const {
+  const double share =
+      static_cast<double>(allowed.count()) / static_cast<double>(std::max<size_t>(1, items_->rows()));
+  if (allowed.count() == 0 || share > kAllowedScanMaxShare) return nullptr;
+  ScoringQuery probe;
+  probe.allowed = &allowed;
+  if (exact_.UsesGather(probe)) return nullptr;
+  return std::make_shared<const Int8AllowedScan>(this, &allowed, *items_);
+}
+
+const Int8AllowedScan* Int8Scorer::OwnAllowedScan(const ScoringQuery& query) const {
+  const auto* scan = dynamic_cast<const Int8AllowedScan*>(query.allowed_scan);
+  if (scan == nullptr || scan->scorer() != this || scan->allowed() != query.allowed) return nullptr;
+  return scan;
+}
+
+size_t Int8Scorer::Parts(size_t rows) const {
   if (pool_ == nullptr || pool_->parallelism() <= 1) return 1;
-  const size_t by_size = items_->rows() / min_rows_per_part_;
+  const size_t by_size = rows / min_rows_per_part_;
   return std::max<size_t>(1, std::min(static_cast<size_t>(pool_->parallelism()), by_size));
 }
 
@@ -60,8 +80,11 @@ float JustAbove(float score) {
 }  // namespace
 
 std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> queries,
-                                                 bool sample_first) const {
-  const Int8Matrix& m = *int8_;
+                                                 bool sample_first,
+                                                 const Int8AllowedScan* allowed_scan) const {
+  const Int8Matrix& m = allowed_scan != nullptr ? allowed_scan->matrix() : *int8_;
+  // Rows of a copy stand for their items; every one of them is allowed.
+  const uint32_t* index_of = allowed_scan != nullptr ? allowed_scan->items().data() : nullptr;
   const size_t nq = queries.size();
   std::vector<Int8Query> quantized;
   quantized.reserve(nq);
@@ -72,7 +95,7 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
     pointers.push_back(quantized.back().values.data());
     query_scales.push_back(quantized.back().scale);
   }
-  const size_t parts = Parts();
+  const size_t parts = Parts(m.rows());
   constexpr size_t kChunkRows = kInt8ScanChunkBlocks * kInt8BlockRows;
   const size_t chunks = (m.blocks() + kInt8ScanChunkBlocks - 1) / kInt8ScanChunkBlocks;
   // selectors[part][query], part p holding the candidates of its own
@@ -83,7 +106,8 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
     for (std::vector<TopKSelector>& part : selectors) {
       part.reserve(nq);
       for (const ScoringQuery& query : queries) {
-        part.emplace_back(count_of(query), query.excluded, query.allowed, query.also_allowed);
+        part.emplace_back(count_of(query), query.excluded,
+                          allowed_scan != nullptr ? nullptr : query.allowed, query.also_allowed);
       }
     }
     return selectors;
@@ -113,8 +137,9 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
         for (size_t q = 0; q < nq; ++q) {
           const int32_t* d = dots.data() + q * nb * kInt8BlockRows;
           const float query_scale = query_scales[q];
-          own[q].PushMasked(static_cast<uint32_t>(first), masks.data() + q * words, n,
-                            [&](size_t i) { return Int8Score(d[i], row_scales[i], query_scale); });
+          own[q].PushMasked(
+              static_cast<uint32_t>(first), masks.data() + q * words, n,
+              [&](size_t i) { return Int8Score(d[i], row_scales[i], query_scale); }, index_of);
         }
       }
     };
@@ -182,7 +207,7 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
   }
   if (!short_queries.empty()) {
     sample_misses_.fetch_add(short_queries.size(), std::memory_order_relaxed);
-    std::vector<Stage1> again = Scan(short_queries, /*sample_first=*/false);
+    std::vector<Stage1> again = Scan(short_queries, /*sample_first=*/false, allowed_scan);
     for (size_t i = 0; i < again.size(); ++i) {
       out[short_positions[i]] = std::move(again[i]);
       out[short_positions[i]].scanned_again = true;
@@ -192,7 +217,7 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
 }
 
 std::vector<ScoredIndex> Int8Scorer::Candidates(const ScoringQuery& query) const {
-  return Scan(absl::MakeConstSpan(&query, 1), sample_first_)[0].candidates;
+  return Scan(absl::MakeConstSpan(&query, 1), sample_first_, OwnAllowedScan(query))[0].candidates;
 }
 
 ScoringResult Int8Scorer::TopK(const ScoringQuery& query) const {
@@ -202,42 +227,57 @@ ScoringResult Int8Scorer::TopK(const ScoringQuery& query) const {
 
 std::vector<ScoringResult> Int8Scorer::TopKBatch(absl::Span<const ScoringQuery> queries) const {
   std::vector<ScoringResult> out(queries.size());
-  std::vector<ScoringQuery> scan;
-  std::vector<size_t> scan_pos;
+  // The queries that scan, grouped by the rows they scan (the whole int8
+  // matrix, or one allowed set's copy), each group in arrival order.
+  struct Group {
+    const Int8AllowedScan* allowed_scan;
+    std::vector<ScoringQuery> queries;
+    std::vector<size_t> positions;
+  };
+  std::vector<Group> groups;
   for (size_t i = 0; i < queries.size(); ++i) {
     if (exact_.UsesGather(queries[i])) {
       out[i] = exact_.TopK(queries[i]);
-    } else {
-      scan.push_back(queries[i]);
-      scan_pos.push_back(i);
+      continue;
     }
+    const Int8AllowedScan* allowed_scan = OwnAllowedScan(queries[i]);
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const Group& g) { return g.allowed_scan == allowed_scan; });
+    if (it == groups.end()) it = groups.insert(groups.end(), Group{allowed_scan, {}, {}});
+    it->queries.push_back(queries[i]);
+    it->positions.push_back(i);
   }
   const ItemMatrix& m = *items_;
   double rerank_seconds = 0;
-  for (size_t first = 0; first < scan.size(); first += kInt8MaxQueries) {
-    const size_t n = std::min(kInt8MaxQueries, scan.size() - first);
-    std::vector<Stage1> stages = Scan(absl::MakeConstSpan(scan.data() + first, n), sample_first_);
-    const auto rerank_start = std::chrono::steady_clock::now();
-    auto rerank = [&](size_t j) {
-      const ScoringQuery& query = scan[first + j];
-      ScoringResult& result = out[scan_pos[first + j]];
-      result.not_allowed = stages[j].not_allowed;
-      result.excluded_hits = stages[j].excluded_hits;
-      result.items = RerankExactly(m, m.PadQuery(query.vector), stages[j].candidates, query.k);
-      result.items_scored = stages[j].scanned_again ? 2 * m.rows() : m.rows();
-    };
-    // The queries' re-ranks are independent: spread over the pool's threads.
-    const size_t threads = pool_ == nullptr ? 1 : std::min<size_t>(n, pool_->parallelism());
-    if (threads <= 1) {
-      for (size_t j = 0; j < n; ++j) rerank(j);
-    } else {
-      pool_->Run(threads, [&](size_t part) {
-        for (size_t j = n * part / threads; j < n * (part + 1) / threads; ++j) rerank(j);
-      });
+  for (const Group& group : groups) {
+    const size_t rows = group.allowed_scan != nullptr ? group.allowed_scan->matrix().rows()
+                                                      : m.rows();
+    for (size_t first = 0; first < group.queries.size(); first += kInt8MaxQueries) {
+      const size_t n = std::min(kInt8MaxQueries, group.queries.size() - first);
+      std::vector<Stage1> stages = Scan(absl::MakeConstSpan(group.queries.data() + first, n),
+                                        sample_first_, group.allowed_scan);
+      const auto rerank_start = std::chrono::steady_clock::now();
+      auto rerank = [&](size_t j) {
+        const ScoringQuery& query = group.queries[first + j];
+        ScoringResult& result = out[group.positions[first + j]];
+        result.not_allowed = stages[j].not_allowed;
+        result.excluded_hits = stages[j].excluded_hits;
+        result.items = RerankExactly(m, m.PadQuery(query.vector), stages[j].candidates, query.k);
+        result.items_scored = stages[j].scanned_again ? 2 * rows : rows;
+      };
+      // The queries' re-ranks are independent: spread over the pool's threads.
+      const size_t threads = pool_ == nullptr ? 1 : std::min<size_t>(n, pool_->parallelism());
+      if (threads <= 1) {
+        for (size_t j = 0; j < n; ++j) rerank(j);
+      } else {
+        pool_->Run(threads, [&](size_t part) {
+          for (size_t j = n * part / threads; j < n * (part + 1) / threads; ++j) rerank(j);
+        });
+      }
+      rerank_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                      rerank_start)
+                            .count();
     }
-    rerank_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                    rerank_start)
-                          .count();
   }
   // Every query of the call waits for all the re-ranks.
   for (ScoringResult& result : out) result.rerank_seconds = rerank_seconds;

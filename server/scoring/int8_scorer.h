@@ -58,8 +58,32 @@ constexpr size_t kInt8SampleMinChunks = 64;
 constexpr size_t kInt8SampleMargin = 2;
 constexpr size_t kInt8SampleMinRank = 8;
 
+class Int8Scorer;
+
+// Int8Scorer::PrepareAllowed's result: the int8 rows of the allowed items
+// alone, in item order, for the one bitmap it was built from.
+class Int8AllowedScan : public AllowedScan {
+ public:
+  Int8AllowedScan(const Int8Scorer* scorer, const ItemBitmap* allowed, const ItemMatrix& items);
+  const Int8Scorer* scorer() const { return scorer_; }
+  const ItemBitmap* allowed() const { return allowed_; }
+  const Int8Matrix& matrix() const { return matrix_; }
+  // The item of each row of matrix().
+  const std::vector<uint32_t>& items() const { return items_; }
+
+ private:
+  const Int8Scorer* scorer_;
+  const ItemBitmap* allowed_;
+  std::vector<uint32_t> items_;
+  Int8Matrix matrix_;
+};
+
 class Int8Scorer : public Scorer {
  public:
+  // An allowed set gets its own compact copy (PrepareAllowed) when it holds
+  // at most this share of the items (and enough not to take the gather scan).
+  static constexpr double kAllowedScanMaxShare = 0.5;
+
   // Smallest item range of the int8 pass worth a thread of its own (the
   // bytes of ExactScorerOptions' default range of float rows at 64 dims).
   static constexpr size_t kDefaultMinRowsPerPart = 65536;
@@ -81,6 +105,15 @@ class Int8Scorer : public Scorer {
   std::vector<ScoringResult> TopKBatch(absl::Span<const ScoringQuery> queries) const override;
   bool BenefitsFromBatching() const override { return true; }
   bool HasRerank() const override { return true; }
+  // A compact int8 copy of the allowed items' rows when they are at most
+  // kAllowedScanMaxShare of the catalog and the exact gather scan would not
+  // take their queries; null otherwise. A query naming it (with the same
+  // `allowed`) scans only those rows: the same candidates and answers as the
+  // full pass, for a fraction of its reads. items_scored then counts those
+  // rows, and not_allowed counts nothing (no other row is read). The copy
+  // refers to `allowed`, which must outlive it. Throws std::bad_alloc when
+  // it cannot be allocated.
+  std::shared_ptr<const AllowedScan> PrepareAllowed(const ItemBitmap& allowed) const override;
 
   // Stage 1 alone: the candidates of `query`, best first by int8 score
   // (benchmarks and tests measure their recall).
@@ -88,8 +121,9 @@ class Int8Scorer : public Scorer {
   size_t CandidatesFor(size_t k) const;
   const Int8Matrix& int8_matrix() const { return *int8_; }
   Int8Isa isa() const { return isa_; }
-  // Item ranges the int8 pass is split into (1: not split).
-  size_t Parts() const;
+  // Item ranges the int8 pass over `rows` rows is split into (1: not split).
+  size_t Parts(size_t rows) const;
+  size_t Parts() const { return Parts(items_->rows()); }
   // Queries scanned again because the sampled threshold left them short.
   uint64_t sample_misses() const { return sample_misses_.load(std::memory_order_relaxed); }
 
@@ -102,9 +136,13 @@ class Int8Scorer : public Scorer {
     bool scanned_again = false;  // the sampled threshold left it short
   };
   // The candidates of `queries` (at most kInt8MaxQueries), from one pass
-  // over the int8 matrix (split over the pool), its threshold sampled first
-  // when `sample_first` and the matrix is large enough.
-  std::vector<Stage1> Scan(absl::Span<const ScoringQuery> queries, bool sample_first) const;
+  // over the int8 matrix or, with `allowed_scan` (every query's), over its
+  // copy (split over the pool), the threshold sampled first when
+  // `sample_first` and the matrix is large enough.
+  std::vector<Stage1> Scan(absl::Span<const ScoringQuery> queries, bool sample_first,
+                           const Int8AllowedScan* allowed_scan) const;
+  // The query's allowed_scan when it is this scorer's, for its `allowed`.
+  const Int8AllowedScan* OwnAllowedScan(const ScoringQuery& query) const;
 
   std::shared_ptr<const ItemMatrix> items_;
   std::unique_ptr<const Int8Matrix> int8_;

@@ -54,7 +54,8 @@ absl::StatusOr<std::vector<ScoringResult>> Guarded(const Scorer& scorer, Fn scor
 
 // One caller's query, held so that a pass owns everything it scores (the
 // caller may leave while its pass runs): its vector and exclusions copied,
-// its allowed items shared through the query's owner (copied without one).
+// its allowed items (and their scan) shared through the query's owner
+// (without one, the items copied and the scan left out).
 struct MicroBatcher::Entry {
   enum class State { kQueued, kScoring, kDone, kExpired };
 
@@ -67,7 +68,8 @@ struct MicroBatcher::Entry {
         k(query.k),
         owner(query.owner),
         shared_allowed(query.owner != nullptr ? query.allowed : nullptr),
-        also_allowed(query.owner != nullptr ? query.also_allowed : nullptr) {
+        also_allowed(query.owner != nullptr ? query.also_allowed : nullptr),
+        allowed_scan(query.owner != nullptr ? query.allowed_scan : nullptr) {
     if (query.excluded != nullptr) excluded = *query.excluded;
     if (query.owner == nullptr && query.allowed != nullptr) allowed_copy = *query.allowed;
   }
@@ -75,6 +77,7 @@ struct MicroBatcher::Entry {
     ScoringQuery q{vector, k, excluded.has_value() ? &*excluded : nullptr};
     q.allowed = allowed_copy.has_value() ? &*allowed_copy : shared_allowed;
     q.also_allowed = also_allowed;
+    q.allowed_scan = allowed_scan;
     q.owner = owner;
     return q;
   }
@@ -88,6 +91,7 @@ struct MicroBatcher::Entry {
   const std::shared_ptr<const void> owner;
   const ItemBitmap* const shared_allowed;      // kept alive by owner
   const ItemPredicate* const also_allowed;     // kept alive by owner
+  const AllowedScan* const allowed_scan;       // kept alive by owner (null without one)
   std::optional<ItemBitmap> allowed_copy;      // without an owner
 
   // The caller waits on it (with mu_): notified when its state changes and

@@ -25,6 +25,13 @@
 
 namespace affinity::server {
 
+// What a scorer prepared for one allowed set (Scorer::PrepareAllowed), e.g.
+// a compact copy of just those rows. Immutable; thread-safe to read.
+class AllowedScan {
+ public:
+  virtual ~AllowedScan() = default;
+};
+
 struct ScoringQuery {
   // dims floats (ItemMatrix::dims()); padding is added by the scorer.
   absl::Span<const float> vector;
@@ -34,7 +41,10 @@ struct ScoringQuery {
   const ItemBitmap* allowed = nullptr;
   // When set, returned items must pass it too (may be null).
   const ItemPredicate* also_allowed = nullptr;
-  // Keeps `allowed` and `also_allowed` alive while anything holds the query:
+  // When set: what the scoring scorer's PrepareAllowed returned for
+  // `allowed` (may be null; the scorer then scans as without it).
+  const AllowedScan* allowed_scan = nullptr;
+  // Keeps `allowed`, `also_allowed` and `allowed_scan` alive while anything holds the query:
   // a MicroBatcher keeps it past a caller that leaves at its deadline. May
   // be null when the caller outlives the scoring (the batcher then copies
   // `allowed`; `also_allowed` needs an owner there).
@@ -72,6 +82,14 @@ class Scorer {
   // True when results come from a compact candidate scan re-ranked exactly,
   // and carry the re-rank's time (ScoringResult::rerank_seconds).
   virtual bool HasRerank() const { return false; }
+  // Prepares queries restricted to `allowed` (a rule set's items), before
+  // any of them comes: queries naming the result (ScoringQuery::allowed_scan,
+  // with the same `allowed`) may then be scored from it, with the same
+  // answers. Null (the default): nothing to prepare for this set.
+  virtual std::shared_ptr<const AllowedScan> PrepareAllowed(const ItemBitmap& allowed) const {
+    (void)allowed;
+    return nullptr;
+  }
 };
 
 enum class ScorerKind { kExact, kHnsw, kInt8, kIvf };

@@ -134,12 +134,16 @@ class TopKSelector {
   // Pushes score_of(i) for index first + i, for each i in [0, n) whose bit
   // i % 64 of masks[i / 64] is set (the rows a kernel found at or above the
   // threshold it was given; score_of is called only for them).
+  // With `index_of` (may be null: the identity), the row first + i stands
+  // for item index_of[first + i] (a compact copy of some items' rows, in
+  // ascending item order); the allowed bitmap is then tested per item.
   template <typename ScoreOf>
-  void PushMasked(uint32_t first, const uint64_t* masks, size_t n, ScoreOf score_of) {
+  void PushMasked(uint32_t first, const uint64_t* masks, size_t n, ScoreOf score_of,
+                  const uint32_t* index_of = nullptr) {
     for (size_t w = 0; w * 64 < n; ++w) {
       if (masks[w] != 0) {
         PushCandidates(first + static_cast<uint32_t>(w * 64), masks[w],
-                       [&](int j) { return score_of(w * 64 + j); });
+                       [&](int j) { return score_of(w * 64 + j); }, index_of);
       }
     }
   }
@@ -156,11 +160,13 @@ class TopKSelector {
 
  private:
   void PushSlow(uint32_t index, float score) { Admit<true>(index, score); }
-  // Pushes score_of(j) for index base + j, for each bit j of `candidates`:
-  // ANDed with the allowed bitmap's word first when base is a multiple of 64.
+  // Pushes score_of(j) for index base + j (index_of[base + j] with
+  // index_of), for each bit j of `candidates`: ANDed with the allowed
+  // bitmap's word first when base is a multiple of 64 and rows are items.
   template <typename ScoreOf>
-  void PushCandidates(uint32_t base, uint64_t candidates, ScoreOf score_of) {
-    const bool by_word = allowed_ != nullptr && base % 64 == 0;
+  void PushCandidates(uint32_t base, uint64_t candidates, ScoreOf score_of,
+                      const uint32_t* index_of = nullptr) {
+    const bool by_word = allowed_ != nullptr && base % 64 == 0 && index_of == nullptr;
     if (by_word) {
       const uint64_t allowed = allowed_->Word(base / 64);
       not_allowed_ += static_cast<uint64_t>(__builtin_popcountll(candidates & ~allowed));
@@ -173,7 +179,7 @@ class TopKSelector {
       if (by_word) {
         Admit<false>(base + j, score);
       } else {
-        Admit<true>(base + j, score);
+        Admit<true>(index_of == nullptr ? base + j : index_of[base + j], score);
       }
     }
   }

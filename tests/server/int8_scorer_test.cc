@@ -469,6 +469,67 @@ TEST(Int8ScorerTest, AQueryTheSampleLeftShortIsScannedAgain) {
   EXPECT_EQ(full.TopK(q).items_scored, rows);
 }
 
+// A rule set's compact copy (PrepareAllowed): queries naming it get the
+// candidates and answers of the full pass, alone or in a batch mixing
+// them with queries over the whole matrix, split or not; items_scored
+// counts the copy's rows. Sets too large or too small get no copy, and a
+// copy another scorer made is not used.
+TEST(Int8ScorerTest, AnAllowedSetsCopyGivesTheAnswersOfTheFullPass) {
+  std::mt19937 rng(33);
+  const size_t chunk_rows = kInt8ScanChunkBlocks * kInt8BlockRows;
+  const size_t rows = chunk_rows * (3 * kInt8SampleMinChunks) + 5, dims = 8;
+  const std::shared_ptr<const ItemMatrix> m = RandomItems(&rng, rows, dims);
+  auto pool = std::make_shared<ScanPool>(2);
+  const Int8Scorer serial(m, 2);
+  const Int8Scorer split(m, 2, BestInt8Isa(), pool, 1000);
+  const ItemBitmap third = EveryThird(rows);
+  const std::shared_ptr<const AllowedScan> serial_copy = serial.PrepareAllowed(third);
+  const std::shared_ptr<const AllowedScan> split_copy = split.PrepareAllowed(third);
+  ASSERT_NE(serial_copy, nullptr);
+  ASSERT_NE(split_copy, nullptr);
+  ItemBitmap most(rows), few(rows);
+  for (uint32_t i = 0; i < rows; ++i) {
+    if (i % 5 != 0) most.Set(i);  // 80%: the full pass reads little more
+    if (i % 50 == 0) few.Set(i);  // 2%: the exact gather scan takes these
+  }
+  EXPECT_EQ(serial.PrepareAllowed(most), nullptr);
+  EXPECT_EQ(serial.PrepareAllowed(few), nullptr);
+
+  std::vector<uint32_t> excluded_indices;
+  for (int i = 0; i < 400; ++i) excluded_indices.push_back(static_cast<uint32_t>(rng() % rows));
+  const ExclusionSet excluded(excluded_indices);
+  const MixedQueries mixed(&rng, 24, dims, 11, 250, &excluded, &third);
+  for (const Int8Scorer* scorer : {&serial, &split}) {
+    const AllowedScan* copy = scorer == &serial ? serial_copy.get() : split_copy.get();
+    const AllowedScan* foreign = scorer == &serial ? split_copy.get() : serial_copy.get();
+    const std::string which = scorer == &serial ? "serial " : "split ";
+    std::vector<ScoringQuery> with_copy;
+    for (const ScoringQuery& q : mixed.queries) {
+      ScoringQuery c = q;
+      if (c.allowed != nullptr) c.allowed_scan = copy;
+      with_copy.push_back(c);
+    }
+    for (size_t i = 0; i < with_copy.size(); ++i) {
+      const std::string what = which + "query " + std::to_string(i);
+      ExpectIdentical(scorer->Candidates(with_copy[i]), scorer->Candidates(mixed.queries[i]),
+                      what + " candidates");
+      const ScoringResult got = scorer->TopK(with_copy[i]);
+      ExpectIdentical(got.items, scorer->TopK(mixed.queries[i]).items, what + " TopK");
+      EXPECT_EQ(got.items_scored, with_copy[i].allowed != nullptr ? third.count() : rows) << what;
+    }
+    const std::vector<ScoringResult> got = scorer->TopKBatch(with_copy);
+    const std::vector<ScoringResult> want = scorer->TopKBatch(mixed.queries);
+    for (size_t i = 0; i < got.size(); ++i) {
+      ExpectIdentical(got[i].items, want[i].items, which + "batch query " + std::to_string(i));
+    }
+    // Another scorer's copy: the full pass.
+    ScoringQuery other = mixed.queries[1];
+    ASSERT_NE(other.allowed, nullptr);
+    other.allowed_scan = foreign;
+    EXPECT_EQ(scorer->TopK(other).items_scored, rows) << which;
+  }
+}
+
 TEST(Int8ScorerTest, KeepsTheScorerContractWithFewCandidates) {
   std::mt19937 rng(15);
   const size_t rows = 2000, dims = 16;

@@ -84,6 +84,8 @@ constexpr char kRules[] = R"pb(
 
 class RulesServerTest : public ::testing::Test {
  protected:
+  virtual ModelManagerOptions ManagerOptions() const { return {}; }
+
   void SetUp() override {
     dir_ = FreshDir();
     auto rw = ModelStore::Open(dir_, ModelStore::Mode::kReadWrite);
@@ -115,7 +117,7 @@ class RulesServerTest : public ::testing::Test {
 
     auto follower = ModelStore::Open(dir_, ModelStore::Mode::kFollower);
     ASSERT_TRUE(follower.ok());
-    manager_ = std::make_unique<ModelManager>(std::move(*follower), ModelManagerOptions{});
+    manager_ = std::make_unique<ModelManager>(std::move(*follower), ManagerOptions());
     // Wired as affinity-server wires them: versions are prepared before they
     // serve, a rules reload prepares the serving versions, and a catalog
     // change is prepared by whoever made it (prepare_serving_).
@@ -568,6 +570,82 @@ TEST_F(RulesServerTest, IncrementalCatalogUpdatesMatchAFullPrepare) {
   EXPECT_FALSE(shop.allowed->Contains(21));  // no longer in the catalog
   EXPECT_TRUE(shop.allowed->Contains(16));
   EXPECT_NE(before, incremental);
+}
+
+// The same server with --scorer=int8, every item a candidate (so its
+// answers are exact): a rule set keeping a minority of the items gets its
+// own int8 copy when prepared, and is served from it.
+class RulesServerInt8Test : public RulesServerTest {
+ protected:
+  ModelManagerOptions ManagerOptions() const override {
+    ModelManagerOptions options;
+    options.scorer.kind = ScorerKind::kInt8;
+    options.scorer.int8_candidate_factor = 1000;
+    return options;
+  }
+};
+
+uint64_t ItemsScored(const ServerMetrics& metrics) {
+  const std::string text = metrics.Render();
+  const std::string key = "\naffinity_items_scored_total ";
+  const size_t at = text.find(key);
+  return at == std::string::npos ? 0 : std::stoull(text.substr(at + key.size()));
+}
+
+TEST_F(RulesServerInt8Test, ARuleSetKeepingFewItemsIsServedFromItsOwnCopy) {
+  const ModelManager::Route route = manager_->ControlRoute();
+  const LoadedModel& model = *route.model;
+  const auto prepared = engine_->Prepare(model);
+  const rules::PreparedRuleSet& g1 = *prepared->Find("g1");      // about 17% of the items
+  ASSERT_NE(g1.allowed, nullptr);
+  EXPECT_NE(g1.allowed_scan, nullptr);
+  EXPECT_EQ(prepared->Find("shop")->allowed_scan, nullptr);     // most items: the full pass
+  EXPECT_EQ(prepared->Find("tiny")->allowed_scan, nullptr);     // 5 items: the gather scan
+  const uint64_t g1_rows = g1.allowed->count();
+
+  // The rule set, then the same filters as request filters on the default
+  // set (whose blocklist-only bitmap has no copy): the same answers, from
+  // g1's rows alone the first time and from every row the second.
+  for (const std::string user : {TestModel::UserId(1), TestModel::UserId(7), TestModel::UserId(20)}) {
+    const uint64_t before = ItemsScored(metrics_);
+    const RecommendResponse from_copy = Recommend(user, 8, "g1");
+    const uint64_t after_copy = ItemsScored(metrics_);
+    RecommendRequest request;
+    request.set_user_id(user);
+    request.set_k(8);
+    affinity::v1::Filter* category = request.add_filters();
+    category->set_attribute("category");
+    category->add_any_of("g1");
+    affinity::v1::Filter* stock = request.add_filters();
+    stock->set_attribute("in_stock");
+    stock->set_equals(true);
+    grpc::ClientContext context;
+    RecommendResponse full;
+    ASSERT_TRUE(stub_->Recommend(&context, request, &full).ok());
+    EXPECT_EQ(after_copy - before, g1_rows) << user;
+    EXPECT_EQ(ItemsScored(metrics_) - after_copy, model.items->rows()) << user;
+    ASSERT_EQ(from_copy.items_size(), 8) << user;
+    ASSERT_EQ(full.items_size(), from_copy.items_size()) << user;
+    for (int i = 0; i < full.items_size(); ++i) {
+      EXPECT_EQ(from_copy.items(i).item_id(), full.items(i).item_id()) << user << " rank " << i;
+      EXPECT_EQ(from_copy.items(i).score(), full.items(i).score()) << user << " rank " << i;
+    }
+  }
+
+  // A catalog change that flips a g1 item rebuilds the copy; one that
+  // flips none keeps it.
+  CatalogItem gone = MakeItem(26);  // g1, in stock
+  gone.set_in_stock(false);
+  ASSERT_TRUE(catalog_->Upsert({gone}).ok());
+  const auto flipped = engine_->Prepare(model);
+  EXPECT_NE(flipped->Find("g1")->allowed_scan, nullptr);
+  EXPECT_NE(flipped->Find("g1")->allowed_scan, g1.allowed_scan);
+  EXPECT_EQ(flipped->Find("g1")->allowed->count(), g1_rows - 1);
+  CatalogItem priced = MakeItem(22);  // g2: no g1 bit changes
+  priced.set_price(500);
+  ASSERT_TRUE(catalog_->Upsert({priced}).ok());
+  const auto unchanged = engine_->Prepare(model);
+  EXPECT_EQ(unchanged->Find("g1")->allowed_scan, flipped->Find("g1")->allowed_scan);
 }
 
 TEST_F(RulesServerTest, SimilarItemsApplyTheRuleSet) {
