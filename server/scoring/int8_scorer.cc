@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <new>
 
 #include "server/scoring/rerank.h"
 
@@ -35,7 +36,11 @@ std::shared_ptr<const AllowedScan> Int8Scorer::PrepareAllowed(const ItemBitmap& 
   ScoringQuery probe;
   probe.allowed = &allowed;
   if (exact_.UsesGather(probe)) return nullptr;
-  return std::make_shared<const Int8AllowedScan>(this, &allowed, *items_);
+  try {
+    return std::make_shared<const Int8AllowedScan>(this, &allowed, *items_);
+  } catch (const std::bad_alloc&) {
+    return nullptr;  // its queries read the full matrix, as without a copy
+  }
 }
 
 const Int8AllowedScan* Int8Scorer::OwnAllowedScan(const ScoringQuery& query) const {

@@ -111,8 +111,8 @@ class Int8Scorer : public Scorer {
   // `allowed`) scans only those rows: the same candidates and answers as the
   // full pass, for a fraction of its reads. items_scored then counts those
   // rows, and not_allowed counts nothing (no other row is read). The copy
-  // refers to `allowed`, which must outlive it. Throws std::bad_alloc when
-  // it cannot be allocated.
+  // refers to `allowed`, which must outlive it. Null too when the copy
+  // cannot be allocated.
   std::shared_ptr<const AllowedScan> PrepareAllowed(const ItemBitmap& allowed) const override;
 
   // Stage 1 alone: the candidates of `query`, best first by int8 score
