@@ -23,6 +23,10 @@
 // candidates are those of the unsampled pass; a query left short (a
 // sample unlike the rest of the catalog, or too few allowed items) is
 // scanned again without it (counted by sample_misses()).
+//
+// Allowed copies: PrepareAllowed gives a rule set's bitmap its own int8 copy
+// of just the allowed rows; queries naming it scan that copy instead (a
+// batch is scanned in groups, one per copy and one for the full matrix).
 // Results carry the time of their call's re-rank stage (rerank_seconds).
 //
 // not_allowed / excluded_hits count what the candidate stage skipped (about
@@ -61,7 +65,9 @@ constexpr size_t kInt8SampleMinRank = 8;
 class Int8Scorer;
 
 // Int8Scorer::PrepareAllowed's result: the int8 rows of the allowed items
-// alone, in item order, for the one bitmap it was built from.
+// alone, in item order, for the one bitmap it was built from. `scorer` and
+// `allowed` identify what it belongs to (compared, never dereferenced
+// through scorer()); immutable, thread-safe to read.
 class Int8AllowedScan : public AllowedScan {
  public:
   Int8AllowedScan(const Int8Scorer* scorer, const ItemBitmap* allowed, const ItemMatrix& items);
