@@ -142,9 +142,12 @@ ScoringResult ExactScorer::TopK(const ScoringQuery& query) const {
 }
 
 bool ExactScorer::UsesGather(const ScoringQuery& query) const {
-  return query.allowed != nullptr &&
-         static_cast<double>(query.allowed->count()) <
-             kGatherFraction * static_cast<double>(items_->rows());
+  return query.allowed != nullptr && UsesGather(*query.allowed);
+}
+
+bool ExactScorer::UsesGather(const ItemBitmap& allowed) const {
+  return static_cast<double>(allowed.count()) <
+         kGatherFraction * static_cast<double>(items_->rows());
 }
 
 std::vector<ScoringResult> ExactScorer::TopKBatch(

@@ -54,6 +54,8 @@ class ExactScorer : public Scorer {
   bool BenefitsFromBatching() const override { return true; }
   // True when `query` takes the gather scan (its allowed set is small).
   bool UsesGather(const ScoringQuery& query) const;
+  // True when queries restricted to `allowed` take the gather scan.
+  bool UsesGather(const ItemBitmap& allowed) const;
 
   // Item ranges a full scan is split into (1: not split).
   size_t Parts() const;

@@ -120,7 +120,6 @@ __attribute__((target("amx-tile,amx-int8,avx512f"))) void Sweep(
   _tile_release();
 }
 
-
 // The scan step (Int8ScanBlocks) of queries [0, m0 + m1) of the call, m0 in
 // A tile 0 and m1 (maybe 0) in A tile 1. Each step multiplies both A tiles
 // by two blocks into zeroed C tiles and stores them in an L1 buffer; the

@@ -30,12 +30,11 @@ Int8AllowedScan::Int8AllowedScan(const Int8Scorer* scorer, const ItemBitmap* all
     : scorer_(scorer), allowed_(allowed), items_(allowed->Indices()), matrix_(items, items_) {}
 
 std::shared_ptr<const AllowedScan> Int8Scorer::PrepareAllowed(const ItemBitmap& allowed) const {
-  const double share =
-      static_cast<double>(allowed.count()) / static_cast<double>(std::max<size_t>(1, items_->rows()));
-  if (allowed.count() == 0 || share > kAllowedScanMaxShare) return nullptr;
-  ScoringQuery probe;
-  probe.allowed = &allowed;
-  if (exact_.UsesGather(probe)) return nullptr;
+  const double share = static_cast<double>(allowed.count()) /
+                       static_cast<double>(std::max<size_t>(1, items_->rows()));
+  if (allowed.count() == 0 || share > kAllowedScanMaxShare || exact_.UsesGather(allowed)) {
+    return nullptr;
+  }
   try {
     return std::make_shared<const Int8AllowedScan>(this, &allowed, *items_);
   } catch (const std::bad_alloc&) {
