@@ -606,7 +606,7 @@ TEST_F(RulesServerInt8Test, ARuleSetKeepingFewItemsIsServedFromItsOwnCopy) {
   // The rule set, then the same filters as request filters on the default
   // set (whose blocklist-only bitmap has no copy): the same answers, from
   // g1's rows alone the first time and from every row the second.
-  for (const std::string user : {TestModel::UserId(1), TestModel::UserId(7), TestModel::UserId(20)}) {
+  for (const std::string& user : {TestModel::UserId(1), TestModel::UserId(7), TestModel::UserId(20)}) {
     const uint64_t before = ItemsScored(metrics_);
     const RecommendResponse from_copy = Recommend(user, 8, "g1");
     const uint64_t after_copy = ItemsScored(metrics_);

@@ -293,7 +293,9 @@ TEST(ScorerPredicateTest, NarrowsLikeTheBitmapOfItemsPassingBoth) {
           EXPECT_EQ(got.items[r].index, want.items[r].index) << "rank " << r;
           EXPECT_EQ(got.items[r].score, want.items[r].score) << "rank " << r;
         }
-        if (kind == ScorerKind::kExact) EXPECT_GT(got.not_allowed, 0u);
+        if (kind == ScorerKind::kExact) {
+          EXPECT_GT(got.not_allowed, 0u);
+        }
       }
     }
   }

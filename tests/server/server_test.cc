@@ -502,7 +502,9 @@ TEST_F(ServerTest, RandomRequestsGetAnAnswerOrInvalidArgument) {
     if (status.ok()) {
       // At most 25 seen + 5 recent + 3 excluded items are taken out of 300.
       EXPECT_LE(response.items_size(), request.k());
-      if (request.k() <= 250) EXPECT_EQ(response.items_size(), request.k());
+      if (request.k() <= 250) {
+        EXPECT_EQ(response.items_size(), request.k());
+      }
     }
   }
   // Still serving afterwards.
