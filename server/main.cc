@@ -73,6 +73,10 @@ ABSL_FLAG(std::string, scorer, "exact",
 ABSL_FLAG(int, int8_candidates, 2,
           "--scorer=int8 or ivf: candidates per query as a multiple of k (1..1000), re-ranked "
           "exactly in float32.");
+ABSL_FLAG(int, rule_set_copies_mb, -1,
+          "--scorer=int8: memory per loaded version, in MB, for the rule sets' own int8 copies "
+          "of the items they keep (sets keeping 5-50% of the items; the smallest sets first): "
+          "-1 = half of the full int8 copy, 0 = none. -1..1000000.");
 ABSL_FLAG(int, ivf_lists, 0,
           "--scorer=ivf: k-means lists the items are split into at load; 0: about "
           "sqrt(items). 0..1000000.");
@@ -174,6 +178,12 @@ absl::Status CheckFlags() {
   if (int8_candidates < 1 || int8_candidates > 1000) {
     return absl::InvalidArgumentError(
         absl::StrCat("--int8_candidates: expected 1..1000, got ", int8_candidates));
+  }
+  const int copies_mb = absl::GetFlag(FLAGS_rule_set_copies_mb);
+  if (copies_mb < -1 || copies_mb > 1000000) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--rule_set_copies_mb: expected -1 (half of the int8 copy) or 0..1000000, got ",
+        copies_mb));
   }
   for (const auto& [name, value] : {std::pair<const char*, int>{"ivf_lists", absl::GetFlag(FLAGS_ivf_lists)},
                                      {"ivf_probes", absl::GetFlag(FLAGS_ivf_probes)}}) {
@@ -401,6 +411,10 @@ int Run() {
   manager_options.scorer.hnsw_ef = static_cast<size_t>(absl::GetFlag(FLAGS_hnsw_ef));
   manager_options.scorer.int8_candidate_factor =
       static_cast<size_t>(absl::GetFlag(FLAGS_int8_candidates));
+  manager_options.scorer.int8_allowed_copy_bytes =
+      absl::GetFlag(FLAGS_rule_set_copies_mb) < 0
+          ? -1
+          : int64_t{absl::GetFlag(FLAGS_rule_set_copies_mb)} << 20;
   manager_options.scorer.ivf_lists = static_cast<size_t>(absl::GetFlag(FLAGS_ivf_lists));
   manager_options.scorer.ivf_probes = static_cast<size_t>(absl::GetFlag(FLAGS_ivf_probes));
   const int scan_threads = absl::GetFlag(FLAGS_scan_threads) > 0

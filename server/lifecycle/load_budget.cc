@@ -25,9 +25,16 @@ absl::uint128 EstimateLoadBytes(uint64_t items, uint64_t dims, const ScorerOptio
   const absl::uint128 row = absl::uint128(ItemMatrix::StrideFor(dims)) * 4;
   // The item matrix (read straight into it) and its inverse norm.
   absl::uint128 per_item = row + 4 + kIdBytesPerItem;
+  absl::uint128 fixed = 0;
   if (options.kind == ScorerKind::kInt8) {
-    // The int8 copy (4-dim groups) and its per-row scale.
+    // The int8 copy (4-dim groups) and its per-row scale; the rule sets' own
+    // copies, as much as their budget allows (by default half as much).
     per_item += absl::uint128((dims + 3) / 4 * 4) + 4;
+    if (options.int8_allowed_copy_bytes < 0) {
+      per_item += (absl::uint128((dims + 3) / 4 * 4) + 4) / 2;
+    } else {
+      fixed += static_cast<uint64_t>(options.int8_allowed_copy_bytes);
+    }
   }
   if (options.kind == ScorerKind::kIvf) {
     // The int8 copy grouped by list (padding to whole blocks: under a block
@@ -41,7 +48,7 @@ absl::uint128 EstimateLoadBytes(uint64_t items, uint64_t dims, const ScorerOptio
   }
   // Y^T Y in doubles.
   const absl::uint128 gram = absl::uint128(dims) * dims * 8;
-  return absl::uint128(items) * per_item + gram;
+  return absl::uint128(items) * per_item + gram + fixed;
 }
 
 std::optional<uint64_t> AvailableMemoryBytes() {

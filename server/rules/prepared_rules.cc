@@ -2,14 +2,35 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
+#include <vector>
 
 namespace affinity::server::rules {
 namespace {
 
 bool ByItemId(const affinity::v1::CatalogItem* a, const affinity::v1::CatalogItem* b);
 
-std::shared_ptr<const AllowedScan> PrepareScan(const ItemBitmap& allowed, const LoadedModel& model) {
-  return model.scorer != nullptr ? model.scorer->PrepareAllowed(allowed) : nullptr;
+// Gives the sets named in `names` (their allowed_scan null) what the
+// model's scorer prepares for their bitmaps, smallest bitmap first (the
+// fewer rows a set keeps, the more of a pass its copy saves and the less it
+// holds), while the scorer's budget less `used` bytes allows.
+void PrepareScans(const std::vector<std::string>& names, size_t used, const LoadedModel& model,
+                  PreparedRules* prepared) {
+  if (model.scorer == nullptr) return;
+  std::vector<PreparedRuleSet*> sets;
+  for (const std::string& name : names) {
+    PreparedRuleSet& set = prepared->sets.find(name)->second;
+    if (set.allowed != nullptr) sets.push_back(&set);
+  }
+  std::stable_sort(sets.begin(), sets.end(), [](const PreparedRuleSet* a, const PreparedRuleSet* b) {
+    return a->allowed->count() < b->allowed->count();
+  });
+  const size_t budget = model.scorer->AllowedScanBudget();
+  for (PreparedRuleSet* set : sets) {
+    if (used >= budget) return;
+    set->allowed_scan = model.scorer->PrepareAllowed(*set->allowed, budget - used);
+    if (set->allowed_scan != nullptr) used += set->allowed_scan->bytes();
+  }
 }
 
 PreparedRuleSet PrepareSet(const CompiledRuleSet& set, const PreparedRules& prepared,
@@ -26,7 +47,6 @@ PreparedRuleSet PrepareSet(const CompiledRuleSet& set, const PreparedRules& prep
       }
     }
     out.allowed = allowed;
-    out.allowed_scan = PrepareScan(*allowed, model);
   }
   for (const auto& [id, item] : prepared.catalog->items) {
     if (model.FindItem(id).has_value() || blocklist.contains(id)) continue;
@@ -96,9 +116,19 @@ std::shared_ptr<const PreparedRules> UpdatePreparedRules(
       if (item != nullptr && passes) only.insert(it, item);
     }
   }
-  for (const auto& [name, bitmap] : flipped) {
-    next->sets.find(name)->second.allowed_scan = PrepareScan(*bitmap, model);
+  // The copies of the flipped bitmaps are made again, within what the
+  // others' copies leave of the budget.
+  size_t kept_bytes = 0;
+  std::vector<std::string> remade;
+  for (auto& [name, set] : next->sets) {
+    if (flipped.count(name) > 0) {
+      set.allowed_scan = nullptr;
+      remade.push_back(name);
+    } else if (set.allowed_scan != nullptr) {
+      kept_bytes += set.allowed_scan->bytes();
+    }
   }
+  PrepareScans(remade, kept_bytes, model, next.get());
   return next;
 }
 
@@ -127,6 +157,9 @@ std::shared_ptr<const PreparedRules> PrepareRules(std::shared_ptr<const Compiled
     if (prepared->sets.count(name) > 0) continue;
     prepared->sets.emplace(name, PrepareSet(*prepared->rules->Find(name), *prepared, model));
   }
+  std::vector<std::string> names;
+  for (const auto& [name, set] : prepared->sets) names.push_back(name);
+  PrepareScans(names, 0, model, prepared.get());
   return prepared;
 }
 

@@ -32,7 +32,9 @@ struct PreparedRuleSet {
   std::shared_ptr<const ItemBitmap> allowed;
   // What the model's scorer prepared for `allowed` (Scorer::PrepareAllowed,
   // e.g. the int8 rows of just those items; may be null). Refers to
-  // *allowed, and is rebuilt with it.
+  // *allowed, and is rebuilt with it. The sets of one PreparedRules share
+  // the scorer's AllowedScanBudget, smallest bitmap first; a catalog change
+  // remakes only the flipped sets', within what the others leave.
   std::shared_ptr<const AllowedScan> allowed_scan;
   // Catalog items absent from the model that pass the filters and are not
   // blocklisted, ascending item_id.

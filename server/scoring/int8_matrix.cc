@@ -72,8 +72,9 @@ int32_t Int8Matrix::value(size_t i, size_t d) const {
          128;
 }
 
-size_t Int8Matrix::bytes() const {
-  return blocks() * block_bytes() + scales_.size() * sizeof(float);
+size_t Int8Matrix::BytesFor(size_t rows, size_t dims) {
+  const size_t padded_rows = (rows + kInt8BlockRows - 1) / kInt8BlockRows * kInt8BlockRows;
+  return padded_rows * ((dims + 3) / 4 * 4 + sizeof(float));
 }
 
 Int8Query Int8Matrix::Quantize(absl::Span<const float> query) const {

@@ -51,7 +51,9 @@ class Int8Matrix {
   // The integer value of row i, dim d (tests).
   int32_t value(size_t i, size_t d) const;
   // Bytes held (blocks and scales).
-  size_t bytes() const;
+  size_t bytes() const { return BytesFor(rows_, dims_); }
+  // What a copy of `rows` rows of `dims` dims holds, before it is made.
+  static size_t BytesFor(size_t rows, size_t dims);
 
   Int8Query Quantize(absl::Span<const float> query) const;
 

@@ -11,7 +11,8 @@
 namespace affinity::server {
 Int8Scorer::Int8Scorer(std::shared_ptr<const ItemMatrix> items, size_t candidate_factor,
                        Int8Isa isa, std::shared_ptr<const ScanPool> pool,
-                       size_t min_rows_per_part, bool sample_first)
+                       size_t min_rows_per_part, bool sample_first,
+                       std::optional<size_t> allowed_scan_budget)
     : items_(items),
       int8_(std::make_unique<const Int8Matrix>(*items)),
       candidate_factor_(std::max<size_t>(candidate_factor, 1)),
@@ -19,7 +20,13 @@ Int8Scorer::Int8Scorer(std::shared_ptr<const ItemMatrix> items, size_t candidate
       pool_(std::move(pool)),
       min_rows_per_part_(std::max<size_t>(min_rows_per_part, 1)),
       sample_first_(sample_first),
+      allowed_scan_budget_(allowed_scan_budget.value_or(
+          DefaultAllowedScanBudget(items_->rows(), items_->dims()))),
       exact_(items, ExactScorerOptions{pool_}) {}
+
+size_t Int8Scorer::DefaultAllowedScanBudget(size_t rows, size_t dims) {
+  return Int8Matrix::BytesFor(rows, dims) / 2;
+}
 
 size_t Int8Scorer::CandidatesFor(size_t k) const {
   return CandidateCount(k, candidate_factor_, items_->rows());
@@ -29,10 +36,20 @@ Int8AllowedScan::Int8AllowedScan(const Int8Scorer* scorer, const ItemBitmap* all
                                  const ItemMatrix& items)
     : scorer_(scorer), allowed_(allowed), items_(allowed->Indices()), matrix_(items, items_) {}
 
-std::shared_ptr<const AllowedScan> Int8Scorer::PrepareAllowed(const ItemBitmap& allowed) const {
+size_t Int8AllowedScan::BytesFor(size_t rows, size_t dims) {
+  return Int8Matrix::BytesFor(rows, dims) + rows * sizeof(uint32_t);
+}
+
+size_t Int8AllowedScan::bytes() const {
+  return matrix_.bytes() + items_.capacity() * sizeof(uint32_t);
+}
+
+std::shared_ptr<const AllowedScan> Int8Scorer::PrepareAllowed(const ItemBitmap& allowed,
+                                                              size_t max_bytes) const {
   const double share = static_cast<double>(allowed.count()) /
                        static_cast<double>(std::max<size_t>(1, items_->rows()));
-  if (allowed.count() == 0 || share > kAllowedScanMaxShare || exact_.UsesGather(allowed)) {
+  if (allowed.count() == 0 || share > kAllowedScanMaxShare || exact_.UsesGather(allowed) ||
+      Int8AllowedScan::BytesFor(allowed.count(), items_->dims()) > max_bytes) {
     return nullptr;
   }
   try {

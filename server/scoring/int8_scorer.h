@@ -27,6 +27,8 @@
 // Allowed copies: PrepareAllowed gives a rule set's bitmap its own int8 copy
 // of just the allowed rows; queries naming it scan that copy instead (a
 // batch is scanned in groups, one per copy and one for the full matrix).
+// The copies of one set of rules share a budget (AllowedScanBudget: by
+// default half of the full int8 copy's bytes).
 // Results carry the time of their call's re-rank stage (rerank_seconds).
 //
 // not_allowed / excluded_hits count what the candidate stage skipped (about
@@ -40,6 +42,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "server/scoring/exact_scorer.h"
@@ -76,6 +79,9 @@ class Int8AllowedScan : public AllowedScan {
   const Int8Matrix& matrix() const { return matrix_; }
   // The item of each row of matrix().
   const std::vector<uint32_t>& items() const { return items_; }
+  size_t bytes() const override;
+  // What a copy of `rows` rows of `dims` dims holds, before it is made.
+  static size_t BytesFor(size_t rows, size_t dims);
 
  private:
   const Int8Scorer* scorer_;
@@ -99,9 +105,15 @@ class Int8Scorer : public Scorer {
   // `pool` (may be null: no split) splits the int8 pass into ranges of at
   // least min_rows_per_part rows.
   // `sample_first` false: no sampled threshold (benchmarks and tests compare).
+  // `allowed_scan_budget`: AllowedScanBudget(); nullopt: the default.
   Int8Scorer(std::shared_ptr<const ItemMatrix> items, size_t candidate_factor,
              Int8Isa isa = BestInt8Isa(), std::shared_ptr<const ScanPool> pool = nullptr,
-             size_t min_rows_per_part = kDefaultMinRowsPerPart, bool sample_first = true);
+             size_t min_rows_per_part = kDefaultMinRowsPerPart, bool sample_first = true,
+             std::optional<size_t> allowed_scan_budget = std::nullopt);
+
+  // Half of the bytes of the full int8 copy of `rows` x `dims`: the copies of
+  // rule sets keeping up to half of the items, or several smaller ones.
+  static size_t DefaultAllowedScanBudget(size_t rows, size_t dims);
 
   const char* name() const override { return "int8"; }
   size_t items() const override { return items_->rows(); }
@@ -118,8 +130,10 @@ class Int8Scorer : public Scorer {
   // full pass, for a fraction of its reads. items_scored then counts those
   // rows, and not_allowed counts nothing (no other row is read). The copy
   // refers to `allowed`, which must outlive it. Null too when the copy
-  // cannot be allocated.
-  std::shared_ptr<const AllowedScan> PrepareAllowed(const ItemBitmap& allowed) const override;
+  // would hold more than `max_bytes` or cannot be allocated.
+  std::shared_ptr<const AllowedScan> PrepareAllowed(const ItemBitmap& allowed,
+                                                    size_t max_bytes) const override;
+  size_t AllowedScanBudget() const override { return allowed_scan_budget_; }
 
   // Stage 1 alone: the candidates of `query`, best first by int8 score
   // (benchmarks and tests measure their recall).
@@ -157,6 +171,7 @@ class Int8Scorer : public Scorer {
   std::shared_ptr<const ScanPool> pool_;  // may be null
   size_t min_rows_per_part_;
   bool sample_first_;
+  size_t allowed_scan_budget_;
   ExactScorer exact_;
   mutable std::atomic<uint64_t> sample_misses_{0};
 };

@@ -34,7 +34,11 @@ absl::StatusOr<std::unique_ptr<Scorer>> MakeScorer(
           new ExactScorer(std::move(items), ExactScorerOptions{options.scan_pool}));
     case ScorerKind::kInt8:
       return std::unique_ptr<Scorer>(new Int8Scorer(
-          std::move(items), options.int8_candidate_factor, BestInt8Isa(), options.scan_pool));
+          std::move(items), options.int8_candidate_factor, BestInt8Isa(), options.scan_pool,
+          Int8Scorer::kDefaultMinRowsPerPart, /*sample_first=*/true,
+          options.int8_allowed_copy_bytes < 0
+              ? std::nullopt
+              : std::optional<size_t>(static_cast<size_t>(options.int8_allowed_copy_bytes))));
     case ScorerKind::kIvf: {
       auto ivf = IvfScorer::Build(std::move(items), options);
       if (!ivf.ok()) return ivf.status();

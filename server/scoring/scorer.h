@@ -30,6 +30,8 @@ namespace affinity::server {
 class AllowedScan {
  public:
   virtual ~AllowedScan() = default;
+  // Memory it holds.
+  virtual size_t bytes() const = 0;
 };
 
 struct ScoringQuery {
@@ -85,11 +87,17 @@ class Scorer {
   // Prepares queries restricted to `allowed` (a rule set's items), before
   // any of them comes: queries naming the result (ScoringQuery::allowed_scan,
   // with the same `allowed`) may then be scored from it, with the same
-  // answers. Null (the default): nothing to prepare for this set.
-  virtual std::shared_ptr<const AllowedScan> PrepareAllowed(const ItemBitmap& allowed) const {
+  // answers. Null (the default): nothing to prepare for this set, or it
+  // would hold more than `max_bytes`.
+  virtual std::shared_ptr<const AllowedScan> PrepareAllowed(const ItemBitmap& allowed,
+                                                            size_t max_bytes) const {
     (void)allowed;
+    (void)max_bytes;
     return nullptr;
   }
+  // The bytes that everything PrepareAllowed returns for one set of rules
+  // (a PreparedRules) may hold together; 0 (the default): nothing.
+  virtual size_t AllowedScanBudget() const { return 0; }
 };
 
 enum class ScorerKind { kExact, kHnsw, kInt8, kIvf };
@@ -103,6 +111,10 @@ struct ScorerOptions {
   // int8 scorer: candidates kept per query by the int8 scan, as a multiple
   // of k (re-ranked exactly in float32).
   size_t int8_candidate_factor = 2;
+  // int8 scorer: bytes the rule sets' own int8 copies (Int8Scorer's
+  // PrepareAllowed) may hold together, per loaded version; negative: half
+  // of the full int8 copy's bytes (Int8Scorer::DefaultAllowedScanBudget).
+  int64_t int8_allowed_copy_bytes = -1;
   // IVF scorer (ivf_scorer.h): k-means lists, and lists scanned per query;
   // 0: IvfScorer's defaults (about sqrt(items) lists, a 32nd probed).
   // Its candidates per query are int8_candidate_factor * k too.

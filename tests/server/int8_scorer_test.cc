@@ -472,8 +472,8 @@ TEST(Int8ScorerTest, AQueryTheSampleLeftShortIsScannedAgain) {
 // A rule set's compact copy (PrepareAllowed): queries naming it get the
 // candidates and answers of the full pass, alone or in a batch mixing
 // them with queries over the whole matrix, split or not; items_scored
-// counts the copy's rows. Sets too large or too small get no copy, and a
-// copy another scorer made is not used.
+// counts the copy's rows. Sets too large or too small get no copy, nor one
+// larger than the bytes allowed, and a copy another scorer made is not used.
 TEST(Int8ScorerTest, AnAllowedSetsCopyGivesTheAnswersOfTheFullPass) {
   std::mt19937 rng(33);
   const size_t chunk_rows = kInt8ScanChunkBlocks * kInt8BlockRows;
@@ -483,17 +483,28 @@ TEST(Int8ScorerTest, AnAllowedSetsCopyGivesTheAnswersOfTheFullPass) {
   const Int8Scorer serial(m, 2);
   const Int8Scorer split(m, 2, BestInt8Isa(), pool, 1000);
   const ItemBitmap third = EveryThird(rows);
-  const std::shared_ptr<const AllowedScan> serial_copy = serial.PrepareAllowed(third);
-  const std::shared_ptr<const AllowedScan> split_copy = split.PrepareAllowed(third);
+  constexpr size_t kAnySize = std::numeric_limits<size_t>::max();
+  const std::shared_ptr<const AllowedScan> serial_copy = serial.PrepareAllowed(third, kAnySize);
+  const std::shared_ptr<const AllowedScan> split_copy = split.PrepareAllowed(third, kAnySize);
   ASSERT_NE(serial_copy, nullptr);
   ASSERT_NE(split_copy, nullptr);
+  // Its size: int8 rows padded to whole blocks with their scales, and the
+  // item of each row; known before it is made, and a limit below it refused.
+  const size_t blocks = (third.count() + kInt8BlockRows - 1) / kInt8BlockRows;
+  EXPECT_EQ(serial_copy->bytes(), blocks * kInt8BlockRows * (dims + 4) + third.count() * 4);
+  EXPECT_EQ(Int8AllowedScan::BytesFor(third.count(), dims), serial_copy->bytes());
+  EXPECT_EQ(serial.PrepareAllowed(third, serial_copy->bytes() - 1), nullptr);
+  EXPECT_NE(serial.PrepareAllowed(third, serial_copy->bytes()), nullptr);
+  // The default budget of a version's copies: half of the full int8 copy.
+  EXPECT_EQ(serial.AllowedScanBudget(), serial.int8_matrix().bytes() / 2);
+  EXPECT_EQ(Int8Scorer(m, 2, BestInt8Isa(), nullptr, 1000, true, 12345).AllowedScanBudget(), 12345u);
   ItemBitmap most(rows), few(rows);
   for (uint32_t i = 0; i < rows; ++i) {
     if (i % 5 != 0) most.Set(i);  // 80%: the full pass reads little more
     if (i % 50 == 0) few.Set(i);  // 2%: the exact gather scan takes these
   }
-  EXPECT_EQ(serial.PrepareAllowed(most), nullptr);
-  EXPECT_EQ(serial.PrepareAllowed(few), nullptr);
+  EXPECT_EQ(serial.PrepareAllowed(most, kAnySize), nullptr);
+  EXPECT_EQ(serial.PrepareAllowed(few, kAnySize), nullptr);
 
   std::vector<uint32_t> excluded_indices;
   for (int i = 0; i < 400; ++i) excluded_indices.push_back(static_cast<uint32_t>(rng() % rows));

@@ -4,6 +4,7 @@
 // enough items qualify, and catalog updates through the admin service are
 // in the next answer.
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -28,6 +29,7 @@
 #include "server/rules/rule_metrics.h"
 #include "server/rules/prepared_rules.h"
 #include "server/rules/rule_pipeline.h"
+#include "server/scoring/int8_scorer.h"
 #include "storage/catalog_store.h"
 #include "storage/model_store.h"
 #include "tests/server/test_model.h"
@@ -42,6 +44,7 @@ using storage::ModelStore;
 using testing::TestModel;
 
 constexpr int kCatalogItems = 280;  // model items 280..299 are not in the catalog
+constexpr size_t kDims = 16;
 
 std::string FreshDir() {
   const char* tmp = std::getenv("TEST_TMPDIR");
@@ -85,12 +88,13 @@ constexpr char kRules[] = R"pb(
 class RulesServerTest : public ::testing::Test {
  protected:
   virtual ModelManagerOptions ManagerOptions() const { return {}; }
+  virtual std::string Rules() const { return kRules; }
 
   void SetUp() override {
     dir_ = FreshDir();
     auto rw = ModelStore::Open(dir_, ModelStore::Mode::kReadWrite);
     ASSERT_TRUE(rw.ok()) << rw.status();
-    model_ = testing::MakeImplicitModel(11, 40, 300, 16, 25);
+    model_ = testing::MakeImplicitModel(11, 40, 300, static_cast<int>(kDims), 25);
     ASSERT_TRUE(testing::Publish(rw->get(), model_).ok());
     {
       auto catalog = storage::CatalogStore::Open(dir_, storage::CatalogStore::Mode::kReadWrite);
@@ -111,7 +115,7 @@ class RulesServerTest : public ::testing::Test {
     auto view = rules::CatalogView::Open(dir_);
     ASSERT_TRUE(view.ok()) << view.status();
     catalog_ = std::move(*view);
-    auto compiled = rules::ParseRules("rules.textproto", kRules);
+    auto compiled = rules::ParseRules("rules.textproto", Rules());
     ASSERT_TRUE(compiled.ok()) << compiled.status();
     engine_ = std::make_unique<rules::RuleEngine>(*compiled, catalog_.get());
 
@@ -646,6 +650,65 @@ TEST_F(RulesServerInt8Test, ARuleSetKeepingFewItemsIsServedFromItsOwnCopy) {
   ASSERT_TRUE(catalog_->Upsert({priced}).ok());
   const auto unchanged = engine_->Prepare(model);
   EXPECT_EQ(unchanged->Find("g1")->allowed_scan, flipped->Find("g1")->allowed_scan);
+}
+
+// A budget that holds g1's copy (at most kBudgetRows rows) and not g12's (g1
+// and g2, about twice as many rows).
+class RulesServerInt8BudgetTest : public RulesServerInt8Test {
+ protected:
+  static constexpr size_t kBudgetRows = 64;
+  ModelManagerOptions ManagerOptions() const override {
+    ModelManagerOptions options = RulesServerInt8Test::ManagerOptions();
+    options.scorer.int8_allowed_copy_bytes =
+        static_cast<int64_t>(Int8AllowedScan::BytesFor(kBudgetRows, kDims));
+    return options;
+  }
+  std::string Rules() const override {
+    return std::string(kRules) + R"pb(
+      rule_sets {
+        name: "g12"
+        filters { attribute: "category" any_of: [ "g1", "g2" ] }
+        filters { attribute: "in_stock" equals: true }
+      })pb";
+  }
+};
+
+TEST_F(RulesServerInt8BudgetTest, TheSmallestRuleSetsGetCopiesWithinTheBudget) {
+  const ModelManager::Route route = manager_->ControlRoute();
+  const LoadedModel& model = *route.model;
+  ASSERT_EQ(model.items->dims(), kDims);
+  const auto prepared = engine_->Prepare(model);
+  const rules::PreparedRuleSet& g1 = *prepared->Find("g1");
+  const rules::PreparedRuleSet& g12 = *prepared->Find("g12");
+  ASSERT_NE(g1.allowed, nullptr);
+  ASSERT_NE(g12.allowed, nullptr);
+  ASSERT_LE(g1.allowed->count(), kBudgetRows);
+  ASSERT_GT(g12.allowed->count(), kBudgetRows);
+  // g12 qualifies for a copy: only the budget keeps it from having one.
+  ASSERT_NE(model.scorer->PrepareAllowed(*g12.allowed, std::numeric_limits<size_t>::max()),
+            nullptr);
+  ASSERT_NE(g1.allowed_scan, nullptr);
+  EXPECT_EQ(g12.allowed_scan, nullptr);
+  EXPECT_LE(g1.allowed_scan->bytes(), model.scorer->AllowedScanBudget());
+
+  // Served: g1 from its copy, g12 from every row.
+  uint64_t before = ItemsScored(metrics_);
+  EXPECT_EQ(Recommend(TestModel::UserId(4), 8, "g1").items_size(), 8);
+  EXPECT_EQ(ItemsScored(metrics_) - before, g1.allowed->count());
+  before = ItemsScored(metrics_);
+  EXPECT_EQ(Recommend(TestModel::UserId(4), 8, "g12").items_size(), 8);
+  EXPECT_EQ(ItemsScored(metrics_) - before, model.items->rows());
+
+  // A change flipping g1 and g12 bits remakes g1's copy within the budget
+  // and still leaves g12 without one.
+  CatalogItem gone = MakeItem(26);  // g1, in stock
+  gone.set_in_stock(false);
+  ASSERT_TRUE(catalog_->Upsert({gone}).ok());
+  const auto flipped = engine_->Prepare(model);
+  EXPECT_EQ(flipped->Find("g12")->allowed->count(), g12.allowed->count() - 1);
+  ASSERT_NE(flipped->Find("g1")->allowed_scan, nullptr);
+  EXPECT_NE(flipped->Find("g1")->allowed_scan, g1.allowed_scan);
+  EXPECT_EQ(flipped->Find("g12")->allowed_scan, nullptr);
 }
 
 TEST_F(RulesServerTest, SimilarItemsApplyTheRuleSet) {

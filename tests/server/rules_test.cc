@@ -309,7 +309,7 @@ TEST(AllowedScoringTest, ExactScorerReturnsTheBestAllowedItems) {
   for (size_t modulus : {3u, 50u}) {  // 33% and 2% of the items
     ItemBitmap allowed(rows);
     for (uint32_t i = 0; i < rows; i += modulus) allowed.Set(i);
-    const ExclusionSet excluded({0, modulus * 2});
+    const ExclusionSet excluded({0, static_cast<uint32_t>(modulus * 2)});
     std::vector<std::pair<float, uint32_t>> want;
     for (uint32_t i = 0; i < rows; ++i) {
       if (!allowed.Contains(i) || excluded.Contains(i)) continue;

@@ -1,6 +1,7 @@
 // A version that cannot be loaded, on the serving path (server wired as
 // server/main.cc wires it, ModelManager driven by Poll): stored metadata
-// claiming 2^40 items, a model beyond the loader's memory bound, a warm-up
+// claiming 2^40 items, a model beyond the loader's memory bound (with
+// --scorer=int8, the rule sets' copies' budget counted), a warm-up
 // hook that throws. Each load fails as a status naming the version,
 // reported once to the failure listeners however many polls follow, while
 // the version already serving keeps answering.
@@ -11,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/lifecycle/load_budget.h"
 #include "server/lifecycle/model_manager.h"
 #include "storage/model_store.h"
 #include "tests/server/rollout/serving_stack.h"
@@ -119,6 +121,36 @@ TEST(LoadFailureTest, VersionBeyondTheMemoryBoundIsResourceExhausted) {
   EXPECT_THAT(poll.message(), HasSubstr("65536 bytes"));
   EXPECT_EQ(failures, 1);
   EXPECT_EQ(manager->ServingVersions().at("control"), 1u);
+}
+
+// With --scorer=int8 the rule sets' copies' budget is part of a load's
+// memory: a bound that holds version 2 without copies refuses it with the
+// default budget (half the int8 copy) or a fixed one.
+TEST(LoadFailureTest, TheRuleSetCopiesBudgetCountsAgainstTheMemoryBound) {
+  ScorerOptions without_copies;
+  without_copies.kind = ScorerKind::kInt8;
+  without_copies.int8_allowed_copy_bytes = 0;
+  const uint64_t bound =
+      absl::Uint128Low64(EstimateLoadBytes(5000, 8, without_copies)) + 1024;
+  for (const int64_t copies : {int64_t{0}, int64_t{-1}, int64_t{64} << 10}) {
+    const std::string dir = StoreWithTwoVersions(5000);
+    ModelManagerOptions options;
+    options.scorer.kind = ScorerKind::kInt8;
+    options.scorer.int8_allowed_copy_bytes = copies;
+    options.scorer.max_load_bytes = bound;
+    std::unique_ptr<ModelManager> manager = Manager(dir, options);
+    ASSERT_NE(manager, nullptr);
+    ASSERT_TRUE(manager->Poll().ok());
+    Unpin(dir);
+    const absl::Status poll = manager->Poll();
+    if (copies == 0) {
+      EXPECT_TRUE(poll.ok()) << poll;
+      EXPECT_EQ(manager->ServingVersions().at("control"), 2u);
+    } else {
+      EXPECT_TRUE(absl::IsResourceExhausted(poll)) << copies << ": " << poll;
+      EXPECT_EQ(manager->ServingVersions().at("control"), 1u) << copies;
+    }
+  }
 }
 
 TEST(LoadFailureTest, WarmUpThatThrowsFailsTheLoadNotTheServer) {
