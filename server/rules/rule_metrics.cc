@@ -35,6 +35,7 @@ void RuleMetrics::Record(absl::string_view rule_set, const RuleCounts& counts,
   std::lock_guard<std::mutex> lock(mu_);
   Counters& c = by_set_[name];
   for (const Row& row : Rows()) c.counts.*row.field += counts.*row.field;
+  c.counts.refetches += counts.refetches;
   c.empty_answers += empty_answer;
 }
 
@@ -47,6 +48,12 @@ uint64_t RuleMetrics::items(absl::string_view rule_set, absl::string_view stage,
     if (stage == row.stage && action == row.action) return it->second.counts.*row.field;
   }
   return 0;
+}
+
+uint64_t RuleMetrics::refetches(absl::string_view rule_set) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_set_.find(rule_set);
+  return it == by_set_.end() ? 0 : it->second.counts.refetches;
 }
 
 uint64_t RuleMetrics::empty_answers(absl::string_view rule_set) const {
@@ -72,6 +79,14 @@ std::string RuleMetrics::Render() const {
   for (const auto& [name, c] : by_set_) {
     absl::StrAppend(&out, "affinity_rule_empty_answers_total{rule_set=\"", name, "\"} ",
                     c.empty_answers, "\n");
+  }
+  absl::StrAppend(&out,
+                  "# HELP affinity_rule_refetches_total Answers scored a second time with the "
+                  "full over-fetch (diversity could not fill k from the first).\n"
+                  "# TYPE affinity_rule_refetches_total counter\n");
+  for (const auto& [name, c] : by_set_) {
+    absl::StrAppend(&out, "affinity_rule_refetches_total{rule_set=\"", name, "\"} ",
+                    c.counts.refetches, "\n");
   }
   return out;
 }

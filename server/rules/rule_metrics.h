@@ -1,8 +1,10 @@
 // RuleMetrics: per rule set and stage, how many items the rules dropped,
 // boosted, pinned or added as fallback, and how many answers came out
-// empty; rendered in the Prometheus text format as
+// empty, and how many were scored twice (RuleCounts::refetches); rendered
+// in the Prometheus text format as
 //   affinity_rule_items_total{rule_set,stage,action}
 //   affinity_rule_empty_answers_total{rule_set}
+//   affinity_rule_refetches_total{rule_set}
 #ifndef AFFINITY_SERVER_RULES_RULE_METRICS_H_
 #define AFFINITY_SERVER_RULES_RULE_METRICS_H_
 
@@ -23,6 +25,7 @@ class RuleMetrics {
   uint64_t items(absl::string_view rule_set, absl::string_view stage,
                  absl::string_view action) const;
   uint64_t empty_answers(absl::string_view rule_set) const;
+  uint64_t refetches(absl::string_view rule_set) const;
   std::string Render() const;
 
  private:

@@ -25,6 +25,15 @@ size_t FetchSize(const CompiledRuleSet& rules, size_t k, size_t allowed) {
   return std::min(fetch, std::max(allowed, k));
 }
 
+// With diversity and no boosts, what is fetched first: the diversity stage
+// takes each slot's first fitting item in score order, so a prefix of the
+// candidates from which it fills k gives what the whole list would give.
+size_t FirstFetchSize(const CompiledRuleSet& rules, size_t k, size_t allowed) {
+  const size_t full = FetchSize(rules, k, allowed);
+  if (!rules.boosts.empty() || rules.diversity.empty()) return full;
+  return std::min(full, std::max(4 * k, k + rules.pins.size()));
+}
+
 }  // namespace
 
 bool RequestFilterPredicate::Passes(const affinity::v1::CatalogItem* item) const {
@@ -66,29 +75,50 @@ RuleOutcome RunRules(const RuleRequest& request) {
   };
 
   // 1-2. filter + exclude, inside the scan.
-  std::vector<RankedItem> items;
-  if (request.score) {
-    // At most this many are allowed (request filters may allow fewer).
-    const size_t allowed = set.allowed == nullptr ? prepared.items.size() : set.allowed->count();
+  auto score = [&](size_t fetch) {
     ScoringQuery query;
-    query.k = FetchSize(rules, k, allowed);
+    query.k = fetch;
     query.allowed = set.allowed.get();
     query.allowed_scan = set.allowed_scan.get();
     query.also_allowed = request_filter.get();
     query.owner = request_filter != nullptr ? std::shared_ptr<const void>(request_filter)
                                             : std::shared_ptr<const void>(request.prepared);
     ScoringResult scored = request.score(std::move(query));
-    out.items_scored = scored.items_scored;
+    out.items_scored += scored.items_scored;
     out.counts.filter_dropped = scored.not_allowed;
     out.counts.exclude_dropped = scored.excluded_hits;
+    std::vector<RankedItem> items;
     items.reserve(scored.items.size());
     for (const ScoredIndex& s : scored.items) items.push_back(ModelItem(prepared, s.index, s.score));
+    return items;
+  };
+  std::vector<RankedItem> items;
+  size_t diversity_dropped = 0;
+  bool diversified = false;
+  if (request.score) {
+    // At most this many are allowed (request filters may allow fewer).
+    const size_t allowed = set.allowed == nullptr ? prepared.items.size() : set.allowed->count();
+    const size_t first = FirstFetchSize(rules, k, allowed);
+    items = score(first);
+    if (first < FetchSize(rules, k, allowed)) {
+      // Diversity without boosts: the prefix is enough when the stage fills
+      // k from it and no candidate left out could tie with its last pick
+      // (the dropped count), or it is every candidate there is.
+      const bool complete = items.size() < first;
+      const float last_fetched = items.empty() ? 0.0f : items.back().score;
+      items = ApplyDiversity(rules.diversity, k, std::move(items), &diversity_dropped);
+      diversified = true;
+      if (!complete && (items.size() < k || items.back().score <= last_fetched)) {
+        out.counts.refetches = 1;
+        diversified = false;
+        items = score(FetchSize(rules, k, allowed));
+      }
+    }
   }
   // 3. boost.
   out.counts.boosted = ApplyBoosts(rules.boosts, request.now_unix, request.explain, &items);
   // 4. diversity (also cuts to k).
-  size_t diversity_dropped = 0;
-  items = ApplyDiversity(rules.diversity, k, std::move(items), &diversity_dropped);
+  if (!diversified) items = ApplyDiversity(rules.diversity, k, std::move(items), &diversity_dropped);
   out.counts.diversity_dropped = diversity_dropped;
   // 5. pin.
   size_t pin_rejected = 0;

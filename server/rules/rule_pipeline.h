@@ -17,7 +17,10 @@
 //                items, that pass the same filters (from_fallback)
 // Over-fetch: the scan asks for k + pins when only filters apply, and for
 // min(max(4k, k + 200), allowed) candidates when boosts or diversity may
-// reorder them.
+// reorder them. With diversity and no boosts it asks for max(4k, k + pins)
+// first and for the full count only when the diversity stage cannot fill k
+// from those (RuleCounts::refetches): the stage takes each slot's first
+// fitting item in score order, so the answer is the full count's.
 #ifndef AFFINITY_SERVER_RULES_RULE_PIPELINE_H_
 #define AFFINITY_SERVER_RULES_RULE_PIPELINE_H_
 
@@ -45,6 +48,8 @@ struct RuleCounts {
   uint64_t pinned = 0;
   uint64_t pin_dropped = 0;
   uint64_t fallback = 0;
+  // Answers scored a second time with the full over-fetch (see above).
+  uint64_t refetches = 0;
 };
 
 // A request's filters as an ItemPredicate over model item indices (their

@@ -484,6 +484,120 @@ TEST_F(RulesServerTest, RequestFiltersNarrowTheRuleSet) {
   EXPECT_EQ(rejected.status().message().rfind("filters[1].any_of:", 0), 0u) << rejected.status();
 }
 
+// What the scorer is asked for in RunShop: the query's k, every allowed
+// item (the reference: diversity over the whole ranking), or at most what
+// the first call asked for.
+enum class Fetch { kAsked, kWhole, kFirstOnly };
+
+// Runs "shop" (diversity, pins, no boosts) with the model's scorer for the
+// user vector `x`, recording each scoring call's k in `asked`.
+rules::RuleOutcome RunShop(const LoadedModel& model,
+                           const std::shared_ptr<const rules::PreparedRules>& prepared,
+                           const std::vector<float>& x, const ExclusionSet& excluded, size_t k,
+                           Fetch fetch, std::vector<size_t>* asked) {
+  const absl::flat_hash_set<std::string> no_ids;
+  rules::RuleRequest request;
+  request.prepared = prepared;
+  request.set = prepared->Find("shop");
+  request.k = k;
+  request.excluded = &excluded;
+  request.excluded_ids = &no_ids;
+  request.popular = &model.reader->popular_items();
+  request.score = [&](ScoringQuery q) {
+    asked->push_back(q.k);
+    if (fetch == Fetch::kWhole) q.k = request.set->allowed->count();
+    if (fetch == Fetch::kFirstOnly) q.k = std::min(q.k, asked->front());
+    q.vector = x;
+    q.excluded = &excluded;
+    return model.scorer->TopK(q);
+  };
+  return rules::RunRules(request);
+}
+
+void ExpectSameAnswer(const rules::RuleOutcome& got, const rules::RuleOutcome& want,
+                      const std::string& what) {
+  ASSERT_EQ(got.items.size(), want.items.size()) << what;
+  for (size_t i = 0; i < got.items.size(); ++i) {
+    EXPECT_EQ(got.items[i].item_id, want.items[i].item_id) << what << " rank " << i;
+    EXPECT_EQ(got.items[i].score, want.items[i].score) << what << " rank " << i;
+  }
+  EXPECT_EQ(got.counts.diversity_dropped, want.counts.diversity_dropped) << what;
+}
+
+// Diversity without boosts asks for max(4k, k + pins) candidates first and
+// for the full over-fetch only when the diversity stage cannot fill k from
+// them; either way the answer is the one diversity gives over the whole
+// ranking.
+TEST_F(RulesServerTest, DiversityAsksForFewCandidatesFirstWithTheSameAnswer) {
+  const LoadedModel& model = *manager_->ControlRoute().model;
+  const auto prepared = engine_->Prepare(model);
+  const size_t allowed = prepared->Find("shop")->allowed->count();
+  int refetched = 0;
+  for (uint32_t u = 0; u < 40; ++u) {
+    const ExclusionSet excluded(model_.seen[u]);
+    const std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
+    for (size_t k : {5u, 10u, 25u}) {
+      const std::string what = "user " + std::to_string(u) + " k " + std::to_string(k);
+      std::vector<size_t> asked, asked_whole;
+      const rules::RuleOutcome got = RunShop(model, prepared, x, excluded, k, Fetch::kAsked, &asked);
+      const rules::RuleOutcome want = RunShop(model, prepared, x, excluded, k, Fetch::kWhole, &asked_whole);
+      ExpectSameAnswer(got, want, what);
+      ASSERT_GE(asked.size(), 1u) << what;
+      EXPECT_EQ(asked[0], 4 * k) << what;
+      if (asked.size() == 2) {
+        EXPECT_EQ(asked[1], std::min(k + 200, allowed)) << what;
+        ++refetched;
+      }
+      EXPECT_LE(asked.size(), 2u) << what;
+      EXPECT_EQ(got.counts.refetches, asked.size() - 1) << what;
+    }
+  }
+  // Four brands at most 3 each in the first 10 slots: 4k candidates nearly
+  // always hold enough of each.
+  EXPECT_LE(refetched, 6);
+
+  // A user whose 80 best allowed items (seen ones and b3 left out) hold no
+  // b3 item, asking for 15: the first 60 fill only 9 slots (the tenth,
+  // inside the cap's window, needs a b3 item), the full over-fetch reaches
+  // the b3 items. The three pins then push the answer's last items out, so
+  // k is large enough for the difference to show.
+  const uint32_t u = 5;
+  const size_t k = 15;
+  const std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
+  ScoringQuery all;
+  all.vector = x;
+  all.k = allowed;
+  all.allowed = prepared->Find("shop")->allowed.get();
+  std::vector<uint32_t> hidden(model_.seen[u].begin(), model_.seen[u].end());
+  size_t others = 0;
+  for (const ScoredIndex& s : model.scorer->TopK(all).items) {
+    if (std::binary_search(model_.seen[u].begin(), model_.seen[u].end(), s.index)) continue;
+    if (others >= 4 * k + 20) break;
+    if (s.index % 4 == 3) {
+      hidden.push_back(s.index);
+    } else {
+      ++others;
+    }
+  }
+  const ExclusionSet excluded(hidden);
+  std::vector<size_t> asked, asked_whole;
+  const rules::RuleOutcome got = RunShop(model, prepared, x, excluded, k, Fetch::kAsked, &asked);
+  const rules::RuleOutcome want = RunShop(model, prepared, x, excluded, k, Fetch::kWhole, &asked_whole);
+  ExpectSameAnswer(got, want, "b3 hidden");
+  EXPECT_EQ(asked, (std::vector<size_t>{4 * k, std::min(k + 200, allowed)}));
+  EXPECT_EQ(got.counts.refetches, 1u);
+  // Without the second call the answer would differ.
+  std::vector<size_t> asked_first;
+  const rules::RuleOutcome first_only =
+      RunShop(model, prepared, x, excluded, k, Fetch::kFirstOnly, &asked_first);
+  ASSERT_EQ(first_only.items.size(), got.items.size());
+  bool differs = false;
+  for (size_t i = 0; i < got.items.size(); ++i) {
+    differs |= got.items[i].item_id != first_only.items[i].item_id;
+  }
+  EXPECT_TRUE(differs);
+}
+
 TEST_F(RulesServerTest, RequestFiltersOverGrpcNarrowTheAnswer) {
   RecommendRequest request;
   request.set_user_id(TestModel::UserId(8));
