@@ -394,7 +394,7 @@ void BM_Int8CandidateRecall(benchmark::State& state) {
 }
 BENCHMARK(BM_Int8CandidateRecall)
     ->ArgsProduct({{0, 1, 2}, {1, 2, 4, 8}, {10}})
-    ->ArgsProduct({{0, 1, 2}, {1, 2, 4}, {210}})
+    ->ArgsProduct({{0, 1, 2}, {1, 2, 4}, {40, 210}})
     ->Iterations(kQueries)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
