@@ -363,6 +363,7 @@ absl::Status RecommenderService::RespondWithRules(
   // Time inside the scorer (queue and scan), taken out of the rules stage.
   double scoring_seconds = 0;
   if (!query.empty()) {
+    request.score_is_prefix_stable = scorer->ScansEveryAllowedRow();
     request.score = [&](ScoringQuery q) {
       q.vector = query;
       q.excluded = &excluded;

@@ -98,7 +98,8 @@ RuleOutcome RunRules(const RuleRequest& request) {
   if (request.score) {
     // At most this many are allowed (request filters may allow fewer).
     const size_t allowed = set.allowed == nullptr ? prepared.items.size() : set.allowed->count();
-    const size_t first = FirstFetchSize(rules, k, allowed);
+    const size_t first = request.score_is_prefix_stable ? FirstFetchSize(rules, k, allowed)
+                                                        : FetchSize(rules, k, allowed);
     items = score(first);
     if (first < FetchSize(rules, k, allowed)) {
       // Diversity without boosts: the prefix is enough when the stage fills

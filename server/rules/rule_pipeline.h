@@ -17,10 +17,12 @@
 //                items, that pass the same filters (from_fallback)
 // Over-fetch: the scan asks for k + pins when only filters apply, and for
 // min(max(4k, k + 200), allowed) candidates when boosts or diversity may
-// reorder them. With diversity and no boosts it asks for max(4k, k + pins)
-// first and for the full count only when the diversity stage cannot fill k
-// from those (RuleCounts::refetches): the stage takes each slot's first
-// fitting item in score order, so the answer is the full count's.
+// reorder them. With diversity and no boosts, and a scorer whose answers
+// are prefixes of each other (RuleRequest::score_is_prefix_stable), it asks
+// for max(4k, k + pins) first and for the full count only when the
+// diversity stage cannot fill k from those (RuleCounts::refetches): the
+// stage takes each slot's first fitting item in score order, so the answer
+// is the full count's.
 #ifndef AFFINITY_SERVER_RULES_RULE_PIPELINE_H_
 #define AFFINITY_SERVER_RULES_RULE_PIPELINE_H_
 
@@ -91,6 +93,11 @@ struct RuleRequest {
   // function sets the query's vector and exclusions. Unset when there is
   // nothing to score with (unknown user): the answer is then all fallback.
   std::function<ScoringResult(ScoringQuery query)> score;
+  // True when `score`'s best m are the first m of its best n > m
+  // (Scorer::ScansEveryAllowedRow): diversity without boosts may then ask
+  // for fewer candidates first (see above). False: the full over-fetch at
+  // once (an IVF or HNSW search widens with k, and recall with it).
+  bool score_is_prefix_stable = false;
   // The model's score of one item (may be unset: pinned items that were not
   // among the candidates then carry score 0).
   std::function<float(uint32_t index)> score_item;

@@ -51,6 +51,7 @@ class ExactScorer : public Scorer {
   ScoringResult TopK(const ScoringQuery& query) const override;
   std::vector<ScoringResult> TopKBatch(
       absl::Span<const ScoringQuery> queries) const override;
+  bool ScansEveryAllowedRow() const override { return true; }
   bool BenefitsFromBatching() const override { return true; }
   // True when `query` takes the gather scan (its allowed set is small).
   bool UsesGather(const ScoringQuery& query) const;

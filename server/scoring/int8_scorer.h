@@ -123,6 +123,7 @@ class Int8Scorer : public Scorer {
   std::vector<ScoringResult> TopKBatch(absl::Span<const ScoringQuery> queries) const override;
   bool BenefitsFromBatching() const override { return true; }
   bool HasRerank() const override { return true; }
+  bool ScansEveryAllowedRow() const override { return true; }
   // A compact int8 copy of the allowed items' rows when they are at most
   // kAllowedScanMaxShare of the catalog and the exact gather scan would not
   // take their queries; null otherwise. A query naming it (with the same

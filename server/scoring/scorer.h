@@ -84,6 +84,11 @@ class Scorer {
   // True when results come from a compact candidate scan re-ranked exactly,
   // and carry the re-rank's time (ScoringResult::rerank_seconds).
   virtual bool HasRerank() const { return false; }
+  // True when the rows a query reads do not depend on its k (every allowed
+  // row is scored), so its best m are the first m of its best n > m
+  // (whenever both are exact, for a scorer with a candidate stage). False
+  // (the default) for searches that widen with k (IVF probes, HNSW's ef).
+  virtual bool ScansEveryAllowedRow() const { return false; }
   // Prepares queries restricted to `allowed` (a rule set's items), before
   // any of them comes: queries naming the result (ScoringQuery::allowed_scan,
   // with the same `allowed`) may then be scored from it, with the same

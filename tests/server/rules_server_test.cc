@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -490,11 +491,13 @@ TEST_F(RulesServerTest, RequestFiltersNarrowTheRuleSet) {
 enum class Fetch { kAsked, kWhole, kFirstOnly };
 
 // Runs "shop" (diversity, pins, no boosts) with the model's scorer for the
-// user vector `x`, recording each scoring call's k in `asked`.
+// user vector `x`, recording each scoring call's k in `asked`; wired as the
+// service wires it unless `prefix_stable` says otherwise.
 rules::RuleOutcome RunShop(const LoadedModel& model,
                            const std::shared_ptr<const rules::PreparedRules>& prepared,
                            const std::vector<float>& x, const ExclusionSet& excluded, size_t k,
-                           Fetch fetch, std::vector<size_t>* asked) {
+                           Fetch fetch, std::vector<size_t>* asked,
+                           std::optional<bool> prefix_stable = std::nullopt) {
   const absl::flat_hash_set<std::string> no_ids;
   rules::RuleRequest request;
   request.prepared = prepared;
@@ -503,6 +506,8 @@ rules::RuleOutcome RunShop(const LoadedModel& model,
   request.excluded = &excluded;
   request.excluded_ids = &no_ids;
   request.popular = &model.reader->popular_items();
+  request.score_is_prefix_stable =
+      prefix_stable.value_or(model.scorer->ScansEveryAllowedRow());
   request.score = [&](ScoringQuery q) {
     asked->push_back(q.k);
     if (fetch == Fetch::kWhole) q.k = request.set->allowed->count();
@@ -524,14 +529,23 @@ void ExpectSameAnswer(const rules::RuleOutcome& got, const rules::RuleOutcome& w
   EXPECT_EQ(got.counts.diversity_dropped, want.counts.diversity_dropped) << what;
 }
 
-// Diversity without boosts asks for max(4k, k + pins) candidates first and
-// for the full over-fetch only when the diversity stage cannot fill k from
-// them; either way the answer is the one diversity gives over the whole
-// ranking.
+// Diversity without boosts asks the exact scorer for max(4k, k + pins)
+// candidates first and for the full over-fetch only when the diversity
+// stage cannot fill k from them; either way the answer is the one diversity
+// gives over the whole ranking. A scorer whose search widens with k is
+// asked for the full over-fetch at once.
 TEST_F(RulesServerTest, DiversityAsksForFewCandidatesFirstWithTheSameAnswer) {
   const LoadedModel& model = *manager_->ControlRoute().model;
+  ASSERT_TRUE(model.scorer->ScansEveryAllowedRow());
   const auto prepared = engine_->Prepare(model);
   const size_t allowed = prepared->Find("shop")->allowed->count();
+  {
+    const ExclusionSet excluded(model_.seen[2]);
+    const std::vector<float> x(model_.user(2), model_.user(2) + model_.dims);
+    std::vector<size_t> asked;
+    RunShop(model, prepared, x, excluded, 10, Fetch::kAsked, &asked, /*prefix_stable=*/false);
+    EXPECT_EQ(asked, std::vector<size_t>{std::min<size_t>(210, allowed)});
+  }
   int refetched = 0;
   for (uint32_t u = 0; u < 40; ++u) {
     const ExclusionSet excluded(model_.seen[u]);
