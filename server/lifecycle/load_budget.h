@@ -1,9 +1,10 @@
 // The memory a model load needs, checked before anything is allocated for
 // it: an estimate from the item count and dims (item matrix, its per-row
-// inverse norms, id map, Y^T Y, and the int8 copy with the rule sets' copies'
-// budget, or the HNSW graph, when that scorer is configured) compared with ScorerOptions::max_load_bytes, or
-// with the memory the system has available when that is 0. Pure functions
-// apart from reading /proc/meminfo; thread-safe; nothing throws.
+// inverse norms, id map, Y^T Y, and the int8 copy with the rule sets'
+// copies' budget, or the HNSW graph, when that scorer is configured)
+// compared with ScorerOptions::max_load_bytes, or with the memory the
+// system has available when that is 0. Pure functions apart from reading
+// /proc/meminfo; thread-safe; nothing throws.
 #ifndef AFFINITY_SERVER_LIFECYCLE_LOAD_BUDGET_H_
 #define AFFINITY_SERVER_LIFECYCLE_LOAD_BUDGET_H_
 

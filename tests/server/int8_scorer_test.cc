@@ -497,7 +497,8 @@ TEST(Int8ScorerTest, AnAllowedSetsCopyGivesTheAnswersOfTheFullPass) {
   EXPECT_NE(serial.PrepareAllowed(third, serial_copy->bytes()), nullptr);
   // The default budget of a version's copies: half of the full int8 copy.
   EXPECT_EQ(serial.AllowedScanBudget(), serial.int8_matrix().bytes() / 2);
-  EXPECT_EQ(Int8Scorer(m, 2, BestInt8Isa(), nullptr, 1000, true, 12345).AllowedScanBudget(), 12345u);
+  const Int8Scorer budgeted(m, 2, BestInt8Isa(), nullptr, 1000, true, 12345);
+  EXPECT_EQ(budgeted.AllowedScanBudget(), 12345u);
   ItemBitmap most(rows), few(rows);
   for (uint32_t i = 0; i < rows; ++i) {
     if (i % 5 != 0) most.Set(i);  // 80%: the full pass reads little more

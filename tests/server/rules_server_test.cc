@@ -553,8 +553,10 @@ TEST_F(RulesServerTest, DiversityAsksForFewCandidatesFirstWithTheSameAnswer) {
     for (size_t k : {5u, 10u, 25u}) {
       const std::string what = "user " + std::to_string(u) + " k " + std::to_string(k);
       std::vector<size_t> asked, asked_whole;
-      const rules::RuleOutcome got = RunShop(model, prepared, x, excluded, k, Fetch::kAsked, &asked);
-      const rules::RuleOutcome want = RunShop(model, prepared, x, excluded, k, Fetch::kWhole, &asked_whole);
+      const rules::RuleOutcome got =
+          RunShop(model, prepared, x, excluded, k, Fetch::kAsked, &asked);
+      const rules::RuleOutcome want =
+          RunShop(model, prepared, x, excluded, k, Fetch::kWhole, &asked_whole);
       ExpectSameAnswer(got, want, what);
       ASSERT_GE(asked.size(), 1u) << what;
       EXPECT_EQ(asked[0], 4 * k) << what;
@@ -596,7 +598,8 @@ TEST_F(RulesServerTest, DiversityAsksForFewCandidatesFirstWithTheSameAnswer) {
   const ExclusionSet excluded(hidden);
   std::vector<size_t> asked, asked_whole;
   const rules::RuleOutcome got = RunShop(model, prepared, x, excluded, k, Fetch::kAsked, &asked);
-  const rules::RuleOutcome want = RunShop(model, prepared, x, excluded, k, Fetch::kWhole, &asked_whole);
+  const rules::RuleOutcome want =
+      RunShop(model, prepared, x, excluded, k, Fetch::kWhole, &asked_whole);
   ExpectSameAnswer(got, want, "b3 hidden");
   EXPECT_EQ(asked, (std::vector<size_t>{4 * k, std::min(k + 200, allowed)}));
   EXPECT_EQ(got.counts.refetches, 1u);
@@ -738,7 +741,8 @@ TEST_F(RulesServerInt8Test, ARuleSetKeepingFewItemsIsServedFromItsOwnCopy) {
   // The rule set, then the same filters as request filters on the default
   // set (whose blocklist-only bitmap has no copy): the same answers, from
   // g1's rows alone the first time and from every row the second.
-  for (const std::string& user : {TestModel::UserId(1), TestModel::UserId(7), TestModel::UserId(20)}) {
+  for (const std::string& user :
+       {TestModel::UserId(1), TestModel::UserId(7), TestModel::UserId(20)}) {
     const uint64_t before = ItemsScored(metrics_);
     const RecommendResponse from_copy = Recommend(user, 8, "g1");
     const uint64_t after_copy = ItemsScored(metrics_);
