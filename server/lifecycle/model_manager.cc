@@ -1,7 +1,5 @@
 #include "server/lifecycle/model_manager.h"
 
-#include <malloc.h>
-
 #include <set>
 
 #include "absl/status/status.h"
@@ -155,18 +153,7 @@ void ModelManager::FreeRetired() {
     }
   }
   if (!unused.empty()) {
-    RunOnNicedThread(
-        poll_thread_nice_,
-        [&] {
-          unused.clear();
-#ifdef __GLIBC__
-          // Hands the freed pages back to the system: glibc keeps freed
-          // blocks below its (raised) mmap threshold in its arenas, and
-          // each swap would leave RSS higher than the last.
-          malloc_trim(0);
-#endif
-        },
-        load_sched_idle_);
+    RunOnNicedThread(poll_thread_nice_, [&] { unused.clear(); }, load_sched_idle_);
   }
 }
 
