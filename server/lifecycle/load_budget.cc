@@ -29,9 +29,10 @@ absl::uint128 EstimateLoadBytes(uint64_t items, uint64_t dims, const ScorerOptio
   if (options.kind == ScorerKind::kInt8) {
     // The int8 copy (4-dim groups) and its per-row scale; the rule sets' own
     // copies, as much as their budget allows (by default half as much).
-    per_item += absl::uint128((dims + 3) / 4 * 4) + 4;
+    const absl::uint128 int8_row = absl::uint128((dims + 3) / 4 * 4) + 4;
+    per_item += int8_row;
     if (options.int8_allowed_copy_bytes < 0) {
-      per_item += (absl::uint128((dims + 3) / 4 * 4) + 4) / 2;
+      per_item += int8_row / 2;
     } else {
       fixed += static_cast<uint64_t>(options.int8_allowed_copy_bytes);
     }

@@ -50,12 +50,6 @@ uint64_t RuleMetrics::items(absl::string_view rule_set, absl::string_view stage,
   return 0;
 }
 
-uint64_t RuleMetrics::refetches(absl::string_view rule_set) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = by_set_.find(rule_set);
-  return it == by_set_.end() ? 0 : it->second.counts.refetches;
-}
-
 uint64_t RuleMetrics::empty_answers(absl::string_view rule_set) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_set_.find(rule_set);

@@ -25,7 +25,6 @@ class RuleMetrics {
   uint64_t items(absl::string_view rule_set, absl::string_view stage,
                  absl::string_view action) const;
   uint64_t empty_answers(absl::string_view rule_set) const;
-  uint64_t refetches(absl::string_view rule_set) const;
   std::string Render() const;
 
  private:

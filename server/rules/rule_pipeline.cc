@@ -98,10 +98,10 @@ RuleOutcome RunRules(const RuleRequest& request) {
   if (request.score) {
     // At most this many are allowed (request filters may allow fewer).
     const size_t allowed = set.allowed == nullptr ? prepared.items.size() : set.allowed->count();
-    const size_t first = request.score_is_prefix_stable ? FirstFetchSize(rules, k, allowed)
-                                                        : FetchSize(rules, k, allowed);
+    const size_t full = FetchSize(rules, k, allowed);
+    const size_t first = request.score_is_prefix_stable ? FirstFetchSize(rules, k, allowed) : full;
     items = score(first);
-    if (first < FetchSize(rules, k, allowed)) {
+    if (first < full) {
       // Diversity without boosts: the prefix is enough when the stage fills
       // k from it and no candidate left out could tie with its last pick
       // (the dropped count), or it is every candidate there is.
@@ -112,7 +112,7 @@ RuleOutcome RunRules(const RuleRequest& request) {
       if (!complete && (items.size() < k || items.back().score <= last_fetched)) {
         out.counts.refetches = 1;
         diversified = false;
-        items = score(FetchSize(rules, k, allowed));
+        items = score(full);
       }
     }
   }
