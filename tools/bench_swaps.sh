@@ -25,7 +25,13 @@
 #                     served store during the load, at nice 19 (a trainer on
 #                     the serving machine: its CPU time competes with serving).
 #
-# Usage: [PUBLISH=import|build] tools/bench_swaps.sh [QPS] [SWAPS] [STEADY] [ITEMS]
+# Requests (RULE_SET=...):
+#   (empty, default)  user ids only: no rules, every item scored.
+#   homepage          the load-test rules (config/loadtest_rules.textproto),
+#                     rule set homepage, 5 recent items folded in per
+#                     request, as tools/bench_serve.sh sends them.
+#
+# Usage: [PUBLISH=import|build] [RULE_SET=homepage] tools/bench_swaps.sh [QPS] [SWAPS] [STEADY] [ITEMS]
 #        (default: 200 10 3 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +58,18 @@ elif [ "$PUBLISH" != build ]; then
   echo "PUBLISH: expected import or build, got $PUBLISH" >&2
   exit 2
 fi
-start_server "$WORK/db"
+RULE_SET=${RULE_SET:-}
+SERVER_RULES=()
+MIX=()
+if [ "$RULE_SET" = homepage ]; then
+  seq 1 "$ITEMS" | sed 's/^/i/' >"$WORK/items.txt"
+  SERVER_RULES=(--rules=config/loadtest_rules.textproto)
+  MIX=(--rule_set=homepage --recent_per_request=5 --items_file="$WORK/items.txt")
+elif [ -n "$RULE_SET" ]; then
+  echo "RULE_SET: expected homepage or nothing, got $RULE_SET" >&2
+  exit 2
+fi
+start_server "$WORK/db" "${SERVER_RULES[@]}"
 
 control_version() {
   curl -s "http://127.0.0.1:$METRICS_PORT/metrics" |
@@ -81,11 +98,11 @@ publish() {
 now() { date +%s.%N; }
 
 first=$(publish)
-echo "synthetic $ITEMS items x 64, server flags: ${SERVER_FLAGS:-(defaults: exact scorer)}, publish by $PUBLISH; $QPS QPS; one publish-to-serving $first s; $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "synthetic $ITEMS items x 64, server flags: ${SERVER_FLAGS:-(defaults: exact scorer)}, requests: ${RULE_SET:-no rules}, publish by $PUBLISH; $QPS QPS; one publish-to-serving $first s; $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-loadgen "$WORK/warmup" --qps="$QPS" --duration_s=5 --seed=3
+loadgen "$WORK/warmup" --qps="$QPS" --duration_s=5 --seed=3 "${MIX[@]}"
 # The run is stopped (SIGTERM) after the last window; 300 s bounds it.
-"$LOADGEN" --server="127.0.0.1:$GRPC_PORT" --num_users=1000 --user_prefix=u \
+"$LOADGEN" --server="127.0.0.1:$GRPC_PORT" --num_users=1000 --user_prefix=u "${MIX[@]}" \
   --qps="$QPS" --duration_s=300 --seed=2 --latencies_out="$WORK/latencies" >"$WORK/run" 2>&1 &
 load=$!
 LOAD_PIDS+=("$load")
