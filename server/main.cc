@@ -27,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "server/background_work.h"
 #include "server/lifecycle/built_index_store.h"
+#include "server/lifecycle/malloc_settings.h"
 #include "server/lifecycle/model_logging.h"
 #include "server/lifecycle/model_manager.h"
 #include "server/observability/arm_metrics.h"
@@ -342,6 +343,10 @@ int Run() {
   // gRPC locks absl::Mutex on every call: each lock then updates a global
   // lock graph (about 3x the cost of a plain lock). The tests keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  // A retired version's blocks go back to the system when it is freed, so
+  // RSS does not grow with every swap (see malloc_settings.h).
+  FixMallocMmapThreshold();
 
   if (absl::Status s = CheckFlags(); !s.ok()) {
     LogLine(std::string(s.message()));
