@@ -346,7 +346,7 @@ int Run() {
 
   // A retired version's blocks go back to the system when it is freed, so
   // RSS does not grow with every swap (see malloc_settings.h).
-  FixMallocMmapThreshold();
+  FixMallocThresholds();
 
   if (absl::Status s = CheckFlags(); !s.ok()) {
     LogLine(std::string(s.message()));

@@ -16,6 +16,12 @@
 // unmappings beside the serving threads. Code that needs a block of 1 MiB or
 // more over and over keeps one (see kmeans.cc). Requests allocate less.
 //
+// Fixing the mmap threshold also fixes the trim threshold (free memory at an
+// arena's top above it is handed back), which glibc would otherwise keep at
+// twice the raised mmap threshold: at its 128 KiB default the request
+// threads' arenas shrink and grow again all the time (madvise, page
+// faults). It is set to 32 MiB, glibc's own value after a retired version.
+//
 // Process-wide; call once at start, before threads allocate (not
 // thread-safe against concurrent mallopt calls).
 #ifndef AFFINITY_SERVER_LIFECYCLE_MALLOC_SETTINGS_H_
@@ -26,13 +32,16 @@
 namespace affinity::server {
 
 inline constexpr size_t kFixedMmapThresholdBytes = 1024 * 1024;
+inline constexpr size_t kFixedTrimThresholdBytes = 32 * 1024 * 1024;
 
-// Fixes glibc's mmap threshold at kFixedMmapThresholdBytes. Returns false,
-// changing nothing, when the environment already sets the threshold
-// (MALLOC_MMAP_THRESHOLD_, or glibc.malloc.mmap_threshold in
-// GLIBC_TUNABLES: the operator's value is kept) or when mallopt refuses
-// (a malloc other than glibc's, e.g. a sanitizer's).
-bool FixMallocMmapThreshold();
+// Fixes glibc's mmap threshold at kFixedMmapThresholdBytes and its trim
+// threshold at kFixedTrimThresholdBytes. Each is left alone when the
+// environment sets it (MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_, or
+// glibc.malloc.mmap_threshold / trim_threshold in GLIBC_TUNABLES: the
+// operator's value is kept). Returns true when it set both; false when the
+// environment set one or mallopt refused (a malloc other than glibc's, e.g.
+// a sanitizer's).
+bool FixMallocThresholds();
 
 }  // namespace affinity::server
 

@@ -87,8 +87,9 @@ std::vector<uint32_t> AssignToNearest(const ItemMatrix& items, const ItemMatrix&
   const RowsMap c = Rows(centroids, 0, centroids.rows());
   const Eigen::VectorXf norms = c.rowwise().squaredNorm();
   const size_t chunks = (items.rows() + kAssignChunkRows - 1) / kAssignChunkRows;
-  const size_t parts =
-      pool == nullptr || chunks <= 1 ? 1 : static_cast<size_t>(pool->parallelism());
+  const size_t parts = pool == nullptr || chunks <= 1
+                           ? 1
+                           : std::max<size_t>(1, static_cast<size_t>(pool->parallelism()));
   auto run_part = [&](size_t part) {
     RowMajor products(static_cast<Eigen::Index>(std::min(kAssignChunkRows, items.rows())),
                       c.rows());
