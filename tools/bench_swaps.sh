@@ -43,6 +43,15 @@ STEADY=${3:-3}
 ITEMS=${4:-100000}
 
 PUBLISH=${PUBLISH:-build}
+case "$PUBLISH" in
+  import | build) ;;
+  *) echo "PUBLISH: expected import or build, got $PUBLISH" >&2; exit 2 ;;
+esac
+RULE_SET=${RULE_SET:-}
+case "$RULE_SET" in
+  "" | homepage) ;;
+  *) echo "RULE_SET: expected homepage or nothing, got $RULE_SET" >&2; exit 2 ;;
+esac
 TRAIN=bazel-bin/trainer/affinity-train
 load_init bench-swaps
 make_store "$WORK/db" "$ITEMS"
@@ -54,20 +63,13 @@ if [ "$PUBLISH" = import ]; then
   for v in $(seq 2 $((SWAPS + 2))); do
     "$TRAIN" export --db="$WORK/source" --version="$v" --to="$WORK/ship/$v" >/dev/null
   done
-elif [ "$PUBLISH" != build ]; then
-  echo "PUBLISH: expected import or build, got $PUBLISH" >&2
-  exit 2
 fi
-RULE_SET=${RULE_SET:-}
 SERVER_RULES=()
 MIX=()
 if [ "$RULE_SET" = homepage ]; then
   seq 1 "$ITEMS" | sed 's/^/i/' >"$WORK/items.txt"
   SERVER_RULES=(--rules=config/loadtest_rules.textproto)
   MIX=(--rule_set=homepage --recent_per_request=5 --items_file="$WORK/items.txt")
-elif [ -n "$RULE_SET" ]; then
-  echo "RULE_SET: expected homepage or nothing, got $RULE_SET" >&2
-  exit 2
 fi
 start_server "$WORK/db" "${SERVER_RULES[@]}"
 
