@@ -529,6 +529,35 @@ void ExpectSameAnswer(const rules::RuleOutcome& got, const rules::RuleOutcome& w
   EXPECT_EQ(got.counts.diversity_dropped, want.counts.diversity_dropped) << what;
 }
 
+// The user and k of the answer the first fetch cannot fill (see below).
+constexpr uint32_t kRefetchUser = 5;
+constexpr size_t kRefetchK = 15;
+
+// The b3 items (index % 4 == 3) among user u's best allowed "shop" items,
+// down to the 4k + 20th other unseen one: hidden, they leave the first
+// fetch too few b3 items for diversity to fill k.
+std::vector<uint32_t> BestB3Items(const LoadedModel& model, const rules::PreparedRules& prepared,
+                                  const TestModel& test_model, uint32_t u, size_t k) {
+  const std::vector<uint32_t>& seen = test_model.seen[u];
+  const std::vector<float> x(test_model.user(u), test_model.user(u) + test_model.dims);
+  ScoringQuery all;
+  all.vector = x;
+  all.allowed = prepared.Find("shop")->allowed.get();
+  all.k = all.allowed->count();
+  std::vector<uint32_t> b3;
+  size_t others = 0;
+  for (const ScoredIndex& s : model.scorer->TopK(all).items) {
+    if (std::binary_search(seen.begin(), seen.end(), s.index)) continue;
+    if (others >= 4 * k + 20) break;
+    if (s.index % 4 == 3) {
+      b3.push_back(s.index);
+    } else {
+      ++others;
+    }
+  }
+  return b3;
+}
+
 // Diversity without boosts asks the exact scorer for max(4k, k + pins)
 // candidates first and for the full over-fetch only when the diversity
 // stage cannot fill k from them; either way the answer is the one diversity
@@ -577,24 +606,11 @@ TEST_F(RulesServerTest, DiversityAsksForFewCandidatesFirstWithTheSameAnswer) {
   // inside the cap's window, needs a b3 item), the full over-fetch reaches
   // the b3 items. The three pins then push the answer's last items out, so
   // k is large enough for the difference to show.
-  const uint32_t u = 5;
-  const size_t k = 15;
+  const uint32_t u = kRefetchUser;
+  const size_t k = kRefetchK;
   const std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
-  ScoringQuery all;
-  all.vector = x;
-  all.k = allowed;
-  all.allowed = prepared->Find("shop")->allowed.get();
   std::vector<uint32_t> hidden(model_.seen[u].begin(), model_.seen[u].end());
-  size_t others = 0;
-  for (const ScoredIndex& s : model.scorer->TopK(all).items) {
-    if (std::binary_search(model_.seen[u].begin(), model_.seen[u].end(), s.index)) continue;
-    if (others >= 4 * k + 20) break;
-    if (s.index % 4 == 3) {
-      hidden.push_back(s.index);
-    } else {
-      ++others;
-    }
-  }
+  for (uint32_t index : BestB3Items(model, *prepared, model_, u, k)) hidden.push_back(index);
   const ExclusionSet excluded(hidden);
   std::vector<size_t> asked, asked_whole;
   const rules::RuleOutcome got = RunShop(model, prepared, x, excluded, k, Fetch::kAsked, &asked);
@@ -613,6 +629,58 @@ TEST_F(RulesServerTest, DiversityAsksForFewCandidatesFirstWithTheSameAnswer) {
     differs |= got.items[i].item_id != first_only.items[i].item_id;
   }
   EXPECT_TRUE(differs);
+}
+
+// The refetch on the serving path: a Recommend call whose first fetch
+// cannot fill k (the user's best b3 items given as exclude_item_ids) is
+// answered as the pipeline answers it and counted once in the rendered
+// affinity_rule_refetches_total; a call the first fetch fills adds nothing.
+TEST_F(RulesServerTest, ARefetchIsCountedInTheRenderedMetrics) {
+  const LoadedModel& model = *manager_->ControlRoute().model;
+  const auto prepared = engine_->Prepare(model);
+  const std::string key = "affinity_rule_refetches_total{rule_set=\"shop\"} ";
+  auto refetches = [&] {
+    const std::string text = rule_metrics_.Render();
+    const size_t at = text.find(key);
+    return at == std::string::npos ? uint64_t{0} : std::stoull(text.substr(at + key.size()));
+  };
+
+  // User 1 at k = 10: one fetch in process, so none counted when served.
+  {
+    const ExclusionSet excluded(model_.seen[1]);
+    const std::vector<float> x(model_.user(1), model_.user(1) + model_.dims);
+    std::vector<size_t> asked;
+    RunShop(model, prepared, x, excluded, 10, Fetch::kAsked, &asked);
+    ASSERT_EQ(asked.size(), 1u);
+    Recommend(TestModel::UserId(1), 10, "shop");
+    EXPECT_EQ(refetches(), 0u);
+  }
+
+  const uint32_t u = kRefetchUser;
+  const std::vector<uint32_t> b3 = BestB3Items(model, *prepared, model_, u, kRefetchK);
+  ASSERT_FALSE(b3.empty());
+  std::vector<uint32_t> hidden(model_.seen[u].begin(), model_.seen[u].end());
+  hidden.insert(hidden.end(), b3.begin(), b3.end());
+  const ExclusionSet excluded(hidden);
+  const std::vector<float> x(model_.user(u), model_.user(u) + model_.dims);
+  std::vector<size_t> asked;
+  const rules::RuleOutcome want =
+      RunShop(model, prepared, x, excluded, kRefetchK, Fetch::kAsked, &asked);
+  ASSERT_EQ(asked.size(), 2u);
+
+  RecommendRequest request;
+  request.set_user_id(TestModel::UserId(u));
+  request.set_k(static_cast<int>(kRefetchK));
+  request.set_rule_set("shop");
+  for (uint32_t index : b3) request.add_exclude_item_ids(TestModel::ItemId(index));
+  grpc::ClientContext context;
+  RecommendResponse got;
+  ASSERT_TRUE(stub_->Recommend(&context, request, &got).ok());
+  ASSERT_EQ(static_cast<size_t>(got.items_size()), want.items.size());
+  for (size_t i = 0; i < want.items.size(); ++i) {
+    EXPECT_EQ(got.items(static_cast<int>(i)).item_id(), want.items[i].item_id) << "rank " << i;
+  }
+  EXPECT_EQ(refetches(), 1u);
 }
 
 TEST_F(RulesServerTest, RequestFiltersOverGrpcNarrowTheAnswer) {
