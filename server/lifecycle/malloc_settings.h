@@ -20,7 +20,8 @@
 // arena's top above it is handed back), which glibc would otherwise keep at
 // twice the raised mmap threshold: at its 128 KiB default the request
 // threads' arenas shrink and grow again all the time (madvise, page
-// faults). It is set to 32 MiB, glibc's own value after a retired version.
+// faults). It is set to 32 MiB; glibc's default climbs to twice the raised
+// mmap threshold (up to 64 MiB) once a version's large blocks are freed.
 //
 // Process-wide; call once at start, before threads allocate (not
 // thread-safe against concurrent mallopt calls).
