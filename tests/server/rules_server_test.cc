@@ -14,6 +14,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/status/statusor.h"
 #include "affinity/v1/admin.grpc.pb.h"
 #include "affinity/v1/recommender.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -33,6 +34,7 @@
 #include "server/scoring/int8_scorer.h"
 #include "storage/catalog_store.h"
 #include "storage/model_store.h"
+#include "tests/server/exposition.h"
 #include "tests/server/test_model.h"
 
 namespace affinity::server {
@@ -43,6 +45,20 @@ using affinity::v1::RecommendRequest;
 using affinity::v1::RecommendResponse;
 using storage::ModelStore;
 using testing::TestModel;
+
+// The value of the rendered counter `name` whose labels are `labels` (0
+// when it has no such series); a rendering that is not valid exposition
+// text fails the test.
+uint64_t CounterValue(const std::string& rendered, const std::string& name,
+                      const std::map<std::string, std::string>& labels = {}) {
+  const absl::StatusOr<testing::Exposition> parsed = testing::ParseExposition(rendered);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  if (!parsed.ok()) return 0;
+  for (const testing::Sample& sample : parsed->samples) {
+    if (sample.name == name && sample.labels == labels) return static_cast<uint64_t>(sample.value);
+  }
+  return 0;
+}
 
 constexpr int kCatalogItems = 280;  // model items 280..299 are not in the catalog
 constexpr size_t kDims = 16;
@@ -638,11 +654,9 @@ TEST_F(RulesServerTest, DiversityAsksForFewCandidatesFirstWithTheSameAnswer) {
 TEST_F(RulesServerTest, ARefetchIsCountedInTheRenderedMetrics) {
   const LoadedModel& model = *manager_->ControlRoute().model;
   const auto prepared = engine_->Prepare(model);
-  const std::string key = "affinity_rule_refetches_total{rule_set=\"shop\"} ";
   auto refetches = [&] {
-    const std::string text = rule_metrics_.Render();
-    const size_t at = text.find(key);
-    return at == std::string::npos ? uint64_t{0} : std::stoull(text.substr(at + key.size()));
+    return CounterValue(rule_metrics_.Render(), "affinity_rule_refetches_total",
+                        {{"rule_set", "shop"}});
   };
 
   // User 1 at k = 10: one fetch in process, so none counted when served.
@@ -789,10 +803,7 @@ class RulesServerInt8Test : public RulesServerTest {
 };
 
 uint64_t ItemsScored(const ServerMetrics& metrics) {
-  const std::string text = metrics.Render();
-  const std::string key = "\naffinity_items_scored_total ";
-  const size_t at = text.find(key);
-  return at == std::string::npos ? 0 : std::stoull(text.substr(at + key.size()));
+  return CounterValue(metrics.Render(), "affinity_items_scored_total");
 }
 
 TEST_F(RulesServerInt8Test, ARuleSetKeepingFewItemsIsServedFromItsOwnCopy) {
