@@ -8,6 +8,8 @@
 #include <new>
 #include <vector>
 
+#include "server/scoring/scan_memory.h"
+
 namespace affinity::server {
 namespace {
 
@@ -42,7 +44,7 @@ Int8Matrix::Int8Matrix(const ItemMatrix& items, absl::Span<const uint32_t> order
     throw std::bad_alloc();
   }
   const size_t bytes = std::max<size_t>(nblocks * block_bytes(), 64);
-  void* p = std::aligned_alloc(64, bytes);
+  void* p = AllocateScanMemory(bytes);
   if (p == nullptr) throw std::bad_alloc();
   std::memset(p, 128, bytes);  // value 0 everywhere, padding included
   data_.reset(static_cast<uint8_t*>(p));

@@ -120,8 +120,11 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
   constexpr size_t kChunkRows = kInt8ScanChunkBlocks * kInt8BlockRows;
   const size_t chunks = (m.blocks() + kInt8ScanChunkBlocks - 1) / kInt8ScanChunkBlocks;
   // selectors[part][query], part p holding the candidates of its own
-  // chunks (those of `which`) at or above the query's threshold.
+  // chunks (those of `which`) at or above the query's threshold; once the
+  // part's chunks are scanned, its candidates best first in taken[part][query]
+  // (each part sorts its own on its thread, so the merge below is linear).
   using PartSelectors = std::vector<std::vector<TopKSelector>>;
+  using PartCandidates = std::vector<std::vector<std::vector<ScoredIndex>>>;
   auto make_selectors = [&](auto count_of) {
     PartSelectors selectors(parts);
     for (std::vector<TopKSelector>& part : selectors) {
@@ -133,7 +136,8 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
     }
     return selectors;
   };
-  auto scan = [&](PartSelectors& selectors, Chunks which) {
+  auto scan = [&](PartSelectors& selectors, PartCandidates& taken, Chunks which) {
+    taken.assign(parts, std::vector<std::vector<ScoredIndex>>(nq));
     auto scan_part = [&](size_t part) {
       // Whole chunks per part, as even as they come.
       const size_t first_chunk = chunks * part / parts;
@@ -163,6 +167,7 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
               [&](size_t i) { return Int8Score(d[i], row_scales[i], query_scale); }, index_of);
         }
       }
+      for (size_t q = 0; q < nq; ++q) taken[part][q] = own[q].Take();
     };
     if (parts == 1) {
       scan_part(0);
@@ -174,22 +179,24 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
   // what the selections skipped: those of one selection over the same
   // chunks (ties to the lower index either way).
   std::vector<Stage1> out(nq);
-  auto merge_into = [&](PartSelectors& selectors, std::vector<Stage1>& merged,
-                        auto count_of) {
+  auto merge_into = [&](const PartSelectors& selectors, const PartCandidates& taken,
+                        std::vector<Stage1>& merged, auto count_of) {
     for (size_t q = 0; q < nq; ++q) {
       Stage1& stage = merged[q];
-      for (std::vector<TopKSelector>& part : selectors) {
-        stage.not_allowed += part[q].not_allowed();
-        stage.excluded_hits += part[q].excluded_hits();
-        stage.candidates = MergeBestFirst(stage.candidates, part[q].Take(), count_of(queries[q]));
+      for (size_t part = 0; part < parts; ++part) {
+        stage.not_allowed += selectors[part][q].not_allowed();
+        stage.excluded_hits += selectors[part][q].excluded_hits();
+        stage.candidates =
+            MergeBestFirst(stage.candidates, taken[part][q], count_of(queries[q]));
       }
     }
   };
   auto candidates_of = [&](const ScoringQuery& query) { return CandidatesFor(query.k); };
   if (!sample_first || chunks < kInt8SampleMinChunks) {
     PartSelectors selectors = make_selectors(candidates_of);
-    scan(selectors, Chunks::kAll);
-    merge_into(selectors, out, candidates_of);
+    PartCandidates taken;
+    scan(selectors, taken, Chunks::kAll);
+    merge_into(selectors, taken, out, candidates_of);
     return out;
   }
 
@@ -199,8 +206,9 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
     return SampleRank(CandidatesFor(query.k));
   };
   PartSelectors sample_selectors = make_selectors(sample_rank_of);
-  scan(sample_selectors, Chunks::kSample);
-  merge_into(sample_selectors, out, sample_rank_of);
+  PartCandidates taken;
+  scan(sample_selectors, taken, Chunks::kSample);
+  merge_into(sample_selectors, taken, out, sample_rank_of);
   std::vector<float> floors(nq, -std::numeric_limits<float>::infinity());
   for (size_t q = 0; q < nq; ++q) {
     std::vector<ScoredIndex>& sampled = out[q].candidates;
@@ -213,8 +221,8 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
   for (std::vector<TopKSelector>& part : selectors) {
     for (size_t q = 0; q < nq; ++q) part[q].RaiseThreshold(floors[q]);
   }
-  scan(selectors, Chunks::kRest);
-  merge_into(selectors, out, candidates_of);
+  scan(selectors, taken, Chunks::kRest);
+  merge_into(selectors, taken, out, candidates_of);
   // A query short of its candidates may have lost some below its threshold:
   // scanned again, whole.
   std::vector<ScoringQuery> short_queries;

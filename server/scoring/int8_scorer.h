@@ -60,10 +60,14 @@ constexpr size_t kInt8SampleStride = 16;
 constexpr size_t kInt8SampleMinChunks = 64;
 // The sampled threshold aims at about this many times a query's candidates
 // above it over the whole matrix, and is never above the sample's
-// kInt8SampleMinRank-th best (fewer would leave few candidates often: the
-// count above the sample's r-th best varies by about 1 / sqrt(r)).
-constexpr size_t kInt8SampleMargin = 2;
-constexpr size_t kInt8SampleMinRank = 8;
+// kInt8SampleMinRank-th best. The count above the sample's r-th best is
+// about kInt8SampleStride times a Gamma(r) variable, so a query needing c
+// candidates is left short with probability about P(Gamma(r) < c / stride):
+// for c = 80 (the homepage rules' first fetch) that is 3% with r = 10
+// (margin 2), 0.02% with r = 15 (margin 3); for c <= 40, r = 12 gives at
+// most 0.001%. A query left short is scanned a second time, whole.
+constexpr size_t kInt8SampleMargin = 3;
+constexpr size_t kInt8SampleMinRank = 12;
 
 class Int8Scorer;
 

@@ -6,6 +6,8 @@
 #include <limits>
 #include <new>
 
+#include "server/scoring/scan_memory.h"
+
 namespace affinity::server {
 
 void ItemMatrix::FreeDeleter::operator()(float* p) const { std::free(p); }
@@ -18,8 +20,7 @@ ItemMatrix::ItemMatrix(size_t rows, size_t dims)
     throw std::bad_alloc();
   }
   size_t bytes = std::max<size_t>(rows_ * stride_ * sizeof(float), 64);
-  bytes = (bytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, bytes);
+  void* p = AllocateScanMemory(bytes);
   if (p == nullptr) throw std::bad_alloc();
   std::memset(p, 0, bytes);
   data_.reset(static_cast<float*>(p));
