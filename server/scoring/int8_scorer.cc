@@ -1,6 +1,7 @@
 #include "server/scoring/int8_scorer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -138,16 +139,23 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
   };
   auto scan = [&](PartSelectors& selectors, PartCandidates& taken, Chunks which) {
     taken.assign(parts, std::vector<std::vector<ScoredIndex>>(nq));
+    // The chunks of `which`, claimed kInt8ClaimChunks at a time by whichever
+    // part is free: a part whose thread loses its core for a while (to a
+    // request thread, or to a neighbour) leaves its share to the others
+    // instead of holding up the pass. Which part scans which chunk changes
+    // nothing: every part keeps the best of what it scanned, and the merge
+    // keeps the best of those (ties to the lower index).
+    std::vector<size_t> visit;
+    for (size_t c = 0; c < chunks; ++c) {
+      if (Visits(which, c)) visit.push_back(c);
+    }
+    std::atomic<size_t> next_claim{0};
     auto scan_part = [&](size_t part) {
-      // Whole chunks per part, as even as they come.
-      const size_t first_chunk = chunks * part / parts;
-      const size_t end_chunk = chunks * (part + 1) / parts;
       std::vector<TopKSelector>& own = selectors[part];
       std::vector<int32_t> dots(nq * kChunkRows);
       std::vector<uint64_t> masks(nq * Int8MaskWords(kInt8ScanChunkBlocks));
       std::vector<float> thresholds(nq);
-      for (size_t c = first_chunk; c < end_chunk; ++c) {
-        if (!Visits(which, c)) continue;
+      auto scan_chunk = [&](size_t c) {
         const size_t b = c * kInt8ScanChunkBlocks;
         const size_t nb = std::min(kInt8ScanChunkBlocks, m.blocks() - b);
         const size_t first = b * kInt8BlockRows;
@@ -166,6 +174,12 @@ std::vector<Int8Scorer::Stage1> Int8Scorer::Scan(absl::Span<const ScoringQuery> 
               static_cast<uint32_t>(first), masks.data() + q * words, n,
               [&](size_t i) { return Int8Score(d[i], row_scales[i], query_scale); }, index_of);
         }
+      };
+      for (size_t start;
+           (start = next_claim.fetch_add(kInt8ClaimChunks, std::memory_order_relaxed)) <
+           visit.size();) {
+        const size_t end = std::min(start + kInt8ClaimChunks, visit.size());
+        for (size_t i = start; i < end; ++i) scan_chunk(visit[i]);
       }
       for (size_t q = 0; q < nq; ++q) taken[part][q] = own[q].Take();
     };

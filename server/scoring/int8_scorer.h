@@ -9,9 +9,11 @@
 // ranks below the candidates is missed (candidate-stage recall:
 // scorer_bench's BM_Int8CandidateRecall). Queries whose allowed set is small
 // take the exact scorer's gather scan, as in ExactScorer, so they are exact.
-// With a ScanPool, the int8 pass is split into item ranges scanned at once,
-// each keeping every query's candidates, merged (ties to the lower index):
-// the candidates, hence the answers, are those of the unsplit scan.
+// With a ScanPool, the int8 pass is split into parts scanned at once, each
+// claiming a few chunks of rows at a time while any are left (so a part
+// whose thread is held up does not hold up the pass) and keeping every
+// query's candidates among them; the parts are merged (ties to the lower
+// index): the candidates, hence the answers, are those of the unsplit scan.
 //
 // Sampled threshold: on a large matrix the pass first scans every
 // kInt8SampleStride-th chunk, keeping each query's few best (enough that
@@ -68,6 +70,10 @@ constexpr size_t kInt8SampleMinChunks = 64;
 // most 0.001%. A query left short is scanned a second time, whole.
 constexpr size_t kInt8SampleMargin = 3;
 constexpr size_t kInt8SampleMinRank = 12;
+// The parts of a split pass claim this many chunks at a time (about 0.2 MB
+// of a 64-dim copy): few enough claims to cost nothing, small enough that a
+// part whose thread is held up leaves most of its share to the others.
+constexpr size_t kInt8ClaimChunks = 4;
 
 class Int8Scorer;
 
