@@ -429,7 +429,13 @@ int Run() {
   manager_options.poll_thread_nice = absl::GetFlag(FLAGS_load_nice);
   manager_options.load_sched_idle = absl::GetFlag(FLAGS_load_sched_idle);
   ModelManager models(*std::move(store), manager_options);
-  models.SetWarmUp([&](const LoadedModel& model) { rule_engine.Prepare(model); });
+  models.SetWarmUp([&](const LoadedModel& model) {
+    const std::shared_ptr<const rules::PreparedRules> prepared = rule_engine.Prepare(model);
+    if (prepared == nullptr) return;
+    LogLine(absl::StrFormat("rules prepared for version %d: rule sets %d, scan copies %.1f MB",
+                            model.version, prepared->sets.size(),
+                            static_cast<double>(prepared->ScanCopyBytes()) / (1 << 20)));
+  });
   // A rules reload prepares the serving versions before the rules apply.
   rule_engine.SetServingModels([&models] { return models.ServingModels(); });
   // A catalog change is prepared here, off the request path.

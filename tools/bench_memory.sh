@@ -15,7 +15,10 @@
 #     freed; the peak over the steady RSS is what the swap held beyond one
 #     version, compared with one version's memory: RSS without the catalog
 #     less the RSS of a server without any version (--create_store on an
-#     empty directory: gRPC, RocksDB, the process itself).
+#     empty directory: gRPC, RocksDB, the process itself), plus the scan
+#     copies the version's prepared rules hold with the catalog (the
+#     server's "rules prepared for version N: ..., scan copies X MB" line;
+#     without a catalog no rule set keeps an item, so there are none).
 # The figures are RSS as the kernel counts it (glibc may keep freed memory).
 #
 # Usage: tools/bench_memory.sh [ITEMS=1000000]
@@ -78,8 +81,11 @@ for _ in $(seq $((SWAPS + 1))); do make_store "$WORK/source" "$ITEMS"; done
 for v in $(seq 2 $((SWAPS + 1))); do
   "$TRAIN" export --db="$WORK/source" --version="$v" --to="$WORK/ship/$v" >/dev/null
 done
-version_kb=$((without - base))
-echo "one version: $(mb "$version_kb") MB (RSS without catalog less $(mb "$base") MB of a server without a version)"
+copies_mb=$(sed -n 's/.*rules prepared for version [0-9]*: .*, scan copies \([0-9.]*\) MB$/\1/p' \
+  "$WORK/server.log" | tail -1)
+copies_kb=$(awk -v m="${copies_mb:-0}" 'BEGIN {printf "%d", m * 1024}')
+version_kb=$((without - base + copies_kb))
+echo "one version: $(mb "$version_kb") MB (RSS without catalog less $(mb "$base") MB of a server without a version, plus ${copies_mb:-0} MB of the rules' scan copies)"
 for swap in $(seq "$SWAPS"); do
   before=$(control_version)
   steady=$(rss_kb "$SERVER_PID")

@@ -139,6 +139,14 @@ const PreparedRuleSet* PreparedRules::Find(absl::string_view name) const {
   return it == sets.end() ? nullptr : &it->second;
 }
 
+size_t PreparedRules::ScanCopyBytes() const {
+  size_t bytes = 0;
+  for (const auto& [name, set] : sets) {
+    if (set.allowed_scan != nullptr) bytes += set.allowed_scan->bytes();
+  }
+  return bytes;
+}
+
 std::shared_ptr<const PreparedRules> PrepareRules(std::shared_ptr<const CompiledRules> rules,
                                                   std::shared_ptr<const CatalogSnapshot> catalog,
                                                   const LoadedModel& model) {

@@ -55,6 +55,10 @@ struct PreparedRules {
 
   // For a request's rule_set ("" / "default" / a name); null when unknown.
   const PreparedRuleSet* Find(absl::string_view name) const;
+  // Bytes held by what the scorer prepared for the sets (their allowed_scan
+  // copies): memory this version holds only because of the rules and the
+  // catalog (a version without a catalog keeps no copy).
+  size_t ScanCopyBytes() const;
 };
 
 // `previous` brought up to `catalog` when the catalog is `previous`'s plus

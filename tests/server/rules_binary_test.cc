@@ -183,6 +183,18 @@ TEST_F(RulesBinaryTest, ARulesFileEmptiedWhileServingKeepsTheRules) {
   EXPECT_EQ(CountCategory(ids, 0), 0);
 }
 
+// Each loaded version's prepared rules are logged with what they hold: the
+// rule sets (the default one included) and the bytes of the scorer's copies
+// (none here: the exact scorer keeps none).
+TEST_F(RulesBinaryTest, TheLogSaysWhatEachVersionsRulesHold) {
+  WriteFile(rules_, kNoG0);
+  Start();
+  const std::string text = ReadFile(log_);
+  EXPECT_NE(text.find("rules prepared for version 1: rule sets 2, scan copies 0.0 MB"),
+            std::string::npos)
+      << text;
+}
+
 TEST_F(RulesBinaryTest, RulesFileEditsAreReloadedAndAMalformedEditKeepsTheOldRules) {
   WriteFile(rules_, kNoG0);
   Start();

@@ -901,6 +901,8 @@ TEST_F(RulesServerInt8BudgetTest, TheSmallestRuleSetsGetCopiesWithinTheBudget) {
   ASSERT_NE(g1.allowed_scan, nullptr);
   EXPECT_EQ(g12.allowed_scan, nullptr);
   EXPECT_LE(g1.allowed_scan->bytes(), model.scorer->AllowedScanBudget());
+  // What the prepared rules report holding (logged at each load): g1's copy.
+  EXPECT_EQ(prepared->ScanCopyBytes(), Int8AllowedScan::BytesFor(g1.allowed->count(), kDims));
 
   // Served: g1 from its copy, g12 from every row.
   uint64_t before = ItemsScored(metrics_);
