@@ -213,11 +213,20 @@ absl::StatusOr<ScoringResult> MicroBatcher::Score(const Scorer& scorer,
   queue_.push_back(entry);
   if (running_) gather_cv_.notify_one();  // a pass being gathered may now be full
   using State = Entry::State;
+  // Passes serve the oldest queued query's scorer first: a caller may start
+  // one only when that is its own scorer (the pass then takes the oldest
+  // queries for it, the oldest of all among them). Otherwise the caller of
+  // the oldest query runs it (WakeNextRunner wakes it), so queries for a
+  // version that gets few (the old one during a swap, a small arm of a
+  // rollout) are not passed over by a stream of newer ones for another.
+  auto may_run = [&] {
+    return !running_ && entry->state == State::kQueued && queue_.front()->scorer == &scorer;
+  };
   while (entry->state != State::kDone) {
     if (entry->state == State::kExpired) {
       return DeadlineExceeded("while queued for a scoring pass");
     }
-    if (!running_ && entry->state == State::kQueued) {
+    if (may_run()) {
       if (Passed(until)) {
         Dequeue(entry.get());
         WakeNextRunner();
@@ -251,14 +260,14 @@ absl::StatusOr<ScoringResult> MicroBatcher::Score(const Scorer& scorer,
       continue;
     }
     auto ready = [&] {
-      return entry->state == State::kDone || entry->state == State::kExpired ||
-             (!running_ && entry->state == State::kQueued);
+      return entry->state == State::kDone || entry->state == State::kExpired || may_run();
     };
     if (!until.has_value()) {
       entry->cv.wait(lock, ready);
     } else if (!entry->cv.wait_until(lock, *until, ready)) {
       if (entry->state == State::kQueued) {
         Dequeue(entry.get());
+        WakeNextRunner();  // the next oldest may be another scorer's, waiting for its turn
         return DeadlineExceeded("while queued for a scoring pass");
       }
       // kScoring: the pass scores its own copy; its result is dropped.

@@ -2,11 +2,14 @@
 // matrix, with batches that follow the load (no fixed wait).
 //
 // A query for a scorer that gains from batches (Scorer::BenefitsFromBatching)
-// joins a queue. When no pass is running, a waiting caller starts one at
-// once on its own thread: it takes the oldest queued queries for its own
-// scorer, up to max_batch (its own among them unless older ones fill the
-// pass: it then runs the next pass too), and scores them with one
-// Scorer::TopKBatch call (TopK for one). Queries that arrive while
+// joins a queue. When no pass is running, a waiting caller whose scorer is
+// that of the oldest queued query starts one at once on its own thread: it
+// takes the oldest queued queries for its scorer, up to max_batch (its own
+// among them unless older ones fill the pass: it then runs the next pass
+// too), and scores them with one Scorer::TopKBatch call (TopK for one).
+// Passes so serve the oldest query's scorer first: with two scorers in use
+// (two model versions), a query for the one that gets few waits at most for
+// the passes due before it, never for a stream of newer queries. Queries that arrive while
 // a pass runs wait in the queue and are scored together by the next pass.
 // So an idle server scores a lone query at once, and a busy one scores
 // larger batches, one after another. Passes run one at a time (a pass uses

@@ -451,21 +451,72 @@ TEST(MicroBatcherTest, QueriesForDifferentScorersAreNeverMixed) {
 }
 
 
-// Takes 1 ms per pass, so queues form behind it.
+// Takes 1 ms per pass, so queues form behind it; counts its passes.
 class SlowOffsetScorer : public OffsetScorer {
  public:
   SlowOffsetScorer() : OffsetScorer(0) {}
   ScoringResult TopK(const ScoringQuery& query) const override {
     std::this_thread::sleep_for(milliseconds(1));
+    ++passes_;
     return OffsetScorer::TopK(query);
   }
   std::vector<ScoringResult> TopKBatch(absl::Span<const ScoringQuery> queries) const override {
     std::this_thread::sleep_for(milliseconds(1));
+    ++passes_;
     std::vector<ScoringResult> out;
     for (const ScoringQuery& q : queries) out.push_back(OffsetScorer::TopK(q));
     return out;
   }
+  int passes() const { return passes_.load(); }
+
+ private:
+  mutable std::atomic<int> passes_{0};
 };
+
+// Two versions served at once (the old one during a swap, or a small arm
+// of a rollout beside a large one): a query for the one that gets few
+// queries is scored after at most the passes already due before it, not
+// passed over by the stream of newer queries for the other. (A caller
+// that had just been served used to start the next pass for its own
+// version at once, before the woken caller of the older query got the
+// lock, again and again.)
+TEST(MicroBatcherTest, AQueryForAQuieterScorerIsNotPassedOverByNewerOnes) {
+  SlowOffsetScorer busy, quiet;
+  MicroBatcher batcher({std::chrono::microseconds(0), 8});
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> stream;
+  for (int t = 0; t < 4; ++t) {
+    stream.emplace_back([&, t] {
+      for (int i = 0; !stop.load(); ++i) {
+        const std::vector<float> vector(3, static_cast<float>(t * 100000 + i));
+        ExclusionSet none;
+        EXPECT_TRUE(batcher.Score(busy, {vector, 1, &none}).ok());
+      }
+    });
+  }
+  const auto give_up = std::chrono::steady_clock::now() + kHang;
+  while (busy.passes() < 20 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  ASSERT_GE(busy.passes(), 20);
+  for (int i = 0; i < 10; ++i) {
+    const int before = busy.passes();
+    const std::vector<float> vector(3, static_cast<float>(7 + i));
+    ExclusionSet none;
+    const absl::StatusOr<ScoringResult> r =
+        batcher.Score(quiet, {vector, 1, &none}, system_clock::now() + seconds(2));
+    const int busy_passes_meanwhile = busy.passes() - before;
+    ASSERT_TRUE(r.ok()) << r.status() << " (call " << i << ")";
+    EXPECT_EQ(r->items[0].index, static_cast<uint32_t>(7 + i));
+    // The pass in flight, then one for the busy queries queued before it
+    // (8 fit in one pass; 4 threads queue at most 4), then its own.
+    EXPECT_LE(busy_passes_meanwhile, 2) << "call " << i;
+  }
+  stop = true;
+  for (auto& t : stream) t.join();
+  EXPECT_EQ(quiet.passes(), 10);
+  EXPECT_EQ(batcher.queued(), 0u);
+}
 
 // Callers are woken one by one (a pass's own callers, then the next runner):
 // with callers leaving at their deadlines from the queue, from a pass and
