@@ -8,10 +8,8 @@
 namespace affinity::server {
 
 void* AllocateScanMemory(size_t bytes) {
-  if (bytes < kHugePageBytes) {
-    const size_t rounded = (bytes + 63) / 64 * 64;
-    return rounded < bytes ? nullptr : std::aligned_alloc(64, rounded);
-  }
+  // aligned_alloc wants a multiple of the alignment.
+  if (bytes < kHugePageBytes) return std::aligned_alloc(64, (bytes + 63) / 64 * 64);
   if (bytes > std::numeric_limits<size_t>::max() - kHugePageBytes) return nullptr;
   const size_t rounded = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
   void* p = std::aligned_alloc(kHugePageBytes, rounded);
