@@ -57,7 +57,8 @@ export SERVING_TIMEOUT_S=${SERVING_TIMEOUT_S:-1800}
 
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 load_init bench-serve
-LOADGEN_MIX=(--rule_set=homepage --recent_per_request=5 --items_file="$WORK/items.txt" --seed=1)
+homepage_requests "$ITEMS"
+LOADGEN_MIX=("${HOMEPAGE_MIX[@]}" --seed=1)
 
 # cpu_ticks PID: utime + stime of the process, in clock ticks.
 cpu_ticks() { awk '{sub(/^[^)]*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
@@ -80,7 +81,6 @@ recall() {
 
 echo "building the store: $ITEMS items x 64 dims ..." >&2
 make_store "$WORK/db" "$ITEMS"
-seq 1 "$ITEMS" | sed 's/^/i/' >"$WORK/items.txt"
 
 echo "exact reference: first $REF_REQUESTS requests at $REF_QPS QPS ..." >&2
 start_server "$WORK/db" $COMMON_FLAGS --scorer=exact

@@ -67,9 +67,9 @@ fi
 SERVER_RULES=()
 MIX=()
 if [ "$RULE_SET" = homepage ]; then
-  seq 1 "$ITEMS" | sed 's/^/i/' >"$WORK/items.txt"
+  homepage_requests "$ITEMS"
   SERVER_RULES=(--rules=config/loadtest_rules.textproto)
-  MIX=(--rule_set=homepage --recent_per_request=5 --items_file="$WORK/items.txt")
+  MIX=("${HOMEPAGE_MIX[@]}")
 fi
 start_server "$WORK/db" "${SERVER_RULES[@]}"
 

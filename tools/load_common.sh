@@ -15,6 +15,15 @@ GRPC_PORT=
 METRICS_PORT=
 LOAD_PIDS=()
 
+# homepage_requests ITEMS: the load-test request mix of the synthetic store
+# (rule set homepage of config/loadtest_rules.textproto, 5 recent items per
+# request drawn from the ids in $WORK/items.txt, which it writes) as loadgen
+# flags in HOMEPAGE_MIX. Call after load_init.
+homepage_requests() {
+  seq 1 "$1" | sed 's/^/i/' >"$WORK/items.txt"
+  HOMEPAGE_MIX=(--rule_set=homepage --recent_per_request=5 --items_file="$WORK/items.txt")
+}
+
 # load_init NAME: builds the binaries and makes $WORK (removed on exit).
 load_init() {
   bazel build --jobs=2 $LOAD_BINARIES >/dev/null 2>&1 || bazel build --jobs=2 $LOAD_BINARIES
