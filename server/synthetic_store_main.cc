@@ -5,13 +5,14 @@
 //   synthetic_store --db=DIR [--items=1000000] [--users=1000] [--dims=64]
 //                   [--build_index=hnsw] [--index_threads=2]
 //
-// Items are "i<N>", users "u<N>" (1-based, as tools/loadgen --user_prefix=u
-// generates them). Item vectors are clustered like ALS factors (256 topic
-// directions plus noise); every user has 20 seen items. Catalog: brand
-// "brand<N % 8>", category "cat<(N / 8) % 10>" (each 10% of the items), tag
-// "t<N % 100>" (each 1%), in stock except every 50th item, created_at spread
-// over 2000..2020. --build_index=hnsw stores the items' HNSW graph (the
-// server's default parameters) with the version, as affinity-train does.
+// Items are "i0" .. "i<items - 1>", users "u1" .. "u<users>" (1-based, as
+// tools/loadgen --user_prefix=u generates them). Item vectors are clustered
+// like ALS factors (256 topic directions plus noise); every user has 20 seen
+// items. Catalog of item i<N>: brand "brand<N % 8>", category
+// "cat<(N / 8) % 10>" (each 10% of the items), tag "t<N % 100>" (each 1%), in
+// stock except every 50th item, created_at spread over 2000..2020.
+// --build_index=hnsw stores the items' HNSW graph (the server's default
+// parameters) with the version, as affinity-train does.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

@@ -17,10 +17,10 @@ LOAD_PIDS=()
 
 # homepage_requests ITEMS: the load-test request mix of the synthetic store
 # (rule set homepage of config/loadtest_rules.textproto, 5 recent items per
-# request drawn from the ids in $WORK/items.txt, which it writes) as loadgen
-# flags in HOMEPAGE_MIX. Call after load_init.
+# request drawn from the ids in $WORK/items.txt, which it writes: the store's
+# ids i0 .. i<ITEMS - 1>) as loadgen flags in HOMEPAGE_MIX. Call after load_init.
 homepage_requests() {
-  seq 1 "$1" | sed 's/^/i/' >"$WORK/items.txt"
+  seq 0 $(($1 - 1)) | sed 's/^/i/' >"$WORK/items.txt"
   HOMEPAGE_MIX=(--rule_set=homepage --recent_per_request=5 --items_file="$WORK/items.txt")
 }
 
