@@ -11,9 +11,11 @@
 # OK: refused, past their deadline, ...), server CPU per request (ms: utime
 # + stime of the server process from /proc/PID/stat over the run, divided
 # by the requests answered), the mean scoring batch and pass duration
-# (affinity_scoring_batch_size, affinity_scoring_pass_seconds over the run)
-# and, for approximate configurations, recall@10 of the served answers
-# against the exact answers to the same requests.
+# (affinity_scoring_batch_size, affinity_scoring_pass_seconds over the run),
+# the share of the machine's time stolen by other guests over the run
+# (/proc/stat steal; such a run measures the neighbours as much as the
+# server) and, for approximate configurations, recall@10 of the served
+# answers against the exact answers to the same requests.
 #
 # Recall: first, an exact server (default flags) answers the first
 # REF_REQUESTS requests of the sequence at REF_QPS (loadgen --answers_out);
@@ -27,7 +29,9 @@
 #   SERVER_FLAGS=...             added to every configuration (load_common.sh)
 #   REF_REQUESTS=1000 REF_QPS=100   the exact reference run
 # Server and load generator share the machine's cores: figures from a
-# machine busy with other work are noisy (the header prints the load).
+# machine busy with other work are noisy (the last lines print the load
+# average and the time stolen by other guests, the table the time stolen
+# during each run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/load_common.sh
@@ -56,6 +60,7 @@ COMMON_FLAGS="--threads=64 --rules=config/loadtest_rules.textproto"
 export SERVING_TIMEOUT_S=${SERVING_TIMEOUT_S:-1800}
 
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+TIMES_AT_START=$(cpu_times)
 load_init bench-serve
 homepage_requests "$ITEMS"
 LOADGEN_MIX=("${HOMEPAGE_MIX[@]}" --seed=1)
@@ -103,8 +108,10 @@ for config in "${ALL_CONFIGS[@]}"; do
     batch_sum_before=$(metric affinity_scoring_batch_size_sum)
     batch_count_before=$(metric affinity_scoring_batch_size_count)
     pass_sum_before=$(metric affinity_scoring_pass_seconds_sum)
+    times_before=$(cpu_times)
     loadgen "$report" --qps="$qps" --duration_s="$SECONDS_PER_RATE" "${LOADGEN_MIX[@]}" \
       --answers_out="$answers"
+    stolen=$(stolen_percent "$times_before" "$(cpu_times)")
     cpu_after=$(cpu_ticks "$SERVER_PID")
     batch_sum=$(awk -v a="$(metric affinity_scoring_batch_size_sum)" -v b="$batch_sum_before" 'BEGIN {print a - b}')
     batch_count=$(awk -v a="$(metric affinity_scoring_batch_size_count)" -v b="$batch_count_before" 'BEGIN {print a - b}')
@@ -118,15 +125,15 @@ for config in "${ALL_CONFIGS[@]}"; do
     pass_ms=$(awk -v s="$pass_sum" -v c="$batch_count" 'BEGIN {if (c > 0) printf "%.1f", 1000 * s / c; else print "-"}')
     rec="-"
     [ "$approximate" = 1 ] && rec=$(recall "$WORK/reference" "$answers")
-    ROWS+=("$(printf '%-12s %6s %9s %9s %9s %7s %9s %6s %8s  %s' "$name" "$qps" \
+    ROWS+=("$(printf '%-12s %6s %9s %9s %9s %7s %9s %6s %8s %8s  %s' "$name" "$qps" \
       "$(field "$report" ok_qps)" "$(quantile "$report" ok p50)" "$(quantile "$report" ok p99)" \
-      "$((${due:-0} - ${ok:-0}))" "$cpu_ms" "$batch" "$pass_ms" "$rec")")
+      "$((${due:-0} - ${ok:-0}))" "$cpu_ms" "$batch" "$pass_ms" "$stolen" "$rec")")
     echo "  $qps QPS: $(statuses "$report")" >&2
   done
   stop_server
 done
 
-echo "synthetic store: $ITEMS items x 64 dims, rule set homepage, 5 recent items per request, $SECONDS_PER_RATE s per rate; $(nproc) cores shared by server and load generator; load average at start: $LOAD_AT_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "synthetic store: $ITEMS items x 64 dims, rule set homepage, 5 recent items per request, $SECONDS_PER_RATE s per rate; $(nproc) cores shared by server and load generator; load average at start: $LOAD_AT_START, at end: $(cut -d' ' -f1-3 /proc/loadavg); time stolen by other guests: $(stolen_percent "$TIMES_AT_START" "$(cpu_times)")%"
 echo "exact reference: $(count "$WORK/reference.report" OK) of $REF_REQUESTS requests answered OK"
-printf '%-12s %6s %9s %9s %9s %7s %9s %6s %8s  %s\n' configuration qps achieved p50_ms p99_ms errors cpu_ms/req batch pass_ms recall@10
+printf '%-12s %6s %9s %9s %9s %7s %9s %6s %8s %8s  %s\n' configuration qps achieved p50_ms p99_ms errors cpu_ms/req batch pass_ms stolen% recall@10
 for row in "${ROWS[@]}"; do echo "$row"; done

@@ -10,8 +10,9 @@
 # serves, which covers freeing the old one at the next poll) or steady (the
 # rest). Prints both classes' latency side by side with their failed calls
 # (expected: 0), the ratio of their p99, and the publish-to-serving time of
-# each swap. Steady and swap windows interleave in the same run, so a slow
-# spell of the machine weighs on both.
+# each swap, and the share of the machine's time stolen by other guests
+# over the run (/proc/stat steal). Steady and swap windows interleave in
+# the same run, so a slow spell of the machine weighs on both.
 #
 # How versions arrive (PUBLISH=...):
 #   import            as on a serving replica: the versions are built and
@@ -104,6 +105,7 @@ echo "synthetic $ITEMS items x 64, server flags: ${SERVER_FLAGS:-(defaults: exac
 
 loadgen "$WORK/warmup" --qps="$QPS" --duration_s=5 --seed=3 "${MIX[@]}"
 # The run is stopped (SIGTERM) after the last window; 300 s bounds it.
+times_at_start=$(cpu_times)
 "$LOADGEN" --server="127.0.0.1:$GRPC_PORT" --num_users=1000 --user_prefix=u "${MIX[@]}" \
   --qps="$QPS" --duration_s=300 --seed=2 --latencies_out="$WORK/latencies" >"$WORK/run" 2>&1 &
 load=$!
@@ -127,6 +129,7 @@ echo "steady $t0 $(now)" >>"$WORK/windows"
 kill -0 "$load" 2>/dev/null || { echo "the load run ended before the last steady window" >&2; exit 1; }
 kill -TERM "$load"
 wait "$load" || true
+stolen=$(stolen_percent "$times_at_start" "$(cpu_times)")
 
 # class CLASS: "p50 .. p99 .. p99.9 .. max ..  FAILED / COMPLETED" of the
 # requests due inside that class's windows.
@@ -148,6 +151,6 @@ for c in steady swap; do printf '%-8s %s\n' "$c" "$(class "$c")"; done
 awk -v a="$(awk '{v[NR] = $1} END {print v[int(0.99 * NR + 0.999999)]}' "$WORK/steady.ok")" \
   -v b="$(awk '{v[NR] = $1} END {print v[int(0.99 * NR + 0.999999)]}' "$WORK/swap.ok")" \
   'BEGIN {printf "p99 during swaps / steady p99: %.2f (bound: 2)\n", b / a}'
-echo "whole run: $(statuses "$WORK/run")"
+echo "whole run: $(statuses "$WORK/run"); time stolen by other guests: $stolen%"
 echo "swaps: $SWAPS; publish-to-serving seconds: ${times[*]}"
 echo "model loads: $(metric affinity_model_loads_total), load failures: $(metric affinity_model_load_failures_total)"

@@ -24,6 +24,20 @@ homepage_requests() {
   HOMEPAGE_MIX=(--rule_set=homepage --recent_per_request=5 --items_file="$WORK/items.txt")
 }
 
+# cpu_times: "STOLEN TOTAL", the machine's CPU time so far in clock ticks,
+# from /proc/stat's cpu line: steal (time the hypervisor gave this
+# machine's CPUs to other guests) and the sum of user .. steal.
+cpu_times() { awk '$1 == "cpu" {t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t}' /proc/stat; }
+
+# stolen_percent "BEFORE" "AFTER": the share of the machine's time stolen
+# between two cpu_times readings, in percent ("n/a" when no time passed).
+# Figures from a run with time stolen are the neighbours' as much as the
+# server's.
+stolen_percent() {
+  awk -v before="$1" -v after="$2" 'BEGIN {split(before, b, " "); split(after, a, " ");
+    t = a[2] - b[2]; if (t > 0) printf "%.1f", 100 * (a[1] - b[1]) / t; else print "n/a"}'
+}
+
 # load_init NAME: builds the binaries and makes $WORK (removed on exit).
 load_init() {
   bazel build --jobs=2 $LOAD_BINARIES >/dev/null 2>&1 || bazel build --jobs=2 $LOAD_BINARIES
