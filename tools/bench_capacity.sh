@@ -40,3 +40,4 @@ for qps in "${RATES[@]}"; do
   fi
 done
 echo "capacity (highest rate with >= 99% OK and OK p99 <= 50 ms): $capacity QPS"
+echo "time stolen by other guests: $(stolen_since_start)%"

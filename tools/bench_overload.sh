@@ -52,3 +52,4 @@ for round in $(seq "$ROUNDS"); do
     run "default bound" "$qps"
   done
 done
+echo "time stolen by other guests: $(stolen_since_start)%"

@@ -41,4 +41,4 @@ phase() {  # label qps
 
 phase overload $((3 * QPS))
 phase recovery $((QPS / 2))
-echo "whole run: $(rss_summary "$WORK/rss")"
+echo "whole run: $(rss_summary "$WORK/rss"); time stolen by other guests: $(stolen_since_start)%"

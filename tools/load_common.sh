@@ -38,11 +38,15 @@ stolen_percent() {
     t = a[2] - b[2]; if (t > 0) printf "%.1f", 100 * (a[1] - b[1]) / t; else print "n/a"}'
 }
 
+# stolen_since_start: stolen_percent since load_init (after the build).
+stolen_since_start() { stolen_percent "$LOAD_TIMES_AT_START" "$(cpu_times)"; }
+
 # load_init NAME: builds the binaries and makes $WORK (removed on exit).
 load_init() {
   bazel build --jobs=2 $LOAD_BINARIES >/dev/null 2>&1 || bazel build --jobs=2 $LOAD_BINARIES
   WORK=$(mktemp -d "/tmp/affinity-$1.XXXXXX")
   trap load_cleanup EXIT
+  LOAD_TIMES_AT_START=$(cpu_times)
 }
 
 load_cleanup() {

@@ -91,3 +91,4 @@ echo "server: $(curl -s "http://127.0.0.1:$METRICS_PORT/metrics" |
        /^affinity_requests_shed_total / {printf "shed %s", $2}')"
 echo "whole run:         $(rss_summary "$WORK/rss")"
 echo "after ${WARMUP} s warm-up: $(rss_summary "$WORK/rss" "$WARMUP")"
+echo "time stolen by other guests: $(stolen_since_start)%"
