@@ -87,9 +87,9 @@ ABSL_FLAG(int, ivf_probes, 0,
           "0..1000000.");
 ABSL_FLAG(int, hnsw_ef, 200, "HNSW search breadth (higher: better recall, slower).");
 ABSL_FLAG(bool, store_built_index, true,
-          "With --scorer=hnsw: store a graph this server had to build (the version had none "
-          "stored) with its version, opening --db read-write for that write alone, so that "
-          "later loads load it. false: never write to --db for it.");
+          "With --scorer=hnsw or ivf: store an index this server had to build (HNSW graph, IVF "
+          "lists; the version had none stored) with its version, opening --db read-write for "
+          "that write alone, so that later loads load it. false: never write to --db for it.");
 ABSL_FLAG(int, max_batch, 32,
           "Largest number of requests scored together in one pass over the item matrix (exact "
           "and int8 scorers): requests arriving while a pass runs are scored together by the "

@@ -3,7 +3,7 @@
 // bundled data do not reach (e.g. 1M items with business rules).
 //
 //   synthetic_store --db=DIR [--items=1000000] [--users=1000] [--dims=64]
-//                   [--build_index=hnsw] [--index_threads=2]
+//                   [--build_index=hnsw|ivf] [--index_threads=2]
 //
 // Items are "i0" .. "i<items - 1>", users "u1" .. "u<users>" (1-based, as
 // tools/loadgen --user_prefix=u generates them). Item vectors are clustered
@@ -11,8 +11,9 @@
 // items. Catalog of item i<N>: brand "brand<N % 8>", category
 // "cat<(N / 8) % 10>" (each 10% of the items), tag "t<N % 100>" (each 1%), in
 // stock except every 50th item, created_at spread over 2000..2020.
-// --build_index=hnsw stores the items' HNSW graph (the server's default
-// parameters) with the version, as affinity-train does.
+// --build_index=hnsw stores the items' HNSW graph, --build_index=ivf their
+// IVF lists (the server's default parameters) with the version, as
+// affinity-train does.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -28,6 +29,8 @@
 #include "server/scoring/hnsw_index_io.h"
 #include "server/scoring/hnsw_scorer.h"
 #include "server/scoring/item_matrix.h"
+#include "server/scoring/ivf_index_io.h"
+#include "server/scoring/ivf_scorer.h"
 #include "storage/catalog_store.h"
 #include "storage/model_store.h"
 
@@ -35,11 +38,16 @@ ABSL_FLAG(std::string, db, "", "Store directory to write (required).");
 ABSL_FLAG(int, items, 1000000, "Number of items.");
 ABSL_FLAG(int, users, 1000, "Number of users.");
 ABSL_FLAG(int, dims, 64, "Vector length.");
-ABSL_FLAG(std::string, build_index, "", "hnsw: store the items' HNSW graph with the version.");
+ABSL_FLAG(std::string, build_index, "",
+          "hnsw: store the items' HNSW graph with the version; ivf: their IVF lists.");
 ABSL_FLAG(int, index_threads, 2, "Threads building the index.");
 
 namespace affinity::server {
 namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "synthetic_store: %s\n", status.ToString().c_str());
@@ -53,9 +61,9 @@ int Run() {
   const int dims = absl::GetFlag(FLAGS_dims);
   const std::string build_index = absl::GetFlag(FLAGS_build_index);
   if (db.empty() || items < 100 || users < 1 || dims < 1 ||
-      (!build_index.empty() && build_index != "hnsw")) {
+      (!build_index.empty() && build_index != "hnsw" && build_index != "ivf")) {
     std::fprintf(stderr, "usage: synthetic_store --db=DIR [--items>=100] [--users>=1] [--dims>=1] "
-                 "[--build_index=hnsw]\n");
+                 "[--build_index=hnsw|ivf]\n");
     return 2;
   }
   auto store = storage::ModelStore::Open(db, storage::ModelStore::Mode::kReadWrite);
@@ -81,19 +89,28 @@ int Run() {
     const auto start = std::chrono::steady_clock::now();
     std::shared_ptr<const ItemMatrix> matrix = ItemMatrix::FromDense(dense, items, dims);
     ScorerOptions options;
-    options.kind = ScorerKind::kHnsw;
+    options.kind = build_index == "hnsw" ? ScorerKind::kHnsw : ScorerKind::kIvf;
     options.build_threads = absl::GetFlag(FLAGS_index_threads);
-    auto hnsw = HnswScorer::Build(matrix, options);
-    if (!hnsw.ok()) return Fail(hnsw.status());
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    auto index_writer = (*writer)->CreateIndexWriter(
-        HnswIndexHeader(options, *matrix, storage::ItemVectorsSha256(dense), seconds));
-    if (!index_writer.ok()) return Fail(index_writer.status());
-    auto stored = WriteHnswIndex(**hnsw, **index_writer);
+    const std::string sha = storage::ItemVectorsSha256(dense);
+    absl::StatusOr<affinity::v1::IndexHeader> stored;
+    if (options.kind == ScorerKind::kHnsw) {
+      auto hnsw = HnswScorer::Build(matrix, options);
+      if (!hnsw.ok()) return Fail(hnsw.status());
+      auto index_writer = (*writer)->CreateIndexWriter(
+          HnswIndexHeader(options, *matrix, sha, SecondsSince(start)));
+      if (!index_writer.ok()) return Fail(index_writer.status());
+      stored = WriteHnswIndex(**hnsw, **index_writer);
+    } else {
+      auto ivf = IvfScorer::Build(matrix, options);
+      if (!ivf.ok()) return Fail(ivf.status());
+      auto index_writer =
+          (*writer)->CreateIndexWriter(IvfIndexHeader(**ivf, sha, SecondsSince(start)));
+      if (!index_writer.ok()) return Fail(index_writer.status());
+      stored = WriteIvfIndex(**ivf, **index_writer);
+    }
     if (!stored.ok()) return Fail(stored.status());
     std::printf("index %s/%s built in %.1f s, %llu bytes\n", stored->kind().c_str(),
-                stored->params().c_str(), seconds,
+                stored->params().c_str(), stored->build_seconds(),
                 static_cast<unsigned long long>(stored->blob_bytes()));
     dense = std::vector<float>();
   }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -13,6 +14,8 @@
 #include "server/scoring/hnsw_index_io.h"
 #include "server/scoring/hnsw_scorer.h"
 #include "server/scoring/item_matrix.h"
+#include "server/scoring/ivf_index_io.h"
+#include "server/scoring/ivf_scorer.h"
 #include "storage/model_store.h"
 
 namespace affinity {
@@ -51,25 +54,45 @@ absl::Status CheckShapes(const TrainedModel& m) {
   return absl::OkStatus();
 }
 
-// The item vectors' HNSW graph, built before the store is opened.
+// The item vectors' index (an HNSW graph or IVF lists), built before the
+// store is opened.
 struct BuiltIndex {
   std::shared_ptr<const server::ItemMatrix> items;
-  std::unique_ptr<server::HnswScorer> scorer;
+  std::unique_ptr<server::HnswScorer> hnsw;  // one of the two
+  std::unique_ptr<server::IvfScorer> ivf;
   affinity::v1::IndexHeader header;
 };
+
+absl::StatusOr<std::shared_ptr<const server::ItemMatrix>> CopyItems(
+    const FactorMatrix& factors, const std::string& kind) {
+  const size_t rows = static_cast<size_t>(factors.rows());
+  const size_t dims = static_cast<size_t>(factors.cols());
+  try {
+    return std::shared_ptr<const server::ItemMatrix>(server::ItemMatrix::FromDense(
+        absl::Span<const float>(factors.data(), rows * dims), rows, dims));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat("--build_index=", kind,
+                                                     ": out of memory copying ", rows,
+                                                     " item vectors"));
+  }
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Stored floats are the factors as they are (row-major float32).
+std::string FactorsSha256(const FactorMatrix& factors) {
+  return storage::ItemVectorsSha256(absl::Span<const float>(
+      factors.data(), static_cast<size_t>(factors.rows()) * static_cast<size_t>(factors.cols())));
+}
 
 absl::StatusOr<BuiltIndex> BuildHnsw(const FactorMatrix& factors, const PublishOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   BuiltIndex built;
-  const size_t rows = static_cast<size_t>(factors.rows());
-  const size_t dims = static_cast<size_t>(factors.cols());
-  const absl::Span<const float> dense(factors.data(), rows * dims);
-  try {
-    built.items = server::ItemMatrix::FromDense(dense, rows, dims);
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("--build_index=hnsw: out of memory copying ", rows, " item vectors"));
-  }
+  auto items = CopyItems(factors, "hnsw");
+  if (!items.ok()) return items.status();
+  built.items = *std::move(items);
   server::ScorerOptions scorer_options;
   scorer_options.kind = server::ScorerKind::kHnsw;
   scorer_options.build_threads =
@@ -80,21 +103,45 @@ absl::StatusOr<BuiltIndex> BuildHnsw(const FactorMatrix& factors, const PublishO
     return absl::Status(scorer.status().code(),
                         absl::StrCat("--build_index=hnsw: ", scorer.status().message()));
   }
-  built.scorer = *std::move(scorer);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  // Stored floats are the factors as they are (row-major float32).
-  built.header = server::HnswIndexHeader(scorer_options, *built.items,
-                                         storage::ItemVectorsSha256(dense), seconds);
+  built.hnsw = *std::move(scorer);
+  built.header = server::HnswIndexHeader(scorer_options, *built.items, FactorsSha256(factors),
+                                         SecondsSince(start));
   return built;
+}
+
+// The lists the server's --scorer=ivf makes with its default --ivf_lists.
+absl::StatusOr<BuiltIndex> BuildIvf(const FactorMatrix& factors) {
+  const auto start = std::chrono::steady_clock::now();
+  BuiltIndex built;
+  auto items = CopyItems(factors, "ivf");
+  if (!items.ok()) return items.status();
+  built.items = *std::move(items);
+  server::ScorerOptions scorer_options;
+  scorer_options.kind = server::ScorerKind::kIvf;
+  auto scorer = server::IvfScorer::Build(built.items, scorer_options);
+  if (!scorer.ok()) {
+    return absl::Status(scorer.status().code(),
+                        absl::StrCat("--build_index=ivf: ", scorer.status().message()));
+  }
+  built.ivf = *std::move(scorer);
+  built.header = server::IvfIndexHeader(*built.ivf, FactorsSha256(factors), SecondsSince(start));
+  return built;
+}
+
+absl::StatusOr<affinity::v1::IndexHeader> WriteBuiltIndex(const BuiltIndex& index,
+                                                          storage::IndexWriter& writer) {
+  if (index.hnsw != nullptr) return server::WriteHnswIndex(*index.hnsw, writer);
+  return server::WriteIvfIndex(*index.ivf, writer);
 }
 
 }  // namespace
 
 absl::Status CheckBuildIndex(const std::string& build_index) {
-  if (build_index.empty() || build_index == "hnsw") return absl::OkStatus();
+  if (build_index.empty() || build_index == "hnsw" || build_index == "ivf") {
+    return absl::OkStatus();
+  }
   return absl::InvalidArgumentError(absl::StrCat(
-      "--build_index: expected \"hnsw\" or nothing, got \"", build_index, "\""));
+      "--build_index: expected \"hnsw\", \"ivf\" or nothing, got \"", build_index, "\""));
 }
 
 absl::Status CheckModelSize(int64_t users, int64_t items) {
@@ -121,8 +168,9 @@ absl::StatusOr<uint64_t> PublishModel(const std::string& db,
   if (absl::Status s = CheckShapes(model); !s.ok()) return s;
   if (absl::Status s = CheckBuildIndex(options.build_index); !s.ok()) return s;
   std::optional<BuiltIndex> index;
-  if (options.build_index == "hnsw") {
-    auto built = BuildHnsw(*model.items, options);
+  if (!options.build_index.empty()) {
+    auto built = options.build_index == "hnsw" ? BuildHnsw(*model.items, options)
+                                               : BuildIvf(*model.items);
     if (!built.ok()) return built.status();
     index = *std::move(built);
     if (log != nullptr) {
@@ -161,7 +209,7 @@ absl::StatusOr<uint64_t> PublishModel(const std::string& db,
   if (index.has_value()) {
     auto index_writer = (*writer)->CreateIndexWriter(index->header);
     if (!index_writer.ok()) return index_writer.status();
-    auto stored = server::WriteHnswIndex(*index->scorer, **index_writer);
+    auto stored = WriteBuiltIndex(*index, **index_writer);
     if (!stored.ok()) return stored.status();
     if (log != nullptr) {
       *log << absl::StrFormat("index %s/%s of version %d: %d bytes stored with the version\n",

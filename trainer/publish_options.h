@@ -8,10 +8,10 @@
 namespace affinity {
 
 struct PublishOptions {
-  // "" (none) or "hnsw": an HNSW graph of the item vectors, with the
-  // server's default parameters (server/scoring/scorer.h), stored with the
-  // version (server/scoring/hnsw_index_io.h) so that servers load it
-  // instead of building it.
+  // "" (none), "hnsw" or "ivf": an HNSW graph or the IVF lists of the item
+  // vectors, with the server's default parameters (server/scoring/scorer.h),
+  // stored with the version (server/scoring/hnsw_index_io.h,
+  // ivf_index_io.h) so that servers load it instead of building it.
   std::string build_index;
   // Threads building the index; 0: one per core.
   int index_threads = 0;

@@ -46,8 +46,9 @@ ABSL_FLAG(std::string, report, "", "Write an HTML report of the run to this file
 ABSL_FLAG(std::string, metrics_json, "", "Write the run's figures as JSON to this file.");
 ABSL_FLAG(bool, no_publish, false, "Train and evaluate, but publish nothing.");
 ABSL_FLAG(std::string, build_index, "",
-          "hnsw: build the items' HNSW graph (the server's --scorer=hnsw parameters) and store "
-          "it with the published version, so that servers load it instead of building it.");
+          "hnsw: build the items' HNSW graph (the server's --scorer=hnsw parameters); ivf: "
+          "train their IVF lists (the server's --scorer=ivf defaults); either is stored with "
+          "the published version, so that servers load it instead of building it.");
 
 namespace affinity {
 namespace {

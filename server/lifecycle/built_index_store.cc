@@ -1,20 +1,56 @@
 #include "server/lifecycle/built_index_store.h"
 
+#include <functional>
+#include <optional>
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "server/scoring/hnsw_index_io.h"
 #include "server/scoring/hnsw_scorer.h"
+#include "server/scoring/ivf_index_io.h"
+#include "server/scoring/ivf_scorer.h"
 #include "storage/model_store.h"
 
 namespace affinity::server {
 
+namespace {
+
+// What StoreBuiltIndex writes for one kind of index.
+struct BuiltIndex {
+  std::string kind;
+  std::string params;
+  std::string format;
+  affinity::v1::IndexHeader header;
+  std::function<absl::StatusOr<affinity::v1::IndexHeader>(storage::IndexWriter&)> write;
+};
+
+std::optional<BuiltIndex> BuiltIndexOf(const LoadedModel& model) {
+  if (const auto* hnsw = dynamic_cast<const HnswScorer*>(model.scorer.get())) {
+    return BuiltIndex{HnswScorer::kIndexKind, HnswScorer::IndexParams(hnsw->options()),
+                      kHnswFormat,
+                      HnswIndexHeader(hnsw->options(), *model.items, model.vectors_sha256,
+                                      model.index_seconds),
+                      [hnsw](storage::IndexWriter& w) { return WriteHnswIndex(*hnsw, w); }};
+  }
+  if (const auto* ivf = dynamic_cast<const IvfScorer*>(model.scorer.get())) {
+    return BuiltIndex{IvfScorer::kIndexKind, IvfScorer::IndexParams(ivf->lists()), kIvfFormat,
+                      IvfIndexHeader(*ivf, model.vectors_sha256, model.index_seconds),
+                      [ivf](storage::IndexWriter& w) { return WriteIvfIndex(*ivf, w); }};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 absl::StatusOr<affinity::v1::IndexHeader> StoreBuiltIndex(const std::string& db,
                                                           const LoadedModel& model,
                                                           int lock_wait_ms) {
-  const auto* hnsw = dynamic_cast<const HnswScorer*>(model.scorer.get());
-  if (hnsw == nullptr || model.index_source != "built" || model.vectors_sha256.empty()) {
+  std::optional<BuiltIndex> built;
+  if (model.index_source == "built" && !model.vectors_sha256.empty()) built = BuiltIndexOf(model);
+  if (!built.has_value()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("model version ", model.version, " has no HNSW graph built here"));
+        absl::StrCat("model version ", model.version, " has no index built here"));
   }
   storage::ModelStoreOptions options;
   options.create_if_missing = false;
@@ -26,26 +62,23 @@ absl::StatusOr<affinity::v1::IndexHeader> StoreBuiltIndex(const std::string& db,
     return absl::UnavailableError(absl::StrCat("busy: ", store.status().message()));
   }
   if (!store.ok()) return store.status();
-  const std::string params = HnswScorer::IndexParams(hnsw->options());
   {
     auto reader = (*store)->OpenVersion(model.version);
     if (!reader.ok()) return reader.status();
     // With none stored at load, one there now is another server's; one
     // refused at load is replaced.
-    auto stored = (*reader)->OpenIndex(HnswScorer::kIndexKind, params);
+    auto stored = (*reader)->OpenIndex(built->kind, built->params);
     if (model.index_note == kNoStoredIndex && stored.ok() &&
         (*stored)->header().vectors_sha256() == model.vectors_sha256 &&
-        (*stored)->header().format() == kHnswFormat) {
-      return absl::AlreadyExistsError(absl::StrCat("index ", HnswScorer::kIndexKind, "/", params,
+        (*stored)->header().format() == built->format) {
+      return absl::AlreadyExistsError(absl::StrCat("index ", built->kind, "/", built->params,
                                                    " of version ", model.version,
                                                    " is stored already"));
     }
   }
-  auto writer = (*store)->CreateIndexWriter(
-      model.version,
-      HnswIndexHeader(hnsw->options(), *model.items, model.vectors_sha256, model.index_seconds));
+  auto writer = (*store)->CreateIndexWriter(model.version, built->header);
   if (!writer.ok()) return writer.status();
-  return WriteHnswIndex(*hnsw, **writer);
+  return built->write(**writer);
 }
 
 }  // namespace affinity::server

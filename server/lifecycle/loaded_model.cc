@@ -11,6 +11,7 @@
 #include "server/lifecycle/load_budget.h"
 #include "server/scoring/exact_scorer.h"
 #include "server/scoring/hnsw_index_io.h"
+#include "server/scoring/ivf_index_io.h"
 
 namespace affinity::server {
 
@@ -48,14 +49,35 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The configured scorer; for HNSW the graph stored with the version when it
-// belongs to `items`, else one built here (the reason in index_note).
+// Whether the scorer kind keeps an index with the version (HNSW's graph,
+// IVF's lists).
+bool HasStoredIndex(ScorerKind kind) { return kind == ScorerKind::kHnsw || kind == ScorerKind::kIvf; }
+
+// The index of the configured kind stored with the version, when it
+// belongs to `items`.
+absl::StatusOr<std::unique_ptr<Scorer>> LoadStoredIndex(const storage::ModelVersionReader& reader,
+                                                        std::shared_ptr<const ItemMatrix> items,
+                                                        const std::string& vectors_sha256,
+                                                        const ScorerOptions& options) {
+  if (options.kind == ScorerKind::kHnsw) {
+    auto hnsw = LoadHnswIndex(reader, std::move(items), vectors_sha256, options);
+    if (!hnsw.ok()) return hnsw.status();
+    return std::unique_ptr<Scorer>(*std::move(hnsw));
+  }
+  auto ivf = LoadIvfIndex(reader, std::move(items), vectors_sha256, options);
+  if (!ivf.ok()) return ivf.status();
+  return std::unique_ptr<Scorer>(*std::move(ivf));
+}
+
+// The configured scorer; for HNSW and IVF the index stored with the
+// version when it belongs to `items`, else one built here (the reason in
+// index_note).
 absl::Status MakeModelScorer(const storage::ModelVersionReader& reader,
                              std::shared_ptr<const ItemMatrix> items,
                              const ScorerOptions& options, LoadedModel* model) {
   const auto start = std::chrono::steady_clock::now();
-  if (options.kind == ScorerKind::kHnsw) {
-    auto stored = LoadHnswIndex(reader, items, model->vectors_sha256, options);
+  if (HasStoredIndex(options.kind)) {
+    auto stored = LoadStoredIndex(reader, items, model->vectors_sha256, options);
     if (stored.ok()) {
       model->scorer = *std::move(stored);
       model->index_source = "loaded";
@@ -69,7 +91,7 @@ absl::Status MakeModelScorer(const storage::ModelVersionReader& reader,
   auto scorer = MakeScorer(std::move(items), options);
   if (!scorer.ok()) return scorer.status();
   model->scorer = *std::move(scorer);
-  if (options.kind == ScorerKind::kHnsw) {
+  if (HasStoredIndex(options.kind)) {
     model->index_source = "built";
     model->index_seconds = SecondsSince(start);
   }
@@ -109,8 +131,8 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModelOrThrow(
       !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(where, "reading item factors: ", s.message()));
   }
-  if (options.kind == ScorerKind::kHnsw) {
-    // A stored graph is checked against the vectors it was built from.
+  if (HasStoredIndex(options.kind)) {
+    // A stored index is checked against the vectors it was built from.
     model->vectors_sha256 = storage::ItemVectorsSha256(
         absl::MakeConstSpan(matrix->data(), ids.size() * static_cast<size_t>(dims)));
   }

@@ -27,7 +27,7 @@
 
 namespace affinity::server {
 
-// LoadedModel::index_note when the version had no stored graph.
+// LoadedModel::index_note when the version had no stored index.
 inline constexpr char kNoStoredIndex[] = "none stored";
 
 struct LoadedModel {
@@ -50,14 +50,15 @@ struct LoadedModel {
   std::optional<FoldInParams> fold_in;
   bool explicit_model = false;
   double load_seconds = 0;
-  // How the scorer's HNSW graph came to be: "" (exact scorer), "loaded"
-  // from the store with the version, or "built" here; index_note says why
-  // a stored one was not used ("none stored", or the check it failed).
+  // How the scorer's index (HNSW's graph, IVF's lists) came to be: ""
+  // (exact and int8 scorers), "loaded" from the store with the version, or
+  // "built" here; index_note says why a stored one was not used ("none
+  // stored", or the check it failed).
   std::string index_source;
   std::string index_note;
   double index_seconds = 0;
   // SHA-256 of the item vectors (storage::ItemVectorsSha256); set with
-  // an HNSW scorer.
+  // an HNSW or IVF scorer.
   std::string vectors_sha256;
 
   std::optional<uint32_t> FindItem(absl::string_view item_id) const;
@@ -70,9 +71,11 @@ struct LoadedModel {
 };
 
 // Reads every item vector of `reader`'s version into memory and builds the
-// scorers; an HNSW graph stored with the version is loaded instead of built
-// when it belongs to these vectors (server/scoring/hnsw_index_io.h), and
-// built when there is none or it does not. Errors name the version and what was inconsistent; a model whose
+// scorers; an HNSW graph or IVF lists stored with the version are loaded
+// instead of built when they belong to these vectors
+// (server/scoring/hnsw_index_io.h, ivf_index_io.h), and built when there
+// are none or they do not. Errors name the version and what was
+// inconsistent; a model whose
 // estimated size exceeds the memory bound (load_budget.h) is refused before
 // anything is allocated, and running out of memory anyway is
 // ResourceExhausted. Nothing throws.

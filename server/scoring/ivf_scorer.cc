@@ -7,6 +7,7 @@
 #include <new>
 #include <numeric>
 
+#include "absl/strings/str_cat.h"
 #include "server/scoring/dot_kernels.h"
 #include "server/scoring/kmeans.h"
 #include "server/scoring/rerank.h"
@@ -36,25 +37,76 @@ IvfScorer::IvfScorer(std::shared_ptr<const ItemMatrix> items, const ScorerOption
       isa_(isa),
       exact_(items, ExactScorerOptions{options.scan_pool}) {}
 
+namespace {
+
+KMeansOptions ListOptions(const ScorerOptions& options, size_t items) {
+  KMeansOptions kmeans;
+  kmeans.clusters = IvfScorer::ListsFor(options, items);
+  // Not split over options.scan_pool: those threads serve requests, and
+  // a version loading beside a serving one must leave them the cores (the
+  // loading thread runs at --load_nice).
+  kmeans.cancel = options.cancel;
+  return kmeans;
+}
+
+}  // namespace
+
+size_t IvfScorer::ListsFor(const ScorerOptions& options, size_t items) {
+  const size_t wanted = options.ivf_lists > 0 ? options.ivf_lists : DefaultLists(items);
+  return std::min(wanted, std::max<size_t>(items, 1));  // k-means: one row per cluster at most
+}
+
+std::string IvfScorer::IndexParams(size_t lists) {
+  const KMeansOptions kmeans;  // the settings ListOptions leaves as they are
+  return absl::StrCat("lists=", lists, ",iterations=", kmeans.iterations,
+                      ",sample=", kmeans.sample_per_cluster, ",seed=", kmeans.seed);
+}
+
+absl::StatusOr<IvfLists> IvfScorer::TrainLists(const ItemMatrix& items,
+                                               const ScorerOptions& options) {
+  try {
+    absl::StatusOr<KMeansResult> trained = TrainKMeans(items, ListOptions(options, items.rows()));
+    if (!trained.ok()) return trained.status();
+    IvfLists lists;
+    lists.centroids = std::move(trained->centroids);
+    lists.assignment = std::move(trained->assignment);
+    return lists;
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("ivf: out of memory training the lists");
+  }
+}
+
 absl::StatusOr<std::unique_ptr<IvfScorer>> IvfScorer::Build(
     std::shared_ptr<const ItemMatrix> items, const ScorerOptions& options, Int8Isa isa) {
+  absl::StatusOr<IvfLists> lists = TrainLists(*items, options);
+  if (!lists.ok()) return lists.status();
+  return FromLists(std::move(items), *std::move(lists), options, isa);
+}
+
+absl::StatusOr<std::unique_ptr<IvfScorer>> IvfScorer::FromLists(
+    std::shared_ptr<const ItemMatrix> items, IvfLists lists_in, const ScorerOptions& options,
+    Int8Isa isa) {
+  const size_t rows = items->rows();
+  if (lists_in.centroids == nullptr || lists_in.assignment.size() != rows ||
+      (rows > 0 && lists_in.centroids->dims() != items->dims())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ivf: lists of ", lists_in.assignment.size(), " items x ",
+        lists_in.centroids == nullptr ? 0 : lists_in.centroids->dims(), " dims for ", rows,
+        " items x ", items->dims(), " dims"));
+  }
+  const size_t lists = lists_in.centroids->rows();
+  for (size_t i = 0; i < rows; ++i) {
+    if (lists_in.assignment[i] >= lists) {
+      return absl::InvalidArgumentError(absl::StrCat("ivf: item ", i, " in list ",
+                                                     lists_in.assignment[i], " of ", lists));
+    }
+  }
   try {
     std::unique_ptr<IvfScorer> scorer(new IvfScorer(items, options, isa));
-    const size_t rows = items->rows();
-    KMeansOptions kmeans;
-    kmeans.clusters = options.ivf_lists > 0 ? options.ivf_lists : DefaultLists(rows);
-    // Not split over options.scan_pool: those threads serve requests, and
-    // a version loading beside a serving one must leave them the cores (the
-    // loading thread runs at --load_nice).
-    kmeans.cancel = options.cancel;
-    absl::StatusOr<KMeansResult> trained = TrainKMeans(*items, kmeans);
-    if (!trained.ok()) return trained.status();
-    const size_t lists = trained->centroids->rows();
-
     // Each list's rows in item order, padded to whole blocks.
     std::vector<uint32_t>& sizes = scorer->list_sizes_;
     sizes.assign(lists, 0);
-    for (uint32_t list : trained->assignment) ++sizes[list];
+    for (uint32_t list : lists_in.assignment) ++sizes[list];
     scorer->list_begin_.assign(lists + 1, 0);
     for (size_t l = 0; l < lists; ++l) {
       const size_t end = scorer->list_begin_[l] + RoundUpToBlock(sizes[l]);
@@ -66,10 +118,10 @@ absl::StatusOr<std::unique_ptr<IvfScorer>> IvfScorer::Build(
     scorer->order_.assign(scorer->list_begin_[lists], Int8Matrix::kNoRow);
     std::vector<uint32_t> next(scorer->list_begin_.begin(), scorer->list_begin_.end() - 1);
     for (size_t i = 0; i < rows; ++i) {
-      scorer->order_[next[trained->assignment[i]]++] = static_cast<uint32_t>(i);
+      scorer->order_[next[lists_in.assignment[i]]++] = static_cast<uint32_t>(i);
     }
     scorer->int8_ = std::make_unique<const Int8Matrix>(*items, scorer->order_);
-    scorer->centroids_ = std::move(trained->centroids);
+    scorer->centroids_ = std::move(lists_in.centroids);
     scorer->probes_ = options.ivf_probes > 0
                           ? std::min(options.ivf_probes, lists)
                           : std::max<size_t>(1, lists / kDefaultProbeDivisor);
@@ -77,6 +129,16 @@ absl::StatusOr<std::unique_ptr<IvfScorer>> IvfScorer::Build(
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError("ivf: out of memory building the lists");
   }
+}
+
+std::vector<uint32_t> IvfScorer::Assignment() const {
+  std::vector<uint32_t> assignment(items_->rows());
+  for (size_t l = 0; l + 1 < list_begin_.size(); ++l) {
+    for (size_t row = list_begin_[l]; row < list_begin_[l + 1]; ++row) {
+      if (order_[row] != Int8Matrix::kNoRow) assignment[order_[row]] = static_cast<uint32_t>(l);
+    }
+  }
+  return assignment;
 }
 
 size_t IvfScorer::ListSize(size_t l) const { return list_sizes_[l]; }

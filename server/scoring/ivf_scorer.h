@@ -11,6 +11,10 @@
 // the Scorer contract always holds; queries whose allowed set is small take
 // the exact scorer's gather scan, as in ExactScorer, and are exact.
 //
+// The lists (centroids and each item's list, IvfLists) can be trained
+// (TrainLists) or come from a version's stored index (ivf_index_io.h):
+// FromLists builds the same scorer from either.
+//
 // items_scored counts the item rows scanned (not the centroids). Queries
 // are answered one at a time on the caller's thread: each reads a few
 // lists, not the catalog, so there is no pass to share.
@@ -19,6 +23,7 @@
 #define AFFINITY_SERVER_SCORING_IVF_SCORER_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,8 +35,24 @@
 
 namespace affinity::server {
 
+// What k-means found: `centroids` (lists x dims) and, per item, the index
+// of its list.
+struct IvfLists {
+  std::unique_ptr<const ItemMatrix> centroids;
+  std::vector<uint32_t> assignment;
+};
+
 class IvfScorer : public Scorer {
  public:
+  // The kind of its stored index, and the build parameters that shape
+  // `lists` lists (their count and k-means' settings) in the stored form,
+  // e.g. "lists=1000,iterations=10,sample=64,seed=1"; probes are a search
+  // setting and not part of it.
+  static constexpr char kIndexKind[] = "ivf";
+  static std::string IndexParams(size_t lists);
+  // The lists k-means makes for `items` items with `options`.
+  static size_t ListsFor(const ScorerOptions& options, size_t items);
+
   // Lists and probes when options leave them 0: about sqrt(items) lists,
   // and 1 / kDefaultProbeDivisor of them probed (at least 1).
   static size_t DefaultLists(size_t items);
@@ -48,6 +69,16 @@ class IvfScorer : public Scorer {
   static absl::StatusOr<std::unique_ptr<IvfScorer>> Build(std::shared_ptr<const ItemMatrix> items,
                                                           const ScorerOptions& options,
                                                           Int8Isa isa = BestInt8Isa());
+  // Build's first step alone: k-means over `items` (same errors).
+  static absl::StatusOr<IvfLists> TrainLists(const ItemMatrix& items,
+                                             const ScorerOptions& options);
+  // Build's second step: the scorer over `items` with these lists.
+  // InvalidArgument when they do not fit the items (an assignment per item,
+  // each below the centroid count; centroids of the items' dims);
+  // ResourceExhausted when memory runs out.
+  static absl::StatusOr<std::unique_ptr<IvfScorer>> FromLists(
+      std::shared_ptr<const ItemMatrix> items, IvfLists lists, const ScorerOptions& options,
+      Int8Isa isa = BestInt8Isa());
 
   const char* name() const override { return "ivf"; }
   size_t items() const override { return items_->rows(); }
@@ -58,6 +89,9 @@ class IvfScorer : public Scorer {
   size_t probes() const { return probes_; }
   // Items in list l (tests and benchmarks).
   size_t ListSize(size_t l) const;
+  // The lists, as FromLists takes them (to store them with the version).
+  const ItemMatrix& centroids() const { return *centroids_; }
+  std::vector<uint32_t> Assignment() const;
 
  private:
   IvfScorer(std::shared_ptr<const ItemMatrix> items, const ScorerOptions& options, Int8Isa isa);

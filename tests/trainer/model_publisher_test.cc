@@ -14,6 +14,8 @@
 #include "gtest/gtest.h"
 #include "server/scoring/exact_scorer.h"
 #include "server/scoring/hnsw_index_io.h"
+#include "server/scoring/ivf_index_io.h"
+#include "server/scoring/ivf_scorer.h"
 #include "server/scoring/item_matrix.h"
 #include "storage/model_store.h"
 
@@ -65,39 +67,60 @@ std::string NewDir(const std::string& name) {
   return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
 }
 
+// A version published with an index: its reader, the one index header it
+// holds, its item vectors and their SHA-256.
+struct Published {
+  std::unique_ptr<storage::ModelVersionReader> reader;
+  affinity::v1::IndexHeader header;
+  std::vector<float> dense;
+  std::string sha;
+};
+
+// Publishes `model` into the new store `name` with `options`; fails the
+// test (and returns what it has) when anything is missing.
+Published PublishWithIndex(const std::string& name, const RandomModel& model,
+                           const PublishOptions& options) {
+  Published out;
+  absl::StatusOr<uint64_t> version =
+      PublishModel(NewDir(name), model.Trained(), affinity::v1::ModelMetadata(), options);
+  EXPECT_TRUE(version.ok()) << version.status();
+  auto store = storage::ModelStore::Open(NewDir(name), storage::ModelStore::Mode::kFollower);
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!version.ok() || !store.ok()) return out;
+  auto reader = (*store)->OpenVersion(*version);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  if (!reader.ok()) return out;
+  out.reader = *std::move(reader);
+  auto indexes = out.reader->ListIndexes();
+  EXPECT_TRUE(indexes.ok()) << indexes.status();
+  EXPECT_EQ(indexes.ok() ? indexes->size() : 0u, 1u);
+  if (indexes.ok() && !indexes->empty()) out.header = (*indexes)[0];
+  out.dense.resize(static_cast<size_t>(model.items.rows()) * 8);
+  EXPECT_TRUE(out.reader->ReadItemFactors(absl::MakeSpan(out.dense)).ok());
+  out.sha = storage::ItemVectorsSha256(out.dense);
+  return out;
+}
+
 TEST(PublishModelTest, StoresTheHnswGraphWithTheVersion) {
-  const std::string dir = NewDir("with_index");
   const RandomModel model(20, 400);
   PublishOptions options;
   options.build_index = "hnsw";
   options.index_threads = 1;
-  absl::StatusOr<uint64_t> version =
-      PublishModel(dir, model.Trained(), affinity::v1::ModelMetadata(), options);
-  ASSERT_TRUE(version.ok()) << version.status();
-
-  auto store = storage::ModelStore::Open(dir, storage::ModelStore::Mode::kFollower);
-  ASSERT_TRUE(store.ok()) << store.status();
-  auto reader = (*store)->OpenVersion(*version);
-  ASSERT_TRUE(reader.ok()) << reader.status();
-  auto indexes = (*reader)->ListIndexes();
-  ASSERT_TRUE(indexes.ok()) << indexes.status();
-  ASSERT_EQ(indexes->size(), 1u);
-  const affinity::v1::IndexHeader& header = (*indexes)[0];
+  const Published published = PublishWithIndex("with_index", model, options);
+  ASSERT_NE(published.reader, nullptr);
+  const affinity::v1::IndexHeader& header = published.header;
   EXPECT_EQ(header.kind(), "hnsw");
   EXPECT_EQ(header.params(), "M=16,ef_construction=200");
   EXPECT_EQ(header.items(), 400);
   EXPECT_EQ(header.dims(), 8);
-  std::vector<float> dense(400 * 8);
-  ASSERT_TRUE((*reader)->ReadItemFactors(absl::MakeSpan(dense)).ok());
-  const std::string sha = storage::ItemVectorsSha256(dense);
-  EXPECT_EQ(header.vectors_sha256(), sha);
+  EXPECT_EQ(header.vectors_sha256(), published.sha);
 
   // The server's loader takes it, and it ranks like an exact scan.
   std::shared_ptr<const server::ItemMatrix> items =
-      server::ItemMatrix::FromDense(dense, 400, 8);
+      server::ItemMatrix::FromDense(published.dense, 400, 8);
   server::ScorerOptions scorer_options;
   scorer_options.kind = server::ScorerKind::kHnsw;
-  auto loaded = server::LoadHnswIndex(**reader, items, sha, scorer_options);
+  auto loaded = server::LoadHnswIndex(*published.reader, items, published.sha, scorer_options);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   server::ExactScorer exact(items);
   size_t agree = 0;
@@ -112,6 +135,32 @@ TEST(PublishModelTest, StoresTheHnswGraphWithTheVersion) {
   EXPECT_GE(agree, 190u);  // recall@10 >= 0.95 on 400 items with ef 200
 }
 
+TEST(PublishModelTest, StoresTheIvfListsWithTheVersion) {
+  const RandomModel model(20, 400);
+  PublishOptions options;
+  options.build_index = "ivf";
+  const Published published = PublishWithIndex("with_lists", model, options);
+  ASSERT_NE(published.reader, nullptr);
+  const affinity::v1::IndexHeader& header = published.header;
+  EXPECT_EQ(header.kind(), "ivf");
+  EXPECT_EQ(header.params(), "lists=20,iterations=10,sample=64,seed=1");  // sqrt(400) lists
+  EXPECT_EQ(header.items(), 400);
+  EXPECT_EQ(header.dims(), 8);
+  EXPECT_EQ(header.vectors_sha256(), published.sha);
+
+  // The server's loader takes them with its default options, and they are
+  // the lists the server would train itself.
+  std::shared_ptr<const server::ItemMatrix> items =
+      server::ItemMatrix::FromDense(published.dense, 400, 8);
+  server::ScorerOptions scorer_options;
+  scorer_options.kind = server::ScorerKind::kIvf;
+  auto loaded = server::LoadIvfIndex(*published.reader, items, published.sha, scorer_options);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  auto trained = server::IvfScorer::Build(items, scorer_options);
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  EXPECT_EQ((*loaded)->Assignment(), (*trained)->Assignment());
+}
+
 TEST(PublishModelTest, PublishesNoIndexUnlessAskedAndRefusesUnknownKinds) {
   const RandomModel model(5, 50);
   const std::string plain = NewDir("plain");
@@ -124,7 +173,7 @@ TEST(PublishModelTest, PublishesNoIndexUnlessAskedAndRefusesUnknownKinds) {
   annoy.build_index = "annoy";
   absl::Status status = CheckBuildIndex("annoy");
   EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
-  EXPECT_THAT(status.message(), HasSubstr("--build_index: expected \"hnsw\""));
+  EXPECT_THAT(status.message(), HasSubstr("--build_index: expected \"hnsw\", \"ivf\""));
   EXPECT_TRUE(absl::IsInvalidArgument(
       PublishModel(plain, model.Trained(), affinity::v1::ModelMetadata(), annoy).status()));
   auto store = storage::ModelStore::Open(plain, storage::ModelStore::Mode::kFollower);
