@@ -2,7 +2,6 @@
 
 #include <functional>
 #include <optional>
-#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -16,26 +15,21 @@ namespace affinity::server {
 
 namespace {
 
-// What StoreBuiltIndex writes for one kind of index.
+// What StoreBuiltIndex writes for one kind of index: its header (kind,
+// params, format, ...) and how its blob is written.
 struct BuiltIndex {
-  std::string kind;
-  std::string params;
-  std::string format;
   affinity::v1::IndexHeader header;
   std::function<absl::StatusOr<affinity::v1::IndexHeader>(storage::IndexWriter&)> write;
 };
 
 std::optional<BuiltIndex> BuiltIndexOf(const LoadedModel& model) {
   if (const auto* hnsw = dynamic_cast<const HnswScorer*>(model.scorer.get())) {
-    return BuiltIndex{HnswScorer::kIndexKind, HnswScorer::IndexParams(hnsw->options()),
-                      kHnswFormat,
-                      HnswIndexHeader(hnsw->options(), *model.items, model.vectors_sha256,
+    return BuiltIndex{HnswIndexHeader(hnsw->options(), *model.items, model.vectors_sha256,
                                       model.index_seconds),
                       [hnsw](storage::IndexWriter& w) { return WriteHnswIndex(*hnsw, w); }};
   }
   if (const auto* ivf = dynamic_cast<const IvfScorer*>(model.scorer.get())) {
-    return BuiltIndex{IvfScorer::kIndexKind, IvfScorer::IndexParams(ivf->lists()), kIvfFormat,
-                      IvfIndexHeader(*ivf, model.vectors_sha256, model.index_seconds),
+    return BuiltIndex{IvfIndexHeader(*ivf, model.vectors_sha256, model.index_seconds),
                       [ivf](storage::IndexWriter& w) { return WriteIvfIndex(*ivf, w); }};
   }
   return std::nullopt;
@@ -67,11 +61,12 @@ absl::StatusOr<affinity::v1::IndexHeader> StoreBuiltIndex(const std::string& db,
     if (!reader.ok()) return reader.status();
     // With none stored at load, one there now is another server's; one
     // refused at load is replaced.
-    auto stored = (*reader)->OpenIndex(built->kind, built->params);
+    const affinity::v1::IndexHeader& header = built->header;
+    auto stored = (*reader)->OpenIndex(header.kind(), header.params());
     if (model.index_note == kNoStoredIndex && stored.ok() &&
         (*stored)->header().vectors_sha256() == model.vectors_sha256 &&
-        (*stored)->header().format() == built->format) {
-      return absl::AlreadyExistsError(absl::StrCat("index ", built->kind, "/", built->params,
+        (*stored)->header().format() == header.format()) {
+      return absl::AlreadyExistsError(absl::StrCat("index ", header.kind(), "/", header.params(),
                                                    " of version ", model.version,
                                                    " is stored already"));
     }

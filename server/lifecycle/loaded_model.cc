@@ -51,7 +51,9 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 // Whether the scorer kind keeps an index with the version (HNSW's graph,
 // IVF's lists).
-bool HasStoredIndex(ScorerKind kind) { return kind == ScorerKind::kHnsw || kind == ScorerKind::kIvf; }
+bool HasStoredIndex(ScorerKind kind) {
+  return kind == ScorerKind::kHnsw || kind == ScorerKind::kIvf;
+}
 
 // The index of the configured kind stored with the version, when it
 // belongs to `items`.

@@ -75,10 +75,9 @@ struct LoadedModel {
 // instead of built when they belong to these vectors
 // (server/scoring/hnsw_index_io.h, ivf_index_io.h), and built when there
 // are none or they do not. Errors name the version and what was
-// inconsistent; a model whose
-// estimated size exceeds the memory bound (load_budget.h) is refused before
-// anything is allocated, and running out of memory anyway is
-// ResourceExhausted. Nothing throws.
+// inconsistent; a model whose estimated size exceeds the memory bound
+// (load_budget.h) is refused before anything is allocated, and running out
+// of memory anyway is ResourceExhausted. Nothing throws.
 absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModel(
     std::unique_ptr<storage::ModelVersionReader> reader, const ScorerOptions& options);
 

@@ -41,7 +41,8 @@ namespace {
 
 KMeansOptions ListOptions(const ScorerOptions& options, size_t items) {
   KMeansOptions kmeans;
-  kmeans.clusters = IvfScorer::ListsFor(options, items);
+  // At least 1 (k-means refuses 0); with no rows it makes none anyway.
+  kmeans.clusters = std::max<size_t>(IvfScorer::ListsFor(options, items), 1);
   // Not split over options.scan_pool: those threads serve requests, and
   // a version loading beside a serving one must leave them the cores (the
   // loading thread runs at --load_nice).
@@ -53,7 +54,7 @@ KMeansOptions ListOptions(const ScorerOptions& options, size_t items) {
 
 size_t IvfScorer::ListsFor(const ScorerOptions& options, size_t items) {
   const size_t wanted = options.ivf_lists > 0 ? options.ivf_lists : DefaultLists(items);
-  return std::min(wanted, std::max<size_t>(items, 1));  // k-means: one row per cluster at most
+  return std::min(wanted, items);  // k-means: one row per cluster at most
 }
 
 std::string IvfScorer::IndexParams(size_t lists) {
