@@ -101,12 +101,12 @@ int Run() {
       if (!index_writer.ok()) return Fail(index_writer.status());
       stored = WriteHnswIndex(**hnsw, **index_writer);
     } else {
-      auto ivf = IvfScorer::Build(matrix, options);
-      if (!ivf.ok()) return Fail(ivf.status());
-      auto index_writer =
-          (*writer)->CreateIndexWriter(IvfIndexHeader(**ivf, sha, SecondsSince(start)));
+      auto lists = IvfScorer::TrainLists(*matrix, options);
+      if (!lists.ok()) return Fail(lists.status());
+      auto index_writer = (*writer)->CreateIndexWriter(IvfIndexHeader(
+          lists->centroids->rows(), items, dims, sha, SecondsSince(start)));
       if (!index_writer.ok()) return Fail(index_writer.status());
-      stored = WriteIvfIndex(**ivf, **index_writer);
+      stored = WriteIvfIndex(*lists->centroids, lists->assignment, **index_writer);
     }
     if (!stored.ok()) return Fail(stored.status());
     std::printf("index %s/%s built in %.1f s, %llu bytes\n", stored->kind().c_str(),

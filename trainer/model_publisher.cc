@@ -59,7 +59,7 @@ absl::Status CheckShapes(const TrainedModel& m) {
 struct BuiltIndex {
   std::shared_ptr<const server::ItemMatrix> items;
   std::unique_ptr<server::HnswScorer> hnsw;  // one of the two
-  std::unique_ptr<server::IvfScorer> ivf;
+  std::optional<server::IvfLists> ivf;
   affinity::v1::IndexHeader header;
 };
 
@@ -118,20 +118,22 @@ absl::StatusOr<BuiltIndex> BuildIvf(const FactorMatrix& factors) {
   built.items = *std::move(items);
   server::ScorerOptions scorer_options;
   scorer_options.kind = server::ScorerKind::kIvf;
-  auto scorer = server::IvfScorer::Build(built.items, scorer_options);
-  if (!scorer.ok()) {
-    return absl::Status(scorer.status().code(),
-                        absl::StrCat("--build_index=ivf: ", scorer.status().message()));
+  auto lists = server::IvfScorer::TrainLists(*built.items, scorer_options);
+  if (!lists.ok()) {
+    return absl::Status(lists.status().code(),
+                        absl::StrCat("--build_index=ivf: ", lists.status().message()));
   }
-  built.ivf = *std::move(scorer);
-  built.header = server::IvfIndexHeader(*built.ivf, FactorsSha256(factors), SecondsSince(start));
+  built.ivf = *std::move(lists);
+  built.header = server::IvfIndexHeader(built.ivf->centroids->rows(), built.items->rows(),
+                                        built.items->dims(), FactorsSha256(factors),
+                                        SecondsSince(start));
   return built;
 }
 
 absl::StatusOr<affinity::v1::IndexHeader> WriteBuiltIndex(const BuiltIndex& index,
                                                           storage::IndexWriter& writer) {
   if (index.hnsw != nullptr) return server::WriteHnswIndex(*index.hnsw, writer);
-  return server::WriteIvfIndex(*index.ivf, writer);
+  return server::WriteIvfIndex(*index.ivf->centroids, index.ivf->assignment, writer);
 }
 
 }  // namespace

@@ -29,8 +29,11 @@ std::optional<BuiltIndex> BuiltIndexOf(const LoadedModel& model) {
                       [hnsw](storage::IndexWriter& w) { return WriteHnswIndex(*hnsw, w); }};
   }
   if (const auto* ivf = dynamic_cast<const IvfScorer*>(model.scorer.get())) {
-    return BuiltIndex{IvfIndexHeader(*ivf, model.vectors_sha256, model.index_seconds),
-                      [ivf](storage::IndexWriter& w) { return WriteIvfIndex(*ivf, w); }};
+    return BuiltIndex{IvfIndexHeader(ivf->lists(), ivf->items(), ivf->centroids().dims(),
+                                     model.vectors_sha256, model.index_seconds),
+                      [ivf](storage::IndexWriter& w) {
+                        return WriteIvfIndex(ivf->centroids(), ivf->Assignment(), w);
+                      }};
   }
   return std::nullopt;
 }

@@ -21,16 +21,15 @@ uint64_t BlobBytes(uint64_t lists, uint64_t dims, uint64_t items) {
 
 }  // namespace
 
-affinity::v1::IndexHeader IvfIndexHeader(const IvfScorer& scorer, std::string vectors_sha256,
-                                         double build_seconds) {
-  return StoredIndexHeader(IvfScorer::kIndexKind, IvfScorer::IndexParams(scorer.lists()),
-                           kIvfFormat, scorer.items(), scorer.centroids().dims(),
-                           std::move(vectors_sha256), build_seconds);
+affinity::v1::IndexHeader IvfIndexHeader(size_t lists, size_t items, size_t dims,
+                                         std::string vectors_sha256, double build_seconds) {
+  return StoredIndexHeader(IvfScorer::kIndexKind, IvfScorer::IndexParams(lists), kIvfFormat,
+                           items, dims, std::move(vectors_sha256), build_seconds);
 }
 
-absl::StatusOr<affinity::v1::IndexHeader> WriteIvfIndex(const IvfScorer& scorer,
+absl::StatusOr<affinity::v1::IndexHeader> WriteIvfIndex(const ItemMatrix& centroids,
+                                                        absl::Span<const uint32_t> assignment,
                                                         storage::IndexWriter& writer) {
-  const ItemMatrix& centroids = scorer.centroids();
   const size_t row_bytes = centroids.dims() * sizeof(float);
   for (size_t l = 0; l < centroids.rows(); ++l) {
     if (absl::Status s = writer.Append(absl::string_view(
@@ -39,7 +38,6 @@ absl::StatusOr<affinity::v1::IndexHeader> WriteIvfIndex(const IvfScorer& scorer,
       return s;
     }
   }
-  const std::vector<uint32_t> assignment = scorer.Assignment();
   if (absl::Status s = writer.Append(absl::string_view(
           reinterpret_cast<const char*>(assignment.data()), assignment.size() * sizeof(uint32_t)));
       !s.ok()) {

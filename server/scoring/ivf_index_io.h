@@ -13,10 +13,13 @@
 #ifndef AFFINITY_SERVER_SCORING_IVF_INDEX_IO_H_
 #define AFFINITY_SERVER_SCORING_IVF_INDEX_IO_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "affinity/v1/model.pb.h"
 #include "server/scoring/item_matrix.h"
 #include "server/scoring/ivf_scorer.h"
@@ -27,14 +30,16 @@ namespace affinity::server {
 
 inline constexpr char kIvfFormat[] = "affinity-ivf-1";
 
-// The header of `scorer`'s lists (kind, params, format, items, dims,
-// vectors_sha256 = storage::ItemVectorsSha256 of its items, build_seconds,
-// created_at_unix now).
-affinity::v1::IndexHeader IvfIndexHeader(const IvfScorer& scorer, std::string vectors_sha256,
-                                         double build_seconds);
+// The header of `lists` lists of `items` items x `dims` dims (kind, params,
+// format, items, dims, vectors_sha256 = storage::ItemVectorsSha256 of the
+// items, build_seconds, created_at_unix now).
+affinity::v1::IndexHeader IvfIndexHeader(size_t lists, size_t items, size_t dims,
+                                         std::string vectors_sha256, double build_seconds);
 
-// Saves `scorer`'s lists through `writer` and commits them; the stored header.
-absl::StatusOr<affinity::v1::IndexHeader> WriteIvfIndex(const IvfScorer& scorer,
+// Saves the lists (IvfLists, or an IvfScorer's centroids() and
+// Assignment()) through `writer` and commits them; the stored header.
+absl::StatusOr<affinity::v1::IndexHeader> WriteIvfIndex(const ItemMatrix& centroids,
+                                                        absl::Span<const uint32_t> assignment,
                                                         storage::IndexWriter& writer);
 
 // The scorer over `items` (whose SHA-256 is vectors_sha256) with the lists

@@ -164,6 +164,13 @@ const IvfScorer& IvfOf(const LoadedModel& model) {
   return dynamic_cast<const IvfScorer&>(*model.scorer);
 }
 
+// The header of `model`'s IVF lists.
+affinity::v1::IndexHeader HeaderOf(const LoadedModel& model) {
+  const IvfScorer& ivf = IvfOf(model);
+  return IvfIndexHeader(ivf.lists(), ivf.items(), ivf.centroids().dims(), model.vectors_sha256,
+                        1.0);
+}
+
 // Writes `bytes` as version `version`'s IVF lists under `header`.
 void StoreBlob(const std::string& dir, uint64_t version, const affinity::v1::IndexHeader& header,
                const std::string& bytes) {
@@ -243,9 +250,10 @@ TEST(StoredIndexTest, IvfListsOfOtherVectorsAreRefusedRetrainedAndReplaced) {
     auto store = ModelStore::Open(dir, ModelStore::Mode::kReadWrite);
     ASSERT_TRUE(store.ok()) << store.status();
     auto writer =
-        (*store)->CreateIndexWriter(2, IvfIndexHeader(IvfOf(*one), one->vectors_sha256, 1.0));
+        (*store)->CreateIndexWriter(2, HeaderOf(*one));
     ASSERT_TRUE(writer.ok()) << writer.status();
-    ASSERT_TRUE(WriteIvfIndex(IvfOf(*one), **writer).ok());
+    ASSERT_TRUE(
+        WriteIvfIndex(IvfOf(*one).centroids(), IvfOf(*one).Assignment(), **writer).ok());
   }
   std::shared_ptr<const LoadedModel> refused = Load(dir, 2, Ivf());
   ASSERT_NE(refused, nullptr);
@@ -262,8 +270,7 @@ TEST(StoredIndexTest, IvfDamagedListsAreRefused) {
   const std::string dir = TwoVersions();
   std::shared_ptr<const LoadedModel> one = Load(dir, 1, Ivf());
   ASSERT_NE(one, nullptr);
-  const affinity::v1::IndexHeader header =
-      IvfIndexHeader(IvfOf(*one), one->vectors_sha256, 1.0);
+  const affinity::v1::IndexHeader header = HeaderOf(*one);
   std::vector<uint32_t> assignment = IvfOf(*one).Assignment();
 
   // An item in a list that does not exist.
