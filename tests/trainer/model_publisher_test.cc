@@ -68,16 +68,17 @@ std::string NewDir(const std::string& name) {
 }
 
 // A version published with an index: its reader, the one index header it
-// holds, its item vectors and their SHA-256.
+// holds, its item vectors (as the server holds them) and their SHA-256.
 struct Published {
   std::unique_ptr<storage::ModelVersionReader> reader;
   affinity::v1::IndexHeader header;
-  std::vector<float> dense;
+  std::shared_ptr<const server::ItemMatrix> items;
   std::string sha;
 };
 
 // Publishes `model` into the new store `name` with `options`; fails the
-// test (and returns what it has) when anything is missing.
+// test (and returns what it has) when anything is missing or the index's
+// header does not name the version's item vectors.
 Published PublishWithIndex(const std::string& name, const RandomModel& model,
                            const PublishOptions& options) {
   Published out;
@@ -95,9 +96,14 @@ Published PublishWithIndex(const std::string& name, const RandomModel& model,
   EXPECT_TRUE(indexes.ok()) << indexes.status();
   EXPECT_EQ(indexes.ok() ? indexes->size() : 0u, 1u);
   if (indexes.ok() && !indexes->empty()) out.header = (*indexes)[0];
-  out.dense.resize(static_cast<size_t>(model.items.rows()) * 8);
-  EXPECT_TRUE(out.reader->ReadItemFactors(absl::MakeSpan(out.dense)).ok());
-  out.sha = storage::ItemVectorsSha256(out.dense);
+  const size_t rows = static_cast<size_t>(model.items.rows());
+  std::vector<float> dense(rows * 8);
+  EXPECT_TRUE(out.reader->ReadItemFactors(absl::MakeSpan(dense)).ok());
+  out.sha = storage::ItemVectorsSha256(dense);
+  out.items = server::ItemMatrix::FromDense(dense, rows, 8);
+  EXPECT_EQ(out.header.items(), static_cast<int64_t>(rows));
+  EXPECT_EQ(out.header.dims(), 8);
+  EXPECT_EQ(out.header.vectors_sha256(), out.sha);
   return out;
 }
 
@@ -111,13 +117,9 @@ TEST(PublishModelTest, StoresTheHnswGraphWithTheVersion) {
   const affinity::v1::IndexHeader& header = published.header;
   EXPECT_EQ(header.kind(), "hnsw");
   EXPECT_EQ(header.params(), "M=16,ef_construction=200");
-  EXPECT_EQ(header.items(), 400);
-  EXPECT_EQ(header.dims(), 8);
-  EXPECT_EQ(header.vectors_sha256(), published.sha);
 
   // The server's loader takes it, and it ranks like an exact scan.
-  std::shared_ptr<const server::ItemMatrix> items =
-      server::ItemMatrix::FromDense(published.dense, 400, 8);
+  const std::shared_ptr<const server::ItemMatrix>& items = published.items;
   server::ScorerOptions scorer_options;
   scorer_options.kind = server::ScorerKind::kHnsw;
   auto loaded = server::LoadHnswIndex(*published.reader, items, published.sha, scorer_options);
@@ -144,14 +146,10 @@ TEST(PublishModelTest, StoresTheIvfListsWithTheVersion) {
   const affinity::v1::IndexHeader& header = published.header;
   EXPECT_EQ(header.kind(), "ivf");
   EXPECT_EQ(header.params(), "lists=20,iterations=10,sample=64,seed=1");  // sqrt(400) lists
-  EXPECT_EQ(header.items(), 400);
-  EXPECT_EQ(header.dims(), 8);
-  EXPECT_EQ(header.vectors_sha256(), published.sha);
 
   // The server's loader takes them with its default options, and they are
   // the lists the server would train itself.
-  std::shared_ptr<const server::ItemMatrix> items =
-      server::ItemMatrix::FromDense(published.dense, 400, 8);
+  const std::shared_ptr<const server::ItemMatrix>& items = published.items;
   server::ScorerOptions scorer_options;
   scorer_options.kind = server::ScorerKind::kIvf;
   auto loaded = server::LoadIvfIndex(*published.reader, items, published.sha, scorer_options);
