@@ -45,8 +45,9 @@ absl::StatusOr<affinity::v1::IndexHeader> WriteIvfIndex(const ItemMatrix& centro
 // The scorer over `items` (whose SHA-256 is vectors_sha256) with the lists
 // stored with `reader`'s version for `options`. NotFound when none are
 // stored; FailedPrecondition naming the difference when they were trained
-// on other vectors or do not fit them; DataLoss when the blob is damaged;
-// ResourceExhausted when memory runs out.
+// on other vectors or stored in another format; DataLoss when the blob is
+// damaged (its size, its SHA-256, or an item in a list that does not
+// exist); ResourceExhausted when memory runs out.
 absl::StatusOr<std::unique_ptr<IvfScorer>> LoadIvfIndex(
     const storage::ModelVersionReader& reader, std::shared_ptr<const ItemMatrix> items,
     const std::string& vectors_sha256, const ScorerOptions& options);
