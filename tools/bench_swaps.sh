@@ -26,6 +26,11 @@
 #                     served store during the load, at nice 19 (a trainer on
 #                     the serving machine: its CPU time competes with serving).
 #
+# STORE_FLAGS=... are added to every synthetic_store run, in both modes:
+# STORE_FLAGS=--build_index=ivf (or hnsw) gives each version its stored index,
+# as a trainer publishing with --build_index does; without it a server with
+# --scorer=ivf or hnsw builds the index itself at each swap.
+#
 # Requests (RULE_SET=...):
 #   (empty, default)  user ids only: no rules, every item scored.
 #   homepage          the load-test rules (config/loadtest_rules.textproto),
@@ -88,7 +93,7 @@ publish() {
     # (publish runs in a subshell: the next version follows the served one)
     nice -n 19 "$TRAIN" import-version --from="$WORK/ship/$((before + 1))" --db="$WORK/db" ${IMPORT_FLAGS:-} >/dev/null
   else
-    nice -n 19 "$SYNTHETIC_STORE" --db="$WORK/db" --items="$ITEMS" --users=1000 >/dev/null
+    nice -n 19 "$SYNTHETIC_STORE" --db="$WORK/db" --items="$ITEMS" --users=1000 ${STORE_FLAGS:-} >/dev/null
   fi
   for _ in $(seq 1200); do
     [ "$(control_version)" != "$before" ] && break

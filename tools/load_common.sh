@@ -58,9 +58,11 @@ load_cleanup() {
 
 # make_store DB ITEMS: a synthetic store (ITEMS x 64 dims, 1,000 users u1..u1000,
 # exact scorer, a catalog of the same items). Run again on DB, it publishes a
-# new version with the same vectors.
+# new version with the same vectors. Flags in the environment variable
+# STORE_FLAGS are added (e.g. STORE_FLAGS=--build_index=ivf: each version
+# carries its IVF lists, as one published by `affinity-train --build_index=ivf`).
 make_store() {
-  "$SYNTHETIC_STORE" --db="$1" --items="$2" --users=1000 >/dev/null
+  "$SYNTHETIC_STORE" --db="$1" --items="$2" --users=1000 ${STORE_FLAGS:-} >/dev/null
 }
 
 # start_server DB [flags...]: sets SERVER_PID, GRPC_PORT, METRICS_PORT once
