@@ -22,6 +22,9 @@
 # The figures are RSS as the kernel counts it (glibc may keep freed memory).
 #
 # Usage: tools/bench_memory.sh [ITEMS=1000000]
+#   SERVER_FLAGS=...  added to every server (e.g. --scorer=ivf)
+#   STORE_FLAGS=...   added to every synthetic_store run (e.g. --build_index=ivf:
+#                     each version carries its IVF lists)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/load_common.sh
