@@ -26,11 +26,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "affinity/v1/model.pb.h"
-#include "server/scoring/hnsw_index_io.h"
-#include "server/scoring/hnsw_scorer.h"
+#include "server/scoring/index_to_store.h"
 #include "server/scoring/item_matrix.h"
-#include "server/scoring/ivf_index_io.h"
-#include "server/scoring/ivf_scorer.h"
+#include "server/scoring/scorer.h"
 #include "storage/catalog_store.h"
 #include "storage/model_store.h"
 
@@ -91,23 +89,12 @@ int Run() {
     ScorerOptions options;
     options.kind = build_index == "hnsw" ? ScorerKind::kHnsw : ScorerKind::kIvf;
     options.build_threads = absl::GetFlag(FLAGS_index_threads);
-    const std::string sha = storage::ItemVectorsSha256(dense);
-    absl::StatusOr<affinity::v1::IndexHeader> stored;
-    if (options.kind == ScorerKind::kHnsw) {
-      auto hnsw = HnswScorer::Build(matrix, options);
-      if (!hnsw.ok()) return Fail(hnsw.status());
-      auto index_writer = (*writer)->CreateIndexWriter(
-          HnswIndexHeader(options, *matrix, sha, SecondsSince(start)));
-      if (!index_writer.ok()) return Fail(index_writer.status());
-      stored = WriteHnswIndex(**hnsw, **index_writer);
-    } else {
-      auto lists = IvfScorer::TrainLists(*matrix, options);
-      if (!lists.ok()) return Fail(lists.status());
-      auto index_writer = (*writer)->CreateIndexWriter(IvfIndexHeader(
-          lists->centroids->rows(), items, dims, sha, SecondsSince(start)));
-      if (!index_writer.ok()) return Fail(index_writer.status());
-      stored = WriteIvfIndex(*lists->centroids, lists->assignment, **index_writer);
-    }
+    auto index = BuildIndexToStore(matrix, storage::ItemVectorsSha256(dense), options);
+    if (!index.ok()) return Fail(index.status());
+    index->header.set_build_seconds(SecondsSince(start));  // the copy and the hash too
+    auto index_writer = (*writer)->CreateIndexWriter(index->header);
+    if (!index_writer.ok()) return Fail(index_writer.status());
+    auto stored = index->write(**index_writer);
     if (!stored.ok()) return Fail(stored.status());
     std::printf("index %s/%s built in %.1f s, %llu bytes\n", stored->kind().c_str(),
                 stored->params().c_str(), stored->build_seconds(),

@@ -11,11 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "server/scoring/hnsw_index_io.h"
-#include "server/scoring/hnsw_scorer.h"
+#include "server/scoring/index_to_store.h"
 #include "server/scoring/item_matrix.h"
-#include "server/scoring/ivf_index_io.h"
-#include "server/scoring/ivf_scorer.h"
+#include "server/scoring/scorer.h"
 #include "storage/model_store.h"
 
 namespace affinity {
@@ -54,15 +52,6 @@ absl::Status CheckShapes(const TrainedModel& m) {
   return absl::OkStatus();
 }
 
-// The item vectors' index (an HNSW graph or IVF lists), built before the
-// store is opened.
-struct BuiltIndex {
-  std::shared_ptr<const server::ItemMatrix> items;
-  std::unique_ptr<server::HnswScorer> hnsw;  // one of the two
-  std::optional<server::IvfLists> ivf;
-  affinity::v1::IndexHeader header;
-};
-
 absl::StatusOr<std::shared_ptr<const server::ItemMatrix>> CopyItems(
     const FactorMatrix& factors, const std::string& kind) {
   const size_t rows = static_cast<size_t>(factors.rows());
@@ -87,53 +76,27 @@ std::string FactorsSha256(const FactorMatrix& factors) {
       factors.data(), static_cast<size_t>(factors.rows()) * static_cast<size_t>(factors.cols())));
 }
 
-absl::StatusOr<BuiltIndex> BuildHnsw(const FactorMatrix& factors, const PublishOptions& options) {
+// The item vectors' index of options.build_index ("hnsw" or "ivf", with
+// the server's default parameters), built before the store is opened. Its
+// build_seconds count the copy of the factors into the server's layout.
+absl::StatusOr<server::IndexToStore> BuildIndex(const FactorMatrix& factors,
+                                                const PublishOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  BuiltIndex built;
-  auto items = CopyItems(factors, "hnsw");
+  const std::string& kind = options.build_index;
+  auto items = CopyItems(factors, kind);
   if (!items.ok()) return items.status();
-  built.items = *std::move(items);
   server::ScorerOptions scorer_options;
-  scorer_options.kind = server::ScorerKind::kHnsw;
+  scorer_options.kind = kind == "hnsw" ? server::ScorerKind::kHnsw : server::ScorerKind::kIvf;
   scorer_options.build_threads =
       options.index_threads > 0 ? options.index_threads
                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  auto scorer = server::HnswScorer::Build(built.items, scorer_options);
-  if (!scorer.ok()) {
-    return absl::Status(scorer.status().code(),
-                        absl::StrCat("--build_index=hnsw: ", scorer.status().message()));
+  auto built = server::BuildIndexToStore(*std::move(items), FactorsSha256(factors), scorer_options);
+  if (!built.ok()) {
+    return absl::Status(built.status().code(),
+                        absl::StrCat("--build_index=", kind, ": ", built.status().message()));
   }
-  built.hnsw = *std::move(scorer);
-  built.header = server::HnswIndexHeader(scorer_options, *built.items, FactorsSha256(factors),
-                                         SecondsSince(start));
+  built->header.set_build_seconds(SecondsSince(start));
   return built;
-}
-
-// The lists the server's --scorer=ivf makes with its default --ivf_lists.
-absl::StatusOr<BuiltIndex> BuildIvf(const FactorMatrix& factors) {
-  const auto start = std::chrono::steady_clock::now();
-  BuiltIndex built;
-  auto items = CopyItems(factors, "ivf");
-  if (!items.ok()) return items.status();
-  built.items = *std::move(items);
-  server::ScorerOptions scorer_options;
-  scorer_options.kind = server::ScorerKind::kIvf;
-  auto lists = server::IvfScorer::TrainLists(*built.items, scorer_options);
-  if (!lists.ok()) {
-    return absl::Status(lists.status().code(),
-                        absl::StrCat("--build_index=ivf: ", lists.status().message()));
-  }
-  built.ivf = *std::move(lists);
-  built.header = server::IvfIndexHeader(built.ivf->centroids->rows(), built.items->rows(),
-                                        built.items->dims(), FactorsSha256(factors),
-                                        SecondsSince(start));
-  return built;
-}
-
-absl::StatusOr<affinity::v1::IndexHeader> WriteBuiltIndex(const BuiltIndex& index,
-                                                          storage::IndexWriter& writer) {
-  if (index.hnsw != nullptr) return server::WriteHnswIndex(*index.hnsw, writer);
-  return server::WriteIvfIndex(*index.ivf->centroids, index.ivf->assignment, writer);
 }
 
 }  // namespace
@@ -169,10 +132,9 @@ absl::StatusOr<uint64_t> PublishModel(const std::string& db,
                                       const PublishOptions& options, std::ostream* log) {
   if (absl::Status s = CheckShapes(model); !s.ok()) return s;
   if (absl::Status s = CheckBuildIndex(options.build_index); !s.ok()) return s;
-  std::optional<BuiltIndex> index;
+  std::optional<server::IndexToStore> index;
   if (!options.build_index.empty()) {
-    auto built = options.build_index == "hnsw" ? BuildHnsw(*model.items, options)
-                                               : BuildIvf(*model.items);
+    auto built = BuildIndex(*model.items, options);
     if (!built.ok()) return built.status();
     index = *std::move(built);
     if (log != nullptr) {
@@ -211,7 +173,7 @@ absl::StatusOr<uint64_t> PublishModel(const std::string& db,
   if (index.has_value()) {
     auto index_writer = (*writer)->CreateIndexWriter(index->header);
     if (!index_writer.ok()) return index_writer.status();
-    auto stored = WriteBuiltIndex(*index, **index_writer);
+    auto stored = index->write(**index_writer);
     if (!stored.ok()) return stored.status();
     if (log != nullptr) {
       *log << absl::StrFormat("index %s/%s of version %d: %d bytes stored with the version\n",

@@ -1,50 +1,21 @@
 #include "server/lifecycle/built_index_store.h"
 
-#include <functional>
 #include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "server/scoring/hnsw_index_io.h"
-#include "server/scoring/hnsw_scorer.h"
-#include "server/scoring/ivf_index_io.h"
-#include "server/scoring/ivf_scorer.h"
+#include "server/scoring/index_to_store.h"
 #include "storage/model_store.h"
 
 namespace affinity::server {
 
-namespace {
-
-// What StoreBuiltIndex writes for one kind of index: its header (kind,
-// params, format, ...) and how its blob is written.
-struct BuiltIndex {
-  affinity::v1::IndexHeader header;
-  std::function<absl::StatusOr<affinity::v1::IndexHeader>(storage::IndexWriter&)> write;
-};
-
-std::optional<BuiltIndex> BuiltIndexOf(const LoadedModel& model) {
-  if (const auto* hnsw = dynamic_cast<const HnswScorer*>(model.scorer.get())) {
-    return BuiltIndex{HnswIndexHeader(hnsw->options(), *model.items, model.vectors_sha256,
-                                      model.index_seconds),
-                      [hnsw](storage::IndexWriter& w) { return WriteHnswIndex(*hnsw, w); }};
-  }
-  if (const auto* ivf = dynamic_cast<const IvfScorer*>(model.scorer.get())) {
-    return BuiltIndex{IvfIndexHeader(ivf->lists(), ivf->items(), ivf->centroids().dims(),
-                                     model.vectors_sha256, model.index_seconds),
-                      [ivf](storage::IndexWriter& w) {
-                        return WriteIvfIndex(ivf->centroids(), ivf->Assignment(), w);
-                      }};
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 absl::StatusOr<affinity::v1::IndexHeader> StoreBuiltIndex(const std::string& db,
                                                           const LoadedModel& model,
                                                           int lock_wait_ms) {
-  std::optional<BuiltIndex> built;
-  if (model.index_source == "built" && !model.vectors_sha256.empty()) built = BuiltIndexOf(model);
+  std::optional<IndexToStore> built;
+  if (model.index_source == "built" && !model.vectors_sha256.empty()) {
+    built = IndexToStoreOf(*model.scorer, *model.items, model.vectors_sha256, model.index_seconds);
+  }
   if (!built.has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat("model version ", model.version, " has no index built here"));
